@@ -1,0 +1,181 @@
+package zone
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Classification is how sensitive a component is, and also a caller's
+// clearance: a caller sees a component only when Clearance >= Classification.
+// The zero value is Public, so an unset clearance sees the least.
+type Classification int
+
+const (
+	Public Classification = iota
+	Internal
+	Restricted
+	Secret
+)
+
+var classificationNames = [...]string{"public", "internal", "restricted", "secret"}
+
+// Classifications lists every level, lowest first.
+func Classifications() []Classification { return []Classification{Public, Internal, Restricted, Secret} }
+
+func (c Classification) String() string {
+	if c < Public || c > Secret {
+		return fmt.Sprintf("classification(%d)", int(c))
+	}
+	return classificationNames[c]
+}
+
+// Valid reports whether c is one of the four levels.
+func (c Classification) Valid() bool { return c >= Public && c <= Secret }
+
+// Allows reports whether a caller with clearance c may see something
+// classified as other.
+func (c Classification) Allows(other Classification) bool { return c >= other }
+
+// ParseClassification parses "public", "internal", "restricted" or "secret".
+func ParseClassification(s string) (Classification, error) {
+	for i, n := range classificationNames {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return Classification(i), nil
+		}
+	}
+	return Public, Errorf(CodeInvalid, "unknown classification %q (want public, internal, restricted or secret)", s)
+}
+
+func (c Classification) MarshalText() ([]byte, error) {
+	if !c.Valid() {
+		return nil, fmt.Errorf("invalid classification %d", int(c))
+	}
+	return []byte(c.String()), nil
+}
+
+func (c *Classification) UnmarshalText(b []byte) error {
+	v, err := ParseClassification(string(b))
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
+// Role is what a caller may do. Roles are not ordered except that admin may
+// do everything; what each allows is the table rolePermissions.
+type Role string
+
+const (
+	RoleViewer    Role = "viewer"    // planner: read layers
+	RoleAppraiser Role = "appraiser" // run checks, create appraisals
+	RoleReviewer  Role = "reviewer"  // decide appraisals
+	RoleEditor    Role = "editor"    // edit defence data
+	RoleAdmin     Role = "admin"     // tokens, rules, everything
+)
+
+// Roles lists every role.
+func Roles() []Role {
+	return []Role{RoleViewer, RoleAppraiser, RoleReviewer, RoleEditor, RoleAdmin}
+}
+
+// Permission is one kind of action guarded by role.
+type Permission string
+
+const (
+	PermRead           Permission = "read"            // read layers, features, tiles
+	PermCheck          Permission = "check"           // run a conflict check
+	PermAppraise       Permission = "appraise"        // create and recheck appraisals
+	PermReadAllAppr    Permission = "read_appraisals" // see every appraisal, not only one's own
+	PermDecide         Permission = "decide"          // decide an appraisal
+	PermEdit           Permission = "edit"            // create, change, delete defence components
+	PermManageTokens   Permission = "manage_tokens"   // create, list, revoke tokens
+	PermManageRules    Permission = "manage_rules"    // load a rule set
+)
+
+// rolePermissions is the whole access policy by role, in one table.
+var rolePermissions = map[Role][]Permission{
+	RoleViewer:    {PermRead},
+	RoleAppraiser: {PermRead, PermCheck, PermAppraise},
+	RoleReviewer:  {PermRead, PermCheck, PermReadAllAppr, PermDecide},
+	RoleEditor:    {PermRead, PermCheck, PermEdit},
+	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules},
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { _, ok := rolePermissions[r]; return ok }
+
+// Can reports whether role r grants p.
+func (r Role) Can(p Permission) bool {
+	for _, q := range rolePermissions[r] {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseRole parses a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(strings.ToLower(strings.TrimSpace(s)))
+	if !r.Valid() {
+		return "", Errorf(CodeInvalid, "unknown role %q (want viewer, appraiser, reviewer, editor or admin)", s)
+	}
+	return r, nil
+}
+
+// Principal is the caller of a request or command, as authenticated.
+type Principal struct {
+	TokenID   uuid.UUID      `json:"token_id"`
+	Name      string         `json:"name"`
+	Role      Role           `json:"role"`
+	Clearance Classification `json:"clearance"`
+	Anonymous bool           `json:"anonymous,omitempty"`
+}
+
+// Anonymous is the caller allowed by --public-read: read public features only.
+func AnonymousPrincipal() Principal {
+	return Principal{Name: "anonymous", Role: RoleViewer, Clearance: Public, Anonymous: true}
+}
+
+// System is the principal of local CLI commands that act on the store
+// directly (import, seed, gen): whoever can open the store sees everything.
+func SystemPrincipal(name string) Principal {
+	return Principal{Name: name, Role: RoleAdmin, Clearance: Secret}
+}
+
+// Can reports whether the principal's role grants p.
+func (p Principal) Can(perm Permission) bool { return p.Role.Can(perm) }
+
+// Require returns a forbidden error unless the principal may do perm.
+func (p Principal) Require(perm Permission) error {
+	if p.Can(perm) {
+		return nil
+	}
+	return Errorf(CodeForbidden, "role %s may not %s", p.Role, strings.ReplaceAll(string(perm), "_", " "))
+}
+
+// Token is a stored API token. Only the SHA-256 of the secret is kept.
+type Token struct {
+	ID        uuid.UUID      `json:"id"`
+	Name      string         `json:"name"`
+	Role      Role           `json:"role"`
+	Clearance Classification `json:"clearance"`
+	Hash      []byte         `json:"-"`
+	CreatedAt time.Time      `json:"created_at"`
+	ExpiresAt *time.Time     `json:"expires_at,omitempty"`
+	RevokedAt *time.Time     `json:"revoked_at,omitempty"`
+}
+
+// Active reports whether t may authenticate at time now.
+func (t *Token) Active(now time.Time) bool {
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || now.Before(*t.ExpiresAt))
+}
+
+// Principal returns the caller a token stands for.
+func (t *Token) Principal() Principal {
+	return Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, Clearance: t.Clearance}
+}

@@ -1,0 +1,191 @@
+package zone
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/paulmach/orb"
+)
+
+// Query selects components. The zero Query selects every public component of
+// every layer.
+type Query struct {
+	Layers    []string       // empty: every layer
+	Bound     *orb.Bound     // WGS84 box; a component matches when its geometry intersects it (touching counts)
+	Clearance Classification // only components with Classification <= Clearance
+	IDs       []uuid.UUID    // when set, only these
+	Limit     int            // 0: no limit
+	Offset    int
+}
+
+// Store is everything zoneplan keeps. Both backends (PostGIS and the
+// embedded file) implement it and pass the same contract suite
+// (internal/storetest).
+type Store interface {
+	ComponentStore
+	ChangeFeed
+	TokenStore
+	AppraisalStore
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// ComponentStore keeps defence components and project sites. Every read
+// takes the caller's clearance: a component above it does not exist for the
+// caller (not found, never forbidden), in lists, counts and lookups alike.
+type ComponentStore interface {
+	// CreateComponent validates c, assigns an id when c.ID is zero, sets
+	// version 1 and the timestamps, stores it and returns the stored copy.
+	CreateComponent(ctx context.Context, c *Component, by string) (*Component, error)
+	// GetComponent returns one component, not-found when it is missing or
+	// above clearance.
+	GetComponent(ctx context.Context, id uuid.UUID, clearance Classification) (*Component, error)
+	// UpdateComponent replaces the component with c.ID. When ifVersion is not
+	// 0 and differs from the stored version, it fails with CodeConflict.
+	// The version increments by one. A component above clearance is not found.
+	UpdateComponent(ctx context.Context, c *Component, ifVersion int64, clearance Classification, by string) (*Component, error)
+	// DeleteComponent removes a component, with the same version and
+	// clearance rules as UpdateComponent.
+	DeleteComponent(ctx context.Context, id uuid.UUID, ifVersion int64, clearance Classification, by string) error
+	// ListComponents streams the matching components ordered by layer then id.
+	// Returning an error from fn stops the scan and returns that error.
+	ListComponents(ctx context.Context, q Query, fn func(*Component) error) error
+	// CountComponents counts what ListComponents would return without Limit and Offset.
+	CountComponents(ctx context.Context, q Query) (int, error)
+	// ImportComponents validates every component first and writes all or
+	// nothing in one transaction. Invalid components fail the whole import
+	// with CodeInvalid and one Detail per bad component (Index = position in
+	// cs). With Upsert, a component whose id (or, without an id, whose code
+	// within the layer) exists replaces it; otherwise an existing id or code
+	// is a conflict. Progress, when set, is called with the count written so far.
+	ImportComponents(ctx context.Context, layer string, cs []*Component, opt ImportOptions) (ImportResult, error)
+}
+
+// ImportOptions tunes ImportComponents.
+type ImportOptions struct {
+	Upsert   bool
+	By       string
+	Progress func(done int)
+}
+
+// ImportResult counts what an import wrote.
+type ImportResult struct {
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+}
+
+// Change is one committed change to a component. Component is the state
+// after the change, nil when it was deleted.
+type Change struct {
+	Seq       int64
+	ID        uuid.UUID
+	Layer     string
+	Deleted   bool
+	Component *Component
+}
+
+// ChangeFeed lets the in-memory index follow the store, including changes
+// other server instances make to a shared PostGIS.
+type ChangeFeed interface {
+	// DataVersion is the sequence number of the latest committed change (0 for
+	// a store never changed). It only grows.
+	DataVersion(ctx context.Context) (int64, error)
+	// ChangesSince calls fn, in sequence order, for the changes committed after
+	// seq, at most one per component (its latest state), and returns the
+	// sequence number reached. It fails with ErrChangesPruned when changes after
+	// seq are no longer kept; the caller must then reload everything.
+	ChangesSince(ctx context.Context, seq int64, fn func(Change) error) (int64, error)
+	// Subscribe returns a channel that receives a value soon after any change
+	// is committed, by this process or (PostGIS) any other; values may be
+	// coalesced. The channel is closed when ctx ends.
+	Subscribe(ctx context.Context) (<-chan struct{}, error)
+}
+
+// ErrChangesPruned is returned by ChangesSince when the change log no longer
+// reaches back to the requested sequence number.
+var ErrChangesPruned = &Error{Code: CodeUnavailable, Message: "change log pruned; reload"}
+
+// TokenStore keeps API tokens (only hashes of their secrets).
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash returns the token with the given secret hash, not-found
+	// when none (revoked and expired tokens are returned; the caller checks Active).
+	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken marks a token revoked; not-found when there is no such token.
+	RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) error
+}
+
+// Appraisal statuses.
+const (
+	StatusPending                = "pending"
+	StatusApproved               = "approved"
+	StatusApprovedWithConditions = "approved_with_conditions"
+	StatusRejected               = "rejected"
+)
+
+// Appraisal is the record of one civil project's appraisal: its project site
+// (a component of layer project_sites), its immutable check records, and the
+// reviewer's decision.
+type Appraisal struct {
+	ID        uuid.UUID     `json:"id"`
+	SiteID    uuid.UUID     `json:"site_id"`
+	Name      string        `json:"name"`
+	Status    string        `json:"status"`
+	Verdict   string        `json:"verdict"` // of the latest check
+	CreatedBy string        `json:"created_by"` // token name
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	Decision  *Decision     `json:"decision,omitempty"`
+	Checks    []CheckRecord `json:"checks,omitempty"` // newest first; filled by GetAppraisal
+}
+
+// Decision is a reviewer's ruling on an appraisal.
+type Decision struct {
+	Outcome string    `json:"outcome"` // approved, approved_with_conditions, rejected
+	Note    string    `json:"note"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// CheckRecord is one stored check of an appraisal. It is never changed after
+// it is written.
+type CheckRecord struct {
+	ID             uuid.UUID       `json:"id"`
+	AppraisalID    uuid.UUID       `json:"appraisal_id"`
+	CreatedAt      time.Time       `json:"created_at"`
+	CreatedBy      string          `json:"created_by"`
+	Verdict        string          `json:"verdict"`
+	RulesetVersion string          `json:"ruleset_version"`
+	DataVersion    int64           `json:"data_version"`
+	Result         json.RawMessage `json:"result"` // the full check result as returned to the caller
+}
+
+// AppraisalQuery filters ListAppraisals.
+type AppraisalQuery struct {
+	CreatedBy string // "" for all
+	Status    string
+	Verdict   string
+	Text      string // case-insensitive substring of the name
+	Limit     int    // 0: no limit
+	Offset    int
+}
+
+// AppraisalStore keeps appraisals and their check records.
+type AppraisalStore interface {
+	// CreateAppraisal stores the project site, the appraisal and its first
+	// check in one transaction, setting the site's verdict and status properties.
+	CreateAppraisal(ctx context.Context, a *Appraisal, site *Component, first CheckRecord) (*Appraisal, error)
+	// GetAppraisal returns an appraisal with its checks, newest first.
+	GetAppraisal(ctx context.Context, id uuid.UUID) (*Appraisal, error)
+	// ListAppraisals returns one page, newest first, and the total matched.
+	ListAppraisals(ctx context.Context, q AppraisalQuery) ([]Appraisal, int, error)
+	// AddCheck appends a check record and makes its verdict the appraisal's
+	// (and its site's) latest.
+	AddCheck(ctx context.Context, rec CheckRecord) (*Appraisal, error)
+	// DecideAppraisal records a decision and sets the status (and the site's).
+	DecideAppraisal(ctx context.Context, id uuid.UUID, d Decision) (*Appraisal, error)
+}
