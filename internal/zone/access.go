@@ -23,7 +23,9 @@ const (
 var classificationNames = [...]string{"public", "internal", "restricted", "secret"}
 
 // Classifications lists every level, lowest first.
-func Classifications() []Classification { return []Classification{Public, Internal, Restricted, Secret} }
+func Classifications() []Classification {
+	return []Classification{Public, Internal, Restricted, Secret}
+}
 
 func (c Classification) String() string {
 	if c < Public || c > Secret {
@@ -86,14 +88,14 @@ func Roles() []Role {
 type Permission string
 
 const (
-	PermRead           Permission = "read"            // read layers, features, tiles
-	PermCheck          Permission = "check"           // run a conflict check
-	PermAppraise       Permission = "appraise"        // create and recheck appraisals
-	PermReadAllAppr    Permission = "read_appraisals" // see every appraisal, not only one's own
-	PermDecide         Permission = "decide"          // decide an appraisal
-	PermEdit           Permission = "edit"            // create, change, delete defence components
-	PermManageTokens   Permission = "manage_tokens"   // create, list, revoke tokens
-	PermManageRules    Permission = "manage_rules"    // load a rule set
+	PermRead         Permission = "read"            // read layers, features, tiles
+	PermCheck        Permission = "check"           // run a conflict check
+	PermAppraise     Permission = "appraise"        // create and recheck appraisals
+	PermReadAllAppr  Permission = "read_appraisals" // see every appraisal, not only one's own
+	PermDecide       Permission = "decide"          // decide an appraisal
+	PermEdit         Permission = "edit"            // create, change, delete defence components
+	PermManageTokens Permission = "manage_tokens"   // create, list, revoke tokens
+	PermManageRules  Permission = "manage_rules"    // load a rule set
 )
 
 // rolePermissions is the whole access policy by role, in one table.

@@ -135,7 +135,7 @@ type Appraisal struct {
 	SiteID    uuid.UUID     `json:"site_id"`
 	Name      string        `json:"name"`
 	Status    string        `json:"status"`
-	Verdict   string        `json:"verdict"` // of the latest check
+	Verdict   string        `json:"verdict"`    // of the latest check
 	CreatedBy string        `json:"created_by"` // token name
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
