@@ -28,6 +28,7 @@ type Store interface {
 	ChangeFeed
 	TokenStore
 	AppraisalStore
+	RuleSetStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
@@ -188,4 +189,15 @@ type AppraisalStore interface {
 	AddCheck(ctx context.Context, rec CheckRecord) (*Appraisal, error)
 	// DecideAppraisal records a decision and sets the status (and the site's).
 	DecideAppraisal(ctx context.Context, id uuid.UUID, d Decision) (*Appraisal, error)
+}
+
+// RuleSetStore keeps the versions of the conflict rule set an admin loaded,
+// so every server instance checks against the same active set.
+type RuleSetStore interface {
+	// ActiveRuleSet returns the latest saved rule set document and its
+	// version; not-found when none was ever saved (the embedded default applies).
+	ActiveRuleSet(ctx context.Context) (version string, doc []byte, err error)
+	// SaveRuleSet stores a validated rule set document and makes it active;
+	// conflict when that version was saved before.
+	SaveRuleSet(ctx context.Context, version string, doc []byte, by string) error
 }
