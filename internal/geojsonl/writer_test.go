@@ -1,0 +1,44 @@
+package geojsonl
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+func TestWriterProducesValidCollection(t *testing.T) {
+	for _, n := range []int{0, 1, 3} {
+		var buf bytes.Buffer
+		fw := NewWriter(&buf)
+		for i := 0; i < n; i++ {
+			f := geojson.NewFeature(orb.Point{105.5 + float64(i), 21})
+			f.Properties = geojson.Properties{"name": "Đồn Biên phòng số " + string(rune('1'+i))}
+			if err := fw.Write(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := fw.Close(map[string]any{"numberReturned": n, "links": []string{}}); err != nil {
+			t.Fatal(err)
+		}
+		fc, err := geojson.UnmarshalFeatureCollection(buf.Bytes())
+		if err != nil {
+			t.Fatalf("n=%d: output is not a FeatureCollection: %v\n%s", n, err, buf.String())
+		}
+		if len(fc.Features) != n || fw.Count() != n {
+			t.Fatalf("n=%d: got %d features, Count %d", n, len(fc.Features), fw.Count())
+		}
+		if n > 0 && fc.Features[0].Properties.MustString("name") != "Đồn Biên phòng số 1" {
+			t.Fatalf("name did not round-trip: %q", fc.Features[0].Properties.MustString("name"))
+		}
+		var m map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["numberReturned"].(float64) != float64(n) {
+			t.Fatalf("members not written: %v", m)
+		}
+	}
+}
