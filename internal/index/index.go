@@ -1,0 +1,271 @@
+// Package index keeps every component of the store in memory, in R-trees per
+// layer and classification, so the conflict checker, the tile service and the
+// feature service can find components by box without a database round trip.
+// It follows the store's change feed, including changes other server
+// instances make to a shared PostGIS.
+//
+// Concurrency model: the index is a sequence of immutable Snapshots. One
+// writer at a time (a mutex held only by writers: Apply, Load, Sync) applies
+// a whole batch of changes to its private copy-on-write trees, then publishes
+// a new Snapshot with one atomic pointer store. Readers call Snapshot() and
+// work lock-free on a consistent view; a batch is seen entirely or not at
+// all, and a Snapshot a reader holds never changes afterwards.
+//
+// Boxes are WGS84 longitude/latitude degrees (EPSG:4326); touching counts as
+// intersecting.
+package index
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+	"github.com/tidwall/btree"
+	"github.com/tidwall/rtree"
+
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Index is the in-memory spatial index. Create it with New.
+type Index struct {
+	current atomic.Pointer[Snapshot]
+
+	writeMu sync.Mutex   // held by writers only, never by readers
+	w       *writerState // guarded by writeMu
+}
+
+// New returns an empty index at data version 0.
+func New() *Index {
+	ix := &Index{w: newWriterState()}
+	ix.current.Store(&Snapshot{
+		byID:   ix.w.byID.Copy(),
+		layers: map[string]*layerTrees{},
+		next:   make(chan struct{}),
+	})
+	return ix
+}
+
+// Snapshot returns the latest published view. It never returns nil, and the
+// view it returns never changes.
+func (ix *Index) Snapshot() *Snapshot { return ix.current.Load() }
+
+// Version is the data version of the latest published view.
+func (ix *Index) Version() int64 { return ix.current.Load().version }
+
+// Apply applies a batch of changes atomically and publishes the result as
+// data version version: a Change with Deleted removes the component, one
+// with a Component inserts or replaces it. The index takes ownership of the
+// components, which must not be modified afterwards.
+//
+// A batch whose version is not newer than the index's is ignored: its changes
+// are already reflected (the change feed reports each component's latest
+// state, so re-applying a newer batch that overlaps is harmless).
+// Components without geometry are not indexed.
+func (ix *Index) Apply(changes []zone.Change, version int64) {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	prev := ix.current.Load()
+	if version <= prev.version {
+		return
+	}
+	dirty := dirtySet{}
+	for _, ch := range changes {
+		switch {
+		case ch.Deleted:
+			ix.w.remove(ch.ID, dirty)
+		case ch.Component != nil:
+			ix.w.upsert(ch.Component, dirty)
+		}
+	}
+	ix.publish(prev, version, dirty)
+}
+
+// WaitFor blocks until the index has published data version version or
+// later (read-your-writes after an edit). When ctx ends first it returns an
+// unavailable error wrapping ctx.Err().
+func (ix *Index) WaitFor(ctx context.Context, version int64) error {
+	for {
+		s := ix.current.Load()
+		if s.version >= version {
+			return nil
+		}
+		select {
+		case <-s.next:
+		case <-ctx.Done():
+			return &zone.Error{
+				Code:    zone.CodeUnavailable,
+				Message: "the map index has not caught up with the latest change yet; retry shortly",
+				Err:     ctx.Err(),
+			}
+		}
+	}
+}
+
+// publish makes the writer's state visible as a new Snapshot. Trees of
+// layers and classifications the batch did not touch are shared with prev.
+// Called with writeMu held.
+func (ix *Index) publish(prev *Snapshot, version int64, dirty dirtySet) {
+	next := &Snapshot{
+		version:   version,
+		byID:      ix.w.byID.Copy(),
+		layers:    make(map[string]*layerTrees, len(ix.w.layers)),
+		maxWidthM: ix.w.maxWidthM(),
+		next:      make(chan struct{}),
+	}
+	for name, master := range ix.w.layers {
+		old, published := prev.layers[name]
+		mask, touched := dirty[name]
+		if published && !touched {
+			next.layers[name] = old
+			continue
+		}
+		lt := new(layerTrees)
+		for t := range master {
+			if published && mask&(1<<t) == 0 {
+				lt[t] = old[t]
+			} else {
+				lt[t] = master[t].Copy()
+			}
+		}
+		next.layers[name] = lt
+	}
+	next.layerNames = prev.layerNames
+	if len(next.layers) != len(prev.layers) {
+		next.layerNames = orderLayers(next.layers)
+	}
+	ix.current.Store(next)
+	close(prev.next)
+}
+
+// tiers is the number of classification levels; each has its own tree so a
+// reader with a low clearance never walks components above it.
+const tiers = int(zone.Secret) + 1
+
+// tree holds one layer's components of one classification. Boxes are
+// float32, rounded outward, which halves the tree's memory; Search removes
+// the rare false hit the rounding could add.
+type tree = rtree.RTreeGN[float32, *zone.Component]
+
+// layerTrees holds one layer's trees, indexed by classification.
+type layerTrees [tiers]*tree
+
+// tier returns the tree a classification is kept in. An invalid
+// classification is treated as Secret, the most guarded.
+func tier(c zone.Classification) int {
+	if !c.Valid() {
+		return int(zone.Secret)
+	}
+	return int(c)
+}
+
+// dirtySet records, per layer, a bit per classification tree changed by a
+// batch.
+type dirtySet map[string]uint8
+
+func (d dirtySet) mark(layer string, t int) { d[layer] |= 1 << t }
+
+// entry is what the id map keeps for one component: the component and the
+// exact box it was inserted into its tree with (needed to delete it).
+type entry struct {
+	key idKey
+	c   *zone.Component
+	box box32
+}
+
+// idKey is a UUID as two integers, so the id map compares without bytes.Compare.
+type idKey struct{ hi, lo uint64 }
+
+func keyOf(id uuid.UUID) idKey {
+	var k idKey
+	for i := 0; i < 8; i++ {
+		k.hi = k.hi<<8 | uint64(id[i])
+		k.lo = k.lo<<8 | uint64(id[8+i])
+	}
+	return k
+}
+
+func entryLess(a, b entry) bool {
+	return a.key.hi < b.key.hi || (a.key.hi == b.key.hi && a.key.lo < b.key.lo)
+}
+
+// writerState is the writer's private, mutable copy of the index. Published
+// Snapshots hold Copy()s of its trees, so mutating it never changes them.
+type writerState struct {
+	byID   *btree.BTreeG[entry]
+	layers map[string]*layerTrees
+	// widths counts components by their largest provisional zone width
+	// (metres), so the maximum stays right when the widest is deleted.
+	widths *btree.Map[float64, int]
+}
+
+func newWriterState() *writerState {
+	return &writerState{
+		// NoLocks: published copies are never written, and the writer is
+		// serialised by Index.writeMu.
+		byID:   btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true}),
+		layers: map[string]*layerTrees{},
+		widths: btree.NewMap[float64, int](0),
+	}
+}
+
+func (w *writerState) layer(name string) *layerTrees {
+	lt, ok := w.layers[name]
+	if !ok {
+		lt = new(layerTrees)
+		for t := range lt {
+			lt[t] = new(tree)
+		}
+		w.layers[name] = lt
+	}
+	return lt
+}
+
+func (w *writerState) upsert(c *zone.Component, dirty dirtySet) {
+	if c.Geometry == nil {
+		return
+	}
+	key := keyOf(c.ID)
+	if old, ok := w.byID.Get(entry{key: key}); ok {
+		w.unlink(old, dirty)
+	}
+	e := entry{key: key, c: c, box: outward(c.Bound())}
+	t := tier(c.Classification)
+	w.layer(c.Layer)[t].Insert(e.box.min, e.box.max, c)
+	dirty.mark(c.Layer, t)
+	w.byID.Set(e)
+	if m := c.MaxWidthM(); m > 0 {
+		n, _ := w.widths.Get(m)
+		w.widths.Set(m, n+1)
+	}
+}
+
+func (w *writerState) remove(id uuid.UUID, dirty dirtySet) {
+	old, ok := w.byID.Delete(entry{key: keyOf(id)})
+	if ok {
+		w.unlink(old, dirty)
+	}
+}
+
+// unlink removes e's component from its tree and the width counts (not from
+// the id map).
+func (w *writerState) unlink(e entry, dirty dirtySet) {
+	t := tier(e.c.Classification)
+	w.layers[e.c.Layer][t].Delete(e.box.min, e.box.max, e.c)
+	dirty.mark(e.c.Layer, t)
+	if m := e.c.MaxWidthM(); m > 0 {
+		if n, _ := w.widths.Get(m); n > 1 {
+			w.widths.Set(m, n-1)
+		} else {
+			w.widths.Delete(m)
+		}
+	}
+}
+
+func (w *writerState) maxWidthM() float64 {
+	m, _, ok := w.widths.Max()
+	if !ok {
+		return 0
+	}
+	return m
+}
