@@ -294,11 +294,11 @@ func runComponents(t *testing.T, open func(t *testing.T) zone.Store) {
 			t.Errorf("count %d != listed %d for the bound query", n, len(got))
 		}
 		q.Layers = []string{zone.LayerBorderMarkers}
-		if got := listAll(t, s, q); len(got) != 2 {
-			t.Errorf("bound and layer: got %q, want the 2 markers inside or on the edge", names(got))
+		if got := listAll(t, s, q); len(got) != 3 {
+			t.Errorf("bound and layer: got %q, want the 3 markers inside or on the edge", names(got))
 		}
-		if n := count(t, s, q); n != 2 {
-			t.Errorf("bound and layer count = %d, want 2", n)
+		if n := count(t, s, q); n != 3 {
+			t.Errorf("bound and layer count = %d, want 3", n)
 		}
 	})
 }

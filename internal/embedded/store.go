@@ -1,0 +1,215 @@
+// Package embedded is zoneplan's no-database store: every zone.Store
+// operation kept in one bbolt file that a single process opens at a time.
+//
+// Layout (bucket: key -> value):
+//
+//	components: id (16 bytes) -> component record (JSON, geometries as WKB)
+//	layer_index: layer 0x00 id -> classification (1 byte) + geometry envelope (4 float64)
+//	codes: layer 0x00 code -> id
+//	changes: seq (8 bytes, big endian) -> deleted flag (1 byte) + id (16) + layer
+//	meta: "format", "seq" (latest change), "pruned" (changes up to it are gone), "ruleset"
+//	tokens: id -> token record; token_hashes: hash -> id
+//	appraisals: id -> appraisal; checks: appraisal id + time + check id -> check record
+//	rulesets: version -> rule set record
+//
+// Commits are fsynced (bbolt's default), so an acknowledged write survives
+// the process being killed.
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+var _ zone.Store = (*Store)(nil)
+
+// format names the file layout; a file of another format is refused.
+const format = "zoneplan-embedded/1"
+
+var (
+	bucketComponents = []byte("components")
+	bucketLayerIndex = []byte("layer_index")
+	bucketCodes      = []byte("codes")
+	bucketChanges    = []byte("changes")
+	bucketMeta       = []byte("meta")
+	bucketTokens     = []byte("tokens")
+	bucketTokenHash  = []byte("token_hashes")
+	bucketAppraisals = []byte("appraisals")
+	bucketChecks     = []byte("checks")
+	bucketRuleSets   = []byte("rulesets")
+
+	metaFormat  = []byte("format")
+	metaSeq     = []byte("seq")
+	metaPruned  = []byte("pruned")
+	metaRuleSet = []byte("ruleset")
+)
+
+func allBuckets() [][]byte {
+	return [][]byte{bucketComponents, bucketLayerIndex, bucketCodes, bucketChanges, bucketMeta,
+		bucketTokens, bucketTokenHash, bucketAppraisals, bucketChecks, bucketRuleSets}
+}
+
+// Options tunes Open. The zero value is usable.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file before failing; default 200ms.
+	LockTimeout time.Duration
+	// KeepChanges is how many change-log entries are kept for ChangesSince;
+	// default 1,000,000. Older ones are pruned (ChangesSince then answers
+	// zone.ErrChangesPruned and the caller reloads).
+	KeepChanges int64
+}
+
+// Store is the embedded zone.Store. It is safe for concurrent use.
+type Store struct {
+	db      *bolt.DB
+	path    string
+	created bool
+	keep    int64
+	hub     *hub
+	now     func() time.Time
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens or creates the store file at path. When another process holds
+// the file it fails within opt.LockTimeout with CodeUnavailable.
+func Open(path string, opt Options) (*Store, error) {
+	if opt.LockTimeout <= 0 {
+		opt.LockTimeout = 200 * time.Millisecond
+	}
+	if opt.KeepChanges <= 0 {
+		opt.KeepChanges = 1_000_000
+	}
+	created := false
+	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) || (err == nil && fi.Size() == 0) {
+		created = true
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opt.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Err: err, Message: fmt.Sprintf(
+			"database file %s is in use by another zoneplan process (is the server running?); stop it or point ZONEPLAN_DB elsewhere", path)}
+	}
+	if err != nil {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Err: err, Message: fmt.Sprintf("cannot open database file %s: %v", path, err)}
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets() {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch got := meta.Get(metaFormat); {
+		case got == nil:
+			return meta.Put(metaFormat, []byte(format))
+		case string(got) != format:
+			return zone.Errorf(zone.CodeUnavailable, "database file %s has format %q; this zoneplan reads %q", path, got, format)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		if zone.ErrorCode(err) == zone.CodeUnavailable {
+			return nil, err
+		}
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Err: err, Message: fmt.Sprintf("cannot open database file %s: %v", path, err)}
+	}
+	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, hub: newHub(),
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
+}
+
+// Created reports whether this Open created the file (it did not exist or
+// was empty), so the caller may seed it.
+func (s *Store) Created() bool { return s.created }
+
+// Path is the file the store keeps its data in.
+func (s *Store) Path() string { return s.path }
+
+// Ping reports whether the store is open.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.fail(s.db.View(func(*bolt.Tx) error { return nil }), "ping")
+}
+
+// Close closes the file and every subscription. It is safe to call twice.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.hub.close()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// fail turns a bbolt or encoding error into a zone error; zone errors pass
+// through unchanged.
+func (s *Store) fail(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	var ze *zone.Error
+	if errors.As(err, &ze) {
+		return err
+	}
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return &zone.Error{Code: zone.CodeUnavailable, Message: "the embedded store is closed", Err: err}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return zone.InternalError(err, "embedded store: %s", op)
+}
+
+// update runs fn in one write transaction and tells subscribers after a
+// commit that changed components.
+func (s *Store) update(ctx context.Context, op string, fn func(*txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.fail(s.db.Update(func(tx *bolt.Tx) error {
+		t := newTxn(tx, s)
+		if err := fn(t); err != nil {
+			return err
+		}
+		if err := t.finish(); err != nil {
+			return err
+		}
+		if t.changed {
+			tx.OnCommit(s.hub.notify)
+		}
+		return nil
+	}), op)
+}
+
+func (s *Store) view(ctx context.Context, op string, fn func(*txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.fail(s.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, s)) }), op)
+}
+
+func u64(b []byte) int64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(b))
+}
+
+func putU64(v int64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, uint64(v))
+	return b
+}
