@@ -1,0 +1,200 @@
+package postgis
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// changesChannel is the NOTIFY channel the change_log triggers signal on.
+const changesChannel = "zoneplan_changes"
+
+// DataVersion is the sequence number of the latest committed change: the
+// largest change_log seq, or how far the log was pruned when it is empty.
+func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT greatest(
+			(SELECT coalesce(max(seq), 0) FROM change_log),
+			(SELECT pruned_upto FROM change_log_state))`).Scan(&v)
+	if err != nil {
+		return 0, dbError(err, "read the data version")
+	}
+	return v, nil
+}
+
+// ChangesSince calls fn, in sequence order, with the latest state of every
+// component changed after seq. It reads one snapshot (repeatable read), so
+// the pruning horizon, the log and the components agree.
+func (s *Store) ChangesSince(ctx context.Context, seq int64, fn func(zone.Change) error) (int64, error) {
+	reached := seq
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var pruned int64
+		if err := tx.QueryRow(ctx, `SELECT pruned_upto FROM change_log_state`).Scan(&pruned); err != nil {
+			return err
+		}
+		if seq < pruned {
+			return zone.ErrChangesPruned
+		}
+		rows, err := tx.Query(ctx, `WITH latest AS (
+				SELECT DISTINCT ON (component_id) seq, component_id, layer
+				FROM change_log WHERE seq > $1
+				ORDER BY component_id, seq DESC)
+			SELECT l.seq, l.component_id, l.layer, c.id IS NULL, `+maybeComponentColumns+`
+			FROM latest l
+			LEFT JOIN components c ON c.id = l.component_id
+			LEFT JOIN `+zonesLateral+` ON true
+			ORDER BY l.seq`, seq)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ch zone.Change
+			var r componentRow
+			dest := append([]any{&ch.Seq, &ch.ID, &ch.Layer, &ch.Deleted}, r.dest()...)
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			if !ch.Deleted {
+				c, err := r.component()
+				if err != nil {
+					return err
+				}
+				ch.Component = c
+				ch.Layer = c.Layer
+			}
+			if err := fn(ch); err != nil {
+				return callbackError{err}
+			}
+			reached = ch.Seq
+		}
+		return rows.Err()
+	})
+	if ce, ok := err.(callbackError); ok {
+		return reached, ce.err
+	}
+	if err != nil {
+		return seq, dbError(err, "read the change log")
+	}
+	return reached, nil
+}
+
+// callbackError carries a caller's callback error through a transaction
+// unchanged.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+func (e callbackError) Unwrap() error { return e.err }
+
+// PruneChanges removes change_log entries older than retention and records
+// how far the log now reaches back; followers behind that point get
+// zone.ErrChangesPruned. It returns the number of entries removed. Entries
+// go by sequence number, not time alone: nothing newer than a kept entry's
+// predecessors is removed.
+func (s *Store) PruneChanges(ctx context.Context, retention time.Duration) (int64, error) {
+	var removed int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var upto *int64
+		if err := tx.QueryRow(ctx, `SELECT max(seq) FROM change_log WHERE at < now() - make_interval(secs => $1)`,
+			retention.Seconds()).Scan(&upto); err != nil {
+			return err
+		}
+		if upto == nil {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM change_log WHERE seq <= $1`, *upto)
+		if err != nil {
+			return err
+		}
+		removed = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `UPDATE change_log_state SET pruned_upto = greatest(pruned_upto, $1)`, *upto)
+		return err
+	})
+	if err != nil {
+		return 0, dbError(err, "prune the change log")
+	}
+	return removed, nil
+}
+
+// Listener reconnect backoff.
+const (
+	listenBackoffMin = 100 * time.Millisecond
+	listenBackoffMax = 5 * time.Second
+)
+
+// Subscribe listens on the zoneplan_changes channel on a dedicated
+// connection. The channel receives a value soon after any committed change
+// to components, by this or any other server instance; values coalesce.
+// When the connection drops, Subscribe reconnects with backoff and then
+// sends one value, since changes may have been missed meanwhile. The
+// channel is closed when ctx ends.
+//
+// The first LISTEN happens before Subscribe returns, so every change
+// committed after it returns is signalled.
+func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
+	conn, err := s.listen(ctx)
+	if err != nil {
+		return nil, dbError(err, "listen for changes")
+	}
+	out := make(chan struct{}, 1)
+	go s.follow(ctx, conn, out)
+	return out, nil
+}
+
+// listen opens a connection outside the pool (it is held for as long as the
+// subscription lives) and LISTENs on it.
+func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (s *Store) follow(ctx context.Context, conn *pgx.Conn, out chan struct{}) {
+	defer close(out)
+	signal := func() {
+		select {
+		case out <- struct{}{}:
+		default: // a value is already pending: coalesce
+		}
+	}
+	backoff := listenBackoffMin
+	for {
+		_, err := conn.WaitForNotification(ctx)
+		if err == nil {
+			signal()
+			backoff = listenBackoffMin
+			continue
+		}
+		conn.Close(context.Background())
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("change listener lost its connection; reconnecting", "err", err)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, listenBackoffMax)
+			conn, err = s.listen(ctx)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("change listener cannot reconnect", "err", err, "retry_in", backoff)
+		}
+		s.log.Info("change listener reconnected")
+		signal() // changes may have been committed while it was away
+	}
+}

@@ -1,0 +1,99 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// PostgreSQL error codes the store maps (SQLSTATE, Appendix A of the manual).
+const (
+	sqlUniqueViolation          = "23505"
+	sqlCheckViolation           = "23514"
+	sqlNotNullViolation         = "23502"
+	sqlForeignKeyViolation      = "23503"
+	sqlInvalidText              = "22P02" // invalid_text_representation
+	sqlUntranslatable           = "22P05" // untranslatable_character, e.g. \u0000 in jsonb
+	sqlCharacterNotInRepertoire = "22021"
+	sqlSerialization            = "40001"
+	sqlDeadlock                 = "40P01"
+	sqlTooManyConnections       = "53300"
+	sqlAdminShutdown            = "57P01"
+	sqlCrashShutdown            = "57P02"
+	sqlCannotConnectNow         = "57P03"
+)
+
+// dbError turns a database failure while trying to do what (a phrase:
+// "store the component") into a zone error. Messages never carry SQL text or
+// server messages; the cause is kept in Err for the log.
+//
+// Constraint violations that the caller can act on are mapped by the
+// callers first (they know which code or id was meant); what reaches here
+// gets a generic but still coded message.
+func dbError(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ze *zone.Error
+	if errors.As(err, &ze) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the request was cancelled or timed out", Err: err}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case sqlCheckViolation, sqlNotNullViolation:
+			return &zone.Error{Code: zone.CodeInvalid, Message: "cannot " + what + ": the database refused the data (" + constraintReason(pe.ConstraintName) + ")", Err: err}
+		case sqlInvalidText, sqlUntranslatable, sqlCharacterNotInRepertoire:
+			return &zone.Error{Code: zone.CodeInvalid, Message: "cannot " + what + ": a value is not valid text or JSON for the database", Err: err}
+		case sqlUniqueViolation:
+			return &zone.Error{Code: zone.CodeConflict, Message: "cannot " + what + ": it already exists", Err: err}
+		case sqlForeignKeyViolation:
+			return &zone.Error{Code: zone.CodeConflict, Message: "cannot " + what + ": it refers to a record that does not exist", Err: err}
+		case sqlSerialization, sqlDeadlock:
+			return &zone.Error{Code: zone.CodeConflict, Message: "cannot " + what + ": a concurrent change interfered; try again", Err: err}
+		case sqlTooManyConnections, sqlAdminShutdown, sqlCrashShutdown, sqlCannotConnectNow:
+			return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not available", Err: err}
+		}
+		if len(pe.Code) == 5 && pe.Code[:2] == "08" { // connection exception class
+			return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not available", Err: err}
+		}
+		return zone.InternalError(err, "cannot %s: database error", what)
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err) {
+		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not reachable", Err: err}
+	}
+	return zone.InternalError(err, "cannot %s: database error", what)
+}
+
+// constraintReason explains a CHECK constraint of the schema in words.
+func constraintReason(name string) string {
+	switch name {
+	case "components_geom_valid_check", "protection_zones_geom_valid_check":
+		return "the geometry is not valid by PostGIS's ST_IsValid"
+	case "components_geom_srid_check", "protection_zones_geom_srid_check":
+		return "the geometry is not in EPSG:4326"
+	case "components_geom_type_check":
+		return "the geometry type is not Point, LineString, Polygon or a Multi form"
+	case "components_name_check":
+		return "name is required"
+	case "components_code_check":
+		return "code must not be empty"
+	case "components_properties_check":
+		return "properties must be an object"
+	case "protection_zones_approved_or_width_check":
+		return "a zone is either an approved polygon or a width between 0 and 100000 m"
+	case "":
+		return "a required value is missing"
+	}
+	return "constraint " + name
+}

@@ -1,0 +1,63 @@
+package postgis
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/zoneplan/zoneplan/internal/zone"
+	"github.com/zoneplan/zoneplan/migrations"
+)
+
+// migrateLockKey is the session advisory lock that serializes Migrate
+// across server instances sharing a database.
+const migrateLockKey int64 = 7318505613000
+
+// Migrate brings the database at dsn to the latest schema in
+// migrations.FS (creating the postgis extension first, which needs a
+// superuser the first time). Several server instances may call it at once:
+// a PostgreSQL advisory lock lets one migrate while the others wait, then
+// find nothing left to do. log receives one line per applied migration; nil
+// discards them.
+func Migrate(ctx context.Context, dsn string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return &zone.Error{Code: zone.CodeInvalid, Message: "cannot parse the database URL", Err: err}
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+
+	// The lock is held by one session (conn) while goose works through
+	// others of db; it is released when conn is returned, even on failure.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return dbError(err, "connect to the database to migrate")
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return dbError(err, "take the migration lock")
+	}
+	defer func() {
+		// A fresh context: the unlock must run even when ctx has ended.
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrateLockKey)
+	}()
+
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS,
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return zone.InternalError(err, "cannot load the schema migrations")
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return dbError(err, "migrate the database schema")
+	}
+	for _, r := range results {
+		log.Info("applied migration", "file", r.Source.Path, "duration", r.Duration)
+	}
+	return nil
+}

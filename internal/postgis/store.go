@@ -1,0 +1,173 @@
+// Package postgis is zoneplan's production store: zone.Store on PostgreSQL
+// with PostGIS, through a pgx connection pool, with the schema migrations
+// runner and a LISTEN/NOTIFY change feed that lets several server instances
+// share one database.
+//
+// Geometries are WGS84 (EPSG:4326, longitude first) in and out; they cross
+// the wire as WKB (ST_AsBinary / ST_GeomFromWKB(…, 4326)), so every stored
+// geometry has SRID 4326 and coordinates keep their float64 bits.
+package postgis
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Options tunes Open. The zero Options is usable.
+type Options struct {
+	// MaxConns caps the pool; 0 keeps pgxpool's default (the larger of 4
+	// and the number of CPUs) or the DSN's pool_max_conns.
+	MaxConns int32
+	// MinConns is how many connections the pool keeps open when idle.
+	MinConns int32
+	// Settings are PostgreSQL run-time parameters set on every connection of
+	// the pool at connect time, e.g. {"max_parallel_workers_per_gather": "0"}
+	// for a pool that serves tiles under concurrent load (parallel query
+	// halves tile throughput there).
+	Settings map[string]string
+	// AfterConnect, when set, runs on every new connection after Settings
+	// apply (to register types or prepare statements).
+	AfterConnect func(ctx context.Context, conn *pgx.Conn) error
+	// ChangeRetention is how long change_log entries are kept; a follower
+	// further behind reloads everything. 0 means 7 days; negative disables
+	// pruning.
+	ChangeRetention time.Duration
+	// Logger receives the store's background events (listener reconnects,
+	// pruning failures). nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultChangeRetention is how long the change log is kept when
+// Options.ChangeRetention is 0.
+const DefaultChangeRetention = 7 * 24 * time.Hour
+
+// pruneEvery is how often an open store prunes the change log.
+const pruneEvery = time.Hour
+
+// Store is zone.Store on PostgreSQL with PostGIS. Its schema comes from
+// Migrate. It is safe for concurrent use.
+type Store struct {
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	retention time.Duration
+
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	closeOne sync.Once
+}
+
+var _ zone.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a PostgreSQL URL or key=value
+// string), checks it is reachable and that the schema is migrated, and
+// starts pruning the change log in the background. Close releases it.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	cfg, err := poolConfig(dsn, opt)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, &zone.Error{Code: zone.CodeInvalid, Message: "invalid database connection settings", Err: err}
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{pool: pool, log: log, retention: opt.ChangeRetention}
+	if s.retention == 0 {
+		s.retention = DefaultChangeRetention
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	bg, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	if s.retention > 0 {
+		s.wg.Add(1)
+		go s.pruneLoop(bg)
+	}
+	return s, nil
+}
+
+// poolConfig parses dsn and applies opt.
+func poolConfig(dsn string, opt Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The message leaves the DSN out: it may hold a password.
+		return nil, &zone.Error{Code: zone.CodeInvalid, Message: "cannot parse the database URL", Err: err}
+	}
+	if opt.MaxConns > 0 {
+		cfg.MaxConns = opt.MaxConns
+	}
+	if opt.MinConns > 0 {
+		cfg.MinConns = opt.MinConns
+	}
+	for k, v := range opt.Settings {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
+	if opt.AfterConnect != nil {
+		cfg.AfterConnect = opt.AfterConnect
+	}
+	return cfg, nil
+}
+
+// checkSchema fails with a clear message when Migrate was never run.
+func (s *Store) checkSchema(ctx context.Context) error {
+	var migrated bool
+	err := s.pool.QueryRow(ctx, `SELECT to_regclass('components') IS NOT NULL AND to_regclass('rule_sets') IS NOT NULL`).Scan(&migrated)
+	if err != nil {
+		return dbError(err, "connect to the database")
+	}
+	if !migrated {
+		return zone.Errorf(zone.CodeUnavailable, "the database has no zoneplan schema: run `zoneplan migrate` first")
+	}
+	return nil
+}
+
+// Pool returns the store's connection pool, for read-only SQL other
+// packages run directly (vector tiles with ST_AsMVT, say). Writes must go
+// through the Store's methods, which keep versions and the change log.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping reports whether the database is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return dbError(err, "reach the database")
+	}
+	return nil
+}
+
+// Close stops the background pruning and closes every connection. It waits
+// for running queries to finish.
+func (s *Store) Close() error {
+	s.closeOne.Do(func() {
+		s.stop()
+		s.wg.Wait()
+		s.pool.Close()
+	})
+	return nil
+}
+
+func (s *Store) pruneLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		if _, err := s.PruneChanges(ctx, s.retention); err != nil && ctx.Err() == nil {
+			s.log.Warn("pruning the change log failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

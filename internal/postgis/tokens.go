@@ -1,0 +1,113 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+const tokenColumns = `id, name, role, clearance, hash, created_at, expires_at, revoked_at`
+
+func scanToken(row pgx.Row) (*zone.Token, error) {
+	var t zone.Token
+	var role string
+	var clearance int16
+	if err := row.Scan(&t.ID, &t.Name, &role, &clearance, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt); err != nil {
+		return nil, err
+	}
+	t.Role, t.Clearance = zone.Role(role), zone.Classification(clearance)
+	t.CreatedAt = t.CreatedAt.UTC()
+	if t.ExpiresAt != nil {
+		u := t.ExpiresAt.UTC()
+		t.ExpiresAt = &u
+	}
+	if t.RevokedAt != nil {
+		u := t.RevokedAt.UTC()
+		t.RevokedAt = &u
+	}
+	return &t, nil
+}
+
+// CreateToken stores a token, assigning its id and creation time when they
+// are zero. A secret hash in use is a conflict.
+func (s *Store) CreateToken(ctx context.Context, t *zone.Token) error {
+	switch {
+	case !t.Role.Valid():
+		return zone.Errorf(zone.CodeInvalid, "token role %q is not a known role", t.Role)
+	case !t.Clearance.Valid():
+		return zone.Errorf(zone.CodeInvalid, "token clearance %d is not a classification", int(t.Clearance))
+	case len(t.Hash) == 0:
+		return zone.Errorf(zone.CodeInvalid, "token has no secret hash")
+	case !utf8.ValidString(t.Name):
+		return zone.Errorf(zone.CodeInvalid, "token name is not valid UTF-8")
+	}
+	if t.ID == uuid.Nil {
+		t.ID = uuid.New()
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = time.Now().UTC()
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		t.ID, t.Name, string(t.Role), int16(t.Clearance), t.Hash, t.CreatedAt, t.ExpiresAt, t.RevokedAt)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
+		if pe.ConstraintName == "tokens_hash_key" {
+			return &zone.Error{Code: zone.CodeConflict, Message: "a token with this secret already exists", Err: err}
+		}
+		return &zone.Error{Code: zone.CodeConflict, Message: "token " + t.ID.String() + " already exists", Err: err}
+	}
+	return dbError(err, "store the token")
+}
+
+// TokenByHash returns the token whose secret has the given SHA-256 hash,
+// revoked and expired ones included.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*zone.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, zone.Errorf(zone.CodeNotFound, "no such token")
+	}
+	if err != nil {
+		return nil, dbError(err, "read the token")
+	}
+	return t, nil
+}
+
+// ListTokens returns every token, oldest first.
+func (s *Store) ListTokens(ctx context.Context) ([]zone.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, dbError(err, "list tokens")
+	}
+	defer rows.Close()
+	var out []zone.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, dbError(err, "list tokens")
+		}
+		out = append(out, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(err, "list tokens")
+	}
+	return out, nil
+}
+
+// RevokeToken marks a token revoked at the given time (a token revoked
+// before keeps its first revocation time).
+func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1`, id, at)
+	if err != nil {
+		return dbError(err, "revoke the token")
+	}
+	if tag.RowsAffected() == 0 {
+		return zone.Errorf(zone.CodeNotFound, "token %s not found", id)
+	}
+	return nil
+}
