@@ -1,0 +1,403 @@
+// Package check is zoneplan's conflict checker: it tests a civil project's
+// footprint against the defence components near it, rule by rule, and says
+// what it finds (conflict, review, notice) with distances and overlap areas
+// in metres on the WGS84 ellipsoid, redacting what the caller may not see.
+//
+// How a check runs: candidates come from the in-memory R-tree (the Source),
+// searched with the footprint's box widened by the farthest any rule
+// reaches; each candidate is then tested exactly in a transverse Mercator
+// plane centred on the footprint (see localTM), and every distance reported
+// is the geodesic (Karney) distance between the closest points found there.
+// Touching counts as inside.
+package check
+
+import (
+	"math"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+	sf "github.com/peterstace/simplefeatures/geom"
+	"github.com/tidwall/geodesic"
+
+	"github.com/zoneplan/zoneplan/internal/rules"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Source is the set of components a check reads: one consistent snapshot of
+// the in-memory index. Search calls fn for every component, of every layer
+// and classification, whose Bound (geometry and approved zone polygons)
+// meets b, until fn returns false. MaxZoneWidthM is the largest provisional
+// zone width of any component, metres.
+type Source interface {
+	Search(b orb.Bound, fn func(*zone.Component) bool)
+	Version() int64
+	MaxZoneWidthM() float64
+}
+
+// touchSlackM absorbs floating-point error in "distance <= width" tests so
+// that a footprint placed exactly on a zone's edge counts as inside, metres.
+const touchSlackM = 1e-3
+
+// Engine checks footprints against one rule set. It holds no mutable state
+// and is safe for concurrent use.
+type Engine struct {
+	rs      *rules.RuleSet
+	byLayer map[string][]*rules.Rule
+}
+
+// New returns an engine for rule set rs (validated by rules.Parse).
+func New(rs *rules.RuleSet) *Engine {
+	e := &Engine{rs: rs, byLayer: map[string][]*rules.Rule{}}
+	for i := range rs.Rules {
+		r := &rs.Rules[i]
+		for _, l := range r.AppliesTo.Layers {
+			e.byLayer[l] = append(e.byLayer[l], r)
+		}
+	}
+	return e
+}
+
+// RuleSet returns the rule set the engine applies.
+func (e *Engine) RuleSet() *rules.RuleSet { return e.rs }
+
+// Check tests one footprint. The verdict and the findings are the same
+// whoever asks; components above the caller's clearance are reported
+// without their identity, geometry or exact distance.
+func (e *Engine) Check(src Source, fp Footprint, caller zone.Principal) Result {
+	start := time.Now()
+	fs := e.findings(src, &fp)
+	res := Result{
+		RulesetVersion: e.rs.Version,
+		DataVersion:    src.Version(),
+		Footprint:      measure(fp.Geometry),
+	}
+	res.Verdict, res.Findings = e.render(fs, caller)
+	res.TookMS = ms(time.Since(start))
+	return res
+}
+
+// CheckAll tests every footprint of a request. For a FeatureCollection
+// (see Collection) the result has one entry per feature in Features, and
+// the top-level verdict and findings are those of the whole: every
+// component-rule pair once, with the worst verdict and shortest distance
+// any feature gave it. A single footprint gives the same as Check.
+func (e *Engine) CheckAll(src Source, fps []Footprint, caller zone.Principal) Result {
+	if !Collection(fps) {
+		return e.Check(src, fps[0], caller)
+	}
+	start := time.Now()
+	res := Result{RulesetVersion: e.rs.Version, DataVersion: src.Version(), Features: make([]FeatureResult, 0, len(fps))}
+	var all []*finding
+	for i := range fps {
+		fp := &fps[i]
+		fs := e.findings(src, fp)
+		all = append(all, fs...)
+		fr := FeatureResult{Index: fp.Index, Footprint: measure(fp.Geometry)}
+		fr.Verdict, fr.Findings = e.render(fs, caller)
+		res.Footprint.AreaM2 += fr.Footprint.AreaM2
+		res.Footprint.LengthM += fr.Footprint.LengthM
+		res.Features = append(res.Features, fr)
+	}
+	res.Verdict, res.Findings = e.render(mergeFindings(all), caller)
+	res.TookMS = ms(time.Since(start))
+	return res
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }
+
+// finding is one rule matched by one component, before rendering.
+type finding struct {
+	comp        *zone.Component
+	rule        *rules.Rule
+	verdict     rules.Verdict
+	escalated   rules.Verdict // the rule's verdict when escalation raised it
+	tolerance   bool          // outside the zone, within the edge tolerance
+	provisional bool          // the zone tested is a provisional width
+	distanceM   float64       // to the component's own geometry, geodesic
+	overlapM2   float64       // footprint area inside the zone
+	overlap     orb.Geometry  // footprint part inside the zone, WGS84; nil if none
+}
+
+// footprintRun is one footprint prepared in its own plane.
+type footprintRun struct {
+	e     *Engine
+	fp    *Footprint
+	proj  localTM
+	ll    orb.Bound // lon/lat bound
+	shape *shape
+	xy    orb.Geometry // projected
+	sfg   *sf.Geometry // projected, simplefeatures; built on first overlap
+}
+
+func (e *Engine) findings(src Source, fp *Footprint) []*finding {
+	ll := fp.Geometry.Bound()
+	proj := newLocalTM(ll.Center())
+	run := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: newShape(proj, fp.Geometry, nil), xy: proj.project(fp.Geometry)}
+	reach := e.rs.MaxDistanceM() + src.MaxZoneWidthM() + e.rs.EdgeToleranceM
+	var out []*finding
+	src.Search(widen(ll, reach), func(c *zone.Component) bool {
+		out = append(out, run.component(c)...)
+		return true
+	})
+	return out
+}
+
+// widen grows a lon/lat box by m metres on every side, conservatively:
+// a degree of latitude is at least 110,574 m, a degree of longitude at
+// least 111,320·cos(lat) m at the box's highest latitude.
+func widen(b orb.Bound, m float64) orb.Bound {
+	m = m*1.001 + 1
+	dLat := m / 110574
+	lat := math.Min(89.9, math.Max(math.Abs(b.Min[1]-dLat), math.Abs(b.Max[1]+dLat)))
+	dLon := m / (111320 * math.Cos(lat*math.Pi/180))
+	return orb.Bound{
+		Min: orb.Point{math.Max(-180, b.Min[0]-dLon), math.Max(-90, b.Min[1]-dLat)},
+		Max: orb.Point{math.Min(180, b.Max[0]+dLon), math.Min(90, b.Max[1]+dLat)},
+	}
+}
+
+// geodesicM is the ellipsoidal distance between two points of the plane.
+func (r *footprintRun) geodesicM(a, b orb.Point) float64 {
+	if a == b {
+		return 0
+	}
+	p, q := r.proj.Inverse(a), r.proj.Inverse(b)
+	var s float64
+	geodesic.WGS84.Inverse(p[1], p[0], q[1], q[0], &s, nil, nil)
+	return s
+}
+
+// distanceWithin is the geodesic distance from the footprint to g when it
+// is at most radius metres; a larger result only means "farther".
+func (r *footprintRun) distanceWithin(g orb.Geometry, radius float64) float64 {
+	box := widen(r.ll, radius)
+	d, a, b := shapeDistance(r.shape, newShape(r.proj, g, &box))
+	if d == 0 || math.IsInf(d, 1) {
+		return d
+	}
+	return r.geodesicM(a, b)
+}
+
+// distance is the exact geodesic distance from the footprint to g, using
+// only g's parts within radius when that is enough.
+func (r *footprintRun) distance(g orb.Geometry, radius float64) float64 {
+	if d := r.distanceWithin(g, radius); d <= radius {
+		return d
+	}
+	d, a, b := shapeDistance(r.shape, newShape(r.proj, g, nil))
+	if d == 0 {
+		return 0
+	}
+	return r.geodesicM(a, b)
+}
+
+// component evaluates every rule that applies to c.
+func (r *footprintRun) component(c *zone.Component) []*finding {
+	rs := r.e.rs
+	var applicable []*rules.Rule
+	reach := 0.0
+	for _, rule := range r.e.byLayer[c.Layer] {
+		if !rule.AppliesTo.Matches(c) {
+			continue
+		}
+		applicable = append(applicable, rule)
+		reach = max(reach, rule.Distance(c)+rs.Tolerance(rule))
+	}
+	if len(applicable) == 0 {
+		return nil
+	}
+	reach += c.MaxWidthM()
+	if !c.Bound().Intersects(widen(r.ll, reach)) {
+		return nil
+	}
+	// d0: the distance to the component's own geometry, reported with every
+	// finding whatever zone the rule tests.
+	d0 := math.NaN()
+	dist0 := func() float64 {
+		if math.IsNaN(d0) {
+			d0 = r.distance(c.Geometry, reach)
+		}
+		return d0
+	}
+	var out []*finding
+	for _, rule := range applicable {
+		if f := r.apply(c, rule, dist0); f != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// apply tests one rule on one component; nil when it does not match.
+func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() float64) *finding {
+	tol := r.e.rs.Tolerance(rule)
+	if rule.Verdict == rules.Notice {
+		tol = 0 // a tolerance notice for a notice says nothing new
+	}
+	f := &finding{comp: c, rule: rule}
+	var inside bool
+	var zoneXY func() orb.Geometry // the tested zone in the plane, for the overlap
+	switch rule.Zone {
+	case rules.TestComponent:
+		d := dist0()
+		inside, f.tolerance = d <= touchSlackM, d > touchSlackM && d <= tol+touchSlackM
+		zoneXY = func() orb.Geometry {
+			return r.proj.project(clipLines(c.Geometry, widen(r.ll, 1)))
+		}
+	case rules.TestRestrictedArea, rules.TestProtectedArea, rules.TestSafetyBelt:
+		z, ok := c.Zone(zone.ZoneKind(rule.Zone))
+		if ok && z.Approved() {
+			d := r.distanceWithin(z.Geometry, tol+1)
+			inside, f.tolerance = d <= touchSlackM, d > touchSlackM && d <= tol+touchSlackM
+			zoneXY = func() orb.Geometry { return r.proj.project(z.Geometry) }
+			break
+		}
+		w := rule.DistanceM
+		if ok {
+			w = z.WidthM
+		}
+		if w <= 0 {
+			return nil
+		}
+		f.provisional = true
+		inside, f.tolerance, zoneXY = r.within(c, w, tol, dist0)
+	case rules.TestBorderBelt, rules.TestDistance:
+		// The border belt lies inward from the border line. The engine tests
+		// "within the width of the line" on both sides: beyond the line is
+		// another country, where no Vietnamese project lies.
+		inside, f.tolerance, zoneXY = r.within(c, rule.Distance(c), tol, dist0)
+	}
+	if !inside && !f.tolerance {
+		return nil
+	}
+	f.distanceM = dist0()
+	if f.tolerance {
+		f.verdict = rules.Notice
+		return f
+	}
+	f.verdict = rule.Verdict
+	for i := range rule.Escalate {
+		if rule.Escalate[i].Applies(r.fp.HeightM, r.fp.Activities) {
+			f.verdict = f.verdict.Worse(rule.Escalate[i].To)
+		}
+	}
+	if f.verdict != rule.Verdict {
+		f.escalated = rule.Verdict
+	}
+	if f.provisional {
+		// DOMAIN: a conflict found only through a provisional width is at
+		// most review; the approved decision may draw the zone smaller.
+		f.verdict = f.verdict.AtMost(rules.Review)
+		if f.verdict == rule.Verdict {
+			f.escalated = ""
+		}
+	}
+	f.overlapM2, f.overlap = r.overlap(zoneXY())
+	return f
+}
+
+// within tests "within w metres of c's geometry": inside, within the
+// tolerance beyond it, and the zone polygon (c buffered by w in the plane).
+func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() float64) (bool, bool, func() orb.Geometry) {
+	d := dist0()
+	inside := d <= w+touchSlackM
+	nearEdge := !inside && d <= w+tol+touchSlackM
+	return inside, nearEdge, func() orb.Geometry {
+		part := clipLines(c.Geometry, widen(r.ll, w+1))
+		g, err := sf.Buffer(toSF(r.proj.project(part)), w, sf.BufferQuadSegments(bufferQuadSegments))
+		if err != nil {
+			return nil
+		}
+		og, err := fromSF(g)
+		if err != nil {
+			return nil
+		}
+		return og
+	}
+}
+
+// overlap is the area (m²) and the WGS84 geometry of the footprint's part
+// inside the zone given in the plane.
+func (r *footprintRun) overlap(zoneXY orb.Geometry) (float64, orb.Geometry) {
+	if zoneXY == nil {
+		return 0, nil
+	}
+	if r.sfg == nil {
+		g := toSF(r.xy)
+		r.sfg = &g
+	}
+	in, err := sf.Intersection(*r.sfg, toSF(zoneXY))
+	if err != nil || in.IsEmpty() {
+		return 0, nil
+	}
+	og, err := fromSF(in)
+	if err != nil || og == nil {
+		return 0, nil
+	}
+	return in.Area(), r.proj.unproject(og)
+}
+
+// FootprintStats are the footprint's own measures on the ellipsoid.
+type FootprintStats struct {
+	AreaM2  float64 `json:"area_m2"`  // polygons: geodesic area, holes excluded
+	LengthM float64 `json:"length_m"` // lines: length; polygons: perimeter of every ring
+}
+
+func measure(g orb.Geometry) FootprintStats {
+	var s FootprintStats
+	ring := func(r orb.Ring) (area, perim float64) {
+		p := geodesic.WGS84.PolygonInit(false)
+		for _, q := range r[:len(r)-1] {
+			p.AddPoint(q[1], q[0])
+		}
+		p.Compute(false, true, &area, &perim)
+		return math.Abs(area), perim
+	}
+	line := func(l orb.LineString) float64 {
+		p := geodesic.WGS84.PolygonInit(true)
+		for _, q := range l {
+			p.AddPoint(q[1], q[0])
+		}
+		var perim float64
+		p.Compute(false, true, nil, &perim)
+		return perim
+	}
+	poly := func(p orb.Polygon) {
+		for i, r := range p {
+			a, l := ring(r)
+			if i == 0 {
+				s.AreaM2 += a
+			} else {
+				s.AreaM2 -= a
+			}
+			s.LengthM += l
+		}
+	}
+	switch g := g.(type) {
+	case orb.LineString:
+		s.LengthM = line(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			s.LengthM += line(l)
+		}
+	case orb.Polygon:
+		poly(g)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			poly(p)
+		}
+	}
+	s.AreaM2 = round2(s.AreaM2)
+	s.LengthM = round2(s.LengthM)
+	return s
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func geometryJSON(g orb.Geometry) *geojson.Geometry {
+	if g == nil {
+		return nil
+	}
+	return geojson.NewGeometry(g)
+}

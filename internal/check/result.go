@@ -1,0 +1,192 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/zoneplan/zoneplan/internal/rules"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Result is the answer to a check, as returned to the caller and stored
+// with an appraisal.
+type Result struct {
+	Verdict        rules.Verdict  `json:"verdict"` // the worst of the findings; clear when none is worse than notice
+	RulesetVersion string         `json:"ruleset_version"`
+	DataVersion    int64          `json:"data_version"`
+	Footprint      FootprintStats `json:"footprint"` // for a collection, the sums
+	TookMS         float64        `json:"took_ms"`
+	Findings       []Finding      `json:"findings"`
+	// Features holds one result per feature of a FeatureCollection request;
+	// absent for a single footprint.
+	Features []FeatureResult `json:"features,omitempty"`
+}
+
+// FeatureResult is the result for one feature of a collection.
+type FeatureResult struct {
+	Index     int            `json:"index"`
+	Verdict   rules.Verdict  `json:"verdict"`
+	Footprint FootprintStats `json:"footprint"`
+	Findings  []Finding      `json:"findings"`
+}
+
+// Finding is one rule matched by one component.
+//
+// For a component above the caller's clearance (Component.Redacted), the
+// finding keeps its rule, zone, verdict, legal basis and message, gives
+// Contact and a Band ("within the safety belt") and leaves out the
+// component's id, kind, name and layer, the exact distance, the overlap
+// area and the overlap geometry.
+type Finding struct {
+	Verdict       rules.Verdict     `json:"verdict"`
+	Rule          string            `json:"rule"`
+	Zone          rules.ZoneTest    `json:"zone"`
+	Basis         string            `json:"basis"`
+	Message       string            `json:"message"`    // English
+	MessageVI     string            `json:"message_vi"` // Vietnamese
+	Component     ComponentRef      `json:"component"`
+	DistanceM     *float64          `json:"distance_m"`      // to the component's geometry, geodesic; 0 when touching
+	OverlapAreaM2 *float64          `json:"overlap_area_m2"` // footprint area inside the tested zone
+	Overlap       *geojson.Geometry `json:"overlap"`         // footprint part inside the tested zone, WGS84
+	Provisional   bool              `json:"provisional,omitempty"`
+	EdgeTolerance bool              `json:"edge_tolerance,omitempty"` // outside the zone, within the edge tolerance
+	EscalatedFrom rules.Verdict     `json:"escalated_from,omitempty"`
+	Band          string            `json:"band,omitempty"`    // redacted findings: where, in words
+	Contact       *rules.Text       `json:"contact,omitempty"` // redacted findings: whom to ask
+}
+
+// ComponentRef names the component of a finding; only Redacted is set when
+// the caller may not see it.
+type ComponentRef struct {
+	ID       string `json:"id,omitempty"`
+	Layer    string `json:"layer,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Redacted bool   `json:"redacted,omitempty"`
+}
+
+// render turns raw findings into the caller's view, sorted: most severe
+// first, then nearest; redacted findings after the visible ones of the same
+// severity, by rule, so that their order tells nothing of their distance.
+func (e *Engine) render(fs []*finding, caller zone.Principal) (rules.Verdict, []Finding) {
+	verdict := rules.Clear
+	out := make([]Finding, 0, len(fs))
+	type keyed struct {
+		f    Finding
+		dist float64
+		id   string
+	}
+	ks := make([]keyed, 0, len(fs))
+	for _, f := range fs {
+		if f.verdict != rules.Notice {
+			verdict = verdict.Worse(f.verdict)
+		}
+		ks = append(ks, keyed{f: e.renderOne(f, caller), dist: f.distanceM, id: f.comp.ID.String()})
+	}
+	sort.SliceStable(ks, func(i, j int) bool {
+		a, b := ks[i], ks[j]
+		if ra, rb := a.f.Verdict.Rank(), b.f.Verdict.Rank(); ra != rb {
+			return ra > rb
+		}
+		if a.f.Component.Redacted != b.f.Component.Redacted {
+			return !a.f.Component.Redacted
+		}
+		if !a.f.Component.Redacted && a.dist != b.dist {
+			return a.dist < b.dist
+		}
+		if a.f.Rule != b.f.Rule {
+			return a.f.Rule < b.f.Rule
+		}
+		if a.f.Component.Redacted {
+			return a.f.Band < b.f.Band
+		}
+		return a.id < b.id
+	})
+	for _, k := range ks {
+		out = append(out, k.f)
+	}
+	return verdict, out
+}
+
+func (e *Engine) renderOne(f *finding, caller zone.Principal) Finding {
+	r := f.rule
+	out := Finding{
+		Verdict: f.verdict, Rule: r.ID, Zone: r.Zone, Basis: r.Basis,
+		Message: r.Message.EN, MessageVI: r.Message.VI,
+		Provisional: f.provisional, EdgeTolerance: f.tolerance, EscalatedFrom: f.escalated,
+	}
+	if f.tolerance {
+		out.Basis = r.Basis + "; " + e.rs.ToleranceBasis
+		out.Message = e.rs.ToleranceMessage.EN + " (" + r.Message.EN + ")"
+		out.MessageVI = e.rs.ToleranceMessage.VI + " (" + r.Message.VI + ")"
+	}
+	c := f.comp
+	if !caller.Clearance.Allows(c.Classification) {
+		out.Component = ComponentRef{Redacted: true}
+		out.Band = band(f, e.rs)
+		contact := e.rs.Contact
+		out.Contact = &contact
+		return out
+	}
+	out.Component = ComponentRef{ID: c.ID.String(), Layer: c.Layer, Kind: c.Kind, Name: c.Name}
+	d, a := round2(f.distanceM), round2(f.overlapM2)
+	out.DistanceM, out.OverlapAreaM2 = &d, &a
+	out.Overlap = geometryJSON(f.overlap)
+	return out
+}
+
+// band says in words where the footprint is relative to the zone, from the
+// rule alone (which is public), never from the component.
+func band(f *finding, rs *rules.RuleSet) string {
+	r := f.rule
+	var where string
+	switch r.Zone {
+	case rules.TestComponent:
+		where = "the component itself"
+	case rules.TestBorderBelt:
+		where = "the border belt"
+	case rules.TestDistance:
+		where = fmt.Sprintf("%g m of the component", r.DistanceM)
+	default:
+		where = "the " + strings.ReplaceAll(string(r.Zone), "_", " ")
+	}
+	if f.tolerance {
+		return fmt.Sprintf("outside, within %g m of the edge of %s", rs.Tolerance(r), where)
+	}
+	if r.Zone == rules.TestDistance {
+		return "within " + where
+	}
+	if r.Zone == rules.TestComponent {
+		return "overlapping " + where
+	}
+	return "within " + where
+}
+
+// mergeFindings keeps one finding per component and rule across the
+// features of a collection: the most severe, then the nearest.
+func mergeFindings(fs []*finding) []*finding {
+	type key struct {
+		comp *zone.Component
+		rule *rules.Rule
+	}
+	best := map[key]*finding{}
+	var order []key
+	for _, f := range fs {
+		k := key{f.comp, f.rule}
+		b, ok := best[k]
+		if !ok {
+			order = append(order, k)
+		}
+		if !ok || f.verdict.Rank() > b.verdict.Rank() || (f.verdict == b.verdict && f.distanceM < b.distanceM) {
+			best[k] = f
+		}
+	}
+	out := make([]*finding, 0, len(order))
+	for _, k := range order {
+		out = append(out, best[k])
+	}
+	return out
+}

@@ -1,0 +1,298 @@
+package check
+
+import (
+	"math"
+
+	"github.com/paulmach/orb"
+)
+
+// shape is a geometry prepared for distance tests against a footprint:
+// its segments and isolated points in the footprint's plane (metres), and
+// its polygons in WGS84 lon/lat for containment tests.
+//
+// A shape may hold only the segments near the footprint (see filter in
+// newShape): distances up to the filter radius are then exact, farther ones
+// are only known to be farther.
+type shape struct {
+	pts     []orb.Point   // isolated points, plane
+	segs    []segment     // line and ring segments, plane
+	polysLL []orb.Polygon // polygons, lon/lat (containment)
+	firstLL []orb.Point   // first vertex of every part, lon/lat
+	firstXY []orb.Point   // the same, plane
+	bound   orb.Bound     // plane bound of pts and segs
+	empty   bool          // nothing kept
+}
+
+type segment struct {
+	a, b orb.Point
+	box  orb.Bound
+}
+
+func newSegment(a, b orb.Point) segment {
+	return segment{a: a, b: b, box: orb.Bound{Min: orb.Point{min(a[0], b[0]), min(a[1], b[1])}, Max: orb.Point{max(a[0], b[0]), max(a[1], b[1])}}}
+}
+
+// newShape prepares g (WGS84) in projection p. When filter is not nil, only
+// the points and segments whose lon/lat box meets *filter are projected.
+func newShape(p localTM, g orb.Geometry, filter *orb.Bound) *shape {
+	s := &shape{bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}, empty: true}
+	addPoint := func(q orb.Point) {
+		if filter != nil && !filter.Contains(q) {
+			return
+		}
+		xy := p.Forward(q)
+		s.pts = append(s.pts, xy)
+		s.extend(xy)
+	}
+	addLine := func(ls []orb.Point) {
+		if len(ls) == 0 {
+			return
+		}
+		s.firstLL = append(s.firstLL, ls[0])
+		s.firstXY = append(s.firstXY, p.Forward(ls[0]))
+		if len(ls) == 1 {
+			addPoint(ls[0])
+			return
+		}
+		var prev orb.Point
+		havePrev := false
+		for i := 1; i < len(ls); i++ {
+			a, b := ls[i-1], ls[i]
+			if filter != nil && !segmentMeets(a, b, *filter) {
+				havePrev = false
+				continue
+			}
+			pa := prev
+			if !havePrev {
+				pa = p.Forward(a)
+			}
+			pb := p.Forward(b)
+			s.segs = append(s.segs, newSegment(pa, pb))
+			s.extend(pa)
+			s.extend(pb)
+			prev, havePrev = pb, true
+		}
+	}
+	addPolygon := func(poly orb.Polygon) {
+		if len(poly) == 0 {
+			return
+		}
+		s.polysLL = append(s.polysLL, poly)
+		for _, r := range poly {
+			addLine(r)
+		}
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		s.firstLL = append(s.firstLL, g)
+		s.firstXY = append(s.firstXY, p.Forward(g))
+		addPoint(g)
+	case orb.MultiPoint:
+		for _, q := range g {
+			s.firstLL = append(s.firstLL, q)
+			s.firstXY = append(s.firstXY, p.Forward(q))
+			addPoint(q)
+		}
+	case orb.LineString:
+		addLine(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			addLine(l)
+		}
+	case orb.Polygon:
+		addPolygon(g)
+	case orb.MultiPolygon:
+		for _, poly := range g {
+			addPolygon(poly)
+		}
+	}
+	return s
+}
+
+func (s *shape) extend(q orb.Point) {
+	s.empty = false
+	s.bound.Min[0] = min(s.bound.Min[0], q[0])
+	s.bound.Min[1] = min(s.bound.Min[1], q[1])
+	s.bound.Max[0] = max(s.bound.Max[0], q[0])
+	s.bound.Max[1] = max(s.bound.Max[1], q[1])
+}
+
+// segmentMeets reports whether the box of segment ab meets b.
+func segmentMeets(a, c orb.Point, b orb.Bound) bool {
+	return max(a[0], c[0]) >= b.Min[0] && min(a[0], c[0]) <= b.Max[0] &&
+		max(a[1], c[1]) >= b.Min[1] && min(a[1], c[1]) <= b.Max[1]
+}
+
+// contains reports whether a lon/lat point lies in one of the shape's
+// polygons; a point on a boundary counts as inside.
+func (s *shape) contains(q orb.Point) bool {
+	for _, poly := range s.polysLL {
+		if polygonContains(poly, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// polygonContains: even-odd ray casting over every ring, so holes are
+// excluded; points exactly on an edge count as inside.
+func polygonContains(poly orb.Polygon, q orb.Point) bool {
+	if len(poly) == 0 || !poly[0].Bound().Contains(q) {
+		return false
+	}
+	in := false
+	for _, r := range poly {
+		for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+			a, b := r[j], r[i]
+			if onSegment(q, a, b) {
+				return true
+			}
+			if (a[1] > q[1]) != (b[1] > q[1]) {
+				x := a[0] + (q[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
+				if q[0] < x {
+					in = !in
+				}
+			}
+		}
+	}
+	return in
+}
+
+func onSegment(q, a, b orb.Point) bool {
+	if cross(a, b, q) != 0 {
+		return false
+	}
+	return q[0] >= min(a[0], b[0]) && q[0] <= max(a[0], b[0]) && q[1] >= min(a[1], b[1]) && q[1] <= max(a[1], b[1])
+}
+
+func cross(o, a, b orb.Point) float64 {
+	return (a[0]-o[0])*(b[1]-o[1]) - (a[1]-o[1])*(b[0]-o[0])
+}
+
+// shapeDistance is the planar distance in metres between a and b and a
+// pair of closest points (a's, b's). It is 0 when they touch, cross, or one
+// holds the other. Either shape being empty gives +Inf.
+func shapeDistance(a, b *shape) (float64, orb.Point, orb.Point) {
+	for i, q := range b.firstLL {
+		if a.contains(q) {
+			return 0, b.firstXY[i], b.firstXY[i]
+		}
+	}
+	for i, q := range a.firstLL {
+		if b.contains(q) {
+			return 0, a.firstXY[i], a.firstXY[i]
+		}
+	}
+	if a.empty || b.empty {
+		return math.Inf(1), orb.Point{}, orb.Point{}
+	}
+	best := math.Inf(1)
+	var pa, pb orb.Point
+	try := func(d float64, x, y orb.Point) {
+		if d < best {
+			best, pa, pb = d, x, y
+		}
+	}
+	for _, p := range a.pts {
+		for _, q := range b.pts {
+			try(dist(p, q), p, q)
+		}
+		for _, s := range b.segs {
+			if boxPointDist(s.box, p) >= best {
+				continue
+			}
+			c := closestOnSegment(p, s.a, s.b)
+			try(dist(p, c), p, c)
+		}
+	}
+	for _, s := range a.segs {
+		if boxDist(s.box, b.bound) >= best {
+			continue
+		}
+		for _, q := range b.pts {
+			if boxPointDist(s.box, q) >= best {
+				continue
+			}
+			c := closestOnSegment(q, s.a, s.b)
+			try(dist(q, c), c, q)
+		}
+		for _, t := range b.segs {
+			if boxDist(s.box, t.box) >= best {
+				continue
+			}
+			d, x, y := segmentDistance(s.a, s.b, t.a, t.b)
+			try(d, x, y)
+			if best == 0 {
+				return 0, pa, pb
+			}
+		}
+	}
+	return best, pa, pb
+}
+
+func dist(a, b orb.Point) float64 { return math.Hypot(a[0]-b[0], a[1]-b[1]) }
+
+func boxPointDist(b orb.Bound, p orb.Point) float64 {
+	dx := max(b.Min[0]-p[0], 0, p[0]-b.Max[0])
+	dy := max(b.Min[1]-p[1], 0, p[1]-b.Max[1])
+	return math.Hypot(dx, dy)
+}
+
+func boxDist(a, b orb.Bound) float64 {
+	dx := max(a.Min[0]-b.Max[0], 0, b.Min[0]-a.Max[0])
+	dy := max(a.Min[1]-b.Max[1], 0, b.Min[1]-a.Max[1])
+	return math.Hypot(dx, dy)
+}
+
+func closestOnSegment(p, a, b orb.Point) orb.Point {
+	dx, dy := b[0]-a[0], b[1]-a[1]
+	l2 := dx*dx + dy*dy
+	if l2 == 0 {
+		return a
+	}
+	t := ((p[0]-a[0])*dx + (p[1]-a[1])*dy) / l2
+	t = max(0, min(1, t))
+	return orb.Point{a[0] + t*dx, a[1] + t*dy}
+}
+
+// segmentDistance is the distance between segments ab and cd and a closest
+// pair; 0 with the crossing point when they meet.
+func segmentDistance(a, b, c, d orb.Point) (float64, orb.Point, orb.Point) {
+	if x, ok := segmentsMeet(a, b, c, d); ok {
+		return 0, x, x
+	}
+	best := math.Inf(1)
+	var pa, pb orb.Point
+	for _, cand := range [4][2]orb.Point{
+		{a, closestOnSegment(a, c, d)},
+		{b, closestOnSegment(b, c, d)},
+		{closestOnSegment(c, a, b), c},
+		{closestOnSegment(d, a, b), d},
+	} {
+		if dd := dist(cand[0], cand[1]); dd < best {
+			best, pa, pb = dd, cand[0], cand[1]
+		}
+	}
+	return best, pa, pb
+}
+
+// segmentsMeet reports whether ab and cd share a point, and one such point.
+func segmentsMeet(a, b, c, d orb.Point) (orb.Point, bool) {
+	d1, d2 := cross(c, d, a), cross(c, d, b)
+	d3, d4 := cross(a, b, c), cross(a, b, d)
+	if ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) {
+		t := d1 / (d1 - d2)
+		return orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}, true
+	}
+	switch {
+	case d1 == 0 && onSegment(a, c, d):
+		return a, true
+	case d2 == 0 && onSegment(b, c, d):
+		return b, true
+	case d3 == 0 && onSegment(c, a, b):
+		return c, true
+	case d4 == 0 && onSegment(d, a, b):
+		return d, true
+	}
+	return orb.Point{}, false
+}

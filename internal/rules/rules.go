@@ -1,0 +1,243 @@
+// Package rules is zoneplan's conflict rule set: the versioned document that
+// says which defence components a civil project is tested against, which
+// zone of each, at what distance, with what verdict and on what legal basis.
+// It parses and validates the document; internal/check applies it.
+package rules
+
+import (
+	"github.com/zoneplan/zoneplan/data"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Verdict is the outcome of one finding or of a whole check, from the least
+// to the most severe: clear, notice, review, conflict.
+type Verdict string
+
+const (
+	Clear    Verdict = "clear"    // nothing found (never a rule's verdict)
+	Notice   Verdict = "notice"   // for information: near an edge, a border-area commune
+	Review   Verdict = "review"   // the defence side must give an opinion
+	Conflict Verdict = "conflict" // the project overlaps what the law forbids
+)
+
+// Rank orders verdicts: clear 0, notice 1, review 2, conflict 3; -1 for an
+// unknown verdict.
+func (v Verdict) Rank() int {
+	switch v {
+	case Clear:
+		return 0
+	case Notice:
+		return 1
+	case Review:
+		return 2
+	case Conflict:
+		return 3
+	}
+	return -1
+}
+
+// Worse returns the more severe of v and w.
+func (v Verdict) Worse(w Verdict) Verdict {
+	if w.Rank() > v.Rank() {
+		return w
+	}
+	return v
+}
+
+// AtMost returns v lowered to limit when it is more severe.
+func (v Verdict) AtMost(limit Verdict) Verdict {
+	if v.Rank() > limit.Rank() {
+		return limit
+	}
+	return v
+}
+
+// ZoneTest names what a rule tests the footprint against.
+type ZoneTest string
+
+const (
+	// The work's restricted area, protected area or safety belt: the
+	// component's approved zone polygon when it has one, otherwise its
+	// provisional width, otherwise the rule's distance_m as a provisional
+	// width. A provisional width is measured from the component's own
+	// geometry.
+	TestRestrictedArea ZoneTest = "restricted_area"
+	TestProtectedArea  ZoneTest = "protected_area"
+	TestSafetyBelt     ZoneTest = "safety_belt"
+	// The component's own geometry (defence land, a border restricted zone,
+	// a border marker).
+	TestComponent ZoneTest = "component"
+	// The border belt: within distance_m (or the province's width) of a
+	// border line.
+	TestBorderBelt ZoneTest = "border_belt"
+	// A plain distance: within distance_m of the component's geometry.
+	TestDistance ZoneTest = "distance"
+)
+
+// Valid reports whether t is a known zone test.
+func (t ZoneTest) Valid() bool {
+	switch t {
+	case TestRestrictedArea, TestProtectedArea, TestSafetyBelt, TestComponent, TestBorderBelt, TestDistance:
+		return true
+	}
+	return false
+}
+
+// ProtectionZone reports whether t tests one of a work's protection zones.
+func (t ZoneTest) ProtectionZone() bool {
+	return t == TestRestrictedArea || t == TestProtectedArea || t == TestSafetyBelt
+}
+
+// Text is a message in Vietnamese and English.
+type Text struct {
+	VI string `yaml:"vi" json:"vi"`
+	EN string `yaml:"en" json:"en"`
+}
+
+// Selector says which components a rule applies to. Layers is required; an
+// empty Kinds, FunctionTypes or Groups list admits every value.
+type Selector struct {
+	Layers        []string            `yaml:"layers" json:"layers"`
+	Kinds         []string            `yaml:"kinds,omitempty" json:"kinds,omitempty"`
+	FunctionTypes []zone.FunctionType `yaml:"function_types,omitempty" json:"function_types,omitempty"`
+	Groups        []zone.Group        `yaml:"groups,omitempty" json:"groups,omitempty"`
+}
+
+// Matches reports whether the selector admits c.
+func (s *Selector) Matches(c *zone.Component) bool {
+	return contains(s.Layers, c.Layer) &&
+		(len(s.Kinds) == 0 || contains(s.Kinds, c.Kind)) &&
+		(len(s.FunctionTypes) == 0 || contains(s.FunctionTypes, c.FunctionType)) &&
+		(len(s.Groups) == 0 || contains(s.Groups, c.Group))
+}
+
+// Escalation raises a rule's verdict for projects with given attributes: a
+// project taller than HeightAboveM, or one with any of Activities
+// (blasting, mining, residential, crowd). Either condition is enough when
+// both are set.
+type Escalation struct {
+	HeightAboveM float64  `yaml:"height_above_m,omitempty" json:"height_above_m,omitempty"`
+	Activities   []string `yaml:"activities,omitempty" json:"activities,omitempty"`
+	To           Verdict  `yaml:"to" json:"to"`
+}
+
+// Applies reports whether a project of the given height (metres; 0 when
+// unknown) and activities triggers the escalation.
+func (e *Escalation) Applies(heightM float64, activities []string) bool {
+	if e.HeightAboveM > 0 && heightM > e.HeightAboveM {
+		return true
+	}
+	for _, a := range activities {
+		if contains(e.Activities, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rule is one conflict rule.
+type Rule struct {
+	ID        string   `yaml:"id" json:"id"`
+	AppliesTo Selector `yaml:"applies_to" json:"applies_to"`
+	Zone      ZoneTest `yaml:"zone" json:"zone"`
+	// DistanceM is, in metres on the ellipsoid: for distance the distance
+	// tested; for border_belt the default belt width; for a protection zone
+	// the provisional width used when the component has no zone of that
+	// kind (0: the rule then does not apply to it); for component, 0.
+	DistanceM float64 `yaml:"distance_m,omitempty" json:"distance_m,omitempty"`
+	// DistanceByProvince overrides DistanceM for components whose
+	// "province" property has the given value (border_belt and distance
+	// only): the border belt is set per province (Decree 34/2014/ND-CP).
+	DistanceByProvince map[string]float64 `yaml:"distance_by_province,omitempty" json:"distance_by_province,omitempty"`
+	// ToleranceM is the edge tolerance of this rule; nil takes the set's
+	// edge_tolerance_m, 0 turns it off.
+	ToleranceM *float64     `yaml:"tolerance_m,omitempty" json:"tolerance_m,omitempty"`
+	Verdict    Verdict      `yaml:"verdict" json:"verdict"`
+	Escalate   []Escalation `yaml:"escalate,omitempty" json:"escalate,omitempty"`
+	Basis      string       `yaml:"basis" json:"basis"`
+	Message    Text         `yaml:"message" json:"message"`
+}
+
+// Distance returns the rule's distance for component c: the province
+// override when c's "province" property names one, else DistanceM.
+func (r *Rule) Distance(c *zone.Component) float64 {
+	if len(r.DistanceByProvince) > 0 {
+		if p, ok := c.Properties[PropProvince].(string); ok {
+			if d, ok := r.DistanceByProvince[p]; ok {
+				return d
+			}
+		}
+	}
+	return r.DistanceM
+}
+
+// maxDistance is the largest distance the rule may test, province overrides included.
+func (r *Rule) maxDistance() float64 {
+	m := r.DistanceM
+	for _, d := range r.DistanceByProvince {
+		m = max(m, d)
+	}
+	return m
+}
+
+// PropProvince is the component property naming its province (for
+// per-province widths such as the border belt's).
+const PropProvince = "province"
+
+// RuleSet is a whole versioned rule set. Parse it with Parse; the zero
+// value is not valid.
+type RuleSet struct {
+	Version     string `yaml:"version" json:"version"`
+	Title       string `yaml:"title,omitempty" json:"title,omitempty"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// EdgeToleranceM is the default edge tolerance in metres: a footprint
+	// outside a rule's zone but within this distance of its edge gets a
+	// notice, to absorb survey and datum error.
+	EdgeToleranceM   float64 `yaml:"edge_tolerance_m" json:"edge_tolerance_m"`
+	ToleranceBasis   string  `yaml:"tolerance_basis" json:"tolerance_basis"`
+	ToleranceMessage Text    `yaml:"tolerance_message" json:"tolerance_message"`
+	// Contact is shown instead of the details of a component the caller may
+	// not see.
+	Contact Text   `yaml:"contact" json:"contact"`
+	Rules   []Rule `yaml:"rules" json:"rules"`
+}
+
+// Tolerance returns the edge tolerance of r in this set, in metres.
+func (rs *RuleSet) Tolerance(r *Rule) float64 {
+	if r.ToleranceM != nil {
+		return *r.ToleranceM
+	}
+	return rs.EdgeToleranceM
+}
+
+// MaxDistanceM is the farthest, in metres, any rule of the set reaches
+// beyond a component's own geometry and approved zones: the largest rule
+// distance plus its tolerance. Component-specific provisional widths are
+// not included (see the index's MaxZoneWidthM).
+func (rs *RuleSet) MaxDistanceM() float64 {
+	var m float64
+	for i := range rs.Rules {
+		r := &rs.Rules[i]
+		m = max(m, r.maxDistance()+rs.Tolerance(r))
+	}
+	return m
+}
+
+// Default returns the rule set embedded in the binary (data/rules).
+func Default() *RuleSet {
+	rs, err := Parse(data.DefaultRules())
+	if err != nil {
+		// The embedded file is tested; failing here is a build defect.
+		panic("rules: embedded default rule set is invalid: " + err.Error())
+	}
+	return rs
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
