@@ -2,14 +2,10 @@ package embedded
 
 import (
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"math"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -201,88 +197,4 @@ func decodeIndexValue(v []byte) (zone.Classification, orb.Bound) {
 	}
 	f := func(i int) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(v[1+8*i:])) }
 	return zone.Classification(v[0]), orb.Bound{Min: orb.Point{f(0), f(1)}, Max: orb.Point{f(2), f(3)}}
-}
-
-// componentRecord is a component as stored. Geometries are WKB so they
-// round-trip bit for bit; short names keep 100k records small.
-type componentRecord struct {
-	Layer          string            `json:"l"`
-	Kind           string            `json:"k"`
-	Name           string            `json:"n"`
-	Code           string            `json:"c,omitempty"`
-	FunctionType   zone.FunctionType `json:"ft,omitempty"`
-	Group          zone.Group        `json:"g,omitempty"`
-	Classification int               `json:"cl,omitempty"`
-	Zones          []zoneRecord      `json:"z,omitempty"`
-	Properties     map[string]any    `json:"p,omitempty"`
-	Geometry       []byte            `json:"wkb"`
-	Synthetic      bool              `json:"syn,omitempty"`
-	Version        int64             `json:"v"`
-	CreatedAt      time.Time         `json:"ca"`
-	UpdatedAt      time.Time         `json:"ua"`
-	CreatedBy      string            `json:"cb,omitempty"`
-	UpdatedBy      string            `json:"ub,omitempty"`
-}
-
-type zoneRecord struct {
-	Kind         zone.ZoneKind `json:"k"`
-	Geometry     []byte        `json:"wkb,omitempty"`
-	Decision     string        `json:"d,omitempty"`
-	DecisionDate string        `json:"dd,omitempty"`
-	WidthM       float64       `json:"w,omitempty"`
-}
-
-func encodeComponent(c *zone.Component) ([]byte, error) {
-	g, err := wkb.Marshal(c.Geometry)
-	if err != nil {
-		return nil, zone.Errorf(zone.CodeInvalid, "geometry cannot be encoded: %v", err)
-	}
-	r := componentRecord{
-		Layer: c.Layer, Kind: c.Kind, Name: c.Name, Code: c.Code, FunctionType: c.FunctionType, Group: c.Group,
-		Classification: int(c.Classification), Properties: c.Properties, Geometry: g, Synthetic: c.Synthetic,
-		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, CreatedBy: c.CreatedBy, UpdatedBy: c.UpdatedBy,
-	}
-	for i, z := range c.Zones {
-		zr := zoneRecord{Kind: z.Kind, Decision: z.Decision, DecisionDate: z.DecisionDate, WidthM: z.WidthM}
-		if z.Geometry != nil {
-			if zr.Geometry, err = wkb.Marshal(z.Geometry); err != nil {
-				return nil, zone.Errorf(zone.CodeInvalid, "zone %d geometry cannot be encoded: %v", i, err)
-			}
-		}
-		r.Zones = append(r.Zones, zr)
-	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, &zone.Error{Code: zone.CodeInvalid, Message: fmt.Sprintf("component %q cannot be stored: %v", c.Name, err), Err: err}
-	}
-	return b, nil
-}
-
-func decodeComponent(id uuid.UUID, b []byte) (*zone.Component, error) {
-	var r componentRecord
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("component %s: %w", id, err)
-	}
-	g, err := wkb.Unmarshal(r.Geometry)
-	if err != nil {
-		return nil, fmt.Errorf("component %s geometry: %w", id, err)
-	}
-	c := &zone.Component{
-		ID: id, Layer: r.Layer, Kind: r.Kind, Name: r.Name, Code: r.Code, FunctionType: r.FunctionType, Group: r.Group,
-		Classification: zone.Classification(r.Classification), Properties: r.Properties, Geometry: g, Synthetic: r.Synthetic,
-		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, CreatedBy: r.CreatedBy, UpdatedBy: r.UpdatedBy,
-	}
-	if c.Properties == nil {
-		c.Properties = map[string]any{}
-	}
-	for _, zr := range r.Zones {
-		z := zone.ProtectionZone{Kind: zr.Kind, Decision: zr.Decision, DecisionDate: zr.DecisionDate, WidthM: zr.WidthM}
-		if zr.Geometry != nil {
-			if z.Geometry, err = wkb.Unmarshal(zr.Geometry); err != nil {
-				return nil, fmt.Errorf("component %s zone %s geometry: %w", id, zr.Kind, err)
-			}
-		}
-		c.Zones = append(c.Zones, z)
-	}
-	return c, nil
 }
