@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/zoneplan/zoneplan/internal/auth"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+func (s *server) handleTokenList() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		ts, err := s.Store.ListTokens(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if ts == nil {
+			ts = []zone.Token{}
+		}
+		encode(w, http.StatusOK, ts)
+	}
+}
+
+// handleTokenCreate issues a token; the secret is in this response only.
+func (s *server) handleTokenCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	type request struct {
+		Name      string `json:"name"`
+		Role      string `json:"role"`
+		Clearance string `json:"clearance"`
+		Expires   string `json:"expires"` // "30d", "12h"; empty for none
+	}
+	type response struct {
+		zone.Token
+		Secret string `json:"token"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		req, err := decode[request](r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		role, err := zone.ParseRole(req.Role)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		clearance, err := zone.ParseClassification(req.Clearance)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ttl, err := auth.ParseDuration(req.Expires)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		secret, t, err := auth.Issue(r.Context(), s.Store, req.Name, role, clearance, ttl, time.Now())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.Log.Info("token created", "by", p.Name, "token_id", t.ID, "name", t.Name, "role", t.Role, "clearance", t.Clearance.String())
+		w.Header().Set("Location", "/api/tokens/"+t.ID.String())
+		w.Header().Set("Cache-Control", "no-store")
+		encode(w, http.StatusCreated, response{Token: *t, Secret: secret})
+	}
+}
+
+func (s *server) handleTokenRevoke() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		id, err := uuid.Parse(chi.URLParam(r, "id"))
+		if err != nil {
+			s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no token %q", chi.URLParam(r, "id")))
+			return
+		}
+		if err := s.Store.RevokeToken(r.Context(), id, time.Now()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.Log.Info("token revoked", "by", p.Name, "token_id", id)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

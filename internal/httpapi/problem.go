@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// problem is an RFC 9457 problem details document.
+type problem struct {
+	Type      string        `json:"type"`
+	Title     string        `json:"title"`
+	Status    int           `json:"status"`
+	Detail    string        `json:"detail,omitempty"`
+	Instance  string        `json:"instance,omitempty"`
+	Code      zone.Code     `json:"code"`
+	RequestID string        `json:"request_id,omitempty"`
+	Errors    []zone.Detail `json:"errors,omitempty"`
+}
+
+// statusOf is the one place that maps domain error codes to HTTP statuses.
+func statusOf(c zone.Code) int {
+	switch c {
+	case zone.CodeInvalid:
+		return http.StatusBadRequest
+	case zone.CodeNotFound:
+		return http.StatusNotFound
+	case zone.CodeConflict:
+		return http.StatusConflict
+	case zone.CodeForbidden:
+		return http.StatusForbidden
+	case zone.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case zone.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError writes err as problem+json. Internal errors are logged with the
+// request id and shown only as "internal error" with that id. Invalid input
+// that is well-formed but semantically wrong (a geometry) may ask for 422
+// through status; 0 means "from the code".
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	writeErrorStatus(w, r, log, err, 0)
+}
+
+func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, status int) {
+	code := zone.ErrorCode(err)
+	if status == 0 {
+		status = statusOf(code)
+	}
+	rid := requestID(r.Context())
+	if code == zone.CodeInternal || code == zone.CodeUnavailable {
+		log.Error("request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	p := problem{
+		Type:      "https://zoneplan.example/problems/" + string(code),
+		Title:     http.StatusText(status),
+		Status:    status,
+		Detail:    zone.ErrorMessage(err),
+		Instance:  r.URL.Path,
+		Code:      code,
+		RequestID: rid,
+		Errors:    zone.ErrorDetails(err),
+	}
+	if code == zone.CodeInternal {
+		p.Detail = "internal error (request " + rid + ")"
+		p.Errors = nil
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="zoneplan"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}

@@ -1,0 +1,39 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// routes is the one list of every route the server answers.
+func (s *server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(logRequests(s.Log))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeErrorStatus(w, r, s.Log, zone.Errorf(zone.CodeInvalid, "method %s is not allowed on %s", r.Method, r.URL.Path), http.StatusMethodNotAllowed)
+	})
+
+	r.Get("/healthz", handleHealthz())
+	r.Get("/readyz", s.handleReadyz())
+	r.Get("/api/config", s.handleConfig())
+	r.Get("/api/openapi.json", handleOpenAPI())
+
+	r.Method(http.MethodGet, "/api/me", s.authed(zone.PermRead, s.handleMe()))
+	r.Method(http.MethodGet, "/api/layers", s.authed(zone.PermRead, s.handleLayers()))
+
+	r.Method(http.MethodGet, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
+
+	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
+	r.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
+	r.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))
+
+	if s.Web != nil {
+		r.Handle("/*", s.Web)
+	}
+	return r
+}
