@@ -169,22 +169,22 @@ type GeometryLit struct {
 	Bound orb.Bound // of a BBOX literal
 }
 
-func (e *Logical) Pos() int    { return e.At }
-func (e *Not) Pos() int        { return e.At }
-func (e *Comparison) Pos() int { return e.At }
-func (e *Like) Pos() int       { return e.At }
-func (e *In) Pos() int         { return e.At }
-func (e *Between) Pos() int    { return e.At }
-func (e *IsNull) Pos() int     { return e.At }
-func (e *Spatial) Pos() int    { return e.At }
-func (e *BoolConst) Pos() int  { return e.At }
-func (e *PropertyRef) Pos() int   { return e.At }
-func (e *StringLit) Pos() int     { return e.At }
-func (e *NumberLit) Pos() int     { return e.At }
-func (e *BoolLit) Pos() int       { return e.At }
-func (e *TimeLit) Pos() int       { return e.At }
-func (e *CaseI) Pos() int      { return e.At }
-func (e *GeometryLit) Pos() int   { return e.At }
+func (e *Logical) Pos() int     { return e.At }
+func (e *Not) Pos() int         { return e.At }
+func (e *Comparison) Pos() int  { return e.At }
+func (e *Like) Pos() int        { return e.At }
+func (e *In) Pos() int          { return e.At }
+func (e *Between) Pos() int     { return e.At }
+func (e *IsNull) Pos() int      { return e.At }
+func (e *Spatial) Pos() int     { return e.At }
+func (e *BoolConst) Pos() int   { return e.At }
+func (e *PropertyRef) Pos() int { return e.At }
+func (e *StringLit) Pos() int   { return e.At }
+func (e *NumberLit) Pos() int   { return e.At }
+func (e *BoolLit) Pos() int     { return e.At }
+func (e *TimeLit) Pos() int     { return e.At }
+func (e *CaseI) Pos() int       { return e.At }
+func (e *GeometryLit) Pos() int { return e.At }
 
 func (*Logical) isExpr()    {}
 func (*Not) isExpr()        {}
@@ -201,7 +201,7 @@ func (*StringLit) isScalar()   {}
 func (*NumberLit) isScalar()   {}
 func (*BoolLit) isScalar()     {}
 func (*TimeLit) isScalar()     {}
-func (*CaseI) isScalar()    {}
+func (*CaseI) isScalar()       {}
 func (*GeometryLit) isScalar() {}
 
 func (e *Logical) String() string {

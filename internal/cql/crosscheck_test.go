@@ -64,7 +64,7 @@ func crossRows() []map[string]any {
 		for k, v := range decoded {
 			r[k] = v
 		}
-		r["updated_at"] = base.Add(time.Duration(rng.Int64N(int64(365*24*time.Hour)))).Round(time.Microsecond)
+		r["updated_at"] = base.Add(time.Duration(rng.Int64N(int64(365 * 24 * time.Hour)))).Round(time.Microsecond)
 		x, y := 104+float64(rng.IntN(9))*0.5, 20+float64(rng.IntN(7))*0.5
 		switch rng.IntN(3) {
 		case 0:
