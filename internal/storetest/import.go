@@ -111,6 +111,26 @@ func runImport(t *testing.T, open func(t *testing.T) zone.Store) {
 		}
 	})
 
+	t.Run("EmptyAndWrongLayer", func(t *testing.T) {
+		s := open(t)
+		res, err := s.ImportComponents(t.Context(), zone.LayerBorderMarkers, nil, zone.ImportOptions{})
+		if err != nil || res != (zone.ImportResult{}) {
+			t.Errorf("empty import: %+v, %v; want nothing and no error", res, err)
+		}
+		cs := markers(5, "L")
+		cs[3].Layer = zone.LayerCommuneHQs
+		cs[3].Kind = ""
+		_, err = s.ImportComponents(t.Context(), zone.LayerBorderMarkers, cs, zone.ImportOptions{})
+		RequireCode(t, err, zone.CodeInvalid, "importing a feature of another layer")
+		details := zone.ErrorDetails(err)
+		if len(details) == 0 || details[0].Index != 3 || !containsFold(ErrorText(err), zone.LayerCommuneHQs) {
+			t.Errorf("wrong-layer import: details %+v, want feature 3 named with its layer", details)
+		}
+		if n := count(t, s, zone.Query{Clearance: zone.Secret}); n != 0 {
+			t.Errorf("refused import stored %d", n)
+		}
+	})
+
 	t.Run("UpsertByCode", func(t *testing.T) {
 		s := open(t)
 		first := markers(10, "U")
