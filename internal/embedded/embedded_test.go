@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 	sfgeom "github.com/peterstace/simplefeatures/geom"
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/zoneplan/zoneplan/internal/storetest"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -254,6 +258,101 @@ func BenchmarkCount100k(b *testing.B) {
 	for b.Loop() {
 		if n, err := s.CountComponents(context.Background(), zone.Query{}); err != nil || n != 100_000 {
 			b.Fatal(n, err)
+		}
+	}
+}
+
+// Lists read in batches of scanBatch; paging must not lose or repeat a
+// component at batch or layer boundaries.
+func TestListPagesAcrossBatches(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	for _, layer := range []string{zone.LayerCommuneHQs, zone.LayerBorderMarkers} {
+		cs := make([]*zone.Component, 2*scanBatch+17)
+		for i := range cs {
+			cs[i] = storetest.NewComponent(layer, fmt.Sprintf("%s %d", layer, i), orb.Point{106 + float64(i)/1000, 21})
+		}
+		if _, err := s.ImportComponents(ctx, layer, cs, zone.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(q zone.Query) []string {
+		var ids []string
+		if err := s.ListComponents(ctx, q, func(c *zone.Component) error {
+			ids = append(ids, c.Layer+"/"+c.ID.String())
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	all := list(zone.Query{})
+	total := 2 * (2*scanBatch + 17)
+	if len(all) != total {
+		t.Fatalf("listed %d, want %d", len(all), total)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i] <= all[i-1] {
+			t.Fatalf("not ordered at %d: %s after %s", i, all[i], all[i-1])
+		}
+	}
+	for _, p := range []struct{ offset, limit int }{{0, scanBatch}, {scanBatch - 1, 2}, {250, 300}, {500, 100}, {total - 5, 100}, {3, 0}} {
+		got := list(zone.Query{Offset: p.offset, Limit: p.limit})
+		want := page(all, p.offset, p.limit)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("offset %d limit %d: got %d ids, want %d (or different ones)", p.offset, p.limit, len(got), len(want))
+		}
+	}
+	both := list(zone.Query{Layers: []string{zone.LayerCommuneHQs, zone.LayerBorderMarkers}, Offset: 2*scanBatch + 10, Limit: 20})
+	if fmt.Sprint(both) != fmt.Sprint(all[2*scanBatch+10:2*scanBatch+30]) {
+		t.Errorf("paging across two layers differs from the full list")
+	}
+}
+
+func TestOpenRefusesForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(text, []byte(strings.Repeat("không phải cơ sở dữ liệu\n", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(text, Options{})
+	storetest.RequireCode(t, err, zone.CodeUnavailable, "Open of a text file")
+	if !strings.Contains(zone.ErrorMessage(err), text) {
+		t.Errorf("message %q does not name the file", zone.ErrorMessage(err))
+	}
+
+	other := filepath.Join(dir, "other.db")
+	db, err := bolt.Open(other, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return b.Put(metaFormat, []byte("someone-else/7"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(other, Options{})
+	storetest.RequireCode(t, err, zone.CodeUnavailable, "Open of another program's bbolt file")
+	if !strings.Contains(zone.ErrorMessage(err), "someone-else/7") {
+		t.Errorf("message %q does not name the format found", zone.ErrorMessage(err))
+	}
+}
+
+// BenchmarkCreate is one acknowledged (fsynced) create.
+func BenchmarkCreate(b *testing.B) {
+	s := openTemp(b)
+	i := 0
+	for b.Loop() {
+		i++
+		c := storetest.NewComponent(zone.LayerBorderMarkers, fmt.Sprintf("Mốc %d", i), orb.Point{106 + float64(i%1000)/1000, 21})
+		if _, err := s.CreateComponent(context.Background(), c, "bench"); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
