@@ -225,15 +225,13 @@ func (w *writerState) upsert(c *zone.Component, dirty dirtySet) {
 	if c.Geometry == nil {
 		return
 	}
-	key := keyOf(c.ID)
-	if old, ok := w.byID.Get(entry{key: key}); ok {
+	e := entry{key: keyOf(c.ID), c: c, box: outward(c.Bound())}
+	if old, replaced := w.byID.Set(e); replaced {
 		w.unlink(old, dirty)
 	}
-	e := entry{key: key, c: c, box: outward(c.Bound())}
 	t := tier(c.Classification)
 	w.layer(c.Layer)[t].Insert(e.box.min, e.box.max, c)
 	dirty.mark(c.Layer, t)
-	w.byID.Set(e)
 	if m := c.MaxWidthM(); m > 0 {
 		n, _ := w.widths.Get(m)
 		w.widths.Set(m, n+1)
