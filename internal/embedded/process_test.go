@@ -35,7 +35,8 @@ func TestMain(m *testing.M) {
 
 // runHelper is the second process: "hold" opens the file and keeps it open
 // until its stdin closes; "write" creates components one by one, printing
-// "ok N" after each acknowledged create, until it is killed.
+// "ok N" after each acknowledged create, until it is killed (or has made
+// 20,000).
 func runHelper(mode, path string) int {
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -49,7 +50,8 @@ func runHelper(mode, path string) int {
 		s.Close()
 		return 0
 	case "write":
-		for i := 0; ; i++ {
+		// Bounded, in case the parent is gone without killing it.
+		for i := 0; i < 20_000; i++ {
 			c := storetest.NewComponent(zone.LayerBorderMarkers, fmt.Sprintf("Mốc %d", i), orb.Point{106 + float64(i%1000)/1000, 21.5})
 			c.Code = fmt.Sprintf("K%05d", i)
 			if _, err := s.CreateComponent(context.Background(), c, "writer"); err != nil {
@@ -58,6 +60,7 @@ func runHelper(mode, path string) int {
 			}
 			fmt.Printf("ok %d\n", i)
 		}
+		return 0
 	}
 	fmt.Println("unknown helper mode", mode)
 	return 2

@@ -65,8 +65,10 @@ type Options struct {
 	// file before failing; default 200ms.
 	LockTimeout time.Duration
 	// KeepChanges is how many change-log entries are kept for ChangesSince;
-	// default 1,000,000. Older ones are pruned (ChangesSince then answers
-	// zone.ErrChangesPruned and the caller reloads).
+	// default 100,000. Older ones are pruned (ChangesSince then answers
+	// zone.ErrChangesPruned and the caller reloads). Only this process
+	// writes the file and its index follows within moments, so a short log
+	// is enough.
 	KeepChanges int64
 }
 
@@ -90,7 +92,7 @@ func Open(path string, opt Options) (*Store, error) {
 		opt.LockTimeout = 200 * time.Millisecond
 	}
 	if opt.KeepChanges <= 0 {
-		opt.KeepChanges = 1_000_000
+		opt.KeepChanges = 100_000
 	}
 	created := false
 	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) || (err == nil && fi.Size() == 0) {
@@ -172,7 +174,7 @@ func (s *Store) fail(err error, op string) error {
 		return &zone.Error{Code: zone.CodeUnavailable, Message: "the embedded store is closed", Err: err}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
+		return &zone.Error{Code: zone.CodeUnavailable, Message: op + " was cancelled", Err: err}
 	}
 	return zone.InternalError(err, "embedded store: %s", op)
 }
@@ -181,7 +183,7 @@ func (s *Store) fail(err error, op string) error {
 // commit that changed components.
 func (s *Store) update(ctx context.Context, op string, fn func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return s.fail(err, op)
 	}
 	return s.fail(s.db.Update(func(tx *bolt.Tx) error {
 		t := newTxn(tx, s)
@@ -200,7 +202,7 @@ func (s *Store) update(ctx context.Context, op string, fn func(*txn) error) erro
 
 func (s *Store) view(ctx context.Context, op string, fn func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return s.fail(err, op)
 	}
 	return s.fail(s.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, s)) }), op)
 }
