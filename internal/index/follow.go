@@ -53,8 +53,8 @@ func (ix *Index) Load(ctx context.Context, s LoadSource) error {
 }
 
 // Sync applies, as one batch, every change committed after the index's data
-// version. When the store no longer keeps those changes it reloads
-// everything. It is what Follow runs on each signal; a request handler may
+// version. When the store no longer keeps those changes, or is behind the
+// index, it reloads everything. It is what Follow runs on each signal; a request handler may
 // call it for read-your-writes without waiting for the signal.
 func (ix *Index) Sync(ctx context.Context, s LoadSource) error {
 	from := ix.Version()
@@ -68,6 +68,11 @@ func (ix *Index) Sync(ctx context.Context, s LoadSource) error {
 	}
 	if err != nil {
 		return err
+	}
+	if reached < from {
+		// The store is behind the index (restored from a backup, or a
+		// different database): nothing the index holds can be trusted.
+		return ix.Load(ctx, s)
 	}
 	ix.Apply(batch, reached)
 	return nil
