@@ -54,18 +54,19 @@ type Finding struct {
 	Provisional   bool              `json:"provisional,omitempty"`
 	EdgeTolerance bool              `json:"edge_tolerance,omitempty"` // outside the zone, within the edge tolerance
 	EscalatedFrom rules.Verdict     `json:"escalated_from,omitempty"`
-	Band          string            `json:"band,omitempty"`    // redacted findings: where, in words
+	Band          string            `json:"band,omitempty"`    // where, in words (all that a redacted finding says of place)
 	Contact       *rules.Text       `json:"contact,omitempty"` // redacted findings: whom to ask
 }
 
 // ComponentRef names the component of a finding; only Redacted is set when
 // the caller may not see it.
 type ComponentRef struct {
-	ID       string `json:"id,omitempty"`
-	Layer    string `json:"layer,omitempty"`
-	Kind     string `json:"kind,omitempty"`
-	Name     string `json:"name,omitempty"`
-	Redacted bool   `json:"redacted,omitempty"`
+	ID             string               `json:"id,omitempty"`
+	Layer          string               `json:"layer,omitempty"`
+	Kind           string               `json:"kind,omitempty"`
+	Name           string               `json:"name,omitempty"`
+	Classification *zone.Classification `json:"classification,omitempty"` // set when shown, so a stored result can be redacted for a later reader
+	Redacted       bool                 `json:"redacted,omitempty"`
 }
 
 // render turns raw findings into the caller's view, sorted: most severe
@@ -124,14 +125,17 @@ func (e *Engine) renderOne(f *finding, caller zone.Principal) Finding {
 		out.MessageVI = e.rs.ToleranceMessage.VI + " (" + r.Message.VI + ")"
 	}
 	c := f.comp
+	// The band is kept on every finding, so that a stored result can be
+	// redacted later for a reader of lower clearance (see Redact).
+	out.Band = band(f, e.rs)
 	if !caller.Clearance.Allows(c.Classification) {
 		out.Component = ComponentRef{Redacted: true}
-		out.Band = band(f, e.rs)
 		contact := e.rs.Contact
 		out.Contact = &contact
 		return out
 	}
-	out.Component = ComponentRef{ID: c.ID.String(), Layer: c.Layer, Kind: c.Kind, Name: c.Name}
+	cl := c.Classification
+	out.Component = ComponentRef{ID: c.ID.String(), Layer: c.Layer, Kind: c.Kind, Name: c.Name, Classification: &cl}
 	d, a := round2(f.distanceM), round2(f.overlapM2)
 	out.DistanceM, out.OverlapAreaM2 = &d, &a
 	out.Overlap = geometryJSON(f.overlap)

@@ -28,6 +28,16 @@ func (s *server) routes() http.Handler {
 
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
 
+	r.Method(http.MethodGet, "/api/rules", s.authed(zone.PermRead, s.handleRules()))
+	r.Method(http.MethodPost, "/api/rules", s.authed(zone.PermManageRules, s.handleRulesLoad()))
+	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.handleCheck()))
+	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.handleAppraisalCreate()))
+	r.Method(http.MethodGet, "/api/appraisals", s.authed(zone.PermCheck, s.handleAppraisalList()))
+	r.Method(http.MethodGet, "/api/appraisals/{id}", s.authed(zone.PermCheck, s.handleAppraisalGet()))
+	r.Method(http.MethodGet, "/api/appraisals/{id}/report", s.authed(zone.PermCheck, s.handleAppraisalReport()))
+	r.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.handleAppraisalRecheck()))
+	r.Method(http.MethodPost, "/api/appraisals/{id}/decision", s.authed(zone.PermDecide, s.handleAppraisalDecision()))
+
 	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
 	r.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
 	r.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))

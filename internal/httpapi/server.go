@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/zoneplan/zoneplan/internal/auth"
+	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -22,6 +23,7 @@ type Config struct {
 type Deps struct {
 	Store  zone.Store
 	Index  *index.Index
+	Rules  *check.Active // the rule set in force and its engine
 	Auth   *auth.Authenticator
 	Log    *slog.Logger
 	Config Config

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/zoneplan/zoneplan/internal/auth"
+	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/embedded"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
@@ -41,7 +43,11 @@ func newTestServer(t *testing.T, publicRead bool) *testServer {
 		t.Fatal(err)
 	}
 	go ix.Follow(ctx, st, nil)
-	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Auth: &auth.Authenticator{Tokens: st, PublicRead: publicRead},
+	active, err := check.NewActive(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Rules: active, Auth: &auth.Authenticator{Tokens: st, PublicRead: publicRead},
 		Config: httpapi.Config{PublicRead: publicRead, Version: "test"}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -300,4 +306,13 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			t.Errorf("route %s %s: method not in openapi.yaml", rt.Method, rt.Path)
 		}
 	}
+}
+
+func mustUUID(t *testing.T, s string) uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

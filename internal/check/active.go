@@ -1,0 +1,96 @@
+package check
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/zoneplan/zoneplan/internal/rules"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Active holds the engine for the rule set in force: the latest one an admin
+// saved in the store, or the embedded default when none was. Readers take
+// Engine() lock-free; Load and Refresh swap it atomically, so a check runs
+// entirely against one rule-set version.
+type Active struct {
+	store zone.RuleSetStore
+	cur   atomic.Pointer[activeSet]
+}
+
+type activeSet struct {
+	engine *Engine
+	doc    []byte // the source document; nil for the embedded default
+}
+
+// NewActive loads the store's active rule set, or the default.
+func NewActive(ctx context.Context, store zone.RuleSetStore) (*Active, error) {
+	a := &Active{store: store}
+	a.cur.Store(&activeSet{engine: New(rules.Default())})
+	if err := a.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Engine returns the engine for the rule set in force.
+func (a *Active) Engine() *Engine { return a.cur.Load().engine }
+
+// Document returns the source of the rule set in force (nil for the default).
+func (a *Active) Document() []byte { return a.cur.Load().doc }
+
+// Refresh adopts the store's active rule set when its version differs from
+// the one in force; other server instances' loads reach this one this way.
+func (a *Active) Refresh(ctx context.Context) error {
+	version, doc, err := a.store.ActiveRuleSet(ctx)
+	if zone.ErrorCode(err) == zone.CodeNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if version == a.Engine().RuleSet().Version {
+		return nil
+	}
+	rs, err := rules.Parse(doc)
+	if err != nil {
+		return zone.InternalError(err, "the stored rule set %s does not parse", version)
+	}
+	a.cur.Store(&activeSet{engine: New(rs), doc: doc})
+	return nil
+}
+
+// Load validates a rule-set document in full, saves it as the new active
+// version and puts it in force. A document that does not validate changes
+// nothing; its error names every problem and where.
+func (a *Active) Load(ctx context.Context, doc []byte, by string) (*rules.RuleSet, error) {
+	rs, err := rules.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.SaveRuleSet(ctx, rs.Version, doc, by); err != nil {
+		return nil, err
+	}
+	a.cur.Store(&activeSet{engine: New(rs), doc: doc})
+	return rs, nil
+}
+
+// Follow refreshes the rule set every interval until ctx ends.
+func (a *Active) Follow(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			before := a.Engine().RuleSet().Version
+			if err := a.Refresh(ctx); err != nil {
+				log.Warn("rule set refresh failed", "err", err)
+			} else if v := a.Engine().RuleSet().Version; v != before {
+				log.Info("rule set changed", "from", before, "to", v)
+			}
+		}
+	}
+}

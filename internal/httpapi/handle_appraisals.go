@@ -1,0 +1,399 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/report"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// owner is how an appraisal records its creator: the token's name and id,
+// so two tokens with the same name are still told apart.
+func owner(p zone.Principal) string { return p.Name + " (" + p.TokenID.String() + ")" }
+
+// fullClearance is the principal stored checks run as: the stored record
+// holds everything and is redacted for each reader (check.Redact).
+func fullClearance(p zone.Principal) zone.Principal {
+	p.Clearance = zone.Secret
+	return p
+}
+
+// appraisalView is an appraisal as one reader may see it: each check's
+// result redacted for the reader's clearance.
+type appraisalView struct {
+	zone.Appraisal
+	Checks []checkView `json:"checks,omitempty"`
+}
+
+type checkView struct {
+	zone.CheckRecord
+	Result check.Result `json:"result"`
+}
+
+func (s *server) view(a *zone.Appraisal, p zone.Principal) (appraisalView, error) {
+	v := appraisalView{Appraisal: *a}
+	v.Appraisal.Checks = nil
+	contact := s.Rules.Engine().RuleSet().Contact
+	for _, c := range a.Checks {
+		var res check.Result
+		if err := json.Unmarshal(c.Result, &res); err != nil {
+			return v, zone.InternalError(err, "stored check %s does not decode", c.ID)
+		}
+		c.Result = nil
+		v.Checks = append(v.Checks, checkView{CheckRecord: c, Result: check.Redact(res, p.Clearance, contact)})
+	}
+	return v, nil
+}
+
+// runStoredCheck checks a site's footprint at full clearance and returns the
+// record to store (its Result is the unredacted JSON).
+func (s *server) runStoredCheck(site *zone.Component, appraisalID uuid.UUID, p zone.Principal) (zone.CheckRecord, check.Result, error) {
+	fp := check.Footprint{Index: -1, Geometry: site.Geometry, Properties: site.Properties}
+	if h, ok := site.Properties[zone.PropHeightM].(float64); ok {
+		fp.HeightM = h
+	}
+	if as, ok := site.Properties[zone.PropActivities].([]any); ok {
+		for _, a := range as {
+			if s, ok := a.(string); ok {
+				fp.Activities = append(fp.Activities, s)
+			}
+		}
+	}
+	fp.Sector, _ = site.Properties[zone.PropSector].(string)
+	res := s.Rules.Engine().Check(s.Index.Snapshot(), fp, fullClearance(p))
+	raw, err := json.Marshal(res)
+	if err != nil {
+		return zone.CheckRecord{}, res, zone.InternalError(err, "encode check result")
+	}
+	return zone.CheckRecord{
+		ID: uuid.New(), AppraisalID: appraisalID, CreatedAt: time.Now().UTC(), CreatedBy: owner(p),
+		Verdict: string(res.Verdict), RulesetVersion: res.RulesetVersion, DataVersion: res.DataVersion, Result: raw,
+	}, res, nil
+}
+
+// syncIndex makes the in-memory index include the change just written, so
+// the next tile or feature request shows it.
+func (s *server) syncIndex(ctx context.Context) {
+	if err := s.Index.Sync(ctx, s.Store); err != nil {
+		s.Log.Warn("index sync after write failed; it will catch up from the change feed", "err", err)
+	}
+}
+
+type appraisalRequest struct {
+	Name       string          `json:"name"`
+	Investor   string          `json:"investor"`
+	Sector     string          `json:"sector"`
+	Kind       string          `json:"kind"`
+	HeightM    *float64        `json:"height_m"`
+	Activities []string        `json:"activities"`
+	Footprint  json.RawMessage `json:"footprint"`
+}
+
+// handleAppraisalCreate makes the project site, checks it and stores the
+// appraisal with its first check record, all in one store transaction.
+func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		req, err := decode[appraisalRequest](r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if strings.TrimSpace(req.Name) == "" {
+			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "the appraisal needs a project name",
+				Details: []zone.Detail{{Index: -1, Pointer: "name", Reason: "name is required"}}})
+			return
+		}
+		if len(bytes.TrimSpace(req.Footprint)) == 0 {
+			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "the appraisal needs a footprint",
+				Details: []zone.Detail{{Index: -1, Pointer: "footprint", Reason: "footprint (a GeoJSON geometry or Feature) is required"}}})
+			return
+		}
+		fps, err := check.ParseFootprints(req.Footprint)
+		if err != nil {
+			s.failInput(w, r, prefixPointers(err, "footprint."))
+			return
+		}
+		if len(fps) != 1 {
+			s.failInput(w, r, zone.Errorf(zone.CodeInvalid, "an appraisal has one footprint; got %d features (merge them into one Multi geometry)", len(fps)))
+			return
+		}
+		props := map[string]any{zone.PropStatus: zone.StatusPending}
+		if req.Investor != "" {
+			props[zone.PropInvestor] = req.Investor
+		}
+		if req.Sector != "" {
+			props[zone.PropSector] = req.Sector
+		}
+		if req.HeightM != nil {
+			props[zone.PropHeightM] = *req.HeightM
+		}
+		if len(req.Activities) > 0 {
+			acts := make([]any, len(req.Activities))
+			for i, a := range req.Activities {
+				acts[i] = a
+			}
+			props[zone.PropActivities] = acts
+		}
+		site := &zone.Component{ID: uuid.New(), Layer: zone.LayerProjectSites, Kind: req.Kind, Name: strings.TrimSpace(req.Name),
+			Classification: zone.Public, Properties: props, Geometry: fps[0].Geometry}
+		if probs := site.Validate(); len(probs) > 0 {
+			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "the project's attributes are not valid", Details: probs})
+			return
+		}
+		a := &zone.Appraisal{ID: uuid.New(), SiteID: site.ID, Name: site.Name, Status: zone.StatusPending, CreatedBy: owner(p)}
+		rec, res, err := s.runStoredCheck(site, a.ID, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		a.Verdict = rec.Verdict
+		site.Properties[zone.PropVerdict] = rec.Verdict
+		created, err := s.Store.CreateAppraisal(r.Context(), a, site, rec)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.audit(r, p, "appraisal "+created.ID.String(), []check.Footprint{fps[0]}, res)
+		s.syncIndex(r.Context())
+		s.respondAppraisal(w, r, p, created.ID, http.StatusCreated)
+	}
+}
+
+// respondAppraisal reads an appraisal back and writes the reader's view.
+func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone.Principal, id uuid.UUID, status int) {
+	a, err := s.Store.GetAppraisal(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := s.view(a, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if status == http.StatusCreated {
+		w.Header().Set("Location", "/api/appraisals/"+id.String())
+	}
+	encode(w, status, v)
+}
+
+// visibleAppraisal loads an appraisal the caller may see: their own, or any
+// with PermReadAllAppr. Others are not found, like missing ones.
+func (s *server) visibleAppraisal(r *http.Request, p zone.Principal) (*zone.Appraisal, error) {
+	raw := chi.URLParam(r, "id")
+	notFound := zone.Errorf(zone.CodeNotFound, "no appraisal %q", raw)
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		return nil, notFound
+	}
+	a, err := s.Store.GetAppraisal(r.Context(), id)
+	if zone.ErrorCode(err) == zone.CodeNotFound {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.CreatedBy != owner(p) && !p.Can(zone.PermReadAllAppr) {
+		return nil, notFound
+	}
+	return a, nil
+}
+
+func (s *server) handleAppraisalList() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		q := r.URL.Query()
+		aq := zone.AppraisalQuery{Status: q.Get("status"), Verdict: q.Get("verdict"), Text: q.Get("q"), Limit: 50}
+		var err error
+		if aq.Limit, err = intParam(q.Get("limit"), 50, 1, 500, "limit"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if aq.Offset, err = intParam(q.Get("offset"), 0, 0, 1<<31-1, "offset"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if aq.Status != "" && !oneOf(aq.Status, zone.StatusPending, zone.StatusApproved, zone.StatusApprovedWithConditions, zone.StatusRejected) {
+			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "status %q: want pending, approved, approved_with_conditions or rejected", aq.Status))
+			return
+		}
+		if aq.Verdict != "" && !oneOf(aq.Verdict, "clear", "review", "conflict") {
+			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "verdict %q: want clear, review or conflict", aq.Verdict))
+			return
+		}
+		if !p.Can(zone.PermReadAllAppr) {
+			aq.CreatedBy = owner(p)
+		}
+		items, total, err := s.Store.ListAppraisals(r.Context(), aq)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if items == nil {
+			items = []zone.Appraisal{}
+		}
+		encode(w, http.StatusOK, map[string]any{"items": items, "total": total, "limit": aq.Limit, "offset": aq.Offset})
+	}
+}
+
+func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		a, err := s.visibleAppraisal(r, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v, err := s.view(a, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, v)
+	}
+}
+
+// handleAppraisalRecheck checks the site again against the rules and data
+// in force now and appends a new record; earlier records are kept as they are.
+func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		a, err := s.visibleAppraisal(r, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		site, err := s.Store.GetComponent(r.Context(), a.SiteID, zone.Secret)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		rec, res, err := s.runStoredCheck(site, a.ID, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if _, err := s.Store.AddCheck(r.Context(), rec); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.audit(r, p, "recheck "+a.ID.String(), []check.Footprint{{Geometry: site.Geometry}}, res)
+		s.syncIndex(r.Context())
+		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
+	}
+}
+
+func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	type request struct {
+		Outcome string `json:"outcome"`
+		Note    string `json:"note"`
+	}
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		a, err := s.visibleAppraisal(r, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		req, err := decode[request](r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !oneOf(req.Outcome, zone.StatusApproved, zone.StatusApprovedWithConditions, zone.StatusRejected) {
+			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "outcome %q: want approved, approved_with_conditions or rejected", req.Outcome))
+			return
+		}
+		if req.Outcome == zone.StatusApprovedWithConditions && strings.TrimSpace(req.Note) == "" {
+			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "approval with conditions needs a note stating the conditions"))
+			return
+		}
+		d := zone.Decision{Outcome: req.Outcome, Note: req.Note, By: owner(p), At: time.Now().UTC()}
+		if _, err := s.Store.DecideAppraisal(r.Context(), a.ID, d); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.Log.Info("audit decision", "request_id", requestID(r.Context()), "appraisal", a.ID, "by", p.Name, "outcome", req.Outcome)
+		s.syncIndex(r.Context())
+		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
+	}
+}
+
+// handleAppraisalReport renders the printable report of the latest check,
+// redacted for the reader.
+func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		a, err := s.visibleAppraisal(r, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if len(a.Checks) == 0 {
+			s.fail(w, r, zone.InternalError(nil, "appraisal %s has no check", a.ID))
+			return
+		}
+		site, err := s.Store.GetComponent(r.Context(), a.SiteID, zone.Secret)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v, err := s.view(a, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var buf bytes.Buffer
+		err = report.Render(&buf, report.Data{Appraisal: *a, Site: site, Latest: v.Checks[0].CheckRecord,
+			Result: v.Checks[0].Result, Reader: p.Name, GeneratedAt: time.Now()})
+		if err != nil {
+			s.fail(w, r, zone.InternalError(err, "render report"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// prefixPointers makes the detail pointers of an input error relative to
+// the request body (e.g. "footprint.coordinates[0][3]").
+func prefixPointers(err error, prefix string) error {
+	ze, ok := err.(*zone.Error)
+	if !ok {
+		return err
+	}
+	out := *ze
+	out.Details = make([]zone.Detail, len(ze.Details))
+	for i, d := range ze.Details {
+		d.Pointer = prefix + d.Pointer
+		out.Details[i] = d
+	}
+	return &out
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func intParam(raw string, def, lo, hi int, name string) (int, error) {
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, zone.Errorf(zone.CodeInvalid, "%s %q: want a whole number from %d to %d", name, raw, lo, hi)
+	}
+	return n, nil
+}
+
