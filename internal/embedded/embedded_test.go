@@ -213,6 +213,7 @@ func TestIntersectsBoundMatchesSimplefeatures(t *testing.T) {
 
 func BenchmarkImport100k(b *testing.B) {
 	cs := squares(100_000)
+	var cpu time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		s, err := Open(filepath.Join(b.TempDir(), "z.db"), Options{})
@@ -220,15 +221,18 @@ func BenchmarkImport100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		before := cpuTime()
 		res, err := s.ImportComponents(context.Background(), zone.LayerCombatBases, cs, zone.ImportOptions{By: "bench"})
 		if err != nil || res.Created != len(cs) {
 			b.Fatalf("import: %+v %v", res, err)
 		}
+		cpu += cpuTime() - before
 		b.StopTimer()
 		s.Close()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(cs)*b.N)/b.Elapsed().Seconds(), "features/s")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkListBound100k lists a 1/16 window of 100k components: the scan
