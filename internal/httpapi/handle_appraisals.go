@@ -396,4 +396,3 @@ func intParam(raw string, def, lo, hi int, name string) (int, error) {
 	}
 	return n, nil
 }
-
