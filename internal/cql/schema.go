@@ -28,8 +28,10 @@ type Property struct {
 	// column holds 0..3). Literals are matched to levels ignoring case,
 	// and <, >, BETWEEN compare by level, not alphabetically.
 	Levels []string
-	// Description is shown in the queryables document.
+	// Description and Enum (allowed values) are shown in the queryables
+	// document; Enum is not enforced.
 	Description string
+	Enum        []string
 }
 
 // Schema resolves the property names a filter uses. Names lists them all,

@@ -1,0 +1,333 @@
+package ogcquery
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/zoneplan/zoneplan/internal/cql"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+func projectSchema(t testing.TB) cql.Properties {
+	t.Helper()
+	l, err := zone.GetLayer(zone.LayerProjectSites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ComponentSchema(l)
+}
+
+var testOptions = Options{DatetimeProperty: zone.FieldUpdatedAt, Allow: []string{"token"},
+	CRS: []string{"http://www.opengis.net/def/crs/EPSG/0/3405"}}
+
+func mustParse(t *testing.T, raw string) *Query {
+	t.Helper()
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Parse(values, projectSchema(t), testOptions)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", raw, err)
+	}
+	return q
+}
+
+func where(q *Query) string {
+	if q.Where() == nil {
+		return ""
+	}
+	return q.Where().String()
+}
+
+func TestParseDefaults(t *testing.T) {
+	q := mustParse(t, "f=json&token=abc")
+	if q.Limit != 100 || q.Offset != 0 || q.BBox != nil || q.Properties != nil || q.SortBy != nil || q.Where() != nil {
+		t.Fatalf("defaults: %+v", q)
+	}
+	sql, args, err := q.SQL(projectSchema(t), 1)
+	if err != nil || sql != "TRUE" || args != nil {
+		t.Fatalf("SQL of an empty query: %q %v %v", sql, args, err)
+	}
+}
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		name, raw string
+		check     func(t *testing.T, q *Query)
+	}{
+		{"limit and offset are read", "limit=10&offset=20", func(t *testing.T, q *Query) {
+			if q.Limit != 10 || q.Offset != 20 {
+				t.Errorf("limit %d offset %d", q.Limit, q.Offset)
+			}
+		}},
+		{"limit at the maximum is allowed", "limit=10000", func(t *testing.T, q *Query) {
+			if q.Limit != 10000 {
+				t.Errorf("limit %d", q.Limit)
+			}
+		}},
+		{"bbox of four numbers", "bbox=102,8.5,110,23.4", func(t *testing.T, q *Query) {
+			want := orb.Bound{Min: orb.Point{102, 8.5}, Max: orb.Point{110, 23.4}}
+			if q.BBox == nil || *q.BBox != want {
+				t.Errorf("bbox %v", q.BBox)
+			}
+		}},
+		{"bbox of six numbers drops z", "bbox=102,8.5,-10,110,23.4,100", func(t *testing.T, q *Query) {
+			want := orb.Bound{Min: orb.Point{102, 8.5}, Max: orb.Point{110, 23.4}}
+			if q.BBox == nil || *q.BBox != want {
+				t.Errorf("bbox %v", q.BBox)
+			}
+		}},
+		{"bbox with spaces after commas", "bbox=102,%208.5,%20110,%2023.4", func(t *testing.T, q *Query) {
+			if q.BBox == nil || q.BBox.Min[1] != 8.5 {
+				t.Errorf("bbox %v", q.BBox)
+			}
+		}},
+		{"bbox in another crs is not range-checked", "bbox=500000,2300000,600000,2400000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3405", func(t *testing.T, q *Query) {
+			if q.BBox == nil || q.BBoxCRS != "http://www.opengis.net/def/crs/EPSG/0/3405" {
+				t.Errorf("bbox %v crs %q", q.BBox, q.BBoxCRS)
+			}
+		}},
+		{"sortby plus decoded as a space is ascending", "sortby=+name,-updated_at", func(t *testing.T, q *Query) {
+			want := []cql.SortKey{{Property: "name"}, {Property: "updated_at", Desc: true}}
+			if len(q.SortBy) != 2 || q.SortBy[0] != want[0] || q.SortBy[1] != want[1] {
+				t.Errorf("sortby %+v", q.SortBy)
+			}
+		}},
+		{"sortby encoded plus is ascending", "sortby=%2Bheight_m", func(t *testing.T, q *Query) {
+			if len(q.SortBy) != 1 || q.SortBy[0] != (cql.SortKey{Property: "height_m"}) {
+				t.Errorf("sortby %+v", q.SortBy)
+			}
+		}},
+		{"properties are listed once each", "properties=name,%20kind,name", func(t *testing.T, q *Query) {
+			if strings.Join(q.Properties, ",") != "name,kind" {
+				t.Errorf("properties %v", q.Properties)
+			}
+		}},
+		{"empty properties means none", "properties=", func(t *testing.T, q *Query) {
+			if q.Properties == nil || len(q.Properties) != 0 {
+				t.Errorf("properties %#v", q.Properties)
+			}
+		}},
+		{"equality parameters become a filter", "kind=mine&group=I", func(t *testing.T, q *Query) {
+			if got := where(q); got != "(group = 'I' AND kind = 'mine')" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"equality on a number property is numeric", "height_m=12.50", func(t *testing.T, q *Query) {
+			if got := where(q); got != "height_m = 12.5" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"equality on classification takes a level name in any case", "classification=SECRET", func(t *testing.T, q *Query) {
+			sql, args, err := q.SQL(projectSchema(t), 1)
+			if err != nil || sql != "(c.classification = $1::int)" || args[0] != 3 {
+				t.Errorf("sql %s %v %v", sql, args, err)
+			}
+		}},
+		{"equality on a boolean", "synthetic=true", func(t *testing.T, q *Query) {
+			if got := where(q); got != "synthetic = TRUE" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"filter and equalities are joined with AND", "filter=name%20LIKE%20%27Kho%20v%C5%A9%20kh%C3%AD%25%27&kind=mine", func(t *testing.T, q *Query) {
+			if got := where(q); got != "(name LIKE 'Kho vũ khí%' AND kind = 'mine')" {
+				t.Errorf("where %s", got)
+			}
+			if q.Filter == nil || q.Filter.String() != "name LIKE 'Kho vũ khí%'" {
+				t.Errorf("filter %v", q.Filter)
+			}
+		}},
+		{"filter-lang cql2-text and filter-crs CRS84 are accepted", "filter=kind%3D%27mine%27&filter-lang=cql2-text&filter-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", func(t *testing.T, q *Query) {
+			if where(q) != "kind = 'mine'" {
+				t.Errorf("where %s", where(q))
+			}
+		}},
+		{"datetime instant is equality", "datetime=2024-05-01T15:00:00%2B07:00", func(t *testing.T, q *Query) {
+			if got := where(q); got != "updated_at = TIMESTAMP('2024-05-01T08:00:00Z')" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"datetime closed interval includes both ends", "datetime=2024-01-01T00:00:00Z/2024-02-01T00:00:00Z", func(t *testing.T, q *Query) {
+			if got := where(q); got != "(updated_at >= TIMESTAMP('2024-01-01T00:00:00Z') AND updated_at <= TIMESTAMP('2024-02-01T00:00:00Z'))" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"datetime open start", "datetime=../2024-02-01T00:00:00Z", func(t *testing.T, q *Query) {
+			if got := where(q); got != "updated_at <= TIMESTAMP('2024-02-01T00:00:00Z')" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"datetime open end written empty", "datetime=2024-02-01T00:00:00Z/", func(t *testing.T, q *Query) {
+			if got := where(q); got != "updated_at >= TIMESTAMP('2024-02-01T00:00:00Z')" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"datetime date end covers its whole day", "datetime=2024-01-01/2024-01-31", func(t *testing.T, q *Query) {
+			if got := where(q); got != "(updated_at >= DATE('2024-01-01') AND updated_at < DATE('2024-02-01'))" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"datetime date instant is that day", "datetime=2024-01-31", func(t *testing.T, q *Query) {
+			if got := where(q); got != "(updated_at >= DATE('2024-01-31') AND updated_at < DATE('2024-02-01'))" {
+				t.Errorf("where %s", got)
+			}
+		}},
+		{"datetime fully open selects everything", "datetime=../..", func(t *testing.T, q *Query) {
+			if got := where(q); got != "TRUE" {
+				t.Errorf("where %s", got)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.check(t, mustParse(t, c.raw)) })
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ name, raw, want string }{
+		{"limit zero is refused", "limit=0", "limit: must be a whole number from 1 to 10000"},
+		{"limit above the maximum is refused", "limit=10001", "limit: must be a whole number from 1 to 10000"},
+		{"limit not a number", "limit=ten", `limit: must be a whole number from 1 to 10000, got "ten"`},
+		{"negative offset", "offset=-1", "offset: must be a whole number >= 0"},
+		{"repeated parameter", "limit=1&limit=2", "limit: given 2 times"},
+		{"bbox of three numbers", "bbox=1,2,3", "bbox: needs 4 numbers"},
+		{"bbox with a word", "bbox=1,2,x,4", `bbox: value 3, "x", is not a number`},
+		{"bbox NaN", "bbox=NaN,2,3,4", "bbox: value 1"},
+		{"bbox reversed y", "bbox=102,23,110,8", "bbox: minimum y 23 is greater than maximum y 8"},
+		{"bbox across the antimeridian", "bbox=170,0,-170,10", "bbox: minimum x 170 is greater than maximum x -170 (boxes across the antimeridian"},
+		{"bbox outside WGS84 without bbox-crs", "bbox=500000,2300000,600000,2400000", `bbox: "500000,2300000,600000,2400000" is outside longitude -180..180`},
+		{"bbox reversed z", "bbox=1,2,30,3,4,10", "bbox: minimum z 30"},
+		{"unsupported bbox-crs", "bbox=1,2,3,4&bbox-crs=EPSG:9999", `bbox-crs: unsupported CRS "EPSG:9999"`},
+		{"bbox-crs without bbox", "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "bbox-crs: given without bbox"},
+		{"unsupported crs", "crs=EPSG:4326", `crs: unsupported CRS "EPSG:4326"`},
+		{"unknown parameter names itself", "colour=red", "colour: unknown parameter"},
+		{"unknown parameter lists the queryables", "colour=red", "colour: unknown parameter (parameters: bbox, bbox-crs, crs, datetime, filter, filter-crs, filter-lang, limit, offset, properties, sortby, f; queryable properties: id, layer, kind, name"},
+		{"misspelt limit is not ignored", "limt=5", "limt: unknown parameter"},
+		{"unknown property in properties", "properties=name,colour", `properties: unknown property "colour"`},
+		{"empty name in properties", "properties=name,,kind", "properties: empty name"},
+		{"unknown sortby property", "sortby=-colour", `sortby: unknown property "colour"`},
+		{"sortby geometry", "sortby=geometry", "sortby: cannot sort by geometry"},
+		{"sortby twice", "sortby=name,-name", "sortby: name given twice"},
+		{"sortby empty item", "sortby=name,", "sortby: empty property name"},
+		{"cql2-json is not supported", "filter-lang=cql2-json&filter=%7B%7D", "filter-lang: cql2-json is not supported"},
+		{"other filter-lang", "filter-lang=ecql", `filter-lang: "ecql" is not supported`},
+		{"filter-crs other than CRS84", "filter-crs=http://www.opengis.net/def/crs/EPSG/0/4326", "filter-crs:"},
+		{"filter syntax error keeps its position", "filter=name%20%3D%20%27x%27%20AND", "filter: cql2: at position 15: expected a property name or a literal but found end of input"},
+		{"filter unknown property", "filter=colour%3D%27red%27", `filter: cql2: at position 1: unknown property "colour"`},
+		{"filter type mismatch", "filter=name%20%3E%205", "filter: cql2: at position 6: cannot compare name (string) with 5 (number)"},
+		{"list property is not queryable", "filter=activities%20IS%20NULL", `filter: cql2: at position 1: unknown property "activities"`},
+		{"equality on a number with a word", "height_m=tall", `height_m: "tall" is not a number`},
+		{"equality on classification with an unknown level", "classification=top", `classification: "top" is not one of public, internal, restricted, secret`},
+		{"equality on a boolean with a word", "synthetic=maybe", "synthetic: \"maybe\" is not true or false"},
+		{"equality on geometry", "geometry=POINT(1%202)", "geometry: a geometry cannot be matched by value"},
+		{"equality with no value", "kind=", "kind: give a value"},
+		{"datetime garbage", "datetime=yesterday", `datetime: "yesterday" is not a time`},
+		{"datetime reversed interval", "datetime=2024-02-01T00:00:00Z/2024-01-01T00:00:00Z", "datetime: interval"},
+		{"datetime three parts", "datetime=2024-01-01/2024-01-02/2024-01-03", "datetime: \"2024-01-01/2024-01-02/2024-01-03\" is not an interval"},
+		{"filter too long", "filter=" + strings.Repeat("a", DefaultMaxFilter+1), "filter: is 16385 characters long"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			values, err := url.ParseQuery(c.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Parse(values, projectSchema(t), testOptions)
+			var ze *zone.Error
+			if !errors.As(err, &ze) || ze.Code != zone.CodeInvalid {
+				t.Fatalf("Parse(%q): want a zone.Error invalid, got %v", c.raw, err)
+			}
+			if !strings.Contains(ze.Message, c.want) {
+				t.Fatalf("Parse(%q):\n got  %s\n want …%s…", c.raw, ze.Message, c.want)
+			}
+			param, _, _ := strings.Cut(c.want, ":")
+			if !strings.HasPrefix(ze.Message, param+": ") {
+				t.Fatalf("message %q does not start with its parameter %q", ze.Message, param)
+			}
+			if len(ze.Details) != 1 || ze.Details[0].Pointer != param {
+				t.Fatalf("details %+v", ze.Details)
+			}
+		})
+	}
+}
+
+func TestDatetimeWithoutTimeProperty(t *testing.T) {
+	values := url.Values{"datetime": {"2024-01-01T00:00:00Z"}}
+	_, err := Parse(values, projectSchema(t), Options{})
+	if err == nil || !strings.Contains(err.Error(), "datetime: this collection has no time") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDefaultLimitOption(t *testing.T) {
+	q, err := Parse(url.Values{}, projectSchema(t), Options{DefaultLimit: 50, MaxLimit: 500})
+	if err != nil || q.Limit != 50 {
+		t.Fatalf("limit %v %v", q, err)
+	}
+	_, err = Parse(url.Values{"limit": {"501"}}, projectSchema(t), Options{DefaultLimit: 50, MaxLimit: 500})
+	if err == nil || !strings.Contains(err.Error(), "from 1 to 500") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestWithOffset(t *testing.T) {
+	v := url.Values{"limit": {"10"}, "offset": {"10"}, "filter": {"kind = 'x'"}}
+	next := WithOffset(v, 20)
+	if next.Get("offset") != "20" || v.Get("offset") != "10" || next.Get("filter") != "kind = 'x'" {
+		t.Fatalf("next %v, original %v", next, v)
+	}
+	if first := WithOffset(v, 0); first.Has("offset") {
+		t.Fatalf("offset 0 kept: %v", first)
+	}
+}
+
+func TestComponentSchemaFields(t *testing.T) {
+	s := ComponentSchema(nil)
+	for _, name := range []string{"id", "layer", "kind", "name", "code", "function_type", "group", "classification",
+		"synthetic", "version", "created_at", "updated_at", "geometry"} {
+		if _, ok := s.Lookup(name); !ok {
+			t.Errorf("common field %s missing", name)
+		}
+	}
+	if _, ok := s.Lookup("height_m"); ok {
+		t.Error("layer property present without a layer")
+	}
+	p, ok := projectSchema(t).Lookup("height_m")
+	if !ok || p.Type != cql.TypeNumber || !strings.Contains(p.SQL, "'height_m'") {
+		t.Errorf("height_m: %+v", p)
+	}
+	doc := Queryables(projectSchema(t), "https://example.test/collections/project_sites/queryables", "Project sites")
+	props := doc["properties"].(map[string]any)
+	if props["updated_at"].(map[string]any)["format"] != "date-time" || props["geometry"].(map[string]any)["format"] != "geometry-any" {
+		t.Errorf("queryables %v", props)
+	}
+}
+
+func TestComponentGetter(t *testing.T) {
+	c := &zone.Component{Layer: zone.LayerProjectSites, Kind: "mine", Name: "Mỏ đá", Classification: zone.Restricted,
+		Properties: map[string]any{"height_m": 40.0}, Geometry: orb.Point{105, 21},
+		UpdatedAt: time.Date(2024, 5, 1, 8, 0, 0, 1500, time.UTC)}
+	s := projectSchema(t)
+	for filter, want := range map[string]bool{
+		"classification = 'restricted' AND height_m > 30":       true,
+		"code IS NULL AND \"group\" IS NULL":                    true,
+		"name LIKE 'Mỏ%'":                                       true,
+		"S_INTERSECTS(geometry, BBOX(105, 21, 106, 22))":        true,
+		"updated_at = TIMESTAMP('2024-05-01T08:00:00.000002Z')": true,
+		"investor IS NOT NULL":                                  false,
+	} {
+		e, err := cql.Parse(filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cql.Eval(e, s, ComponentGetter(c))
+		if err != nil || got != want {
+			t.Errorf("%s = %v (%v), want %v", filter, got, err, want)
+		}
+	}
+}
