@@ -163,9 +163,9 @@ func (p *parser) notExpr() (Expr, error) {
 
 func spatialOp(name string) (SpatialOp, bool) {
 	switch strings.ToUpper(name) {
-	case string(SIntersects):
+	case string(SIntersects), "INTERSECTS": // the pre-2022 drafts' name, still sent by some clients
 		return SIntersects, true
-	case string(SDisjoint):
+	case string(SDisjoint), "DISJOINT":
 		return SDisjoint, true
 	}
 	return "", false

@@ -70,6 +70,7 @@ func TestParse(t *testing.T) {
 		{"S_INTERSECTS(geometry, MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5))))", "S_INTERSECTS(geometry, MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5))))"},
 		{"S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(1 2), LINESTRING(0 0, 1 1)))", "S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(1 2), LINESTRING(0 0, 1 1)))"},
 		{"S_INTERSECTS(geometry, POINT(105.123456789012 21.000000001))", "S_INTERSECTS(geometry, POINT(105.123456789012 21.000000001))"},
+		{"intersects(geometry, POINT(1 2))", "S_INTERSECTS(geometry, POINT(1 2))"},
 		{"TRUE", "TRUE"},
 		{"false or a = 1", "(FALSE OR a = 1)"},
 		{"point = 1", "point = 1"},
