@@ -26,7 +26,7 @@ func Example() {
 	where, args, _ := q.SQL(schema, 2)
 	order, _ := cql.OrderBySQL(schema, q.SortBy)
 	fmt.Println("WHERE c.layer = $1 AND " + where)
-	fmt.Println("ORDER BY " + order + ", c.id LIMIT", q.Limit, "OFFSET", q.Offset)
+	fmt.Println("ORDER BY "+order+", c.id LIMIT", q.Limit, "OFFSET", q.Offset)
 	fmt.Println(len(args), "parameters")
 
 	// In memory: the same selection as a Go predicate.
