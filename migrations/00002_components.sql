@@ -40,7 +40,9 @@ CREATE TABLE components (
     CONSTRAINT components_classification_check CHECK (classification BETWEEN 0 AND 3),
     CONSTRAINT components_properties_check CHECK (jsonb_typeof(properties) = 'object'),
     CONSTRAINT components_version_check CHECK (version >= 1),
-    -- A typed column already refuses another SRID, but not every path: say it.
+    -- The typed column refuses another SRID; a geometry without one (SRID 0)
+    -- written by another tool silently takes 4326 (PostGIS typmod
+    -- coercion). The store always writes ST_GeomFromWKB(..., 4326) itself.
     CONSTRAINT components_geom_srid_check CHECK (ST_SRID(geom) = 4326),
     CONSTRAINT components_geom_type_check CHECK (GeometryType(geom) IN
         ('POINT', 'MULTIPOINT', 'LINESTRING', 'MULTILINESTRING', 'POLYGON', 'MULTIPOLYGON')),

@@ -3,6 +3,9 @@ package postgis
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -27,10 +30,13 @@ func (s *Store) ImportComponents(ctx context.Context, layer string, cs []*zone.C
 		_, err := zone.GetLayer(layer)
 		return res, err
 	}
+	start := time.Now()
 	rows, err := prepareImport(layer, cs)
 	if err != nil {
 		return res, err
 	}
+	validatedAt := time.Now()
+	var copiedAt, resolvedAt time.Time
 	if len(rows) == 0 {
 		return res, nil
 	}
@@ -38,13 +44,17 @@ func (s *Store) ImportComponents(ctx context.Context, layer string, cs []*zone.C
 		if err := copyImport(ctx, tx, rows, opt.Progress); err != nil {
 			return err
 		}
+		copiedAt = time.Now()
 		if err := resolveImportIDs(ctx, tx, layer, opt.Upsert); err != nil {
 			return err
 		}
+		resolvedAt = time.Now()
 		var err error
 		res, err = mergeImport(ctx, tx, layer, opt.By)
 		return err
 	})
+	s.log.Debug("import", "layer", layer, "components", len(rows), "validate", validatedAt.Sub(start),
+		"copy", copiedAt.Sub(validatedAt), "resolve", resolvedAt.Sub(copiedAt), "merge_and_commit", time.Since(resolvedAt), "err", err)
 	if err != nil {
 		return zone.ImportResult{}, dbError(err, "import the components")
 	}
@@ -54,58 +64,55 @@ func (s *Store) ImportComponents(ctx context.Context, layer string, cs []*zone.C
 	return res, nil
 }
 
-// importRow is one validated component, encoded for COPY.
+// importRow is one validated component, encoded for COPY. givenID is false
+// when the input had no id and the store made one up.
 type importRow struct {
-	c *zone.Component
-	v componentValues
+	c       *zone.Component
+	v       componentValues
+	givenID bool
+	probs   []zone.Detail
 }
 
-// prepareImport validates and encodes every component. Every bad component
-// gets its details (Index = its position); duplicates inside the batch are
-// reported too, so nothing reaches the database unless all are good.
+// prepareImport validates and encodes every component, on every CPU (the
+// exact geometry checks dominate). Every bad component gets its details
+// (Index = its position); duplicates inside the batch are reported too, so
+// nothing reaches the database unless all are good.
 func prepareImport(layer string, cs []*zone.Component) ([]importRow, error) {
+	rows := make([]importRow, len(cs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(cs)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(cs); i += workers {
+				rows[i] = prepareRow(layer, cs[i])
+			}
+		}()
+	}
+	wg.Wait()
+
 	var probs []zone.Detail
-	rows := make([]importRow, 0, len(cs))
 	ids := make(map[uuid.UUID]int, len(cs))
 	codes := make(map[string]int, len(cs))
-	for i, in := range cs {
-		if in == nil {
-			probs = append(probs, zone.Detail{Index: i, Reason: "component is missing"})
-			continue
-		}
-		c := in.Clone()
-		if c.Layer == "" {
-			c.Layer = layer
-		}
-		if c.Layer != layer {
-			probs = append(probs, zone.Detail{Index: i, Pointer: "properties.layer", Reason: fmt.Sprintf("component belongs to layer %q, not %q", c.Layer, layer)})
-			continue
-		}
-		bad := c.Validate()
-		if c.ID != uuid.Nil {
-			if j, dup := ids[c.ID]; dup {
-				bad = append(bad, zone.Detail{Pointer: "id", Reason: fmt.Sprintf("id %s is also used by component #%d", c.ID, j)})
+	for i := range rows {
+		r := &rows[i]
+		if r.c != nil && r.givenID {
+			if j, dup := ids[r.c.ID]; dup {
+				r.probs = append(r.probs, zone.Detail{Pointer: "id", Reason: fmt.Sprintf("id %s is also used by component #%d", r.c.ID, j)})
 			}
-			ids[c.ID] = i
+			ids[r.c.ID] = i
 		}
-		if c.Code != "" {
-			if j, dup := codes[c.Code]; dup {
-				bad = append(bad, zone.Detail{Pointer: "properties.code", Reason: fmt.Sprintf("code %q is also used by component #%d", c.Code, j)})
+		if r.c != nil && r.c.Code != "" {
+			if j, dup := codes[r.c.Code]; dup {
+				r.probs = append(r.probs, zone.Detail{Pointer: "properties.code", Reason: fmt.Sprintf("code %q is also used by component #%d", r.c.Code, j)})
 			}
-			codes[c.Code] = i
+			codes[r.c.Code] = i
 		}
-		var v componentValues
-		if len(bad) == 0 {
-			var err error
-			if v, err = valuesOf(c); err != nil {
-				bad = append(bad, detailsOf(err)...)
-			}
-		}
-		for _, d := range bad {
+		for _, d := range r.probs {
 			d.Index = i
 			probs = append(probs, d)
 		}
-		rows = append(rows, importRow{c: c, v: v})
 	}
 	if len(probs) > 0 {
 		bad := map[int]bool{}
@@ -113,9 +120,36 @@ func prepareImport(layer string, cs []*zone.Component) ([]importRow, error) {
 			bad[d.Index] = true
 		}
 		return nil, &zone.Error{Code: zone.CodeInvalid,
-			Message: fmt.Sprintf("%d of %d components are invalid; nothing was imported", len(bad), len(cs)), Details: probs}
+			Message: fmt.Sprintf("%d of %d components are invalid (first: #%d %s); nothing was imported", len(bad), len(cs), probs[0].Index, probs[0].Reason),
+			Details: probs}
 	}
 	return rows, nil
+}
+
+// prepareRow validates and encodes one component of an import.
+func prepareRow(layer string, in *zone.Component) importRow {
+	if in == nil {
+		return importRow{probs: []zone.Detail{{Reason: "component is missing"}}}
+	}
+	c := in.Clone()
+	if c.Layer == "" {
+		c.Layer = layer
+	}
+	if c.Layer != layer {
+		return importRow{probs: []zone.Detail{{Pointer: "properties.layer", Reason: fmt.Sprintf("component belongs to layer %q, not %q", c.Layer, layer)}}}
+	}
+	r := importRow{c: c, givenID: c.ID != uuid.Nil}
+	if !r.givenID {
+		c.ID = uuid.New()
+	}
+	if r.probs = c.Validate(); len(r.probs) > 0 {
+		return r
+	}
+	var err error
+	if r.v, err = valuesOf(c); err != nil {
+		r.probs = detailsOf(err)
+	}
+	return r
 }
 
 // detailsOf returns the details of a zone error, or one detail with its
@@ -130,10 +164,14 @@ func detailsOf(err error) []zone.Detail {
 // copyImport creates the temporary tables and COPYs the rows into them,
 // reporting progress as rows stream.
 func copyImport(ctx context.Context, tx pgx.Tx, rows []importRow, progress func(int)) error {
-	// import_rows.ord is the component's position in the input; id is NULL
-	// when the input has none (resolveImportIDs fills it).
+	// Room to sort and hash 100k rows in memory (the triggers sort by id).
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
+	// import_rows.ord is the component's position in the input; given_id is
+	// false when the store made the id up (an upsert may then match by code).
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (
-			ord int NOT NULL, id uuid, kind text, name text, code text COLLATE "C",
+			ord int NOT NULL, id uuid NOT NULL, given_id boolean NOT NULL, kind text, name text, code text COLLATE "C",
 			function_type text, "group" text, classification smallint, properties jsonb,
 			synthetic boolean, wkb bytea, existed boolean NOT NULL DEFAULT false) ON COMMIT DROP`); err != nil {
 		return err
@@ -149,11 +187,7 @@ func copyImport(ctx context.Context, tx pgx.Tx, rows []importRow, progress func(
 			return nil, nil
 		}
 		r := rows[i]
-		var id any
-		if r.c.ID != uuid.Nil {
-			id = r.c.ID
-		}
-		vals := []any{i, id, r.c.Kind, r.c.Name, r.v.code, string(r.c.FunctionType), string(r.c.Group),
+		vals := []any{i, r.c.ID, r.givenID, r.c.Kind, r.c.Name, r.v.code, string(r.c.FunctionType), string(r.c.Group),
 			int16(r.c.Classification), r.v.properties, r.c.Synthetic, r.v.geom}
 		i++
 		if progress != nil && i%progressEvery == 0 {
@@ -161,7 +195,7 @@ func copyImport(ctx context.Context, tx pgx.Tx, rows []importRow, progress func(
 		}
 		return vals, nil
 	})
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"ord", "id", "kind", "name", "code",
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, []string{"ord", "id", "given_id", "kind", "name", "code",
 		"function_type", "group", "classification", "properties", "synthetic", "wkb"}, src); err != nil {
 		return err
 	}
@@ -178,13 +212,18 @@ func copyImport(ctx context.Context, tx pgx.Tx, rows []importRow, progress func(
 			return err
 		}
 	}
-	return nil
+	// Temporary tables get no statistics by themselves; the joins below
+	// need them to pick hash joins over nested loops.
+	_, err := tx.Exec(ctx, `ANALYZE import_rows`)
+	return err
 }
 
-// resolveImportIDs gives every imported row its id: with Upsert, a row
-// without an id takes the id of the stored component with its code; the
-// rest get new ids. Without Upsert, any existing id or code is a conflict,
-// reported per row.
+// resolveImportIDs settles which stored component each imported row is:
+// with Upsert, a row without an id takes the id of the stored component with
+// its code. Rows whose id is stored are marked existed. Then every clash is
+// reported per row: without Upsert any existing id or code; always a code
+// held by another component of the layer, an id of a component of another
+// layer, or two rows that resolve to one component.
 func resolveImportIDs(ctx context.Context, tx pgx.Tx, layer string, upsert bool) error {
 	// Take the component writers' lock now (the triggers would take it at the
 	// merge), so no other writer changes ids or codes between this check and
@@ -195,19 +234,13 @@ func resolveImportIDs(ctx context.Context, tx pgx.Tx, layer string, upsert bool)
 	if upsert {
 		if _, err := tx.Exec(ctx, `UPDATE import_rows r SET id = c.id
 			FROM components c
-			WHERE r.id IS NULL AND r.code IS NOT NULL AND c.layer = $1 AND c.code = r.code`, layer); err != nil {
+			WHERE NOT r.given_id AND r.code IS NOT NULL AND c.layer = $1 AND c.code = r.code`, layer); err != nil {
 			return err
 		}
-	}
-	if _, err := tx.Exec(ctx, `UPDATE import_rows SET id = gen_random_uuid() WHERE id IS NULL`); err != nil {
-		return err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE import_rows r SET existed = true FROM components c WHERE c.id = r.id`); err != nil {
 		return err
 	}
-	// Clashes: without Upsert every existing id; always, a code held by
-	// another component of the layer, and (with Upsert) an id held by a
-	// component of another layer.
 	rows, err := tx.Query(ctx, `
 		SELECT r.ord, 'id', 'component '||r.id||' already exists'
 		FROM import_rows r WHERE r.existed AND NOT $2
@@ -217,6 +250,9 @@ func resolveImportIDs(ctx context.Context, tx pgx.Tx, layer string, upsert bool)
 		UNION ALL
 		SELECT r.ord, 'id', 'component '||r.id||' belongs to layer '||c.layer
 		FROM import_rows r JOIN components c ON c.id = r.id AND c.layer <> $1 AND $2
+		UNION ALL
+		SELECT d.ord, 'id', 'resolves to component '||d.id||' like another component of the import'
+		FROM (SELECT ord, id, count(*) OVER (PARTITION BY id) AS n FROM import_rows) d WHERE d.n > 1
 		ORDER BY 1`, layer, upsert)
 	if err != nil {
 		return err
@@ -241,28 +277,30 @@ func resolveImportIDs(ctx context.Context, tx pgx.Tx, layer string, upsert bool)
 	return nil
 }
 
-// mergeImport moves the rows into components (insert, or replace with the
-// version incremented) and replaces their zones.
+// mergeImport replaces the stored components the import names (version + 1,
+// creation kept), inserts the others, and replaces their zones: set-based
+// statements, one each.
 func mergeImport(ctx context.Context, tx pgx.Tx, layer, by string) (zone.ImportResult, error) {
 	var res zone.ImportResult
-	err := tx.QueryRow(ctx, `WITH merged AS (
-			INSERT INTO components AS c (id, layer, kind, name, code, function_type, "group", classification, properties,
-				synthetic, version, created_at, updated_at, created_by, updated_by, geom)
-			SELECT r.id, $1, r.kind, r.name, r.code, r.function_type, r."group", r.classification, r.properties,
-				r.synthetic, 1, now(), now(), $2, $2, ST_GeomFromWKB(r.wkb, 4326)
-			FROM import_rows r ORDER BY r.ord
-			ON CONFLICT (id) DO UPDATE SET
-				layer = excluded.layer, kind = excluded.kind, name = excluded.name, code = excluded.code,
-				function_type = excluded.function_type, "group" = excluded."group",
-				classification = excluded.classification, properties = excluded.properties,
-				synthetic = excluded.synthetic, geom = excluded.geom,
-				version = c.version + 1, updated_at = now(), updated_by = excluded.updated_by
-			RETURNING (xmax = 0) AS inserted)
-		SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM merged`,
-		layer, by).Scan(&res.Created, &res.Updated)
+	tag, err := tx.Exec(ctx, `UPDATE components c SET
+			layer = $1, kind = r.kind, name = r.name, code = r.code, function_type = r.function_type,
+			"group" = r."group", classification = r.classification, properties = r.properties,
+			synthetic = r.synthetic, geom = ST_GeomFromWKB(r.wkb, 4326),
+			version = c.version + 1, updated_at = now(), updated_by = $2
+		FROM import_rows r WHERE r.existed AND c.id = r.id`, layer, by)
 	if err != nil {
 		return res, err
 	}
+	res.Updated = int(tag.RowsAffected())
+	tag, err = tx.Exec(ctx, `INSERT INTO components (id, layer, kind, name, code, function_type, "group", classification,
+			properties, synthetic, version, created_at, updated_at, created_by, updated_by, geom)
+		SELECT r.id, $1, r.kind, r.name, r.code, r.function_type, r."group", r.classification,
+			r.properties, r.synthetic, 1, now(), now(), $2, $2, ST_GeomFromWKB(r.wkb, 4326)
+		FROM import_rows r WHERE NOT r.existed`, layer, by)
+	if err != nil {
+		return res, err
+	}
+	res.Created = int(tag.RowsAffected())
 	if res.Updated > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM protection_zones z USING import_rows r WHERE r.existed AND z.component_id = r.id`); err != nil {
 			return res, err
