@@ -80,11 +80,15 @@ func offset(p orb.Point, bearing, distM float64) orb.Point {
 }
 
 // starRing is a star-shaped ring of n vertices around c (counter-clockwise),
-// each radius r[i]+plus metres.
+// each radius r[i]+plus metres, with the metres per degree of c's latitude.
 func starRing(c orb.Point, bearings, r []float64, plus float64) orb.Ring {
+	kx := 1 / (111_320 * math.Cos(c[1]*math.Pi/180))
+	const ky = 1.0 / 110_574
 	ring := make(orb.Ring, len(bearings)+1)
 	for i := range bearings {
-		ring[i] = offset(c, bearings[i], r[i]+plus)
+		sin, cos := math.Sincos(bearings[i])
+		d := r[i] + plus
+		ring[i] = orb.Point{c[0] + d*sin*kx, c[1] + d*cos*ky}
 	}
 	ring[len(bearings)] = ring[0]
 	return ring

@@ -48,6 +48,11 @@ func workSpecs(provIndex int) []workSpec {
 	}
 	place := func(p *province, n int) string { return p.places[(n*5+provIndex)%len(p.places)] }
 	even := provIndex%2 == 0
+	// Every other province's head command post is of the special group.
+	headGroup := zone.GroupI
+	if even {
+		headGroup = zone.GroupSpecial
+	}
 	return []workSpec{
 		{layer: zone.LayerDefenceWorks, kind: zone.KindShootingRange, code: "TB", ft: zone.FunctionB, grp: zone.GroupIII, cls: zone.Internal,
 			name:    func(p *province, n int) string { return "Trường bắn huấn luyện " + place(p, n) },
@@ -78,7 +83,7 @@ func workSpecs(provIndex int) []workSpec {
 				return fmt.Sprintf("Căn cứ chiến đấu CCĐ-%02d khu vực %s", n, place(p, n))
 			},
 			zones: []zoneSpec{restricted(50, 50, false), protected(300, 300, false)}, minBorderM: 2_500},
-		{layer: zone.LayerDefenceWorks, kind: zone.KindCommandPost, code: "SCH", ft: zone.FunctionA, grp: map[bool]zone.Group{true: zone.GroupSpecial, false: zone.GroupI}[even], cls: zone.Secret,
+		{layer: zone.LayerDefenceWorks, kind: zone.KindCommandPost, code: "SCH", ft: zone.FunctionA, grp: headGroup, cls: zone.Secret,
 			name:    func(p *province, n int) string { return "Sở chỉ huy Bộ CHQS " + p.title },
 			polygon: true, rMin: 150, rMax: 350, zones: []zoneSpec{restricted(40, 55, true), protected(200, 400, true)}, minBorderM: 5_000},
 		{layer: zone.LayerDefenceWorks, kind: zone.KindCommandPost, code: "SCH", ft: zone.FunctionA, grp: zone.GroupII, cls: zone.Secret,
