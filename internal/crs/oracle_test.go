@@ -191,3 +191,56 @@ func TestPROJPicksEPSG6960InTheNorth(t *testing.T) {
 		}
 	}
 }
+
+// TestMekongDeltaStaysOn6960: in the far south PROJ's own choice for EPSG
+// codes is EPSG:5194 (Mekong delta parameters); zoneplan uses EPSG:6960
+// everywhere, and agrees with PROJ pinned to it there too. The size of the
+// difference from PROJ's unpinned choice is logged: it is why the oracle
+// pins +towgs84.
+func TestMekongDeltaStaysOn6960(t *testing.T) {
+	o := newOracle(t)
+	wgs84 := o.register(t, wgs84Proj4, "", 0)
+	rng := rand.New(rand.NewPCG(5194, 1))
+	ps := make([]orb.Point, 300)
+	for i := range ps {
+		ps[i] = orb.Point{105.3 + rng.Float64()*1.4, 9.3 + rng.Float64()*1.1}
+	}
+	for _, code := range []string{"EPSG:9207", "EPSG:9208", "EPSG:3405"} {
+		c := Must(code)
+		pinned := o.transform(t, wgs84, o.register(t, c.Proj4(), "", 0), ps)
+		unpinned := o.transform(t, 4326, o.register(t, "", "EPSG", c.EPSG), ps)
+		var worst, projChoice float64
+		for i, p := range ps {
+			got, err := c.FromWGS84(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst = math.Max(worst, metres(c, got, pinned[i]))
+			projChoice = math.Max(projChoice, metres(c, got, unpinned[i]))
+		}
+		t.Logf("%s in the Mekong delta: max difference from PROJ pinned to EPSG:6960 %.2e m; from PROJ's own choice %.3f m", code, worst, projChoice)
+		if worst > oracleTolerance || math.IsNaN(worst) {
+			t.Errorf("%s: differs from pinned PROJ by %.4f m in the south", code, worst)
+		}
+	}
+}
+
+func BenchmarkToWGS84TM3(b *testing.B) {
+	c := Must("EPSG:9215")
+	p := orb.Point{448124.408, 2417143.848}
+	for b.Loop() {
+		if _, err := c.ToWGS84(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFromWGS84TM3(b *testing.B) {
+	c := Must("EPSG:9215")
+	p := orb.Point{106.75, 21.85}
+	for b.Loop() {
+		if _, err := c.FromWGS84(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

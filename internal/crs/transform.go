@@ -60,10 +60,11 @@ func (c *CRS) toWGS84(p orb.Point) orb.Point {
 // northing and easting swapped (Vietnamese surveys write X for northing), or
 // latitude and longitude swapped.
 func (c *CRS) ToWGS84(p orb.Point) (orb.Point, error) {
-	if reason := c.implausible(p); reason != "" {
+	w, reason := c.check(p)
+	if reason != "" {
 		return orb.Point{}, zone.Errorf(zone.CodeInvalid, "%s", reason)
 	}
-	return c.toWGS84(p), nil
+	return w, nil
 }
 
 // FromWGS84 converts WGS84 longitude, latitude (degrees) to c (east first).
@@ -104,46 +105,60 @@ func (c *CRS) plausibleBounds() orb.Bound {
 
 // Plausible reports why p, given in c, is plainly not a coordinate of c, or
 // "" when it may be. See ToWGS84.
-func (c *CRS) Plausible(p orb.Point) string { return c.implausible(p) }
+func (c *CRS) Plausible(p orb.Point) string {
+	_, reason := c.check(p)
+	return reason
+}
 
-func (c *CRS) implausible(p orb.Point) string {
+// check converts p to WGS84 and says why p is not plausibly in c, or "".
+func (c *CRS) check(p orb.Point) (orb.Point, string) {
+	w, reason := c.checkReason(p)
+	if reason != "" {
+		return orb.Point{}, reason
+	}
+	return w, ""
+}
+
+func (c *CRS) checkReason(p orb.Point) (orb.Point, string) {
 	if !finite(p) {
-		return fmt.Sprintf("coordinate [%g, %g] is not a number", p[0], p[1])
+		return p, fmt.Sprintf("coordinate [%g, %g] is not a number", p[0], p[1])
 	}
 	inDegreeRange := math.Abs(p[0]) <= 180 && math.Abs(p[1]) <= 90
 	area := c.plausibleBounds()
 	if c.Kind == Geographic {
 		if !inDegreeRange {
 			if math.Abs(p[1]) <= 180 && math.Abs(p[0]) <= 90 {
-				return fmt.Sprintf("[%g, %g] is not a longitude, latitude in %s: latitude and longitude look swapped (GeoJSON and this API write longitude first)", p[0], p[1], c.Code)
+				return p, fmt.Sprintf("[%g, %g] is not a longitude, latitude in %s: latitude and longitude look swapped (GeoJSON and this API write longitude first)", p[0], p[1], c.Code)
 			}
-			return fmt.Sprintf("[%g, %g] is not a longitude, latitude in %s: it looks like projected metres (a VN-2000 TM-3 or UTM zone?), not degrees", p[0], p[1], c.Code)
+			return p, fmt.Sprintf("[%g, %g] is not a longitude, latitude in %s: it looks like projected metres (a VN-2000 TM-3 or UTM zone?), not degrees", p[0], p[1], c.Code)
 		}
-		if !area.Contains(c.toWGS84(p)) {
+		w := c.toWGS84(p)
+		if !area.Contains(w) {
 			if area.Contains(orb.Point{p[1], p[0]}) {
-				return fmt.Sprintf("[%g, %g] is outside the area of use of %s (%s): latitude and longitude look swapped (longitude comes first)", p[0], p[1], c.Code, c.Area)
+				return p, fmt.Sprintf("[%g, %g] is outside the area of use of %s (%s): latitude and longitude look swapped (longitude comes first)", p[0], p[1], c.Code, c.Area)
 			}
-			return fmt.Sprintf("[%g, %g] is outside the area of use of %s (%s)", p[0], p[1], c.Code, c.Area)
+			return p, fmt.Sprintf("[%g, %g] is outside the area of use of %s (%s)", p[0], p[1], c.Code, c.Area)
 		}
-		return ""
+		return w, ""
 	}
-	// Projected, metres. Degrees read as metres fall within 200 m of the
-	// projection's origin: never a real site in Vietnam (for Web Mercator,
-	// the Gulf of Guinea).
+	// Projected, metres. Degrees read as metres land within 200 m of the
+	// equator, far outside any area of use here (for Web Mercator, in the
+	// Gulf of Guinea): name the mistake rather than the place.
 	if inDegreeRange {
-		return fmt.Sprintf("[%g, %g] looks like longitude, latitude degrees, not %s metres", p[0], p[1], c.Code)
+		return p, fmt.Sprintf("[%g, %g] looks like longitude, latitude degrees, not %s metres", p[0], p[1], c.Code)
 	}
-	if area.Contains(c.toWGS84(p)) {
-		return ""
+	w := c.toWGS84(p)
+	if area.Contains(w) {
+		return w, ""
 	}
 	what := fmt.Sprintf("[%g, %g] (easting, northing in metres) is outside the area of use of %s (%s)", p[0], p[1], c.Code, c.Area)
 	if c.method == methodTransverseMercator && area.Contains(c.toWGS84(orb.Point{p[1], p[0]})) {
-		return what + ": X and Y look swapped: Vietnamese surveys write X as the northing and Y as the easting"
+		return p, what + ": X and Y look swapped: Vietnamese surveys write X as the northing and Y as the easting"
 	}
 	if c.vn2000 && c.method == methodTransverseMercator {
-		if w := c.toWGS84(p); finite(w) && vietnamBounds().Pad(PlausibilityMargin).Contains(w) {
-			return what + fmt.Sprintf(": it lands at %.4f, %.4f in Vietnam, so the zone (central meridian) may be wrong", w[1], w[0])
+		if finite(w) && vietnamBounds().Pad(PlausibilityMargin).Contains(w) {
+			return p, what + fmt.Sprintf(": it lands at %.4f, %.4f in Vietnam, so the zone (central meridian) may be wrong", w[1], w[0])
 		}
 	}
-	return what
+	return p, what
 }
