@@ -1,0 +1,291 @@
+// appraisals.js: the list of appraisals (filtered by status and verdict), an
+// appraisal's record with its checks, its printable report, a new check, and
+// the reviewer's decision.
+
+import { el, meta, verdictChip } from './ui.js';
+import { renderResult } from './check.js';
+
+const STATUSES = ['pending', 'approved', 'approved_with_conditions', 'rejected'];
+const VERDICTS = ['clear', 'review', 'conflict'];
+const OUTCOMES = ['approved', 'approved_with_conditions', 'rejected'];
+const PAGE = 20;
+
+/** RECORD_STYLE is how an opened appraisal's footprint looks on the map. */
+const RECORD_STYLE = { color: '#6a1b9a', weight: 3, fillColor: '#ba68c8', fillOpacity: 0.2 };
+
+export class Appraisals {
+  constructor(app) {
+    this.app = app;
+    const L = window.L;
+    this.offset = 0;
+    this.total = 0;
+    this.stale = true; // the list needs loading when next shown
+    this.currentId = '';
+    this.current = null; // the open appraisal
+    this.footprint = L.featureGroup().addTo(app.map);
+    this.overlaps = L.featureGroup().addTo(app.map);
+    this.fillFilters();
+    this.wire();
+  }
+
+  get t() {
+    return this.app.i18n.t.bind(this.app.i18n);
+  }
+
+  wire() {
+    const $ = (id) => document.getElementById(id);
+    $('appr-filter').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.offset = 0;
+      this.load();
+    });
+    for (const id of ['appr-status', 'appr-verdict']) {
+      $(id).addEventListener('change', () => {
+        this.offset = 0;
+        this.load();
+      });
+    }
+    $('appr-prev').addEventListener('click', () => {
+      this.offset = Math.max(0, this.offset - PAGE);
+      this.load();
+    });
+    $('appr-next').addEventListener('click', () => {
+      this.offset += PAGE;
+      this.load();
+    });
+    $('appr-back').addEventListener('click', () => this.showList());
+  }
+
+  fillFilters() {
+    const fill = (id, values, prefix) => {
+      const select = document.getElementById(id);
+      const current = select.value;
+      select.replaceChildren(el('option', { value: '' }, this.t('appr.all')),
+        ...values.map((v) => el('option', { value: v }, this.t(prefix + v))));
+      select.value = current;
+    };
+    fill('appr-status', STATUSES, 'status.');
+    fill('appr-verdict', VERDICTS, 'verdict.');
+  }
+
+  onUserChanged() {
+    this.stale = true;
+    this.showList();
+    document.getElementById('appr-list').replaceChildren();
+    document.getElementById('appr-total').textContent = '';
+  }
+
+  relabel() {
+    this.fillFilters();
+    if (this.items) this.renderList();
+    if (this.current) this.renderRecord();
+  }
+
+  /** invalidate marks the list out of date (an appraisal was added or decided). */
+  invalidate() {
+    this.stale = true;
+  }
+
+  /** shown is called when the tab is selected. */
+  shown() {
+    if (this.stale && !this.current) this.load();
+  }
+
+  async load() {
+    if (!this.app.me) return;
+    const f = document.getElementById('appr-filter');
+    const query = {
+      status: f.elements.status.value,
+      verdict: f.elements.verdict.value,
+      q: f.elements.q.value.trim(),
+      limit: PAGE,
+      offset: this.offset,
+    };
+    try {
+      const page = await this.app.api.get('api/appraisals', query);
+      this.items = page.items || [];
+      this.total = page.total ?? this.items.length;
+      this.stale = false;
+      this.renderList();
+    } catch (err) {
+      this.app.notices.apiError(err);
+    }
+  }
+
+  renderList() {
+    const { i18n } = this.app;
+    const list = document.getElementById('appr-list');
+    document.getElementById('appr-total').textContent = this.items.length ? this.t('appr.total', { n: i18n.number(this.total) }) : this.t('appr.empty');
+    list.replaceChildren(...this.items.map((a) => el('li', { 'data-id': a.id },
+      el('button', { type: 'button', onclick: () => this.open(a.id) },
+        el('strong', {}, a.name || a.id), ' ',
+        a.verdict ? verdictChip(a.verdict, i18n) : null,
+        el('span', { className: 'sub' }, [
+          this.t('status.' + a.status),
+          a.created_by,
+          i18n.date(a.created_at),
+        ].filter(Boolean).join(' · '))))));
+    const pages = Math.max(1, Math.ceil(this.total / PAGE));
+    document.getElementById('appr-page').textContent = this.t('appr.page', { p: Math.floor(this.offset / PAGE) + 1, n: pages });
+    document.getElementById('appr-prev').disabled = this.offset === 0;
+    document.getElementById('appr-next').disabled = this.offset + PAGE >= this.total;
+  }
+
+  showList() {
+    this.current = null;
+    this.currentId = '';
+    this.footprint.clearLayers();
+    this.overlaps.clearLayers();
+    document.getElementById('appr-list-view').hidden = false;
+    document.getElementById('appr-record-view').hidden = true;
+    this.app.writeHash();
+    if (this.stale && this.app.me && !document.getElementById('panel-appraisals').hidden) this.load();
+  }
+
+  /**
+   * open shows an appraisal's record. known, when given, is the appraisal as
+   * just returned by the server (after saving), so it is not fetched again.
+   */
+  async open(id, known) {
+    let a = known;
+    try {
+      if (!a || !Array.isArray(a.checks)) a = await this.app.api.get(`api/appraisals/${encodeURIComponent(id)}`);
+    } catch (err) {
+      this.app.notices.apiError(err);
+      return;
+    }
+    this.current = a;
+    this.currentId = a.id;
+    document.getElementById('appr-list-view').hidden = true;
+    document.getElementById('appr-record-view').hidden = false;
+    this.renderRecord();
+    this.app.writeHash();
+    await this.showFootprint(a);
+  }
+
+  /** showFootprint draws the appraisal's project site (read through the OGC API) and zooms to it. */
+  async showFootprint(a) {
+    this.footprint.clearLayers();
+    if (!a.site_id) return;
+    try {
+      const site = await this.app.fetchFeature('project_sites', a.site_id);
+      if (this.current !== a) return;
+      const layer = window.L.geoJSON(site, { style: () => RECORD_STYLE, pmIgnore: true });
+      this.footprint.addLayer(layer);
+      const b = layer.getBounds();
+      if (b.isValid()) this.app.map.fitBounds(b, { maxZoom: 16, padding: [40, 40] });
+    } catch (err) {
+      this.app.notices.apiError(err);
+    }
+  }
+
+  renderRecord() {
+    const a = this.current;
+    const { i18n } = this.app;
+    const t = this.t;
+    const box = document.getElementById('appr-record');
+    const checks = Array.isArray(a.checks) ? a.checks : [];
+    const latest = checks[0];
+
+    const actions = el('div', { className: 'buttons' },
+      el('button', { type: 'button', id: 'appr-report', onclick: () => this.openReport(a.id) }, t('appr.report')),
+      this.app.can('appraise') ? el('button', { type: 'button', id: 'appr-recheck', onclick: () => this.recheck(a.id) }, t('appr.recheck')) : null);
+
+    const decision = a.decision
+      ? el('p', { id: 'appr-decision-text' }, t('appr.decided', {
+        outcome: t('status.' + a.decision.outcome), by: a.decision.by || '', at: i18n.date(a.decision.at),
+      }), a.decision.note ? el('span', { className: 'sub' }, ` — ${a.decision.note}`) : null)
+      : el('p', { className: 'hint', id: 'appr-decision-text' }, t('appr.noDecision'));
+
+    box.replaceChildren(el('div', { className: 'record', 'data-id': a.id },
+      el('h2', {}, a.name || a.id),
+      meta([
+        [t('field.status'), t('status.' + a.status)],
+        [t('field.verdict'), a.verdict ? verdictChip(a.verdict, i18n) : ''],
+        [t('appr.by'), a.created_by],
+        [t('appr.created'), i18n.date(a.created_at)],
+        [t('field.investor'), a.investor],
+        [t('field.sector'), a.sector ? i18n.kind(a.sector) : ''],
+        [t('field.height_m'), a.height_m],
+      ]),
+      actions,
+      el('h3', {}, t('appr.decision')),
+      decision,
+      this.app.can('decide') ? this.decisionForm(a) : null,
+      latest ? el('h3', {}, t('appr.latest')) : null,
+      latest && latest.result ? renderResult(latest.result, this.app, this.overlaps) : null,
+      checks.length > 1 ? el('h3', {}, t('appr.checks')) : null,
+      checks.length > 1 ? el('ol', { className: 'checks-history' }, checks.map((c) => el('li', {},
+        verdictChip(c.verdict, i18n), ' ', i18n.date(c.created_at)))) : null));
+  }
+
+  decisionForm(a) {
+    const t = this.t;
+    const name = `outcome-${a.id}`;
+    const form = el('form', { className: 'decision-form stack', id: 'appr-decision' },
+      el('fieldset', { className: 'outcomes' },
+        el('legend', {}, t('appr.decide')),
+        OUTCOMES.map((o) => el('label', {},
+          el('input', { type: 'radio', name, value: o, checked: a.decision ? a.decision.outcome === o : false }),
+          ' ', t('status.' + o)))),
+      el('label', { for: `note-${a.id}` }, t('appr.note')),
+      el('textarea', { id: `note-${a.id}`, name: 'note', rows: '3' }),
+      el('div', { className: 'buttons' }, el('button', { type: 'submit', className: 'primary' }, t('appr.decide'))));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const outcome = form.querySelector(`input[name="${name}"]:checked`);
+      const note = form.elements.note.value.trim();
+      if (!outcome) {
+        form.querySelector('input[type=radio]').focus();
+        return;
+      }
+      if (outcome.value !== 'approved' && !note) {
+        this.app.notices.error(t('appr.noteNeeded'));
+        form.elements.note.focus();
+        return;
+      }
+      try {
+        await this.app.api.post(`api/appraisals/${encodeURIComponent(a.id)}/decision`, { outcome: outcome.value, note });
+        this.app.notices.info(t('appr.decisionSaved'));
+        this.invalidate();
+        await this.open(a.id);
+      } catch (err) {
+        this.app.notices.apiError(err);
+      }
+    });
+    return form;
+  }
+
+  async recheck(id) {
+    try {
+      await this.app.api.post(`api/appraisals/${encodeURIComponent(id)}/recheck`, {});
+      this.app.notices.info(this.t('appr.rechecked'));
+      this.invalidate();
+      await this.open(id);
+    } catch (err) {
+      this.app.notices.apiError(err);
+    }
+  }
+
+  /**
+   * openReport shows the server-rendered report in a new tab. A new tab
+   * cannot send the bearer header, so the page fetches the report itself and
+   * opens it as a blob URL. The tab is opened during the click, before the
+   * fetch, so that pop-up blockers allow it.
+   */
+  async openReport(id) {
+    const win = window.open('', '_blank');
+    try {
+      const res = await this.app.api.request(`api/appraisals/${encodeURIComponent(id)}/report`, { raw: true, accept: 'text/html' });
+      const html = await res.blob();
+      const url = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' }));
+      if (win) win.location.href = url;
+      else this.app.notices.error(this.t('appr.reportBlocked'));
+      // The tab has loaded the document by then; free the blob.
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (err) {
+      if (win) win.close();
+      this.app.notices.apiError(err);
+    }
+  }
+}

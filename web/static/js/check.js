@@ -1,0 +1,407 @@
+// check.js: the appraiser's panel. A project footprint is drawn (Geoman),
+// edited or uploaded as GeoJSON; the check result is shown as a verdict
+// banner, a findings list and the overlaps highlighted on the map; the
+// footprint and its attributes can then be saved as an appraisal.
+
+import { el, meta, formatMetres, formatArea, verdictMark, verdictChip } from './ui.js';
+
+/** SECTORS are the project kinds offered when the server's layer list names none. */
+const SECTORS = ['project', 'factory', 'resort', 'mine', 'road', 'residential', 'port', 'energy', 'agriculture'];
+
+/** FOOTPRINT_STYLE is how a drawn or uploaded footprint looks. */
+const FOOTPRINT_STYLE = { color: '#0b57d0', weight: 3, fillColor: '#4f8ef7', fillOpacity: 0.2 };
+
+/** OVERLAP_STYLE marks where a footprint overlaps a zone or component. */
+const OVERLAP_STYLE = {
+  color: '#b3261e', weight: 3, fillColor: '#e53935', fillOpacity: 0.45, dashArray: '6 3', className: 'overlap-highlight',
+};
+
+export class Appraiser {
+  /** @param {object} app the App of main.js (map, api, i18n, notices, can) */
+  constructor(app) {
+    this.app = app;
+    const L = window.L;
+    this.footprint = L.featureGroup().addTo(app.map);
+    this.overlaps = L.featureGroup().addTo(app.map);
+    this.result = null; // the last check result
+    this.resultGeometry = ''; // JSON of the footprint the result is for
+    this.editing = false;
+    this.wire();
+    this.fillSectors();
+    this.showFootprintStatus();
+  }
+
+  get t() {
+    return this.app.i18n.t.bind(this.app.i18n);
+  }
+
+  wire() {
+    const map = this.app.map;
+    const $ = (id) => document.getElementById(id);
+    $('fp-polygon').addEventListener('click', () => this.draw('Polygon'));
+    $('fp-line').addEventListener('click', () => this.draw('Line'));
+    $('fp-point').addEventListener('click', () => this.draw('Marker'));
+    $('fp-edit').addEventListener('click', () => this.setEditing(!this.editing));
+    $('fp-clear').addEventListener('click', () => this.clear());
+    $('fp-file').addEventListener('change', (e) => {
+      const file = e.target.files && e.target.files[0];
+      if (file) this.upload(file);
+      e.target.value = '';
+    });
+    $('attr-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.check();
+    });
+    $('check-save').addEventListener('click', () => this.save());
+
+    if (map.pm) {
+      map.on('pm:create', (e) => {
+        e.layer.setStyle && e.layer.setStyle(FOOTPRINT_STYLE);
+        this.footprint.addLayer(e.layer);
+        e.layer.on('pm:edit', () => this.footprintChanged());
+        this.footprintChanged();
+      });
+      map.on('pm:drawend', () => this.showFootprintStatus());
+    }
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && map.pm && map.pm.globalDrawModeEnabled()) {
+        map.pm.disableDraw();
+        this.showFootprintStatus();
+      }
+    });
+  }
+
+  /** fillSectors lists the project kinds in the sector select. */
+  fillSectors() {
+    const select = document.getElementById('attr-sector');
+    const current = select.value;
+    const layer = this.app.layerById && this.app.layerById('project_sites');
+    const kinds = layer && Array.isArray(layer.kinds) && layer.kinds.length ? layer.kinds : SECTORS;
+    select.replaceChildren(el('option', { value: '' }, '—'), ...kinds.map((k) => {
+      const key = 'sector.' + k;
+      const label = this.t(key) === key ? this.app.i18n.kind(k) : this.t(key);
+      return el('option', { value: k }, label);
+    }));
+    select.value = current;
+  }
+
+  onUserChanged() {
+    document.getElementById('check-save').hidden = !this.app.can('appraise');
+    this.fillSectors();
+  }
+
+  relabel() {
+    this.fillSectors();
+    this.showFootprintStatus();
+    if (this.result) this.showResult(this.result);
+  }
+
+  draw(shape) {
+    const map = this.app.map;
+    if (!map.pm) return;
+    this.setEditing(false);
+    map.pm.enableDraw(shape, {
+      pathOptions: FOOTPRINT_STYLE,
+      templineStyle: { color: FOOTPRINT_STYLE.color },
+      hintlineStyle: { color: FOOTPRINT_STYLE.color, dashArray: '5 5' },
+      finishOn: shape === 'Line' ? 'dblclick' : null,
+      continueDrawing: false,
+    });
+    document.getElementById('fp-status').textContent = this.t('fp.drawing');
+    map.getContainer().focus();
+  }
+
+  setEditing(on) {
+    this.editing = on;
+    const btn = document.getElementById('fp-edit');
+    btn.setAttribute('aria-pressed', String(on));
+    btn.textContent = on ? this.t('fp.editDone') : this.t('fp.edit');
+    this.footprint.eachLayer((l) => {
+      if (!l.pm) return;
+      if (on) l.pm.enable({ allowSelfIntersection: false });
+      else l.pm.disable();
+    });
+  }
+
+  clear() {
+    this.setEditing(false);
+    if (this.app.map.pm) this.app.map.pm.disableDraw();
+    this.footprint.clearLayers();
+    this.overlaps.clearLayers();
+    this.result = null;
+    document.getElementById('check-result').replaceChildren();
+    this.showFootprintStatus();
+  }
+
+  footprintChanged() {
+    // A result belongs to the footprint it was computed for.
+    this.overlaps.clearLayers();
+    this.showFootprintStatus();
+  }
+
+  showFootprintStatus() {
+    const status = document.getElementById('fp-status');
+    const layers = this.footprint.getLayers();
+    if (!layers.length) {
+      status.textContent = this.t('fp.empty');
+      return;
+    }
+    const types = layers.map((l) => l.toGeoJSON().geometry.type);
+    status.textContent = this.t('fp.parts', { n: layers.length, types: [...new Set(types)].join(', ') });
+  }
+
+  /** upload reads a GeoJSON file (geometry, Feature or FeatureCollection) as the footprint. */
+  async upload(file) {
+    const L = window.L;
+    let gj;
+    try {
+      gj = JSON.parse(await file.text());
+      checkGeoJSON(gj);
+    } catch (err) {
+      this.app.notices.error(this.t('fp.badFile', { file: file.name, msg: err.message }));
+      return;
+    }
+    this.clear();
+    let count = 0;
+    L.geoJSON(gj, {
+      style: () => FOOTPRINT_STYLE,
+      onEachFeature: (feature, layer) => {
+        this.footprint.addLayer(layer);
+        layer.on('pm:edit', () => this.footprintChanged());
+        count++;
+      },
+    });
+    // Attributes in the file fill empty fields of the form.
+    const props = gj.type === 'Feature' ? gj.properties
+      : gj.type === 'FeatureCollection' && gj.features.length === 1 ? gj.features[0].properties : null;
+    if (props) this.fillForm(props);
+    if (count) this.app.map.fitBounds(this.footprint.getBounds(), { maxZoom: 16, padding: [30, 30] });
+    this.showFootprintStatus();
+    this.app.notices.info(this.t('fp.loaded', { n: count, file: file.name }));
+  }
+
+  fillForm(p) {
+    const f = document.getElementById('attr-form');
+    const set = (name, v) => {
+      const input = f.elements[name];
+      if (input && !input.value && v !== undefined && v !== null) input.value = v;
+    };
+    set('name', p.name);
+    set('investor', p.investor);
+    set('sector', p.sector);
+    set('height_m', p.height_m);
+    if (Array.isArray(p.activities)) {
+      for (const box of f.querySelectorAll('input[name=activities]')) {
+        if (p.activities.includes(box.value)) box.checked = true;
+      }
+    }
+  }
+
+  /** attributes reads the form: name, investor, sector, height_m, activities. */
+  attributes() {
+    const f = document.getElementById('attr-form');
+    const height = f.elements.height_m.value.trim();
+    return {
+      name: f.elements.name.value.trim(),
+      investor: f.elements.investor.value.trim(),
+      sector: f.elements.sector.value,
+      height_m: height === '' ? null : Number(height),
+      activities: [...f.querySelectorAll('input[name=activities]:checked')].map((b) => b.value),
+    };
+  }
+
+  /**
+   * geometry merges the footprint's parts into one GeoJSON geometry (WGS84
+   * lon/lat): one part as it is, parts of one kind as a Multi geometry,
+   * mixed kinds as a GeometryCollection. Null when nothing is drawn.
+   */
+  geometry() {
+    const geoms = this.footprint.getLayers().map((l) => l.toGeoJSON(false).geometry);
+    return mergeGeometries(geoms);
+  }
+
+  async check() {
+    const geometry = this.geometry();
+    if (!geometry) {
+      this.app.notices.error(this.t('fp.missing'));
+      return;
+    }
+    const a = this.attributes();
+    const properties = { activities: a.activities };
+    if (a.name) properties.name = a.name;
+    if (a.sector) properties.sector = a.sector;
+    if (a.height_m !== null) properties.height_m = a.height_m;
+    const btn = document.getElementById('check-run');
+    btn.disabled = true;
+    btn.textContent = this.t('check.running');
+    try {
+      const result = await this.app.api.post('api/check', { type: 'Feature', geometry, properties });
+      this.result = result;
+      this.resultGeometry = JSON.stringify(geometry);
+      this.showResult(result);
+    } catch (err) {
+      this.app.notices.apiError(err);
+    } finally {
+      btn.disabled = false;
+      btn.textContent = this.t('check.run');
+    }
+  }
+
+  showResult(result) {
+    const box = document.getElementById('check-result');
+    box.replaceChildren(renderResult(result, this.app, this.overlaps));
+    box.querySelector('.verdict')?.focus?.();
+  }
+
+  async save() {
+    const geometry = this.geometry();
+    if (!geometry) {
+      this.app.notices.error(this.t('fp.missing'));
+      return;
+    }
+    const a = this.attributes();
+    if (!a.name) {
+      this.app.notices.error(this.t('attr.nameMissing'));
+      document.getElementById('attr-name').focus();
+      return;
+    }
+    const body = { name: a.name, investor: a.investor, sector: a.sector, activities: a.activities, footprint: geometry };
+    if (a.height_m !== null) body.height_m = a.height_m;
+    const btn = document.getElementById('check-save');
+    btn.disabled = true;
+    try {
+      const appraisal = await this.app.api.post('api/appraisals', body);
+      this.app.notices.info(this.t('check.saved', { name: appraisal.name || a.name }));
+      this.app.selectTab('appraisals');
+      this.app.appraisals.invalidate();
+      await this.app.appraisals.open(appraisal.id, appraisal);
+    } catch (err) {
+      this.app.notices.apiError(err);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+}
+
+/** checkGeoJSON throws a readable error unless gj is a GeoJSON object with geometry. */
+function checkGeoJSON(gj) {
+  const geomTypes = ['Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection'];
+  if (!gj || typeof gj !== 'object') throw new Error('not a JSON object');
+  if (gj.type === 'FeatureCollection') {
+    if (!Array.isArray(gj.features) || !gj.features.length) throw new Error('FeatureCollection without features');
+    gj.features.forEach((f, i) => {
+      if (!f || f.type !== 'Feature' || !f.geometry) throw new Error(`features[${i}] has no geometry`);
+    });
+    return;
+  }
+  if (gj.type === 'Feature') {
+    if (!gj.geometry) throw new Error('Feature without geometry');
+    return;
+  }
+  if (!geomTypes.includes(gj.type)) throw new Error(`unknown type ${JSON.stringify(gj.type)}`);
+}
+
+/** mergeGeometries combines GeoJSON geometries into one (see Appraiser.geometry). */
+export function mergeGeometries(geoms) {
+  const parts = geoms.filter(Boolean);
+  if (!parts.length) return null;
+  if (parts.length === 1) return parts[0];
+  const family = (g) => g.type.replace(/^Multi/, '');
+  const fam = family(parts[0]);
+  if (fam !== 'GeometryCollection' && parts.every((g) => family(g) === fam)) {
+    const coords = [];
+    for (const g of parts) {
+      if (g.type.startsWith('Multi')) coords.push(...g.coordinates);
+      else coords.push(g.coordinates);
+    }
+    return { type: 'Multi' + fam, coordinates: coords };
+  }
+  return { type: 'GeometryCollection', geometries: parts };
+}
+
+/**
+ * renderResult draws a check result: the verdict banner, the figures, the
+ * findings (a click zooms to one), and the overlaps on the map (into the
+ * given feature group). Shared by the check panel and the appraisal record.
+ */
+export function renderResult(result, app, overlapGroup) {
+  const { i18n } = app;
+  const t = i18n.t.bind(i18n);
+  const L = window.L;
+  const v = result.verdict;
+  overlapGroup.clearLayers();
+
+  const banner = el('div', { className: `verdict verdict-${v}`, role: 'status', tabindex: '-1', 'data-verdict': v },
+    el('span', { className: 'mark', 'aria-hidden': 'true' }, verdictMark(v)),
+    el('div', {},
+      el('div', { className: 'word' }, `${t('verdict.label')}: ${t('verdict.' + v)}`),
+      el('p', {}, t(`verdict.${v}.text`))));
+
+  const fp = result.footprint || {};
+  const figures = meta([
+    [t('result.area'), fp.area_m2 ? formatArea(fp.area_m2, i18n) : ''],
+    [t('result.length'), fp.length_m ? formatMetres(fp.length_m, i18n) : ''],
+    [t('result.ruleset'), result.ruleset_version],
+    [t('result.data'), result.data_version],
+    [t('result.took'), result.took_ms !== undefined ? `${i18n.number(result.took_ms, 1)} ms` : ''],
+  ]);
+
+  const findings = Array.isArray(result.findings) ? result.findings : [];
+  const list = el('ul', { className: 'findings' });
+  findings.forEach((f, i) => {
+    let overlapLayer = null;
+    if (f.overlap) {
+      overlapLayer = L.geoJSON(f.overlap, { style: () => OVERLAP_STYLE, pmIgnore: true, interactive: false });
+      overlapGroup.addLayer(overlapLayer);
+    }
+    const c = f.component;
+    const layer = c ? app.layerById(c.layer) : null;
+    const rows = [
+      [t('finding.zone'), f.zone ? i18n.kind(f.zone) : ''],
+      [t('finding.component'), c ? `${c.name || ''}${c.kind ? ' — ' + i18n.kind(c.kind) : ''}${layer ? ' (' + i18n.title(layer) + ')' : ''}` : ''],
+      [t('finding.band'), f.band],
+      [t('finding.distance'), f.redacted || f.distance_m === undefined || f.distance_m === null ? ''
+        : Number(f.distance_m) === 0 ? t('finding.inside') : formatMetres(f.distance_m, i18n)],
+      [t('finding.overlap'), f.overlap_area_m2 ? formatArea(f.overlap_area_m2, i18n) : ''],
+      [t('finding.basis'), f.basis],
+      [t('finding.contact'), f.contact],
+    ];
+    const content = [
+      el('span', { className: 'head' }, verdictChip(f.verdict, i18n), el('span', {}, `${t('finding.rule')}: ${f.rule || ''}`)),
+      f.redacted ? el('p', { className: 'message redacted-note' }, t('finding.redacted')) : null,
+      meta(rows),
+      f.message ? el('p', { className: 'message' }, f.message) : null,
+    ];
+    const canZoom = !!(f.overlap || (c && c.id !== undefined));
+    const item = el('li', { className: f.redacted ? 'redacted' : '', 'data-verdict': f.verdict, 'data-index': i });
+    if (canZoom) item.append(el('button', { type: 'button', className: 'finding', onclick: () => zoomToFinding(app, f, overlapLayer) }, content));
+    else item.append(el('div', { className: 'finding', style: 'padding:.45rem .3rem' }, content));
+    list.append(item);
+  });
+
+  return el('div', {},
+    banner,
+    figures,
+    el('h3', {}, t('findings.title')),
+    findings.length ? el('p', { className: 'hint' }, t('findings.zoom')) : el('p', { className: 'hint' }, t('findings.none')),
+    list);
+}
+
+/** zoomToFinding shows the overlap, or else the component the finding names. */
+async function zoomToFinding(app, f, overlapLayer) {
+  const map = app.map;
+  if (overlapLayer && overlapLayer.getBounds().isValid()) {
+    map.fitBounds(overlapLayer.getBounds(), { maxZoom: 18, padding: [40, 40] });
+    return;
+  }
+  const c = f.component;
+  if (!c) return;
+  try {
+    const feature = await app.fetchFeature(c.layer, c.id);
+    const bounds = window.L.geoJSON(feature).getBounds();
+    if (app.appraiser && app.appraiser.footprint.getLayers().length) bounds.extend(app.appraiser.footprint.getBounds());
+    if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 17, padding: [40, 40] });
+  } catch (err) {
+    app.notices.apiError(err);
+  }
+}

@@ -1,0 +1,139 @@
+// Package web serves the zoneplan map page: index.html, its scripts and
+// styles, and the vendored Leaflet libraries, all embedded in the binary so
+// that the page works with no internet and no files beside the binary.
+//
+// The vendored libraries under static/vendor are copied from npm by
+// vendor.sh (package.json and package-lock.json pin them) and committed, so
+// `go build` alone is enough.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// static holds the page. It is read-only: embed.FS cannot be changed.
+//
+//go:embed static
+var static embed.FS
+
+// Assets returns the page's files, rooted at the directory holding
+// index.html.
+func Assets() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		// fs.Sub fails only on an invalid path, and "static" is valid.
+		panic(err)
+	}
+	return sub
+}
+
+// contentType fixes the type of every kind of file the page ships, so that
+// the answer does not depend on the host's /etc/mime.types.
+func contentType(ext string) string {
+	switch ext {
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".json":
+		return "application/json"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".txt":
+		return "text/plain; charset=utf-8"
+	}
+	return "application/octet-stream"
+}
+
+// asset is one file ready to serve.
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+	cache       string
+}
+
+// Caching: files under vendor/ sit in directories named after the package
+// version, so a URL never changes content and may be cached for a year. The
+// page's own files are revalidated on every load (by ETag), so a new binary
+// takes effect at once.
+const (
+	cacheImmutable  = "public, max-age=31536000, immutable"
+	cacheRevalidate = "no-cache"
+)
+
+// Handler serves the page at the root of whatever path it is mounted on:
+// "/" (and "/index.html") is the page, other paths are its files. It answers
+// GET and HEAD, with strong ETags and If-None-Match; anything else is 405.
+func Handler() http.Handler {
+	assets := loadAssets(Assets())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" {
+			name = "index.html"
+		}
+		a, ok := assets[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", a.contentType)
+		h.Set("Cache-Control", a.cache)
+		h.Set("ETag", a.etag)
+		h.Set("X-Content-Type-Options", "nosniff")
+		if name == "index.html" {
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("X-Frame-Options", "DENY")
+		}
+		// ServeContent answers If-None-Match from the ETag set above, and
+		// Range requests; a zero modtime leaves Last-Modified out.
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
+	})
+}
+
+// loadAssets reads every embedded file once, with its type, ETag and cache
+// policy.
+func loadAssets(fsys fs.FS) map[string]asset {
+	assets := make(map[string]asset)
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ct := contentType(path.Ext(p))
+		cache := cacheRevalidate
+		if strings.HasPrefix(p, "vendor/") {
+			cache = cacheImmutable
+		}
+		assets[p] = asset{body: body, contentType: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, cache: cache}
+		return nil
+	})
+	if err != nil {
+		// The files are compiled into the binary: failing to read them is a
+		// broken build, not a runtime condition.
+		panic(err)
+	}
+	return assets
+}
