@@ -28,12 +28,15 @@ func verdictRank(v string) int {
 
 // Assumptions Assess makes where the rule set is free to choose.
 const (
-	borderBeltM   = 1_000 // widest border belt (Decree 34/2014: 100-1,000 m)
-	clearBorderM  = 2_000 // a clear site keeps this far from the border line
-	clearFarM     = 5_000 // and this far from every component, beyond any rule's distance
-	edgeMarginM   = 25    // closer than this to a zone edge, a rule's tolerance could tip the verdict
-	tallHeightM   = 100   // a project this tall escalates review to conflict
-	escalatesNear = "escalated"
+	borderBeltM  = 1_000 // widest border belt (Decree 34/2014: 100-1,000 m)
+	clearBorderM = 2_000 // a clear site keeps this far from the border line
+	clearFarM    = 5_000 // and this far from every component, beyond any rule's distance
+	edgeMarginM  = 25    // closer than this to a zone edge, a rule's tolerance could tip the verdict
+	tallHeightM  = 100   // a project this tall escalates review to conflict
+	// A project taller than this, or with residential or crowd use, may be
+	// escalated by a rule inside an approved zone: no certain verdict there.
+	mayEscalateHeightM = 25
+	escalatesNear      = "escalated"
 )
 
 // Assessment is what Assess concludes about one project site.
@@ -58,6 +61,10 @@ type Assessment struct {
 //     review) or the 1,000 m border belt;
 //   - clear: none of those, at least 2 km from the border and 5 km from
 //     every component, beyond any plausible rule distance.
+//
+// Inside an approved protected area or safety belt, a site with residential
+// or crowd use or taller than 25 m is not certain: a rule set may escalate
+// it (the default one does for depots).
 //
 // It is the demo's own statement of intent, used to place sites and to test
 // them; the conflict checker is the authority.
@@ -136,6 +143,9 @@ func Assess(site *zone.Component, comps []*zone.Component) Assessment {
 					find(Conflict, escalates+" inside the approved "+zoneName+" of "+what+" ("+escalatesNear+")")
 				default:
 					find(Review, "inside the approved "+zoneName+" of "+what)
+					if mayEscalate(site) {
+						a.Certain = false // a rule may escalate crowds, housing or height
+					}
 				}
 				continue
 			}
@@ -167,6 +177,21 @@ func escalating(site *zone.Component) string {
 		return "a structure 100 m or taller"
 	}
 	return ""
+}
+
+// mayEscalate reports whether a rule set could escalate the site inside an
+// approved zone for what it is (residential or crowd use, a height over
+// 25 m), though DOMAIN.md does not say it must.
+func mayEscalate(site *zone.Component) bool {
+	if acts, ok := site.Properties[zone.PropActivities].([]any); ok {
+		for _, v := range acts {
+			if v == zone.ActivityResidential || v == zone.ActivityCrowd {
+				return true
+			}
+		}
+	}
+	h, _ := site.Properties[zone.PropHeightM].(float64)
+	return h > mayEscalateHeightM
 }
 
 // componentDistance is DistanceM, with long lines (the border) measured

@@ -35,6 +35,7 @@ func siteKinds() map[string]siteKind {
 		"tower":       {"project", "Cột thu phát sóng viễn thông %s", "Viễn thông", 45, nil},
 		"farm":        {"agriculture", "Trang trại chăn nuôi %s", "Nông nghiệp", 8, nil},
 		"tea":         {"agriculture", "Vùng trồng chè tập trung %s", "Nông nghiệp", 0, nil},
+		"warehouse":   {"factory", "Kho bãi hàng hóa %s", "Logistics", 12, nil},
 		"gate":        {"project", "Khu kinh tế cửa khẩu %s", "Thương mại", 18, []string{zone.ActivityCrowd}},
 	}
 }
@@ -195,14 +196,14 @@ func (g *generator) scenarios() []scenario {
 		}
 	}
 	// The one tied to a province first, before its targets are taken.
-	add(1, scenario{site: "residential", expected: Review, reason: "safety belt of a depot",
+	add(1, scenario{site: "warehouse", expected: Review, reason: "safety belt of a depot",
 		target: inProvince(depot, "Hải Phòng"), build: beyond(zone.RestrictedArea, 120, 250, 100, 150)})
 	// Conflicts.
 	add(2, scenario{site: "resort", expected: Conflict, reason: "approved restricted area of a combat base",
 		target: withZone(combat, zone.RestrictedArea, true, 0), build: straddle(zone.RestrictedArea, 150, 250)})
 	add(1, scenario{site: "urban", expected: Conflict, reason: "approved restricted area of a command post",
 		target: withZone(isKind(zone.LayerDefenceWorks, zone.KindCommandPost), zone.RestrictedArea, true, 0), build: straddle(zone.RestrictedArea, 150, 300)})
-	add(1, scenario{site: "factory", expected: Conflict, reason: "approved restricted area of a depot",
+	add(1, scenario{site: "garment", expected: Conflict, reason: "approved restricted area of a depot",
 		target: withZone(depot, zone.RestrictedArea, true, 0), build: straddle(zone.RestrictedArea, 100, 200)})
 	add(1, scenario{site: "residential", expected: Conflict, reason: "land of a military zone",
 		target: isKind(zone.LayerDefenceWorks, zone.KindMilitaryZone), build: straddle("", 200, 350)})
@@ -217,9 +218,11 @@ func (g *generator) scenarios() []scenario {
 	// Reviews.
 	add(2, scenario{site: "factory", expected: Review, reason: "safety belt of a depot",
 		target: withZone(depot, zone.SafetyBelt, false, 500), build: beyond("", 280, 320, 100, 180)})
-	add(1, scenario{site: "garment", expected: Review, reason: "approved safety belt of a depot",
+	add(1, scenario{site: "factory", expected: Review, reason: "approved safety belt of a depot",
 		target: withZone(depot, zone.SafetyBelt, true, 0), build: beyond(zone.RestrictedArea, 100, 250, 80, 150)})
-	add(2, scenario{site: "resort", expected: Review, reason: "approved protected area of a combat base",
+	add(1, scenario{site: "tea", expected: Review, reason: "approved protected area of a combat base",
+		target: withZone(combat, zone.ProtectedArea, true, 0), build: beyond(zone.RestrictedArea, 60, 100, 60, 110)})
+	add(1, scenario{site: "solar", expected: Review, reason: "approved protected area of a combat base",
 		target: withZone(combat, zone.ProtectedArea, true, 0), build: beyond(zone.RestrictedArea, 60, 100, 60, 110)})
 	add(1, scenario{site: "farm", expected: Review, reason: "provisional restricted area of an artillery position",
 		target: artillery, build: beyond("", 8, 18, 60, 100)})
