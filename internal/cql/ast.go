@@ -159,6 +159,13 @@ type CaseI struct {
 	X  Scalar
 }
 
+// AccentI is ACCENTI(X): X compared without regard to diacritics
+// (Vietnamese letters and đ fold to their base letters).
+type AccentI struct {
+	At int
+	X  Scalar
+}
+
 // GeometryLit is a WKT or BBOX literal in WGS84 longitude/latitude (CRS84).
 // BBox records that it was written as BBOX(...) (it is then the polygon of
 // that box).
@@ -184,6 +191,7 @@ func (e *NumberLit) Pos() int   { return e.At }
 func (e *BoolLit) Pos() int     { return e.At }
 func (e *TimeLit) Pos() int     { return e.At }
 func (e *CaseI) Pos() int       { return e.At }
+func (e *AccentI) Pos() int     { return e.At }
 func (e *GeometryLit) Pos() int { return e.At }
 
 func (*Logical) isExpr()    {}
@@ -202,6 +210,7 @@ func (*NumberLit) isScalar()   {}
 func (*BoolLit) isScalar()     {}
 func (*TimeLit) isScalar()     {}
 func (*CaseI) isScalar()       {}
+func (*AccentI) isScalar()     {}
 func (*GeometryLit) isScalar() {}
 
 func (e *Logical) String() string {
@@ -291,6 +300,8 @@ func (e *TimeLit) String() string {
 }
 
 func (e *CaseI) String() string { return "CASEI(" + e.X.String() + ")" }
+
+func (e *AccentI) String() string { return "ACCENTI(" + e.X.String() + ")" }
 
 func (e *GeometryLit) String() string {
 	if e.BBox {

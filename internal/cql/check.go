@@ -52,6 +52,7 @@ type operand struct {
 	prop   *Property
 	lit    any
 	lower  bool // CASEI
+	fold   bool // ACCENTI
 	levels []string
 }
 
@@ -271,6 +272,16 @@ func resolveScalar(s Schema, sc Scalar) (operand, error) {
 		}
 		x.lower, x.pos, x.text = true, sc.At, o.text
 		return x, nil
+	case *AccentI:
+		x, err := resolveScalar(s, sc.X)
+		if err != nil {
+			return o, err
+		}
+		if x.kind != kString {
+			return o, semErr(sc.At, "ACCENTI needs a string, but %s is a %s", x.text, x.kind)
+		}
+		x.fold, x.pos, x.text = true, sc.At, o.text
+		return x, nil
 	default:
 		return o, semErr(sc.Pos(), "unsupported operand %T", sc)
 	}
@@ -307,8 +318,8 @@ func unify(pos int, a, b *operand) error {
 }
 
 func toLevel(prop, lit *operand) error {
-	if lit.lower {
-		return semErr(lit.pos, "%s is matched ignoring case already; drop CASEI", prop.text)
+	if lit.lower || lit.fold {
+		return semErr(lit.pos, "%s is matched by level name ignoring case; drop CASEI and ACCENTI", prop.text)
 	}
 	i, ok := levelIndex(prop.levels, lit.lit.(string))
 	if !ok {

@@ -22,7 +22,8 @@ import (
 func crossRows() []map[string]any {
 	rng := rand.New(rand.NewPCG(21, 105))
 	names := []string{"Kho vũ khí K", "KHO VŨ KHÍ ", "kho xăng dầu ", "Sở chỉ huy ", "Trận địa pháo ", "Đài quan sát ",
-		"Căn cứ hậu cần ", "100% test_", "O'Brien ", "Ấp Đông ", "Zeta ", "ánh "}
+		"Căn cứ hậu cần ", "100% test_", "O'Brien ", "Ấp Đông ", "Zeta ", "ánh ",
+		"Kho vu\u0303 khi\u0301 ", "ĐẮK LẮK "}
 	kinds := []string{"depot", "command_post", "rear_base", "artillery_position", "observation_post"}
 	groups := []any{nil, "", "special", "I", "II", "III"}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -86,6 +87,12 @@ func crossFilters() []string {
 		"name = 'Kho vũ khí K3'",
 		"name LIKE 'Kho vũ khí%'",
 		"name LIKE 'kho%'",
+		"ACCENTI(name) LIKE 'Kho vu khi%'",
+		"CASEI(ACCENTI(name)) LIKE 'kho vu khi%'",
+		"ACCENTI(CASEI(name)) LIKE ACCENTI(CASEI('KHO VŨ%'))",
+		"ACCENTI(name) LIKE 'DAK LAK%' OR ACCENTI(name) LIKE 'Ap Dong%'",
+		"ACCENTI(name) = ACCENTI(name)",
+		"CASEI(ACCENTI(investor)) = 'cong ty b'",
 		"CASEI(name) LIKE CASEI('kho%')",
 		"CASEI(name) LIKE 'kho vũ%'",
 		"name NOT LIKE '%1%'",

@@ -136,6 +136,9 @@ func compile(t tExpr) (evalFn, error) {
 	case tLike:
 		x := value(t.x)
 		pat := t.pat.lit.(string)
+		if t.pat.fold {
+			pat = accentFolder()(pat)
+		}
 		if t.pat.lower {
 			pat = strings.ToLower(pat)
 		}
@@ -278,8 +281,15 @@ func compareValues(k kind, x, y any) int {
 
 // value returns a function yielding the operand's normalised value.
 func value(o operand) valueFn {
+	var fold func(string) string
+	if o.fold {
+		fold = accentFolder()
+	}
 	if o.prop == nil {
 		v := o.lit
+		if fold != nil {
+			v = fold(v.(string))
+		}
 		if o.lower {
 			v = strings.ToLower(v.(string))
 		}
@@ -292,6 +302,9 @@ func value(o operand) valueFn {
 			return nil, false
 		}
 		v, ok := normalize(k, levels, raw)
+		if ok && fold != nil {
+			v = fold(v.(string))
+		}
 		if ok && lower {
 			v = strings.ToLower(v.(string))
 		}

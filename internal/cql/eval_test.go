@@ -33,6 +33,11 @@ func TestEval(t *testing.T) {
 		{"name LIKE 'Kho vũ khí%'", true},
 		{"name LIKE 'kho%'", false},
 		{"CASEI(name) LIKE CASEI('KHO VŨ%')", true},
+		{"ACCENTI(name) LIKE 'Kho vu khi%'", true},
+		{"ACCENTI(name) LIKE 'kho vu khi%'", false},
+		{"CASEI(ACCENTI(name)) LIKE 'kho vu khi%'", true},
+		{"ACCENTI(CASEI(name)) = ACCENTI('kho vũ khí k12')", true},
+		{"ACCENTI(name) = 'Kho vũ khí K12'", false},
 		{"name LIKE 'Kho v_ khí K__'", true},
 		{"name LIKE 'Kho v_ khí K_'", false},
 		{"name LIKE '%K12'", true},
@@ -84,6 +89,23 @@ func TestEval(t *testing.T) {
 	}
 }
 
+func TestAccentFolding(t *testing.T) {
+	fold := accentFolder()
+	for in, want := range map[string]string{
+		"Kho vũ khí Đông Hà":                  "Kho vu khi Dong Ha",
+		"ĐẮK LẮK, Quảng Trị, Thừa Thiên Huế":  "DAK LAK, Quang Tri, Thua Thien Hue",
+		"Kho vu\u0303 khi\u0301 (decomposed)": "Kho vu khi (decomposed)",
+		"Ấp Đông ơ ư ỵ":                       "Ap Dong o u y",
+	} {
+		if got := fold(in); got != want {
+			t.Errorf("fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if len([]rune(accentLower)) != len([]rune(baseLower)) || len([]rune(accentUpper)) != len([]rune(baseUpper)) {
+		t.Fatal("folding tables of different lengths")
+	}
+}
+
 func TestLikeMatcher(t *testing.T) {
 	cases := []struct {
 		pat, s string
@@ -108,5 +130,45 @@ func TestLikeMatcher(t *testing.T) {
 		if got := compileLike(c.pat).match(c.s); got != c.want {
 			t.Errorf("%q LIKE %q = %v, want %v", c.s, c.pat, got, c.want)
 		}
+	}
+}
+
+// A compiled predicate is shared by the requests of a collection: it must
+// be safe for concurrent use (run with -race).
+func TestPredicateConcurrentUse(t *testing.T) {
+	e, err := Parse("ACCENTI(name) LIKE 'Kho vu%' OR S_INTERSECTS(geometry, BBOX(105, 21, 106, 22))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(e, testSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := crossRows()
+	want := 0
+	for _, r := range rows {
+		if p(mapGetter(r)) {
+			want++
+		}
+	}
+	done := make(chan int)
+	for w := 0; w < 4; w++ {
+		go func() {
+			n := 0
+			for _, r := range rows {
+				if p(mapGetter(r)) {
+					n++
+				}
+			}
+			done <- n
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if n := <-done; n != want {
+			t.Errorf("goroutine matched %d, want %d", n, want)
+		}
+	}
+	if want == 0 || want == len(rows) {
+		t.Fatalf("filter matched %d of %d rows: not a useful test", want, len(rows))
 	}
 }

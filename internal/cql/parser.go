@@ -374,7 +374,7 @@ func (p *parser) call(up string) (Scalar, error) {
 			return nil, p.errAt(s.pos, "TIMESTAMP needs an RFC 3339 time such as '2024-05-01T08:00:00Z', got %s", quoteRaw(s.text))
 		}
 		return &TimeLit{At: t.pos, Value: ts.UTC().Round(time.Microsecond)}, nil
-	case "CASEI":
+	case "CASEI", "ACCENTI":
 		if err := p.enter(); err != nil {
 			return nil, err
 		}
@@ -388,13 +388,14 @@ func (p *parser) call(up string) (Scalar, error) {
 		if _, err := p.expect(tokRParen, "')'"); err != nil {
 			return nil, err
 		}
+		if up == "ACCENTI" {
+			return &AccentI{At: t.pos, X: x}, nil
+		}
 		return &CaseI{At: t.pos, X: x}, nil
-	case "ACCENTI":
-		return nil, p.errAt(t.pos, "ACCENTI is not supported (CASEI is)")
 	case "POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION", "BBOX", "ENVELOPE":
 		return p.geometryLiteral()
 	}
-	return nil, p.errAt(t.pos, "unknown function %s (supported: TIMESTAMP, DATE, CASEI, BBOX and WKT geometries)", quoteRaw(t.raw))
+	return nil, p.errAt(t.pos, "unknown function %s (supported: TIMESTAMP, DATE, CASEI, ACCENTI, BBOX and WKT geometries)", quoteRaw(t.raw))
 }
 
 // geometryLiteral parses a WKT geometry, BBOX(minx, miny, maxx, maxy) or

@@ -45,9 +45,20 @@ func (w *sqlWriter) param(v any, cast string) {
 var simpleSQL = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.("[^"]+"|[A-Za-z_][A-Za-z0-9_]*))?$`)
 
 func (w *sqlWriter) operand(o operand) error {
+	// ACCENTI folds first, then CASEI lowers, in both backends.
 	if o.lower {
 		w.b.WriteString("lower(")
 		defer w.b.WriteString(")")
+	}
+	if o.fold {
+		w.b.WriteString("translate(")
+		defer func() {
+			w.b.WriteString(", ")
+			w.param(accentFrom, "::text")
+			w.b.WriteString(", ")
+			w.param(accentTo, "::text")
+			w.b.WriteString(")")
+		}()
 	}
 	if o.prop != nil {
 		if simpleSQL.MatchString(o.prop.SQL) {

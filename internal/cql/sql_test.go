@@ -62,6 +62,7 @@ func TestToSQL(t *testing.T) {
 		{"version NOT BETWEEN 2 AND 5", "(NOT ((c.version >= $3::float8) AND (c.version <= $4::float8)))", []any{2.0, 5.0}},
 		{"updated_at >= TIMESTAMP('2024-05-01T08:00:00.1234567Z')", "(c.updated_at >= $3::timestamptz)", []any{time.Date(2024, 5, 1, 8, 0, 0, 123457000, time.UTC)}},
 		{"TRUE", "TRUE", nil},
+		{"CASEI(ACCENTI(name)) = 'kho'", "(lower(translate(c.name, $3::text, $4::text)) = $5::text)", []any{accentFrom, accentTo, "kho"}},
 	}
 	for _, c := range cases {
 		sql, args := mustSQL(t, c.filter, 3)
@@ -137,6 +138,8 @@ func TestCheckErrors(t *testing.T) {
 		{"classification = 3", "cannot compare classification (level) with 3 (number) (levels: public"},
 		{"classification LIKE 'sec%'", "LIKE needs a string property, but classification is a level"},
 		{"CASEI(classification) = 'secret'", "CASEI needs a string"},
+		{"ACCENTI(height_m) = 'x'", "ACCENTI needs a string, but height_m is a number"},
+		{"classification = ACCENTI('secret')", "drop CASEI and ACCENTI"},
 		{"height_m LIKE '1%'", "LIKE needs a string property"},
 		{"name LIKE kind", "the LIKE pattern must be a string literal"},
 		{`name LIKE 'abc\'`, `ends with the escape character`},

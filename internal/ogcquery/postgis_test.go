@@ -109,7 +109,7 @@ func TestComponentSchemaAgreesWithPostGIS(t *testing.T) {
 		"filter=investor = 'Công ty B'", "filter=CASEI(investor) = CASEI('CÔNG TY B')", "filter=investor IS NULL",
 		"filter=status IN ('approved', 'rejected')", "filter=status NOT IN ('approved', 'rejected')",
 		"filter=verdict IS NULL", "filter=sector IS NOT NULL",
-		"filter=name LIKE 'Mỏ đá%'", "filter=name LIKE 'khu%'", "filter=CASEI(name) LIKE 'khu%'",
+		"filter=name LIKE 'Mỏ đá%'", "filter=name LIKE 'khu%'", "filter=CASEI(name) LIKE 'khu%'", "filter=CASEI(ACCENTI(name)) LIKE 'mo da%'", "filter=ACCENTI(investor) = 'Cong ty B'",
 		`filter=name LIKE '100\% V_n\_%'`, "filter=name < 'Mỏ'",
 		"filter=classification >= 'restricted'", "filter=classification BETWEEN 'internal' AND 'restricted'",
 		"filter=classification <> 'public' AND kind IN ('mine', 'resort', 'road')",
