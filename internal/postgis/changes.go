@@ -134,12 +134,24 @@ const (
 // The first LISTEN happens before Subscribe returns, so every change
 // committed after it returns is signalled.
 func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
+	if s.bg.Err() != nil {
+		return nil, zone.Errorf(zone.CodeUnavailable, "the store is closed")
+	}
 	conn, err := s.listen(ctx)
 	if err != nil {
 		return nil, dbError(err, "listen for changes")
 	}
+	// The subscription ends with ctx or with the store, whichever is first.
+	ctx, cancel := context.WithCancel(ctx)
+	stopWithStore := context.AfterFunc(s.bg, cancel)
 	out := make(chan struct{}, 1)
-	go s.follow(ctx, conn, out)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer stopWithStore()
+		defer cancel()
+		s.follow(ctx, conn, out)
+	}()
 	return out, nil
 }
 
@@ -151,10 +163,18 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
-		conn.Close(context.Background())
+		closeConn(conn)
 		return nil, err
 	}
 	return conn, nil
+}
+
+// closeConn closes a listening connection, giving up after a few seconds
+// on a dead socket.
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
 }
 
 func (s *Store) follow(ctx context.Context, conn *pgx.Conn, out chan struct{}) {
@@ -173,7 +193,7 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn, out chan struct{}) {
 			backoff = listenBackoffMin
 			continue
 		}
-		conn.Close(context.Background())
+		closeConn(conn)
 		if ctx.Err() != nil {
 			return
 		}

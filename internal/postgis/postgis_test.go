@@ -208,6 +208,27 @@ func TestSubscribeReconnects(t *testing.T) {
 	}
 }
 
+func TestCloseEndsSubscriptions(t *testing.T) {
+	_, dsn := openTest(t)
+	s, err := Open(t.Context(), dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Subscribe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, ok := <-ch; ok {
+		// One pending signal at most; then the channel must close.
+		if _, ok := <-ch; ok {
+			t.Fatal("the subscription outlived its store")
+		}
+	}
+	_, err = s.Subscribe(context.Background())
+	storetest.RequireCode(t, err, zone.CodeUnavailable, "Subscribe on a closed store")
+}
+
 func TestChangeLogPruning(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := t.Context()

@@ -57,6 +57,9 @@ type Store struct {
 	log       *slog.Logger
 	retention time.Duration
 
+	// bg lives as long as the store: Close cancels it, which ends the pruning
+	// loop and every subscription.
+	bg       context.Context
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	closeOne sync.Once
@@ -88,13 +91,32 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	bg, stop := context.WithCancel(context.Background())
-	s.stop = stop
+	s.bg, s.stop = context.WithCancel(context.Background())
 	if s.retention > 0 {
 		s.wg.Add(1)
-		go s.pruneLoop(bg)
+		go s.pruneLoop(s.bg)
 	}
 	return s, nil
+}
+
+// NewPool opens a bare connection pool on dsn with opt's pool size,
+// Settings and AfterConnect: for read-only SQL that needs its own pool
+// settings, e.g. a vector-tile pool with max_parallel_workers_per_gather=0
+// beside the store's. The caller closes it.
+func NewPool(ctx context.Context, dsn string, opt Options) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(dsn, opt)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, &zone.Error{Code: zone.CodeInvalid, Message: "invalid database connection settings", Err: err}
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, dbError(err, "connect to the database")
+	}
+	return pool, nil
 }
 
 // poolConfig parses dsn and applies opt.
@@ -145,8 +167,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the background pruning and closes every connection. It waits
-// for running queries to finish.
+// Close stops the background pruning, ends every subscription (closing its
+// channel) and closes every connection. It waits for running queries to
+// finish.
 func (s *Store) Close() error {
 	s.closeOne.Do(func() {
 		s.stop()
