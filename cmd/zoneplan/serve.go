@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/zoneplan/zoneplan/internal/auth"
+	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/httpapi"
+	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/web"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve [flags]", "Runs the HTTP server: the web map at /, the APIs under /api, /ogc and /tiles.")
+	var sc storeConfig
+	addStoreFlags(fs, e, &sc, true)
+	addr := e.getenv("ZONEPLAN_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	fs.StringVar(&addr, "addr", addr, "listen address (env ZONEPLAN_ADDR)")
+	publicRead := fs.Bool("public-read", false, "let anonymous callers read public features (no token needed)")
+	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
+	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+
+	st, err := openStore(ctx, e, sc)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if secret, err := auth.EnsureAdmin(ctx, st, time.Now()); err != nil {
+		return err
+	} else if secret != "" {
+		fmt.Fprintf(e.stderr, "\n"+
+			"  ┌──────────────────────────────────────────────────────────────────────────┐\n"+
+			"  │ First start: an admin token was created. It is shown only this once.    │\n"+
+			"  │ Sign in to the web map with it, and create other tokens with it.        │\n"+
+			"  └──────────────────────────────────────────────────────────────────────────┘\n"+
+			"  %s\n\n", secret)
+	}
+
+	active, err := check.NewActive(ctx, st)
+	if err != nil {
+		return err
+	}
+	ix := index.New()
+	ready := new(atomic.Bool)
+	handler := httpapi.NewServer(httpapi.Deps{
+		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
+		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead},
+		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
+			PublicRead: *publicRead, Version: versionString()},
+	})
+
+	start := time.Now()
+	if err := ix.Load(ctx, st); err != nil {
+		return err
+	}
+	ready.Store(true)
+	e.log.Info("index loaded", "components", ix.Snapshot().Len(), "data_version", ix.Snapshot().Version(), "ms", time.Since(start).Milliseconds())
+	followCtx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	go func() {
+		if err := ix.Follow(followCtx, st, e.log); err != nil && !errors.Is(err, context.Canceled) {
+			e.log.Error("index stopped following the store", "err", err)
+		}
+	}()
+	// Rule sets loaded through another instance take effect here within this interval.
+	go active.Follow(followCtx, 10*time.Second, e.log)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      5 * time.Minute, // a large export streams for a while
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "public_read", *publicRead)
+	fmt.Fprintf(e.stdout, "zoneplan serving on http://%s\n", displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	e.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	return nil
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}
+
+// envOr returns the environment variable key, or def when it is unset or
+// empty (pass --basemap-url= to run with the offline base map only).
+func envOr(e *env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/zoneplan/zoneplan/data"
+	"github.com/zoneplan/zoneplan/internal/embedded"
+	"github.com/zoneplan/zoneplan/internal/postgis"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// storeConfig says which store a command opens: PostGIS when DatabaseURL is
+// set, otherwise the embedded file.
+type storeConfig struct {
+	DatabaseURL string
+	File        string
+	NoDemo      bool
+}
+
+// addStoreFlags registers the store flags, with defaults from the environment.
+func addStoreFlags(fs *flag.FlagSet, e *env, sc *storeConfig, demoFlag bool) {
+	fs.StringVar(&sc.DatabaseURL, "database-url", e.getenv("DATABASE_URL"), "PostGIS connection URL (env DATABASE_URL); empty: the embedded store")
+	file := e.getenv("ZONEPLAN_DB")
+	if file == "" {
+		file = "./zoneplan.db"
+	}
+	fs.StringVar(&sc.File, "db", file, "embedded store file (env ZONEPLAN_DB)")
+	if demoFlag {
+		fs.BoolVar(&sc.NoDemo, "no-demo", false, "create a new embedded store empty, without the demo data")
+	}
+}
+
+func (sc storeConfig) describe() string {
+	if sc.DatabaseURL != "" {
+		return "PostGIS"
+	}
+	return "embedded store " + sc.File
+}
+
+// openStore opens the configured store. PostGIS is migrated first (idempotent,
+// under an advisory lock), so every command works on a fresh database. A new
+// embedded file is seeded with the demo data unless NoDemo.
+func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) {
+	if sc.DatabaseURL != "" {
+		if err := postgis.Migrate(ctx, sc.DatabaseURL, e.log); err != nil {
+			return nil, err
+		}
+		return postgis.Open(ctx, sc.DatabaseURL, postgis.Options{})
+	}
+	st, err := embedded.Open(sc.File, embedded.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if st.Created() && !sc.NoDemo {
+		n, err := seedDemo(ctx, st)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("seeding the new store %s with demo data: %w", sc.File, err)
+		}
+		e.log.Info("created embedded store with demo data", "file", sc.File, "components", n)
+	}
+	return st, nil
+}
+
+// seedDemo loads the demo data (real border lines, synthetic components and
+// project sites) layer by layer.
+func seedDemo(ctx context.Context, st zone.Store) (int, error) {
+	byLayer, err := data.Demo()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range zone.LayerIDs() {
+		if len(byLayer[l]) == 0 {
+			continue
+		}
+		res, err := st.ImportComponents(ctx, l, byLayer[l], zone.ImportOptions{By: "seed"})
+		if err != nil {
+			return n, fmt.Errorf("layer %s: %w", l, err)
+		}
+		n += res.Created + res.Updated
+	}
+	return n, nil
+}
