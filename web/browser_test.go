@@ -92,6 +92,17 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("a viewer is offered the check tab")
 	}
 
+	// The language switch relabels the page and the layer titles; Vietnamese
+	// is the default and its diacritics come through.
+	if lang := evalJS[string](b, `document.documentElement.lang + ' ' + document.getElementById('tab-layers').textContent`); lang != "vi Lớp bản đồ" {
+		t.Errorf("default language and first tab: %q, want %q", lang, "vi Lớp bản đồ")
+	}
+	b.do(chromedp.Click(chromedp.ID("lang")))
+	b.waitJS(`document.documentElement.lang === 'en' && document.getElementById('tab-layers').textContent === 'Layers'`)
+	b.screenshot(filepath.Join(shots, "layers-en.png"))
+	b.do(chromedp.Click(chromedp.ID("lang")))
+	b.waitJS(`document.documentElement.lang === 'vi'`)
+
 	// 3. Appraiser: tiles of the area of the conflicting demo site load.
 	b.signOut()
 	b.signIn(srv.tokens["appraiser"])
@@ -119,6 +130,16 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("no tile request succeeded (statuses %v)", statuses)
 	}
 	b.screenshot(filepath.Join(shots, "map.png"))
+
+	// Search by the site's code zooms to it and opens its popup.
+	b.do(chromedp.Click(chromedp.ID("tab-search")), chromedp.SendKeys(chromedp.ID("search-q"), conflict.Code))
+	b.waitJS(`!!document.querySelector('#search-results button')`)
+	b.do(chromedp.Click(chromedp.CSS(`#search-results button`)))
+	b.waitJS(`!!document.querySelector('.leaflet-popup .popup h3') && !document.querySelector('.leaflet-popup .popup .loading')`)
+	if popup := evalJS[string](b, `document.querySelector('.leaflet-popup .popup').innerText`); !strings.Contains(popup, conflict.Code) {
+		t.Errorf("the popup of the search result does not show the code %s: %q", conflict.Code, popup)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`.leaflet-popup-close-button`)))
 
 	// 4. Upload the conflicting site as a GeoJSON file and check it.
 	b.do(chromedp.Click(chromedp.ID("tab-check")))

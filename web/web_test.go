@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -281,7 +282,7 @@ func TestHandler(t *testing.T) {
 
 	// A second load revalidates with the ETag and gets 304 without a body.
 	etag := res.Header.Get("ETag")
-	if !regexp.MustCompile(`^"[0-9a-f]{24}"$`).MatchString(etag) {
+	if !regexp.MustCompile(`^"[0-9a-f]{24}(-gz)?"$`).MatchString(etag) {
 		t.Fatalf("ETag %q is not a strong hash tag", etag)
 	}
 	res = get("/", map[string]string{"If-None-Match": etag})
@@ -290,6 +291,39 @@ func TestHandler(t *testing.T) {
 	}
 	if other := get("/app.css", nil).Header.Get("ETag"); other == etag {
 		t.Errorf("two different files share the ETag %s", etag)
+	}
+
+	// Text goes out gzipped to a browser that asks, with its own ETag.
+	res = get("/vendor/leaflet@1.9.4/dist/leaflet.js", map[string]string{"Accept-Encoding": "gzip, deflate, br"})
+	if res.Header.Get("Content-Encoding") != "gzip" || res.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("leaflet.js to a gzip client: Content-Encoding %q, Vary %q", res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
+	} else {
+		zr, err := gzip.NewReader(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(plain) != readAsset(t, "vendor/leaflet@1.9.4/dist/leaflet.js") {
+			t.Error("gzipped leaflet.js does not decompress to the file")
+		}
+		if res.ContentLength >= int64(len(plain)) {
+			t.Errorf("gzipped length %d is not below the plain %d", res.ContentLength, len(plain))
+		}
+		plainTag := get("/vendor/leaflet@1.9.4/dist/leaflet.js", map[string]string{"Accept-Encoding": "identity"}).Header.Get("ETag")
+		if plainTag == res.Header.Get("ETag") {
+			t.Errorf("gzipped and plain leaflet.js share the ETag %s", plainTag)
+		}
+	}
+	for _, ae := range []string{"identity", "gzip;q=0", "gzip;q=0.0, *"} {
+		if enc := get("/app.css", map[string]string{"Accept-Encoding": ae}).Header.Get("Content-Encoding"); enc != "" {
+			t.Errorf("Accept-Encoding %q got Content-Encoding %q", ae, enc)
+		}
+	}
+	if enc := get("/app.css", map[string]string{"Accept-Encoding": "br;q=1, *;q=0.5"}).Header.Get("Content-Encoding"); enc != "gzip" {
+		t.Errorf("Accept-Encoding with * got Content-Encoding %q, want gzip", enc)
 	}
 
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader("x"))
@@ -324,4 +358,38 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 func readThirdParty() (string, error) {
 	b, err := os.ReadFile("THIRD_PARTY.md")
 	return string(b), err
+}
+
+// BenchmarkHandlerStart measures building the handler: reading and hashing
+// every embedded file (gzip happens on first request).
+func BenchmarkHandlerStart(b *testing.B) {
+	for b.Loop() {
+		web.Handler()
+	}
+}
+
+// BenchmarkServePage measures serving the page and everything it loads
+// (gzipped, as a browser asks), per page load.
+func BenchmarkServePage(b *testing.B) {
+	h := web.Handler()
+	var files []string
+	_ = fs.WalkDir(web.Assets(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".txt") {
+			files = append(files, "/"+p)
+		}
+		return err
+	})
+	var bytes int64
+	for b.Loop() {
+		bytes = 0
+		for _, f := range files {
+			req := httptest.NewRequest(http.MethodGet, f, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			bytes += int64(rec.Body.Len())
+		}
+	}
+	b.ReportMetric(float64(bytes), "bytes/page")
+	b.ReportMetric(float64(len(files)), "files/page")
 }

@@ -321,6 +321,9 @@ class App {
   /** signedOut forgets the user and their layers; reasonKey, if set, opens the sign-in dialog. */
   signedOut(reasonKey) {
     this.me = null;
+    // What the last user saw or did is not left on screen for the next one.
+    this.notices.clear();
+    this.map.closePopup();
     this.session.token = '';
     this.showUser();
     this.layers = [];
@@ -531,7 +534,7 @@ class App {
       );
     };
     render(props, null);
-    const status = el('p', { className: 'hint' }, this.i18n.t('popup.loading'));
+    const status = el('p', { className: 'hint loading' }, this.i18n.t('popup.loading'));
     body.append(status);
     const popup = L.popup({ maxWidth: 340, autoPanPadding: [20, 20] }).setLatLng(latlng).setContent(body).openOn(this.map);
     if (!props.layer || props.id === undefined) {
@@ -544,6 +547,7 @@ class App {
         popup.update();
       })
       .catch((err) => {
+        status.className = 'error';
         status.textContent = this.i18n.t('popup.failed', { msg: err.message });
       });
     return popup;
@@ -558,16 +562,20 @@ class App {
         [this.i18n.t('field.kind'), isApproved(props.approved) ? this.i18n.t('zone.is_approved') : this.i18n.t('zone.is_provisional')],
         [this.i18n.t('field.layer'), layer ? this.i18n.title(layer) : props.layer],
       ]));
-    const component = el('p', { className: 'hint' }, this.i18n.t('popup.loading'));
+    const component = el('p', { className: 'hint loading' }, this.i18n.t('popup.loading'));
     body.append(component);
     const popup = L.popup({ maxWidth: 320 }).setLatLng(latlng).setContent(body).openOn(this.map);
     this.fetchFeature(props.layer, props.component_id)
       .then((f) => {
         const p = f.properties || {};
+        component.className = '';
         component.textContent = `${this.i18n.t('zone.of')}: ${p.name || ''}${p.code ? ' (' + p.code + ')' : ''}`;
         popup.update();
       })
-      .catch((err) => { component.textContent = this.i18n.t('popup.failed', { msg: err.message }); });
+      .catch((err) => {
+        component.className = 'error';
+        component.textContent = this.i18n.t('popup.failed', { msg: err.message });
+      });
   }
 
   /** fetchFeature reads one component through the OGC API (GeoJSON Feature). */

@@ -62,6 +62,11 @@ export class Notices {
     return this.error(text, items);
   }
 
+  /** clear removes every notice. */
+  clear() {
+    this.box.replaceChildren();
+  }
+
   show(text, { error = false, items = [], timeout = 0 } = {}) {
     const close = el('button', { type: 'button', 'aria-label': this.i18n.t('close'), title: this.i18n.t('close') }, '×');
     const body = el('div', { className: 'msg' }, text, items.length ? el('ul', {}, items.map((i) => el('li', {}, i))) : null);
