@@ -1,6 +1,7 @@
 package crs
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -340,4 +341,40 @@ func Must(s string) *CRS {
 		panic(err)
 	}
 	return c
+}
+
+// crsJSON is how a CRS is listed to clients (the web page's CRS picker, an
+// API's list of CRSs).
+type crsJSON struct {
+	Code string     `json:"code"`
+	URI  string     `json:"uri,omitempty"`
+	Name string     `json:"name"`
+	Kind Kind       `json:"kind"`
+	Area string     `json:"area"`
+	BBox [4]float64 `json:"bbox"` // west, south, east, north, WGS84 degrees
+}
+
+// MarshalJSON lists the CRS as {code, uri, name, kind, area, bbox}.
+func (c *CRS) MarshalJSON() ([]byte, error) {
+	return json.Marshal(crsJSON{Code: c.Code, URI: c.URI(), Name: c.Name, Kind: c.Kind, Area: c.Area,
+		BBox: [4]float64{c.Bounds.Min[0], c.Bounds.Min[1], c.Bounds.Max[0], c.Bounds.Max[1]}})
+}
+
+// SupportedURIs lists the OGC URIs of Supported(), CRS84 first: the "crs"
+// list of an OGC API - Features Part 2 collection.
+func SupportedURIs() []string {
+	var out []string
+	for _, c := range Supported() {
+		out = append(out, c.URI())
+	}
+	return out
+}
+
+// SwapXY returns a copy of g with x and y exchanged in every point: for
+// writing a CRS whose authority axis order is latitude first
+// (LatLonAxisOrder) where a protocol demands that order, or for reading such
+// coordinates.
+func SwapXY(g orb.Geometry) orb.Geometry {
+	out, _ := transform(g, func(p orb.Point) (orb.Point, error) { return orb.Point{p[1], p[0]}, nil }, CRS84(), "swapping axes")
+	return out
 }

@@ -1,6 +1,7 @@
 package crs
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -228,5 +229,28 @@ func TestProjectionRoundTrip(t *testing.T) {
 				t.Fatalf("%s: %v -> %v: %.2e m", c.Code, p, q, d)
 			}
 		}
+	}
+}
+
+func TestListing(t *testing.T) {
+	b, err := json.Marshal(Must("EPSG:9215"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"code":"EPSG:9215","uri":"http://www.opengis.net/def/crs/EPSG/0/9215","name":"VN-2000 / TM-3 107-15","kind":"projected","area":"Vietnam - Lang Son province","bbox":[106.09,21.32,107.37,22.47]}`
+	if string(b) != want {
+		t.Errorf("got %s\nwant %s", b, want)
+	}
+	uris := SupportedURIs()
+	if uris[0] != "http://www.opengis.net/def/crs/OGC/1.3/CRS84" || len(uris) != len(Supported()) {
+		t.Errorf("uris %v", uris)
+	}
+	for _, u := range uris {
+		if c, err := Lookup(u); err != nil || c.URI() != u {
+			t.Errorf("%s does not look up to itself: %v", u, err)
+		}
+	}
+	if g := SwapXY(orb.LineString{{1, 2}, {3, 4}}); !g.(orb.LineString).Equal(orb.LineString{{2, 1}, {4, 3}}) {
+		t.Errorf("SwapXY: %v", g)
 	}
 }

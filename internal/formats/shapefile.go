@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/zoneplan/zoneplan/internal/crs"
+	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 // A small reader of ESRI shapefiles (ESRI Shapefile Technical Description,
@@ -224,6 +225,9 @@ func shape(b []byte) (orb.Geometry, error) {
 		if nparts <= 0 || np <= 0 || nparts > np {
 			return nil, fmt.Errorf("%d parts and %d points: not a valid shape", nparts, np)
 		}
+		if np > zone.MaxVertices {
+			return nil, fmt.Errorf("%d points, more than the %d a geometry may have", np, zone.MaxVertices)
+		}
 		if err := need(44 + 4*nparts + 16*np); err != nil {
 			return nil, err
 		}
@@ -267,14 +271,20 @@ func shape(b []byte) (orb.Geometry, error) {
 func assemblePolygons(parts [][]orb.Point) orb.Geometry {
 	rings := make([]orb.Ring, len(parts))
 	areas := make([]float64, len(parts))
+	bounds := make([]orb.Bound, len(parts))
 	for i, p := range parts {
 		rings[i] = closeRing(orb.Ring(p))
 		areas[i] = math.Abs(planar.Area(rings[i]))
+		bounds[i] = rings[i].Bound()
+	}
+	// inside reports whether ring i lies in the larger ring j.
+	inside := func(i, j int) bool {
+		return i != j && areas[j] > areas[i] && bounds[j].Contains(rings[i][0]) && planar.RingContains(rings[j], rings[i][0])
 	}
 	depth := make([]int, len(rings))
 	for i := range rings {
 		for j := range rings {
-			if i != j && areas[j] > areas[i] && planar.RingContains(rings[j], rings[i][0]) {
+			if inside(i, j) {
 				depth[i]++
 			}
 		}
@@ -293,7 +303,7 @@ func assemblePolygons(parts [][]orb.Point) orb.Geometry {
 		}
 		best := -1
 		for j := range rings {
-			if depth[j]%2 == 0 && depth[j] == depth[i]-1 && areas[j] > areas[i] && planar.RingContains(rings[j], rings[i][0]) &&
+			if depth[j]%2 == 0 && depth[j] == depth[i]-1 && inside(i, j) &&
 				(best < 0 || areas[j] < areas[best]) {
 				best = j
 			}
@@ -363,7 +373,9 @@ func readDBF(file string, b []byte, enc encoding.Encoding) ([]geojson.Properties
 		return nil, fileError(file, "fields take %d bytes, records have %d", off, rlen)
 	}
 	p := &problems{file: file}
-	out := make([]geojson.Properties, 0, nrec)
+	// The header's count is not trusted for the allocation: a damaged or
+	// hostile file may claim billions of records.
+	out := make([]geojson.Properties, 0, min(nrec, (len(b)-hlen)/rlen+1))
 	for r := 0; r < nrec; r++ {
 		start := hlen + r*rlen
 		if start+rlen > len(b) {
