@@ -22,9 +22,11 @@ func (s *server) routes() http.Handler {
 	r.Get("/readyz", s.handleReadyz())
 	r.Get("/api/config", s.handleConfig())
 	r.Get("/api/openapi.json", handleOpenAPI())
+	r.Get("/api/basemap/countries.geojson", handleBasemap())
 
 	r.Method(http.MethodGet, "/api/me", s.authed(zone.PermRead, s.handleMe()))
 	r.Method(http.MethodGet, "/api/layers", s.authed(zone.PermRead, s.handleLayers()))
+	r.Method(http.MethodGet, "/api/search", s.authed(zone.PermRead, s.handleSearch()))
 
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
 
