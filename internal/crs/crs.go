@@ -203,7 +203,7 @@ var (
 	reEPSGCode   = regexp.MustCompile(`^(?i:epsg:)?(\d{4,5})$`)
 	reEPSGURI    = regexp.MustCompile(`^(?i:https?://www\.opengis\.net/def/crs/EPSG/[^/]+/)(\d{4,5})$`)
 	reEPSGURN    = regexp.MustCompile(`^(?i:urn:ogc:def:crs:EPSG:[^:]*:)(\d{4,5})$`)
-	reCRS84      = regexp.MustCompile(`^(?i:(ogc:)?crs:?84|https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84|urn:ogc:def:crs:OGC:(1\.3)?:CRS84)$`)
+	reCRS84      = regexp.MustCompile(`^(?i:(ogc:)?crs:?84|https?://www\.opengis\.net/def/crs/OGC/[^/]+/CRS84|urn:ogc:def:crs:OGC:(1\.3)?:CRS84)$`)
 	reCustomTM3  = regexp.MustCompile(`^(?i:vn-?2000:tm-?3:)(.+)$`)
 	reDegMinutes = regexp.MustCompile(`^(\d{3})(?:-|°|d)\s*(\d{1,2}(?:\.\d+)?)'?$`)
 )

@@ -73,6 +73,9 @@ func Decode(name string, data []byte, opt Options) (*Result, error) {
 	if len(data) > MaxFileBytes {
 		return nil, zone.Errorf(zone.CodeInvalid, "%s: %d bytes, more than the %d allowed", name, len(data), MaxFileBytes)
 	}
+	// A byte-order mark (Windows Notepad, Excel's "CSV UTF-8") is not part
+	// of any of these formats' content.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	f := opt.Format
 	if f == "" {
 		var err error

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/zoneplan/zoneplan/internal/crs"
 )
@@ -60,6 +61,15 @@ type kmlPlacemark struct {
 func decodeKML(name string, data []byte) (*Result, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = false
+	// KML is UTF-8 by specification, but files declaring another encoding
+	// (windows-1258, iso-8859-1) exist; read those through x/text.
+	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		e, err := htmlindex.Get(label)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %q is not supported", label)
+		}
+		return e.NewDecoder().Reader(in), nil
+	}
 	p := &problems{file: name}
 	fc := geojson.NewFeatureCollection()
 	n := 0

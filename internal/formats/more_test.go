@@ -232,3 +232,25 @@ func TestGeoJSONProblems(t *testing.T) {
 		t.Errorf("empty: %v", err)
 	}
 }
+
+func TestBOMAndCharsets(t *testing.T) {
+	bom := []byte("\xef\xbb\xbf")
+	for file, opt := range map[string]Options{"site.geojson": {}, "site.kml": {}, "site.csv": {CRS: crs.Must("EPSG:9215")}} {
+		b := append(append([]byte(nil), bom...), readFixture(t, file)...)
+		if _, err := Decode(file, b, opt); err != nil {
+			t.Errorf("%s with a BOM: %v", file, err)
+		}
+		if _, err := Decode("upload", b, opt); err != nil {
+			t.Errorf("%s with a BOM, sniffed: %v", file, err)
+		}
+	}
+	// windows-1258 KML: "Mốc" is M, o-circumflex (0xF4), combining acute (0xEC), c.
+	kml := []byte("<?xml version=\"1.0\" encoding=\"windows-1258\"?>\n<kml><Placemark><name>M\xf4\xecc</name><Point><coordinates>106.75,21.85</coordinates></Point></Placemark></kml>")
+	res, err := Decode("w.kml", kml, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Features.Features[0].Properties["name"]; got != "M\u00f4\u0301c" && got != "Mốc" {
+		t.Errorf("name %q", got)
+	}
+}
