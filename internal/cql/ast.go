@@ -54,6 +54,15 @@ const (
 	SIntersects SpatialOp = "S_INTERSECTS"
 	// SDisjoint is the negation of SIntersects.
 	SDisjoint SpatialOp = "S_DISJOINT"
+	// The DE-9IM predicates of OGC Simple Features, as PostGIS and JTS
+	// define them (a point on a polygon's boundary is not within it, but
+	// touches it).
+	SWithin   SpatialOp = "S_WITHIN"
+	SContains SpatialOp = "S_CONTAINS"
+	STouches  SpatialOp = "S_TOUCHES"
+	SCrosses  SpatialOp = "S_CROSSES"
+	SOverlaps SpatialOp = "S_OVERLAPS"
+	SEquals   SpatialOp = "S_EQUALS"
 )
 
 // Logical is Left AND Right or Left OR Right.

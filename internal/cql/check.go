@@ -86,8 +86,8 @@ type (
 		x       operand
 	}
 	tSpatial struct {
-		disjoint bool
-		l, r     operand
+		op   SpatialOp
+		l, r operand
 	}
 	tConst struct{ v bool }
 )
@@ -212,7 +212,14 @@ func resolve(e Expr, s Schema) (tExpr, error) {
 				return nil, semErr(o.pos, "%s needs geometries, but %s is a %s", e.Op, o.text, o.kind)
 			}
 		}
-		return tSpatial{disjoint: e.Op == SDisjoint, l: l, r: r}, nil
+		if e.Op != SIntersects && e.Op != SDisjoint {
+			for _, o := range []operand{l, r} {
+				if _, isCollection := literalGeometry(o).(orb.Collection); isCollection {
+					return nil, semErr(o.pos, "%s does not take a GEOMETRYCOLLECTION (only S_INTERSECTS and S_DISJOINT do)", e.Op)
+				}
+			}
+		}
+		return tSpatial{op: e.Op, l: l, r: r}, nil
 	}
 	return nil, semErr(e.Pos(), "unsupported expression %T", e)
 }

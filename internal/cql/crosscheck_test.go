@@ -133,6 +133,20 @@ func crossFilters() []string {
 		"S_INTERSECTS(geometry, MULTIPOLYGON(((104 20, 105 20, 105 21, 104 20)), ((107 22, 108 22, 108 23, 107 22))))",
 		"S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(106 21), LINESTRING(104 22.5, 108 22.5)))",
 		"S_DISJOINT(geometry, BBOX(105, 21, 106, 22))",
+		"S_WITHIN(geometry, BBOX(105, 21, 106, 22))",
+		"S_WITHIN(geometry, POLYGON((104 20, 108 20, 108 23, 104 23, 104 20), (105 21, 107 21, 107 22, 105 22, 105 21)))",
+		"S_CONTAINS(geometry, POINT(105.05 21.05))",
+		"S_CONTAINS(geometry, POINT(105 21))",
+		"S_CONTAINS(BBOX(105, 21, 106, 22), geometry)",
+		"S_TOUCHES(geometry, BBOX(105, 21, 106, 22))",
+		"S_TOUCHES(geometry, POINT(105 21))",
+		"S_CROSSES(geometry, LINESTRING(104 21.25, 108 21.25))",
+		"S_CROSSES(LINESTRING(104.2 20, 104.2 23), geometry)",
+		"S_OVERLAPS(geometry, BBOX(105.05, 21.05, 106, 22))",
+		"S_OVERLAPS(geometry, LINESTRING(104 20, 104.3 20.2, 105 21))",
+		"S_EQUALS(geometry, POINT(105 21)) OR S_EQUALS(geometry, POINT(104.5 20.5)) OR S_EQUALS(geometry, POINT(106 22)) OR S_EQUALS(geometry, POINT(107 21.5))",
+		"S_EQUALS(geometry, LINESTRING(104 20, 104.3 20.2, 104.6 19.9))",
+		"NOT S_WITHIN(geometry, BBOX(105, 21, 106, 22))",
 		"S_INTERSECTS(BBOX(105, 21, 106, 22), geometry) AND kind = 'depot'",
 		"S_INTERSECTS(POINT(1 1), POINT(1 1))",
 		"(kind = 'depot' OR kind = 'rear_base') AND classification <= 'internal'",
@@ -223,6 +237,9 @@ func TestToSQLAgreesWithCompile(t *testing.T) {
 		}
 		if !slices.Equal(fromSQL, fromGo) {
 			t.Errorf("%q disagrees:\n SQL %s selected %d: %v\n Go selected %d: %v", f, where, len(fromSQL), fromSQL, len(fromGo), fromGo)
+		}
+		if testing.Verbose() {
+			t.Logf("%3d rows: %s", len(fromSQL), f)
 		}
 		if n := len(fromSQL); n > 0 && n < len(rows) {
 			informative++

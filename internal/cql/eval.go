@@ -425,7 +425,7 @@ func spatialFn(t tSpatial) (evalFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	disjoint := t.disjoint
+	op := t.op
 	return func(g Getter) truth {
 		a, ok := l(g)
 		if !ok {
@@ -435,14 +435,18 @@ func spatialFn(t tSpatial) (evalFn, error) {
 		if !ok {
 			return tUnknown
 		}
-		return truthOf(intersects(a, b) != disjoint)
+		if op == SDisjoint {
+			return truthOf(!relate(SIntersects, a, b))
+		}
+		return truthOf(relate(op, a, b))
 	}, nil
 }
 
-// intersects is the exact test (touching counts), after a bounding-box
-// test that rejects most records cheaply. A record geometry that cannot be
-// converted counts as not intersecting.
-func intersects(a, b spatialGeom) bool {
+// relate is the exact test of op (every op here implies that the
+// geometries intersect), after a bounding-box test that rejects most
+// records cheaply. A geometry that cannot be converted, or a relate that
+// fails, counts as false.
+func relate(op SpatialOp, a, b spatialGeom) bool {
 	if !a.geom.Bound().Intersects(b.geom.Bound()) {
 		return false
 	}
@@ -461,5 +465,23 @@ func intersects(a, b spatialGeom) bool {
 		}
 		sb = &g
 	}
-	return sfgeom.Intersects(*sa, *sb)
+	var ok bool
+	var err error
+	switch op {
+	case SIntersects:
+		return sfgeom.Intersects(*sa, *sb)
+	case SWithin:
+		ok, err = sfgeom.Within(*sa, *sb)
+	case SContains:
+		ok, err = sfgeom.Contains(*sa, *sb)
+	case STouches:
+		ok, err = sfgeom.Touches(*sa, *sb)
+	case SCrosses:
+		ok, err = sfgeom.Crosses(*sa, *sb)
+	case SOverlaps:
+		ok, err = sfgeom.Overlaps(*sa, *sb)
+	case SEquals:
+		ok, err = sfgeom.Equals(*sa, *sb)
+	}
+	return ok && err == nil
 }

@@ -162,11 +162,15 @@ func (p *parser) notExpr() (Expr, error) {
 }
 
 func spatialOp(name string) (SpatialOp, bool) {
-	switch strings.ToUpper(name) {
-	case string(SIntersects), "INTERSECTS": // the pre-2022 drafts' name, still sent by some clients
-		return SIntersects, true
-	case string(SDisjoint), "DISJOINT":
-		return SDisjoint, true
+	up := strings.ToUpper(name)
+	switch SpatialOp(up) {
+	case SIntersects, SDisjoint, SWithin, SContains, STouches, SCrosses, SOverlaps, SEquals:
+		return SpatialOp(up), true
+	}
+	// The pre-2022 drafts' names without S_, still sent by some clients.
+	switch up {
+	case "INTERSECTS", "DISJOINT", "WITHIN", "CONTAINS", "TOUCHES", "CROSSES", "OVERLAPS", "EQUALS":
+		return SpatialOp("S_" + up), true
 	}
 	return "", false
 }
@@ -188,7 +192,7 @@ func (p *parser) primary() (Expr, error) {
 			return p.spatial(op)
 		}
 		if strings.HasPrefix(strings.ToUpper(p.tok.text), "S_") || strings.HasPrefix(strings.ToUpper(p.tok.text), "T_") || strings.HasPrefix(strings.ToUpper(p.tok.text), "A_") {
-			return nil, p.errAt(p.tok.pos, "%s is not supported (supported spatial predicates: S_INTERSECTS, S_DISJOINT)", strings.ToUpper(p.tok.text))
+			return nil, p.errAt(p.tok.pos, "%s is not supported (supported spatial predicates: S_INTERSECTS, S_DISJOINT, S_WITHIN, S_CONTAINS, S_TOUCHES, S_CROSSES, S_OVERLAPS, S_EQUALS)", strings.ToUpper(p.tok.text))
 		}
 	}
 	return p.predicate()

@@ -42,6 +42,24 @@ func (w *sqlWriter) param(v any, cast string) {
 	w.next++
 }
 
+func postgisFunction(op SpatialOp) string {
+	switch op {
+	case SWithin:
+		return "ST_Within"
+	case SContains:
+		return "ST_Contains"
+	case STouches:
+		return "ST_Touches"
+	case SCrosses:
+		return "ST_Crosses"
+	case SOverlaps:
+		return "ST_Overlaps"
+	case SEquals:
+		return "ST_Equals"
+	}
+	return "ST_Intersects" // S_INTERSECTS, and S_DISJOINT under NOT
+}
+
 var simpleSQL = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.("[^"]+"|[A-Za-z_][A-Za-z0-9_]*))?$`)
 
 func (w *sqlWriter) operand(o operand) error {
@@ -193,10 +211,11 @@ func (w *sqlWriter) expr(t tExpr) error {
 			w.b.WriteString(" IS NULL)")
 		}
 	case tSpatial:
-		if t.disjoint {
+		// NOT ST_Intersects rather than ST_Disjoint, which no index serves.
+		if t.op == SDisjoint {
 			w.b.WriteString("(NOT ")
 		}
-		w.b.WriteString("ST_Intersects(")
+		w.b.WriteString(postgisFunction(t.op) + "(")
 		if err := w.operand(t.l); err != nil {
 			return err
 		}
@@ -205,7 +224,7 @@ func (w *sqlWriter) expr(t tExpr) error {
 			return err
 		}
 		w.b.WriteString(")")
-		if t.disjoint {
+		if t.op == SDisjoint {
 			w.b.WriteString(")")
 		}
 	}

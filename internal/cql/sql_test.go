@@ -146,6 +146,7 @@ func TestCheckErrors(t *testing.T) {
 		{"synthetic > FALSE", "booleans are compared only with = and <>"},
 		{"geometry = POINT(1 2)", "use S_INTERSECTS"},
 		{"S_INTERSECTS(name, POINT(1 2))", "S_INTERSECTS needs geometries, but name is a string"},
+		{"S_WITHIN(geometry, GEOMETRYCOLLECTION(POINT(1 2)))", "S_WITHIN does not take a GEOMETRYCOLLECTION"},
 		{"kind IN ('a', 1)", "cannot compare kind (string) with 1 (number)"},
 		{"synthetic BETWEEN FALSE AND TRUE", "BETWEEN needs an ordered value"},
 		{"a = 1 OR unknown_prop IS NULL", `unknown property "a"`},
