@@ -20,6 +20,40 @@ import (
 	"github.com/zoneplan/zoneplan/migrations"
 )
 
+// TestStore runs the focused tests of this package, each on a fresh clone
+// of one migrated database.
+func TestStore(t *testing.T) {
+	template := pgtest.New(t)
+	if err := Migrate(t.Context(), template, nil); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	open := func(t *testing.T) (*Store, string) {
+		dsn := cloneDatabase(t, template)
+		return openOn(t, dsn), dsn
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, func(*testing.T) (*Store, string))
+	}{
+		{"MigrateIsIdempotent", testMigrateIsIdempotent},
+		{"OptionsSettingsApplyToEveryConnection", testOptionsSettingsApplyToEveryConnection},
+		{"TwoInstancesFollowEachOther", testTwoInstancesFollowEachOther},
+		{"SubscribeReconnects", testSubscribeReconnects},
+		{"CloseEndsSubscriptions", testCloseEndsSubscriptions},
+		{"ChangeLogPruning", testChangeLogPruning},
+		{"ZoneEditedInGISIsAChange", testZoneEditedInGISIsAChange},
+		{"CheckRecordsImmutable", testCheckRecordsImmutable},
+		{"GeometryAlwaysWGS84", testGeometryAlwaysWGS84},
+		{"DatabaseChecksAreTheSecondLine", testDatabaseChecksAreTheSecondLine},
+		{"LayerViews", testLayerViews},
+		{"ImportZonesAndUpsert", testImportZonesAndUpsert},
+		{"ProvisionalZoneWithBadDate", testProvisionalZoneWithBadDate},
+		{"CheckResultKeptByteExact", testCheckResultKeptByteExact},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, open) })
+	}
+}
+
 // exec runs raw SQL as a GIS user or an operator would, bypassing the store.
 func exec(tb testing.TB, s *Store, sql string, args ...any) error {
 	tb.Helper()
@@ -27,8 +61,8 @@ func exec(tb testing.TB, s *Store, sql string, args ...any) error {
 	return err
 }
 
-func TestMigrateIsIdempotent(t *testing.T) {
-	s, dsn := openTest(t)
+func testMigrateIsIdempotent(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, dsn := open(t)
 	ctx := t.Context()
 	var before int64
 	if err := s.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&before); err != nil {
@@ -103,8 +137,8 @@ func TestOpenUnmigratedOrUnreachable(t *testing.T) {
 	}
 }
 
-func TestOptionsSettingsApplyToEveryConnection(t *testing.T) {
-	_, dsn := openTest(t)
+func testOptionsSettingsApplyToEveryConnection(t *testing.T, open func(*testing.T) (*Store, string)) {
+	_, dsn := open(t)
 	s, err := Open(t.Context(), dsn, Options{MaxConns: 3, Settings: map[string]string{"max_parallel_workers_per_gather": "0"}})
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +166,8 @@ func TestOptionsSettingsApplyToEveryConnection(t *testing.T) {
 // TestTwoInstancesFollowEachOther is two server instances on one database:
 // a write through one wakes the other's subscription, and the other's
 // ChangesSince returns it.
-func TestTwoInstancesFollowEachOther(t *testing.T) {
-	a, dsn := openTest(t)
+func testTwoInstancesFollowEachOther(t *testing.T, open func(*testing.T) (*Store, string)) {
+	a, dsn := open(t)
 	b := openOn(t, dsn)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -173,8 +207,8 @@ func TestTwoInstancesFollowEachOther(t *testing.T) {
 // TestSubscribeReconnects kills the listening connection from the server
 // side: the subscription reconnects, signals once so the follower catches
 // up, and keeps delivering.
-func TestSubscribeReconnects(t *testing.T) {
-	s, _ := openTest(t)
+func testSubscribeReconnects(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	ch, err := s.Subscribe(ctx)
@@ -208,8 +242,8 @@ func TestSubscribeReconnects(t *testing.T) {
 	}
 }
 
-func TestCloseEndsSubscriptions(t *testing.T) {
-	_, dsn := openTest(t)
+func testCloseEndsSubscriptions(t *testing.T, open func(*testing.T) (*Store, string)) {
+	_, dsn := open(t)
 	s, err := Open(t.Context(), dsn, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -229,8 +263,8 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	storetest.RequireCode(t, err, zone.CodeUnavailable, "Subscribe on a closed store")
 }
 
-func TestChangeLogPruning(t *testing.T) {
-	s, _ := openTest(t)
+func testChangeLogPruning(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	ctx := t.Context()
 	for i := range 3 {
 		storetest.Create(t, s, storetest.NewComponent(zone.LayerBorderMarkers, fmt.Sprintf("Mốc %d", i), orb.Point{106.7 + float64(i)/100, 21.8}))
@@ -277,8 +311,8 @@ func TestChangeLogPruning(t *testing.T) {
 
 // TestZoneEditedInGISIsAChange: a zone polygon changed directly in the
 // database (as in QGIS) reaches followers as a change of its component.
-func TestZoneEditedInGISIsAChange(t *testing.T) {
-	s, _ := openTest(t)
+func testZoneEditedInGISIsAChange(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	ctx := t.Context()
 	c := storetest.NewComponent(zone.LayerDefenceWorks, "Kho K9", storetest.Square(106.6, 21.8, 0.01))
 	c.Kind = zone.KindDepot
@@ -301,8 +335,8 @@ func TestZoneEditedInGISIsAChange(t *testing.T) {
 	}
 }
 
-func TestCheckRecordsImmutable(t *testing.T) {
-	s, _ := openTest(t)
+func testCheckRecordsImmutable(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	a, site, rec := storetest.NewAppraisalInput("Nhà máy", "appraiser", "review", storetest.Square(106.5, 21.7, 0.005))
 	got, err := s.CreateAppraisal(t.Context(), a, site, rec)
 	if err != nil {
@@ -329,8 +363,8 @@ func TestCheckRecordsImmutable(t *testing.T) {
 
 // TestGeometryAlwaysWGS84 checks every stored geometry carries SRID 4326
 // and that the schema refuses one without (SRID 0), whatever the path.
-func TestGeometryAlwaysWGS84(t *testing.T) {
-	s, _ := openTest(t)
+func testGeometryAlwaysWGS84(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	ctx := t.Context()
 	c := storetest.NewComponent(zone.LayerCombatBases, "Căn cứ", storetest.Square(106.6, 21.8, 0.01))
 	c.Zones = []zone.ProtectionZone{{Kind: zone.RestrictedArea, Geometry: storetest.Square(106.59, 21.79, 0.03)}}
@@ -374,8 +408,8 @@ func TestGeometryAlwaysWGS84(t *testing.T) {
 
 // TestDatabaseChecksAreTheSecondLine writes bad rows past the Go
 // validation and checks the constraint errors map to invalid, without SQL.
-func TestDatabaseChecksAreTheSecondLine(t *testing.T) {
-	s, _ := openTest(t)
+func testDatabaseChecksAreTheSecondLine(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	insert := `INSERT INTO components (id, layer, kind, name, classification, geom)
 		VALUES (gen_random_uuid(), 'combat_bases', 'combat_base', $1, $2, ST_GeomFromText($3, 4326))`
 	cases := []struct {
@@ -401,8 +435,8 @@ func TestDatabaseChecksAreTheSecondLine(t *testing.T) {
 // TestLayerViews checks every registered layer has a view per geometry
 // class with one geometry type, as QGIS needs, and that the views and the
 // approved-zone view show the stored rows.
-func TestLayerViews(t *testing.T) {
-	s, _ := openTest(t)
+func testLayerViews(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	ctx := t.Context()
 	multi := map[zone.GeometryClass]string{zone.GeomPoint: "MULTIPOINT", zone.GeomLine: "MULTILINESTRING", zone.GeomPolygon: "MULTIPOLYGON"}
 	suffix := map[zone.GeometryClass]string{zone.GeomPoint: "_points", zone.GeomLine: "_lines", zone.GeomPolygon: "_polygons"}
@@ -466,8 +500,8 @@ func TestLayerViews(t *testing.T) {
 // TestImportZonesAndUpsert imports components with approved and provisional
 // zones, in a batch large enough for intermediate progress, then upserts
 // them with other zones.
-func TestImportZonesAndUpsert(t *testing.T) {
-	s, _ := openTest(t)
+func testImportZonesAndUpsert(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	ctx := t.Context()
 	const n = 2500
 	cs := make([]*zone.Component, n)
@@ -539,8 +573,8 @@ func TestImportZonesAndUpsert(t *testing.T) {
 
 // TestProvisionalZoneWithBadDate: the store refuses a decision date it
 // could not keep as a date, naming the zone.
-func TestProvisionalZoneWithBadDate(t *testing.T) {
-	s, _ := openTest(t)
+func testProvisionalZoneWithBadDate(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	c := storetest.NewComponent(zone.LayerCombatBases, "Căn cứ", orb.Point{106.7, 21.8})
 	c.Zones = []zone.ProtectionZone{{Kind: zone.SafetyBelt, WidthM: 200, DecisionDate: "17/05/2024"}}
 	_, err := s.CreateComponent(t.Context(), c, "x")
@@ -552,8 +586,8 @@ func TestProvisionalZoneWithBadDate(t *testing.T) {
 
 // TestCheckResultKeptByteExact: a result with unusual spacing and key order
 // comes back exactly (json, not jsonb).
-func TestCheckResultKeptByteExact(t *testing.T) {
-	s, _ := openTest(t)
+func testCheckResultKeptByteExact(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
 	a, site, rec := storetest.NewAppraisalInput("Cảng", "a", "clear", orb.Point{106.7, 21.8})
 	rec.Result = json.RawMessage(`{ "z": 1,  "a": [2, 1], "z": 3 }`)
 	got, err := s.CreateAppraisal(t.Context(), a, site, rec)
