@@ -114,6 +114,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad_two_points.csv", Options{CRS: tm3}, []string{"bad_two_points.csv", "at least 3 points", "has 2"}, -1},
 		{"bad_swapped_xy.csv", Options{CRS: tm3}, []string{"bad_swapped_xy.csv: row 2", "point 1", "X and Y look swapped", "X is the northing"}, 1},
 		{"site.csv", Options{}, []string{"site.csv", "needs its CRS"}, -1},
+		{"site.geojson", Options{CRS: tm3}, []string{"site.geojson: feature 1", "coordinates[0][0]", "looks like longitude, latitude degrees, not EPSG:9215 metres"}, 0},
 		{"site.csv", Options{CRS: crs.WGS84()}, []string{"site.csv", "EPSG:4326 is geographic"}, -1},
 	}
 	for _, c := range cases {

@@ -169,6 +169,12 @@ func prjCRS(wkt string) (*crs.CRS, error) {
 	}
 	dn := squash(datum.text() + " " + geog.text())
 	vn := strings.Contains(dn, "vn2000") || strings.Contains(dn, "vietnam2000")
+	// A projected CRS named VN-2000 whose datum is labelled plain WGS 84
+	// (older tools export TM-3 zones that way) holds VN-2000 coordinates:
+	// the name is the surveyor's intent, and zoneplan applies EPSG:6960.
+	if pn := squash(root.text()); strings.EqualFold(root.key, "PROJCS") && (strings.Contains(pn, "vn2000") || strings.Contains(pn, "vietnam2000")) {
+		vn = true
+	}
 	if t := datum.child("TOWGS84"); t != nil && len(t.numbers) >= 3 {
 		if math.Abs(t.numbers[0]+191.904) < 0.01 && math.Abs(t.numbers[1]+39.303) < 0.01 && math.Abs(t.numbers[2]+111.450) < 0.01 {
 			vn = true
@@ -216,7 +222,7 @@ func prjCRS(wkt string) (*crs.CRS, error) {
 		return nil, fmt.Errorf("projection %q is not transverse Mercator", proj.text())
 	}
 	if !vn {
-		return nil, fmt.Errorf("WGS 84 transverse Mercator (%q) is not supported: zoneplan reads VN-2000 zones, WGS 84 longitude/latitude and Web Mercator", root.text())
+		return nil, fmt.Errorf("WGS 84 transverse Mercator (%q) is not supported: zoneplan reads VN-2000 zones, WGS 84 longitude/latitude and Web Mercator (if the data is really VN-2000, remove the .prj and choose the zone)", root.text())
 	}
 	lon0, k0 := params["centralmeridian"], params["scalefactor"]
 	fe, fn, lat0 := params["falseeasting"], params["falsenorthing"], params["latitudeoforigin"]
