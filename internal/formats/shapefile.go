@@ -24,10 +24,14 @@ import (
 )
 
 // A small reader of ESRI shapefiles (ESRI Shapefile Technical Description,
-// 1998) from a zip. Why not a library: the Go shapefile readers on the module
-// proxy read from files on disk, not from an uploaded zip in memory, and none
-// is actively kept; the format part needed here (points, lines, polygons and
-// their Z/M forms, dBASE III attributes) is a few hundred lines.
+// 1998) from a zip in memory. Libraries considered: jonas-p/go-shp (last
+// release 2017, opens zips by path on disk only) and twpayne/go-shapefile
+// (reads zips and guards against malformed files, but yields go-geom
+// geometries, a second geometry model beside orb, and v0.0.x). The part of
+// the format needed here — points, lines, polygons and their Z/M forms,
+// dBASE III attributes — is a few hundred lines, so zoneplan reads it
+// itself, to name the file and record in every error; FuzzDecode holds it
+// against damaged input.
 
 // decodeShapefileZip reads every .shp in the zip with its .dbf, .prj and
 // .cpg siblings (same base name, any case). .shx is not needed: records are
