@@ -60,3 +60,36 @@ func intersects(a, b orb.Bound) bool {
 	return a.Min[0] <= b.Max[0] && a.Max[0] >= b.Min[0] &&
 		a.Min[1] <= b.Max[1] && a.Max[1] >= b.Min[1]
 }
+
+// hilbert is the position of the centre of r along a Hilbert curve over the
+// whole WGS84 range, on a 65,536 x 65,536 grid (cells of about 0.005
+// degrees); boxes close on the curve are close on the ground.
+func hilbert(r box32) uint32 {
+	const side = 1 << 16
+	cell := func(v, lo, span float64) uint32 {
+		f := (v - lo) / span * side
+		return uint32(min(max(f, 0), side-1))
+	}
+	x := cell((float64(r.min[0])+float64(r.max[0]))/2, -180, 360)
+	y := cell((float64(r.min[1])+float64(r.max[1]))/2, -90, 180)
+	var d uint32
+	for s := uint32(side / 2); s > 0; s /= 2 {
+		var rx, ry uint32
+		if x&s != 0 {
+			rx = 1
+		}
+		if y&s != 0 {
+			ry = 1
+		}
+		d += s * s * ((3 * rx) ^ ry)
+		// Rotate the quadrant so the curve stays continuous.
+		if ry == 0 {
+			if rx == 1 {
+				x = side - 1 - x
+				y = side - 1 - y
+			}
+			x, y = y, x
+		}
+	}
+	return d
+}

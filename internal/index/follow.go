@@ -33,22 +33,15 @@ func (ix *Index) Load(ctx context.Context, s LoadSource) error {
 	if err != nil {
 		return err
 	}
-	w := newWriterState()
-	dirty := dirtySet{}
+	var cs []*zone.Component
 	err = s.ListComponents(ctx, zone.Query{Clearance: zone.Secret}, func(c *zone.Component) error {
-		w.upsert(c, dirty)
+		cs = append(cs, c)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for name := range w.layers {
-		dirty[name] = 1<<tiers - 1
-	}
-	ix.w = w
-	// An empty predecessor makes publish copy every tree rather than share.
-	prev := ix.current.Load()
-	ix.publish(&Snapshot{version: prev.version, next: prev.next}, version, dirty)
+	ix.replace(cs, version)
 	return nil
 }
 

@@ -16,7 +16,9 @@
 package index
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -81,6 +83,20 @@ func (ix *Index) Apply(changes []zone.Change, version int64) {
 	ix.publish(prev, version, dirty)
 }
 
+// replace builds the index afresh from cs and publishes it as version.
+// Called with writeMu held.
+func (ix *Index) replace(cs []*zone.Component, version int64) {
+	ix.w = buildWriterState(cs)
+	dirty := dirtySet{}
+	for name := range ix.w.layers {
+		dirty[name] = 1<<tiers - 1
+	}
+	// An empty predecessor makes publish copy every tree rather than share
+	// the old ones.
+	prev := ix.current.Load()
+	ix.publish(&Snapshot{version: prev.version, next: prev.next}, version, dirty)
+}
+
 // WaitFor blocks until the index has published data version version or
 // later (read-your-writes after an edit). When ctx ends first it returns an
 // unavailable error wrapping ctx.Err().
@@ -111,9 +127,17 @@ func (ix *Index) publish(prev *Snapshot, version int64, dirty dirtySet) {
 		byID:      ix.w.byID.Copy(),
 		layers:    make(map[string]*layerTrees, len(ix.w.layers)),
 		maxWidthM: ix.w.maxWidthM(),
+		changedAt: make(map[string][tiers]int64, len(ix.w.layers)),
 		next:      make(chan struct{}),
 	}
 	for name, master := range ix.w.layers {
+		at := prev.changedAt[name]
+		for t := range at {
+			if dirty[name]&(1<<t) != 0 {
+				at[t] = version
+			}
+		}
+		next.changedAt[name] = at
 		old, published := prev.layers[name]
 		mask, touched := dirty[name]
 		if published && !touched {
@@ -185,8 +209,13 @@ func keyOf(id uuid.UUID) idKey {
 	return k
 }
 
-func entryLess(a, b entry) bool {
-	return a.key.hi < b.key.hi || (a.key.hi == b.key.hi && a.key.lo < b.key.lo)
+func entryLess(a, b entry) bool { return cmpKey(a.key, b.key) < 0 }
+
+func cmpKey(a, b idKey) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
 }
 
 // writerState is the writer's private, mutable copy of the index. Published
@@ -209,6 +238,64 @@ func newWriterState() *writerState {
 	}
 }
 
+// buildWriterState builds a writer state holding cs (the last one wins
+// for a repeated id). Sorting ids once and bulk-loading the id map is
+// several times faster than one upsert at a time and packs its nodes full.
+func buildWriterState(cs []*zone.Component) *writerState {
+	w := newWriterState()
+	// Boxes are computed in listing order, which is allocation order and
+	// so kinder to the CPU cache than id order.
+	entries := make([]entry, 0, len(cs))
+	for _, c := range cs {
+		if c.Geometry != nil {
+			entries = append(entries, entry{key: keyOf(c.ID), c: c, box: outward(c.Bound())})
+		}
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmpKey(a.key, b.key) })
+	var last map[idKey]*zone.Component // made only when an id repeats
+	kept := make([]entry, 0, len(entries))
+	for i, e := range entries {
+		repeated := (i > 0 && entries[i-1].key == e.key) || (i+1 < len(entries) && entries[i+1].key == e.key)
+		if repeated {
+			if last == nil {
+				last = lastByID(cs)
+			}
+			if last[e.key] != e.c || (len(kept) > 0 && kept[len(kept)-1].key == e.key) {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	entries = nil
+	for _, e := range kept {
+		w.byID.Load(e)
+	}
+	// Inserting in the order of a Hilbert curve through the boxes' centres
+	// keeps each insert near the previous one in the trees.
+	type ordered struct {
+		h uint32
+		i int32
+	}
+	order := make([]ordered, len(kept))
+	for i, e := range kept {
+		order[i] = ordered{hilbert(e.box), int32(i)}
+	}
+	slices.SortFunc(order, func(a, b ordered) int { return cmp.Compare(a.h, b.h) })
+	for _, o := range order {
+		w.link(kept[o.i], nil)
+	}
+	return w
+}
+
+// lastByID maps each id to the last component of cs with that id.
+func lastByID(cs []*zone.Component) map[idKey]*zone.Component {
+	m := make(map[idKey]*zone.Component, len(cs))
+	for _, c := range cs {
+		m[keyOf(c.ID)] = c
+	}
+	return m
+}
+
 func (w *writerState) layer(name string) *layerTrees {
 	lt, ok := w.layers[name]
 	if !ok {
@@ -229,10 +316,18 @@ func (w *writerState) upsert(c *zone.Component, dirty dirtySet) {
 	if old, replaced := w.byID.Set(e); replaced {
 		w.unlink(old, dirty)
 	}
-	t := tier(c.Classification)
-	w.layer(c.Layer)[t].Insert(e.box.min, e.box.max, c)
-	dirty.mark(c.Layer, t)
-	if m := c.MaxWidthM(); m > 0 {
+	w.link(e, dirty)
+}
+
+// link adds e's component to its tree and the width counts (not to the id
+// map). dirty may be nil when no snapshot shares the trees.
+func (w *writerState) link(e entry, dirty dirtySet) {
+	t := tier(e.c.Classification)
+	w.layer(e.c.Layer)[t].Insert(e.box.min, e.box.max, e.c)
+	if dirty != nil {
+		dirty.mark(e.c.Layer, t)
+	}
+	if m := e.c.MaxWidthM(); m > 0 {
 		n, _ := w.widths.Get(m)
 		w.widths.Set(m, n+1)
 	}

@@ -361,6 +361,16 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 			}
 		}
 		ix.Apply(batch, v)
+		if v == 30 {
+			// Rebuild as Load does, then go on applying to the rebuilt trees.
+			all := make([]*zone.Component, 0, len(m.ids))
+			for _, id := range m.ids {
+				all = append(all, m.byID[id])
+			}
+			ix.writeMu.Lock()
+			ix.replace(all, v)
+			ix.writeMu.Unlock()
+		}
 		s := ix.Snapshot()
 		if s.Len() != len(m.ids) {
 			t.Fatalf("version %d: len %d, want %d", v, s.Len(), len(m.ids))
@@ -449,6 +459,27 @@ func (m *model) remove(id uuid.UUID) {
 }
 
 func (m *model) pick(rng *rand.Rand) *zone.Component { return m.byID[m.ids[rng.Intn(len(m.ids))]] }
+
+func TestReplaceKeepsLastOfRepeatedID(t *testing.T) {
+	first := point(zone.LayerCommuneHQs, zone.Public, 103, 21)
+	second := first.Clone()
+	second.Geometry = orb.Point{107, 23}
+	other := point(zone.LayerCommuneHQs, zone.Public, 105, 22)
+	ix := New()
+	ix.writeMu.Lock()
+	ix.replace([]*zone.Component{first, other, other, second}, 7)
+	ix.writeMu.Unlock()
+	s := ix.Snapshot()
+	if c, _ := s.Get(first.ID); s.Len() != 2 || c != second || s.Version() != 7 {
+		t.Fatalf("len %d, Get = %v: want 2 components and the later of a repeated id", s.Len(), c)
+	}
+	if n := s.Count(zone.LayerCommuneHQs, zone.Secret); n != 2 {
+		t.Fatalf("trees hold %d, want 2 (one per id)", n)
+	}
+	if got := ids(func(fn func(*zone.Component) bool) { s.Search(box(102, 20, 104, 22), fn) }); len(got) != 0 {
+		t.Fatalf("the earlier position of a repeated id is still found: %v", got)
+	}
+}
 
 func TestOutwardRounding(t *testing.T) {
 	for _, x := range []float64{105.123456789, -0.1, 0, 21.000000001, 108.5, math.Nextafter(22, 23)} {

@@ -19,7 +19,10 @@ type Snapshot struct {
 	layers     map[string]*layerTrees
 	layerNames []string // keys of layers: registry order, then unknown layers by name
 	maxWidthM  float64
-	next       chan struct{} // closed when the following Snapshot is published
+	// changedAt is, per layer, the data version at which each
+	// classification's tree last changed (for tile cache keys).
+	changedAt map[string][tiers]int64
+	next      chan struct{} // closed when the following Snapshot is published
 }
 
 // Version is the store data version this view reflects.
@@ -72,6 +75,23 @@ func (s *Snapshot) Count(layer string, clearance zone.Classification) int {
 		n += lt[t].Len()
 	}
 	return n
+}
+
+// LayerVersion is the data version at which the part of layer a caller with
+// clearance sees last changed: the newest change to any of the layer's
+// components classified at most clearance (0 for a layer never seen). An
+// edit to a secret component does not change it for a public caller, so a
+// tile cache keyed on it keeps public tiles and reveals nothing.
+func (s *Snapshot) LayerVersion(layer string, clearance zone.Classification) int64 {
+	at, ok := s.changedAt[layer]
+	if !ok {
+		return 0
+	}
+	var v int64
+	for t := 0; t < tiers && t <= int(clearance); t++ {
+		v = max(v, at[t])
+	}
+	return v
 }
 
 // MaxZoneWidthM is the largest provisional protection-zone width (metres)
