@@ -20,24 +20,49 @@ const (
 	accentTo   = baseLower + baseUpper
 )
 
-// accentFolder returns a function folding accents as translate(x,
-// accentFrom, accentTo) does in PostgreSQL.
-func accentFolder() func(string) string {
-	from, to := []rune(accentFrom), []rune(accentTo)
-	m := make(map[rune]rune, len(from))
-	for i, r := range from {
-		if i < len(to) {
-			m[r] = to[i]
-		} else {
-			m[r] = -1
-		}
+// foldRune maps one character as translate(x, accentFrom, accentTo) does:
+// a letter with diacritics to its base letter, a combining mark to -1
+// (deleted), anything else to itself. A switch, not a table, so that the
+// package keeps no mutable state; TestFoldRuneMatchesTables checks it
+// against the tables PostgreSQL gets.
+func foldRune(r rune) rune {
+	if r < 0x80 {
+		return r
 	}
-	return func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if b, ok := m[r]; ok {
-				return b
-			}
-			return r
-		}, s)
+	switch r {
+	case 'À', 'Á', 'Ả', 'Ã', 'Ạ', 'Ă', 'Ằ', 'Ắ', 'Ẳ', 'Ẵ', 'Ặ', 'Â', 'Ầ', 'Ấ', 'Ẩ', 'Ẫ', 'Ậ':
+		return 'A'
+	case 'Đ':
+		return 'D'
+	case 'È', 'É', 'Ẻ', 'Ẽ', 'Ẹ', 'Ê', 'Ề', 'Ế', 'Ể', 'Ễ', 'Ệ':
+		return 'E'
+	case 'Ì', 'Í', 'Ỉ', 'Ĩ', 'Ị':
+		return 'I'
+	case 'Ò', 'Ó', 'Ỏ', 'Õ', 'Ọ', 'Ô', 'Ồ', 'Ố', 'Ổ', 'Ỗ', 'Ộ', 'Ơ', 'Ờ', 'Ớ', 'Ở', 'Ỡ', 'Ợ':
+		return 'O'
+	case 'Ù', 'Ú', 'Ủ', 'Ũ', 'Ụ', 'Ư', 'Ừ', 'Ứ', 'Ử', 'Ữ', 'Ự':
+		return 'U'
+	case 'Ỳ', 'Ý', 'Ỷ', 'Ỹ', 'Ỵ':
+		return 'Y'
+	case 'à', 'á', 'ả', 'ã', 'ạ', 'ă', 'ằ', 'ắ', 'ẳ', 'ẵ', 'ặ', 'â', 'ầ', 'ấ', 'ẩ', 'ẫ', 'ậ':
+		return 'a'
+	case 'đ':
+		return 'd'
+	case 'è', 'é', 'ẻ', 'ẽ', 'ẹ', 'ê', 'ề', 'ế', 'ể', 'ễ', 'ệ':
+		return 'e'
+	case 'ì', 'í', 'ỉ', 'ĩ', 'ị':
+		return 'i'
+	case 'ò', 'ó', 'ỏ', 'õ', 'ọ', 'ô', 'ồ', 'ố', 'ổ', 'ỗ', 'ộ', 'ơ', 'ờ', 'ớ', 'ở', 'ỡ', 'ợ':
+		return 'o'
+	case 'ù', 'ú', 'ủ', 'ũ', 'ụ', 'ư', 'ừ', 'ứ', 'ử', 'ữ', 'ự':
+		return 'u'
+	case 'ỳ', 'ý', 'ỷ', 'ỹ', 'ỵ':
+		return 'y'
+	case '\u0300', '\u0301', '\u0303', '\u0309', '\u0323', '\u0302', '\u0306', '\u031B':
+		return -1
 	}
+	return r
 }
+
+// foldAccents applies foldRune to every character of s.
+func foldAccents(s string) string { return strings.Map(foldRune, s) }

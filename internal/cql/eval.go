@@ -137,7 +137,7 @@ func compile(t tExpr) (evalFn, error) {
 		x := value(t.x)
 		pat := t.pat.lit.(string)
 		if t.pat.fold {
-			pat = accentFolder()(pat)
+			pat = foldAccents(pat)
 		}
 		if t.pat.lower {
 			pat = strings.ToLower(pat)
@@ -283,7 +283,7 @@ func compareValues(k kind, x, y any) int {
 func value(o operand) valueFn {
 	var fold func(string) string
 	if o.fold {
-		fold = accentFolder()
+		fold = foldAccents
 	}
 	if o.prop == nil {
 		v := o.lit

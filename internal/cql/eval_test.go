@@ -90,7 +90,7 @@ func TestEval(t *testing.T) {
 }
 
 func TestAccentFolding(t *testing.T) {
-	fold := accentFolder()
+	fold := foldAccents
 	for in, want := range map[string]string{
 		"Kho vũ khí Đông Hà":                  "Kho vu khi Dong Ha",
 		"ĐẮK LẮK, Quảng Trị, Thừa Thiên Huế":  "DAK LAK, Quang Tri, Thua Thien Hue",
@@ -170,5 +170,27 @@ func TestPredicateConcurrentUse(t *testing.T) {
 	}
 	if want == 0 || want == len(rows) {
 		t.Fatalf("filter matched %d of %d rows: not a useful test", want, len(rows))
+	}
+}
+
+// The Go switch and the translate() tables PostgreSQL gets must fold alike.
+func TestFoldRuneMatchesTables(t *testing.T) {
+	from, to := []rune(accentFrom), []rune(accentTo)
+	for i, r := range from {
+		want := rune(-1)
+		if i < len(to) {
+			want = to[i]
+		}
+		if got := foldRune(r); got != want {
+			t.Errorf("foldRune(%q) = %q, want %q", r, got, want)
+		}
+	}
+	for _, r := range "aZ09 ,.%_\\'ñçß€漢" {
+		if foldRune(r) != r {
+			t.Errorf("foldRune(%q) changed a character outside the tables", r)
+		}
+	}
+	if got := FoldAccents("Đồng Đăng, LẠNG SƠN"); got != "dong dang, lang son" {
+		t.Errorf("FoldAccents = %q", got)
 	}
 }
