@@ -8,7 +8,9 @@
 // gets a zone.Error with CodeInvalid whose message and Details name the file
 // ("site.zip: site.shp"), the record (feature, placemark, shape, or row as
 // people count them, from 1) and what is wrong; Detail.Index is the 0-based
-// record index. Decoding has no side effects: nothing is stored.
+// record index (for a table, the 0-based line, so "row 5" has Index 4), -1
+// for a problem with the whole file. Up to 50 problems are listed per file.
+// Decoding has no side effects: nothing is stored.
 package formats
 
 import (
