@@ -52,10 +52,10 @@ export class Client {
   }
 
   /**
-   * request sends one request and returns the parsed JSON body (or the Response
+   * request sends one request (quiet: a 401 does not call onUnauthorized) and returns the parsed JSON body (or the Response
    * when opts.raw is set). Non-2xx answers throw ApiError.
    */
-  async request(path, { method = 'GET', body, query, raw = false, signal, accept } = {}) {
+  async request(path, { method = 'GET', body, query, raw = false, signal, accept, quiet = false } = {}) {
     let url = path;
     if (query) {
       const q = new URLSearchParams();
@@ -80,7 +80,7 @@ export class Client {
     }
     if (!res.ok) {
       const problem = await readProblem(res);
-      if (res.status === 401) this.onUnauthorized(problem);
+      if (res.status === 401 && !quiet) this.onUnauthorized(problem);
       throw new ApiError(res.status, problem);
     }
     if (raw) return res;
