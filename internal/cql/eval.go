@@ -386,6 +386,37 @@ func normalize(k kind, levels []string, raw any) (any, bool) {
 type spatialGeom struct {
 	geom orb.Geometry
 	sf   *sfgeom.Geometry
+	box  bool // an axis-aligned rectangle (a BBOX literal)
+}
+
+// isRectangle reports whether g is a polygon whose only ring runs around
+// the corners of its bound.
+func isRectangle(g orb.Geometry) bool {
+	p, ok := g.(orb.Polygon)
+	if !ok || len(p) != 1 || len(p[0]) != 5 || p[0][0] != p[0][4] {
+		return false
+	}
+	b := p.Bound()
+	if b.Min[0] == b.Max[0] || b.Min[1] == b.Max[1] {
+		return false
+	}
+	r := p[0]
+	for i := 0; i < 4; i++ {
+		for _, q := range []orb.Point{r[i], r[i+1]} {
+			if (q[0] != b.Min[0] && q[0] != b.Max[0]) || (q[1] != b.Min[1] && q[1] != b.Max[1]) {
+				return false
+			}
+		}
+		if (r[i][0] == r[i+1][0]) == (r[i][1] == r[i+1][1]) {
+			return false // not moving along exactly one axis
+		}
+	}
+	return true
+}
+
+// boundWithin reports whether a lies inside the closed box b.
+func boundWithin(a, b orb.Bound) bool {
+	return a.Min[0] >= b.Min[0] && a.Min[1] >= b.Min[1] && a.Max[0] <= b.Max[0] && a.Max[1] <= b.Max[1]
 }
 
 func toSF(g orb.Geometry) (sfgeom.Geometry, bool) {
@@ -405,7 +436,7 @@ func spatialFn(t tSpatial) (evalFn, error) {
 			if !ok {
 				return nil, semErr(o.pos, "geometry %s cannot be converted", o.text)
 			}
-			sg := spatialGeom{geom: g, sf: &sf}
+			sg := spatialGeom{geom: g, sf: &sf, box: isRectangle(g)}
 			return func(Getter) (spatialGeom, bool) { return sg, true }, nil
 		}
 		v := value(o)
@@ -447,8 +478,14 @@ func spatialFn(t tSpatial) (evalFn, error) {
 // records cheaply. A geometry that cannot be converted, or a relate that
 // fails, counts as false.
 func relate(op SpatialOp, a, b spatialGeom) bool {
-	if !a.geom.Bound().Intersects(b.geom.Bound()) {
+	ab, bb := a.geom.Bound(), b.geom.Bound()
+	if !ab.Intersects(bb) {
 		return false
+	}
+	// Every point of a geometry whose bound lies in a closed rectangle is
+	// in the rectangle: no exact test needed.
+	if op == SIntersects && (a.box && boundWithin(bb, ab) || b.box && boundWithin(ab, bb)) {
+		return true
 	}
 	sa, sb := a.sf, b.sf
 	if sa == nil {

@@ -194,3 +194,23 @@ func TestFoldRuneMatchesTables(t *testing.T) {
 		t.Errorf("FoldAccents = %q", got)
 	}
 }
+
+func TestIsRectangle(t *testing.T) {
+	box := orb.Bound{Min: orb.Point{1, 2}, Max: orb.Point{3, 4}}
+	cases := []struct {
+		g    orb.Geometry
+		want bool
+	}{
+		{box.ToPolygon(), true},
+		{orb.Polygon{{{1, 2}, {1, 4}, {3, 4}, {3, 2}, {1, 2}}}, true},
+		{orb.Polygon{{{1, 2}, {3, 4}, {1, 4}, {3, 2}, {1, 2}}}, false}, // bow tie through the corners
+		{orb.Polygon{{{1, 2}, {3, 2}, {3, 4}, {1, 4}, {1, 2}}, {{1.5, 2.5}, {2, 2.5}, {2, 3}, {1.5, 2.5}}}, false},
+		{orb.Polygon{{{1, 2}, {3, 2}, {2, 4}, {1, 4}, {1, 2}}}, false},
+		{orb.Point{1, 2}, false},
+	}
+	for _, c := range cases {
+		if got := isRectangle(c.g); got != c.want {
+			t.Errorf("isRectangle(%v) = %v", c.g, got)
+		}
+	}
+}
