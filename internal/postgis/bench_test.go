@@ -11,20 +11,13 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// BenchmarkImport100k imports 100,000 synthetic defence works (small
-// squares, half with an approved restricted area and a provisional safety
-// belt) in one ImportComponents call per iteration, into an emptied table.
-func BenchmarkImport100k(b *testing.B) {
-	_, dsn := openTest(b)
-	s, err := Open(b.Context(), dsn, Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	const n = 100_000
+// syntheticWorks returns n synthetic defence works on a grid over northern
+// Vietnam (WGS84 degrees): two in three are small squares, one in three a
+// point; every other one has an approved restricted area and a provisional
+// 500 m safety belt.
+func syntheticWorks(n int) []*zone.Component {
 	cs := make([]*zone.Component, n)
 	for i := range cs {
-		// A 400 x 250 grid over northern Vietnam, WGS84 degrees.
 		lon, lat := 103+float64(i%400)*0.01, 20.5+float64(i/400)*0.01
 		var g orb.Geometry = storetest.Square(lon, lat, 0.004)
 		if i%3 == 0 {
@@ -42,6 +35,25 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 		cs[i] = c
 	}
+	return cs
+}
+
+// BenchmarkImport100k imports 100,000 synthetic defence works (see
+// syntheticWorks) in one ImportComponents call per iteration, into an
+// emptied table. Set ZONEPLAN_BENCH_LOG=1 to log the time of each phase.
+func BenchmarkImport100k(b *testing.B) {
+	_, dsn := openTest(b)
+	opt := Options{}
+	if os.Getenv("ZONEPLAN_BENCH_LOG") != "" {
+		opt.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := Open(b.Context(), dsn, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 100_000
+	cs := syntheticWorks(n)
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
@@ -55,6 +67,30 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 		if res.Created != n {
 			b.Fatalf("created %d, want %d", res.Created, n)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "features/s")
+}
+
+// BenchmarkList100k streams 100,000 stored defence works (with their zones)
+// through ListComponents, as a server does to build its index at start.
+func BenchmarkList100k(b *testing.B) {
+	s, _ := openTest(b)
+	const n = 100_000
+	if _, err := s.ImportComponents(b.Context(), zone.LayerDefenceWorks, syntheticWorks(n), zone.ImportOptions{By: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		got := 0
+		if err := s.ListComponents(b.Context(), zone.Query{Clearance: zone.Secret}, func(*zone.Component) error {
+			got++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if got != n {
+			b.Fatalf("listed %d, want %d", got, n)
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "features/s")

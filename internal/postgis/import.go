@@ -164,8 +164,13 @@ func detailsOf(err error) []zone.Detail {
 // copyImport creates the temporary tables and COPYs the rows into them,
 // reporting progress as rows stream.
 func copyImport(ctx context.Context, tx pgx.Tx, rows []importRow, progress func(int)) error {
-	// Room to sort and hash 100k rows in memory (the triggers sort by id).
+	// Room to sort and hash 100k rows in memory (the triggers sort by id);
+	// no JIT, whose compilation of these one-off statements costs more than
+	// it saves.
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 		return err
 	}
 	// import_rows.ord is the component's position in the input; given_id is
