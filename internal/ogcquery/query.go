@@ -20,6 +20,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/zoneplan/zoneplan/internal/cql"
+	"github.com/zoneplan/zoneplan/internal/crs"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -64,7 +65,7 @@ type Equality struct {
 // Query is a parsed items request.
 type Query struct {
 	BBox       *orb.Bound // nil when absent; in BBoxCRS (CRS84 when "")
-	BBoxCRS    string     // as given; "" when absent
+	BBoxCRS    string     // as given; "" when absent; IsCRS84 tells the CRS84 forms
 	CRS        string     // response CRS as given; "" when absent
 	Limit      int
 	Offset     int
@@ -178,7 +179,7 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 		return nil, err
 	}
 	if v := get("bbox"); v != "" {
-		if q.BBox, err = parseBBox(v, q.BBoxCRS == "" || q.BBoxCRS == CRS84); err != nil {
+		if q.BBox, err = parseBBox(v, q.BBoxCRS == "" || IsCRS84(q.BBoxCRS)); err != nil {
 			return nil, err
 		}
 	} else if q.BBoxCRS != "" {
@@ -211,9 +212,7 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 	default:
 		return nil, invalid("filter-lang", "%q is not supported; use cql2-text", lang)
 	}
-	switch q.FilterCRS = get("filter-crs"); q.FilterCRS {
-	case "", CRS84:
-	default:
+	if q.FilterCRS = get("filter-crs"); q.FilterCRS != "" && !IsCRS84(q.FilterCRS) {
 		return nil, invalid("filter-crs", "%q is not supported; filters are in %s (longitude, latitude)", q.FilterCRS, CRS84)
 	}
 	if v := get("filter"); v != "" {
@@ -248,8 +247,22 @@ func and(a, b cql.Expr) cql.Expr {
 	return &cql.Logical{Op: cql.OpAnd, Left: a, Right: b}
 }
 
+// IsCRS84 reports whether ref names CRS84 in any of the forms clients
+// send: the OGC URI (http or https, any version), OGC:CRS84, the safe CURIE
+// [OGC:CRS84], or the URN.
+func IsCRS84(ref string) bool {
+	ref = strings.TrimSpace(ref)
+	if strings.HasPrefix(ref, "[") && strings.HasSuffix(ref, "]") {
+		ref = ref[1 : len(ref)-1]
+	}
+	c, err := crs.Lookup(ref)
+	return err == nil && c.Code == crs.CRS84().Code
+}
+
+// crsParam accepts CRS84 in any form (returned as given) and the URIs of
+// Options.CRS exactly.
 func crsParam(name, v string, opt Options) (string, error) {
-	if v == "" || v == CRS84 || slices.Contains(opt.CRS, v) {
+	if v == "" || IsCRS84(v) || slices.Contains(opt.CRS, v) {
 		return v, nil
 	}
 	return "", invalid(name, "unsupported CRS %q (supported: %s)", v, strings.Join(append([]string{CRS84}, opt.CRS...), ", "))

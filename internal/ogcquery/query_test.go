@@ -87,6 +87,12 @@ func TestParse(t *testing.T) {
 				t.Errorf("bbox %v", q.BBox)
 			}
 		}},
+		{"bbox-crs CRS84 as a safe CURIE is range-checked CRS84", "bbox=102,8,110,23&bbox-crs=[OGC:CRS84]", func(t *testing.T, q *Query) {
+			if q.BBox == nil || !IsCRS84(q.BBoxCRS) {
+				t.Errorf("bbox %v crs %q", q.BBox, q.BBoxCRS)
+			}
+		}},
+		{"filter-crs CRS84 over https with version 0 is accepted", "filter-crs=https://www.opengis.net/def/crs/OGC/0/CRS84", func(t *testing.T, q *Query) {}},
 		{"bbox in another crs is not range-checked", "bbox=500000,2300000,600000,2400000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3405", func(t *testing.T, q *Query) {
 			if q.BBox == nil || q.BBoxCRS != "http://www.opengis.net/def/crs/EPSG/0/3405" {
 				t.Errorf("bbox %v crs %q", q.BBox, q.BBoxCRS)
@@ -203,6 +209,7 @@ func TestParseErrors(t *testing.T) {
 		{"bbox outside WGS84 without bbox-crs", "bbox=500000,2300000,600000,2400000", `bbox: "500000,2300000,600000,2400000" is outside longitude -180..180`},
 		{"bbox reversed z", "bbox=1,2,30,3,4,10", "bbox: minimum z 30"},
 		{"unsupported bbox-crs", "bbox=1,2,3,4&bbox-crs=EPSG:9999", `bbox-crs: unsupported CRS "EPSG:9999"`},
+		{"bbox out of range with a CRS84 CURIE", "bbox=500000,2300000,600000,2400000&bbox-crs=[OGC:CRS84]", "bbox: \"500000,2300000,600000,2400000\" is outside"},
 		{"bbox-crs without bbox", "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "bbox-crs: given without bbox"},
 		{"unsupported crs", "crs=EPSG:4326", `crs: unsupported CRS "EPSG:4326"`},
 		{"unknown parameter names itself", "colour=red", "colour: unknown parameter"},
