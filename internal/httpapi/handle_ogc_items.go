@@ -1,0 +1,436 @@
+package httpapi
+
+import (
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/planar"
+	"github.com/zoneplan/zoneplan/internal/cql"
+	"github.com/zoneplan/zoneplan/internal/geojsonl"
+	"github.com/zoneplan/zoneplan/internal/ogcquery"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// visibleComponent looks a component up in the index for a caller: one above
+// the caller's clearance, or in another layer, is not found, exactly like one
+// that does not exist (the same message, so nothing is revealed).
+func (s *server) visibleComponent(layer, rawID string, p zone.Principal) (*zone.Component, error) {
+	if _, err := zone.GetLayer(layer); err != nil {
+		return nil, err
+	}
+	notFound := zone.Errorf(zone.CodeNotFound, "no feature %q in collection %s", rawID, layer)
+	id, err := uuid.Parse(rawID)
+	if err != nil {
+		return nil, notFound
+	}
+	c, ok := s.Index.Snapshot().Get(id)
+	if !ok || c.Layer != layer || !p.Clearance.Allows(c.Classification) {
+		return nil, notFound
+	}
+	return c, nil
+}
+
+// etagOf is a component's entity tag: its version.
+func etagOf(c *zone.Component) string { return `"` + strconv.FormatInt(c.Version, 10) + `"` }
+
+// handleItem returns one feature as GeoJSON (or HTML) with its version as
+// ETag.
+func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	pages := ogcPages()
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		f, err := ogcFormat(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.visibleComponent(chi.URLParam(r, "layer"), chi.URLParam(r, "id"), p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if f == "html" {
+			s.renderHTML(w, r, pages, "item", itemPage(ogcBase(r), c))
+			return
+		}
+		etag := etagOf(c)
+		w.Header().Set("ETag", etag)
+		if ifNoneMatch(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		b, err := json.Marshal(c.Feature())
+		if err != nil {
+			s.fail(w, r, zone.InternalError(err, "encode feature"))
+			return
+		}
+		w.Header().Set("Content-Type", mediaGeoJSON)
+		w.Header().Set("Content-Crs", "<"+ogcquery.CRS84+">")
+		_, _ = w.Write(b)
+	}
+}
+
+// ifNoneMatch reports whether an If-None-Match header names etag (weak
+// comparison, RFC 9110) or is "*".
+func ifNoneMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// match is one component an items request selected, with its id as two
+// integers for a fast, stable default order (UUID byte order, as
+// PostgreSQL sorts uuid).
+type match struct {
+	hi, lo uint64
+	c      *zone.Component
+	get    cql.Getter // only when sorting by properties
+}
+
+func idKeyOf(id uuid.UUID) (hi, lo uint64) {
+	for i := 0; i < 8; i++ {
+		hi = hi<<8 | uint64(id[i])
+		lo = lo<<8 | uint64(id[8+i])
+	}
+	return hi, lo
+}
+
+func cmpID(a, b match) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
+}
+
+// itemsOptions are the query parameters an items request accepts.
+var itemsOptions = ogcquery.Options{DatetimeProperty: zone.FieldUpdatedAt}
+
+// selectItems runs an items query over the index for a caller: the
+// components of layer the clearance allows, whose geometry intersects the
+// bbox (exactly, touching counts), that satisfy the filter; ordered by
+// sortby then id. It returns every match (numberMatched is its length).
+func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema, clearance zone.Classification) ([]match, error) {
+	pred, err := q.Predicate(schema)
+	if err != nil {
+		return nil, err
+	}
+	var order func(a, b cql.Getter) int
+	if len(q.SortBy) > 0 {
+		if order, err = cql.Comparator(schema, q.SortBy); err != nil {
+			return nil, err
+		}
+	}
+	filtered := q.Where() != nil
+	bound := worldBound()
+	if q.BBox != nil {
+		bound = *q.BBox
+	}
+	snap := s.Index.Snapshot()
+	matches := make([]match, 0, min(snap.Count(layer, clearance), 1<<16))
+	snap.SearchLayer(layer, bound, clearance, func(c *zone.Component) bool {
+		// The index matches on c.Bound(), which includes approved zone
+		// polygons; a feature is selected by its own geometry.
+		if q.BBox != nil && !intersectsBox(c.Geometry, bound) {
+			return true
+		}
+		var get cql.Getter
+		if filtered || order != nil {
+			get = ogcquery.ComponentGetter(c)
+		}
+		if filtered && !pred(get) {
+			return true
+		}
+		m := match{c: c}
+		m.hi, m.lo = idKeyOf(c.ID)
+		if order != nil {
+			m.get = get
+		}
+		matches = append(matches, m)
+		return true
+	})
+	if order != nil {
+		slices.SortFunc(matches, func(a, b match) int {
+			if c := order(a.get, b.get); c != 0 {
+				return c
+			}
+			return cmpID(a, b)
+		})
+	} else {
+		slices.SortFunc(matches, cmpID)
+	}
+	return matches, nil
+}
+
+// handleOGCItems serves /ogc/collections/{layer}/items: GeoJSON streamed
+// feature by feature (or an HTML page), with numberMatched, numberReturned
+// and next/prev links that keep every query parameter.
+func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	schemas := newLayerSchemas()
+	cache := newFeatureCache(featureCacheBytes)
+	pages := ogcPages()
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		l, err := ogcLayer(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		format, err := ogcFormat(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		values := r.URL.Query()
+		q, err := ogcquery.Parse(values, schemas[l.ID], itemsOptions)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		matches, err := s.selectItems(l.ID, q, schemas[l.ID], p.Clearance)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		page := matches[min(q.Offset, len(matches)):min(q.Offset+q.Limit, len(matches))]
+		self := ogcBase(r) + "/collections/" + l.ID + "/items"
+		links := []ogcFeatureLink{
+			{Rel: "self", Type: mediaGeoJSON, Title: "This page", Href: self + "?" + withF(values, "json").Encode()},
+			{Rel: "alternate", Type: mediaHTML, Title: "This page as HTML", Href: self + "?" + withF(values, "html").Encode()},
+			{Rel: "collection", Type: mediaJSON, Title: l.TitleEN, Href: ogcBase(r) + "/collections/" + l.ID},
+		}
+		linkType := mediaGeoJSON
+		if format == "html" {
+			linkType = mediaHTML
+		}
+		if q.Offset+q.Limit < len(matches) {
+			links = append(links, ogcFeatureLink{Rel: "next", Type: linkType, Title: "Next page",
+				Href: self + "?" + ogcquery.WithOffset(values, q.Offset+q.Limit).Encode()})
+		}
+		if q.Offset > 0 {
+			links = append(links, ogcFeatureLink{Rel: "prev", Type: linkType, Title: "Previous page",
+				Href: self + "?" + ogcquery.WithOffset(values, max(q.Offset-q.Limit, 0)).Encode()})
+		}
+		if format == "html" {
+			s.renderHTML(w, r, pages, "items", itemsPage(ogcBase(r), l, page, len(matches), q.Offset, links))
+			return
+		}
+		w.Header().Set("Content-Type", mediaGeoJSON)
+		w.Header().Set("Content-Crs", "<"+ogcquery.CRS84+">")
+		fw := geojsonl.NewWriter(w)
+		for _, m := range page {
+			var err error
+			if q.Properties != nil {
+				err = fw.Write(selectProperties(m.c.Feature(), q.Properties))
+			} else {
+				err = fw.WriteRaw(cache.feature(m.c))
+			}
+			if err != nil {
+				return // the client went away; nothing more to say
+			}
+		}
+		_ = fw.Close(map[string]any{
+			"numberMatched":  len(matches),
+			"numberReturned": len(page),
+			"timeStamp":      time.Now().UTC().Format(time.RFC3339),
+			"links":          links,
+		})
+	}
+}
+
+// withF is a copy of values with f set.
+func withF(values url.Values, f string) url.Values {
+	out := make(url.Values, len(values)+1)
+	for k, v := range values {
+		out[k] = v
+	}
+	out.Set("f", f)
+	return out
+}
+
+// selectProperties keeps only the named properties of a feature (the id
+// and geometry stay: they are members of the feature, not properties).
+func selectProperties(f *geojson.Feature, keep []string) *geojson.Feature {
+	props := make(geojson.Properties, len(keep))
+	for _, k := range keep {
+		if v, ok := f.Properties[k]; ok {
+			props[k] = v
+		}
+	}
+	f.Properties = props
+	return f
+}
+
+// intersectsBox reports whether geometry g (WGS84 degrees) shares at least
+// one point with box b; touching counts, as with PostGIS ST_Intersects
+// against ST_MakeEnvelope.
+func intersectsBox(g orb.Geometry, b orb.Bound) bool {
+	if g == nil {
+		return false
+	}
+	gb := g.Bound()
+	if !gb.Intersects(b) {
+		return false
+	}
+	if b.Contains(gb.Min) && b.Contains(gb.Max) {
+		return true
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		return b.Contains(g)
+	case orb.MultiPoint:
+		for _, p := range g {
+			if b.Contains(p) {
+				return true
+			}
+		}
+	case orb.LineString:
+		return pathIntersectsBox(g, b)
+	case orb.MultiLineString:
+		for _, ls := range g {
+			if intersectsBox(ls, b) {
+				return true
+			}
+		}
+	case orb.Ring:
+		return intersectsBox(orb.Polygon{g}, b)
+	case orb.Polygon:
+		for _, ring := range g {
+			if pathIntersectsBox(orb.LineString(ring), b) {
+				return true
+			}
+		}
+		// No edge meets the box, so the box lies wholly inside or
+		// wholly outside the polygon (a hole counts as outside).
+		return planar.PolygonContains(g, b.Min)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			if intersectsBox(p, b) {
+				return true
+			}
+		}
+	case orb.Collection:
+		for _, x := range g {
+			if intersectsBox(x, b) {
+				return true
+			}
+		}
+	case orb.Bound:
+		return g.Intersects(b)
+	}
+	return false
+}
+
+// pathIntersectsBox reports whether any segment of a path meets box b
+// (Liang-Barsky clipping; boundaries included).
+func pathIntersectsBox(path orb.LineString, b orb.Bound) bool {
+	if len(path) == 1 {
+		return b.Contains(path[0])
+	}
+	for i := 0; i+1 < len(path); i++ {
+		if segmentIntersectsBox(path[i], path[i+1], b) {
+			return true
+		}
+	}
+	return false
+}
+
+func segmentIntersectsBox(p, q orb.Point, b orb.Bound) bool {
+	t0, t1 := 0.0, 1.0
+	dx, dy := q[0]-p[0], q[1]-p[1]
+	clip := func(den, num float64) bool {
+		// The segment is inside where den*t <= num.
+		switch {
+		case den == 0:
+			return num >= 0
+		case den > 0:
+			t := num / den
+			if t < t0 {
+				return false
+			}
+			t1 = min(t1, t)
+		default:
+			t := num / den
+			if t > t1 {
+				return false
+			}
+			t0 = max(t0, t)
+		}
+		return t0 <= t1
+	}
+	return clip(-dx, p[0]-b.Min[0]) && clip(dx, b.Max[0]-p[0]) &&
+		clip(-dy, p[1]-b.Min[1]) && clip(dy, b.Max[1]-p[1])
+}
+
+// featureCacheBytes bounds the encoded features kept for reuse.
+const featureCacheBytes = 256 << 20
+
+// featureCache keeps each component's GeoJSON encoding, keyed by id and
+// version: index components never change once published, so an encoding
+// stays right until the version moves on. Sharded to keep lock hold
+// times short under concurrent readers.
+type featureCache struct {
+	shards   [64]featureShard
+	perShard int
+}
+
+type featureShard struct {
+	mu    sync.Mutex
+	m     map[uuid.UUID]cachedFeature
+	bytes int
+}
+
+type cachedFeature struct {
+	version int64
+	json    []byte
+}
+
+func newFeatureCache(maxBytes int) *featureCache {
+	fc := &featureCache{perShard: maxBytes / 64}
+	for i := range fc.shards {
+		fc.shards[i].m = map[uuid.UUID]cachedFeature{}
+	}
+	return fc
+}
+
+// feature returns c's GeoJSON feature encoding.
+func (fc *featureCache) feature(c *zone.Component) []byte {
+	sh := &fc.shards[c.ID[15]&63]
+	sh.mu.Lock()
+	e, ok := sh.m[c.ID]
+	sh.mu.Unlock()
+	if ok && e.version == c.Version {
+		return e.json
+	}
+	b, err := json.Marshal(c.Feature())
+	if err != nil {
+		// Components in the index were validated on the way in; a
+		// feature that will not encode is a bug, shown as JSON null.
+		return []byte("null")
+	}
+	sh.mu.Lock()
+	if sh.bytes+len(b) > fc.perShard {
+		// Full: start afresh (deleted components' entries go too).
+		clear(sh.m)
+		sh.bytes = 0
+	}
+	if old, ok := sh.m[c.ID]; ok {
+		sh.bytes -= len(old.json)
+	}
+	sh.m[c.ID] = cachedFeature{version: c.Version, json: b}
+	sh.bytes += len(b)
+	sh.mu.Unlock()
+	return b
+}
