@@ -182,3 +182,25 @@ func TestParseGeometryValues(t *testing.T) {
 		t.Fatalf("polygon with hole parsed as %v", pg)
 	}
 }
+
+// The forms the CQL2 standard's own examples use: line breaks and
+// indentation, namespaced property names with ':' and '.', operators
+// without spaces, lower-case function names, signed numbers like +12.
+// and -.5; and the clear refusals for the classes not implemented.
+func TestParseStandardForms(t *testing.T) {
+	checkParse(t, "  eo:cloud_cover BETWEEN 0.1 AND 0.2\n\tAND sat:orbit_row=28\r\nAND ns.a_2<>-.5 AND b < +12.",
+		"(((eo:cloud_cover BETWEEN 0.1 AND 0.2 AND sat:orbit_row = 28) AND ns.a_2 <> -0.5) AND b < 12)")
+	checkParse(t, "updated >= date('1970-01-01') and s_intersects(footprint,POLYGON((43.5 -79.5,\n  43.6 -79.4,\n  43.8 -79.1,\n  43.5 -79.5)))",
+		"(updated >= DATE('1970-01-01') AND S_INTERSECTS(footprint, POLYGON((43.5 -79.5, 43.6 -79.4, 43.8 -79.1, 43.5 -79.5))))")
+	for in, want := range map[string]string{
+		"T_BEFORE(built, DATE('2015-01-01'))":                              "T_BEFORE is not supported",
+		"A_CONTAINS(layer:ids, ('a', 'b'))":                                "A_CONTAINS is not supported",
+		"built < INTERVAL('2017-06-10T07:30:00Z', '2017-06-11T10:30:00Z')": "unknown function 'INTERVAL'",
+		"height * 2 > 10": "cql2: at position 8: unexpected character '*'",
+	} {
+		_, err := Parse(in)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v, want …%s…", in, err, want)
+		}
+	}
+}
