@@ -338,3 +338,15 @@ func TestComponentGetter(t *testing.T) {
 		}
 	}
 }
+
+// A queryable named like a standard parameter (limit, f, ...) could never
+// be used as ?name=value: the registry must not introduce one.
+func TestNoQueryableShadowsAStandardParameter(t *testing.T) {
+	for _, l := range zone.Layers() {
+		for _, name := range ComponentSchema(&l).Names() {
+			if standard(name) {
+				t.Errorf("layer %s: queryable %q is also a query parameter", l.ID, name)
+			}
+		}
+	}
+}
