@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,7 +73,8 @@ func (s *Store) ChangesSince(ctx context.Context, seq int64, fn func(zone.Change
 		}
 		return rows.Err()
 	})
-	if ce, ok := err.(callbackError); ok {
+	var ce callbackError
+	if errors.As(err, &ce) {
 		return reached, ce.err
 	}
 	if err != nil {

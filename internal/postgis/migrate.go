@@ -2,7 +2,10 @@ package postgis
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -60,4 +63,23 @@ func Migrate(ctx context.Context, dsn string, log *slog.Logger) error {
 		log.Info("applied migration", "file", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
+}
+
+// latestMigration is the version of the newest embedded migration (the
+// number its file name starts with).
+func latestMigration() (int64, error) {
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return 0, zone.InternalError(err, "cannot list the schema migrations")
+	}
+	var latest int64
+	for _, name := range names {
+		digits, _, _ := strings.Cut(name, "_")
+		v, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil {
+			return 0, zone.InternalError(err, "migration %s is not named NNNNN_what.sql", name)
+		}
+		latest = max(latest, v)
+	}
+	return latest, nil
 }

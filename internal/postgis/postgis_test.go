@@ -127,6 +127,23 @@ func TestOpenUnmigratedOrUnreachable(t *testing.T) {
 	if !strings.Contains(zone.ErrorMessage(err), "zoneplan migrate") {
 		t.Errorf("message %q does not say to migrate", zone.ErrorMessage(err))
 	}
+	if err := Migrate(t.Context(), dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	latest, _ := latestMigration()
+	if _, err := admin.Exec(t.Context(), `DELETE FROM goose_db_version WHERE version_id = $1`, latest); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), dsn, Options{})
+	storetest.RequireCode(t, err, zone.CodeUnavailable, "Open on a database one migration behind")
+	if !strings.Contains(zone.ErrorMessage(err), fmt.Sprintf("needs %d", latest)) {
+		t.Errorf("message %q does not say which version is needed", zone.ErrorMessage(err))
+	}
 	// Port 1 on localhost: nothing listens there.
 	_, err = Open(t.Context(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", Options{})
 	storetest.RequireCode(t, err, zone.CodeUnavailable, "Open on an unreachable server")

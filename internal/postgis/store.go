@@ -141,15 +141,30 @@ func poolConfig(dsn string, opt Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
-// checkSchema fails with a clear message when Migrate was never run.
+// checkSchema fails with a clear message when the database was never
+// migrated, or is behind the migrations this build carries.
 func (s *Store) checkSchema(ctx context.Context) error {
-	var migrated bool
-	err := s.pool.QueryRow(ctx, `SELECT to_regclass('components') IS NOT NULL AND to_regclass('rule_sets') IS NOT NULL`).Scan(&migrated)
+	want, err := latestMigration()
 	if err != nil {
+		return err
+	}
+	var versioned bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&versioned); err != nil {
 		return dbError(err, "connect to the database")
 	}
-	if !migrated {
+	var have int64
+	if versioned {
+		if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&have); err != nil {
+			return dbError(err, "read the schema version")
+		}
+	}
+	switch {
+	case have == 0:
 		return zone.Errorf(zone.CodeUnavailable, "the database has no zoneplan schema: run `zoneplan migrate` first")
+	case have < want:
+		return zone.Errorf(zone.CodeUnavailable, "the database schema is at version %d, this build needs %d: run `zoneplan migrate`", have, want)
+	case have > want:
+		s.log.Warn("the database schema is newer than this build", "schema_version", have, "build_version", want)
 	}
 	return nil
 }
