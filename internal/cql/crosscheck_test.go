@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +185,16 @@ func TestToSQLAgreesWithCompile(t *testing.T) {
 		properties jsonb NOT NULL, updated_at timestamptz NOT NULL, geom geometry(Geometry, 4326) NOT NULL)`)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// CASEI is lower() in SQL and strings.ToLower in Go: they agree only
+	// when the database's LC_CTYPE is UTF-8 aware (C.UTF-8, vi_VN.UTF-8).
+	probe := accentUpper + "ABCDEFGHIJKLMNOPQRSTUVWXYZ ÀÉÎÕÜ"
+	var lowered string
+	if err := conn.QueryRow(ctx, "SELECT lower($1::text)", probe).Scan(&lowered); err != nil {
+		t.Fatal(err)
+	}
+	if lowered != strings.ToLower(probe) {
+		t.Fatalf("PostgreSQL lower() differs from Go's (is LC_CTYPE a UTF-8 locale?):\n pg %s\n go %s", lowered, strings.ToLower(probe))
 	}
 	rows := crossRows()
 	for _, r := range rows {
