@@ -35,7 +35,9 @@ import (
 // `zoneplan token create` on a fresh embedded store (which loads the demo
 // data) and runs `zoneplan serve` on 127.0.0.1:0. To run it against a server
 // that is already up, set ZONEPLAN_WEB_TEST_URL and
-// ZONEPLAN_WEB_TEST_TOKENS=viewer:TOKEN,appraiser:TOKEN,reviewer:TOKEN.
+// ZONEPLAN_WEB_TEST_TOKENS=viewer:TOKEN,appraiser:TOKEN,reviewer:TOKEN (and
+// optionally appraiser_public:TOKEN, an appraiser with public clearance, for
+// the redaction step).
 //
 // Chromium is /usr/bin/chromium (or $CHROMIUM); without it the test skips,
 // and fails instead when CI=true.
@@ -145,7 +147,10 @@ func TestBrowser(t *testing.T) {
 	if popup := evalJS[string](b, `document.querySelector('.leaflet-popup .popup').innerText`); !strings.Contains(popup, conflict.Code) {
 		t.Errorf("the popup of the search result does not show the code %s: %q", conflict.Code, popup)
 	}
-	b.do(chromedp.Click(chromedp.CSS(`.leaflet-popup-close-button`)))
+	if popup := evalJS[string](b, `document.querySelector('.leaflet-popup .popup').innerText`); strings.Contains(popup, "null") || strings.Contains(popup, "undefined") {
+		t.Errorf("the popup shows a missing value: %q", popup)
+	}
+	b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('.leaflet-popup-close-button').click()`))
 
 	// 4. Upload the conflicting site as a GeoJSON file and check it.
 	b.do(chromedp.Click(chromedp.ID("tab-check")))
@@ -167,6 +172,7 @@ func TestBrowser(t *testing.T) {
 	if n := evalJS[int](b, `document.querySelectorAll('#check-result .findings li[data-verdict="conflict"]').length`); n == 0 {
 		t.Errorf("no finding carries the conflict verdict")
 	}
+	b.checkNoBlanks("#check-result")
 	b.do(chromedp.Click(chromedp.CSS(`#check-result .findings button.finding`)))
 	b.screenshot(filepath.Join(shots, "check-conflict.png"))
 
@@ -254,6 +260,31 @@ func TestBrowser(t *testing.T) {
 	)
 	b.waitJS(`/12 m/.test(document.getElementById('appr-decision-text').textContent)`)
 	b.screenshot(filepath.Join(shots, "decided.png"))
+
+	// 8. An appraiser cleared only for public data checks the same
+	// conflicting site: the verdict stands, the findings about classified
+	// components say they are withheld, and name no component.
+	if tok := srv.tokens["appraiser_public"]; tok != "" {
+		b.signOut()
+		b.signIn(tok)
+		b.do(chromedp.Click(chromedp.ID("tab-check")), chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{file}))
+		b.waitJS(`/Polygon/.test(document.getElementById('fp-status').textContent)`)
+		b.do(chromedp.Click(chromedp.ID("check-run")))
+		if v := b.waitVerdict(); v != "conflict" {
+			t.Errorf("the public-clearance appraiser's check of %s: %q, want conflict", conflict.Code, v)
+		}
+		redacted := evalJS[[]string](b, `[...document.querySelectorAll('#check-result .findings li.redacted')].map(li => li.innerText)`)
+		if len(redacted) == 0 {
+			t.Errorf("no finding is shown as redacted to a public-clearance appraiser")
+		}
+		for _, text := range redacted {
+			if !strings.Contains(text, "Thông tin mật đã được ẩn") {
+				t.Errorf("a redacted finding does not say so: %q", text)
+			}
+		}
+		b.checkNoBlanks("#check-result")
+		b.screenshot(filepath.Join(shots, "check-redacted.png"))
+	}
 
 	if notices := evalJS[string](b, `[...document.querySelectorAll('#notices .notice.error')].map(n => n.innerText).join('\n')`); notices != "" {
 		t.Errorf("the page showed error notices:\n%s", notices)
@@ -375,6 +406,18 @@ func (b *browser) waitVerdict() string {
 	return evalJS[string](b, `document.querySelector('#check-result .verdict').dataset.verdict`)
 }
 
+// checkNoBlanks fails when the text under a selector shows a value the page
+// failed to format.
+func (b *browser) checkNoBlanks(sel string) {
+	b.t.Helper()
+	text := evalJS[string](b, fmt.Sprintf(`document.querySelector(%q).innerText`, sel))
+	for _, bad := range []string{"undefined", "null", "[object Object]", "NaN"} {
+		if strings.Contains(text, bad) {
+			b.t.Errorf("%s shows %q:\n%s", sel, bad, text)
+		}
+	}
+}
+
 func (b *browser) screenshot(path string) {
 	b.t.Helper()
 	// Let Leaflet's 200 ms fade-in of new tiles finish.
@@ -433,8 +476,10 @@ func serverForTest(t *testing.T) *testServer {
 		{"viewer", "public", "Người xem công khai"},
 		{"appraiser", "restricted", "Nguyễn Thẩm Định"},
 		{"reviewer", "secret", "Trần Phê Duyệt"},
+		{"appraiser_public", "public", "Lê Thẩm Định Công Khai"},
 	} {
-		cmd := exec.Command(bin, "token", "create", "--db", db, "--name", tk.name, "--role", tk.role, "--clearance", tk.clearance)
+		role, _, _ := strings.Cut(tk.role, "_")
+		cmd := exec.Command(bin, "token", "create", "--db", db, "--name", tk.name, "--role", role, "--clearance", tk.clearance)
 		cmd.Env = env
 		var stderr strings.Builder
 		cmd.Stderr = &stderr

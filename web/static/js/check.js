@@ -71,22 +71,25 @@ export class Appraiser {
     });
   }
 
-  /** fillSectors lists the project kinds in the sector select. */
+  /**
+   * fillSectors offers the project kinds as suggestions for the sector, a
+   * free text (the layer's sector property has no fixed list).
+   */
   fillSectors() {
-    const select = document.getElementById('attr-sector');
-    const current = select.value;
+    const list = document.getElementById('attr-sectors');
     const layer = this.app.layerById && this.app.layerById('project_sites');
     const kinds = layer && Array.isArray(layer.kinds) && layer.kinds.length ? layer.kinds : SECTORS;
-    select.replaceChildren(el('option', { value: '' }, '—'), ...kinds.map((k) => {
+    list.replaceChildren(...kinds.map((k) => {
       const key = 'sector.' + k;
-      const label = this.t(key) === key ? this.app.i18n.kind(k) : this.t(key);
-      return el('option', { value: k }, label);
+      return el('option', { value: this.t(key) === key ? this.app.i18n.kind(k) : this.t(key) });
     }));
-    select.value = current;
   }
 
+  /** onUserChanged starts afresh: one user's footprint and project are not left for the next. */
   onUserChanged() {
     document.getElementById('check-save').hidden = !this.app.can('appraise');
+    this.clear();
+    document.getElementById('attr-form').reset();
     this.fillSectors();
   }
 
@@ -204,7 +207,7 @@ export class Appraiser {
     return {
       name: f.elements.name.value.trim(),
       investor: f.elements.investor.value.trim(),
-      sector: f.elements.sector.value,
+      sector: f.elements.sector.value.trim(),
       height_m: height === '' ? null : Number(height),
       activities: [...f.querySelectorAll('input[name=activities]:checked')].map((b) => b.value),
     };
@@ -250,7 +253,13 @@ export class Appraiser {
   showResult(result) {
     const box = document.getElementById('check-result');
     box.replaceChildren(renderResult(result, this.app, this.overlaps));
-    box.querySelector('.verdict')?.focus?.();
+    // Bring the verdict into view and give it focus, so that keyboard and
+    // screen-reader users land on the answer.
+    const banner = box.querySelector('.verdict');
+    if (banner) {
+      banner.scrollIntoView({ block: 'start' });
+      banner.focus({ preventScroll: true });
+    }
   }
 
   async save() {
@@ -354,26 +363,32 @@ export function renderResult(result, app, overlapGroup) {
       overlapLayer = L.geoJSON(f.overlap, { style: () => OVERLAP_STYLE, pmIgnore: true, interactive: false });
       overlapGroup.addLayer(overlapLayer);
     }
-    const c = f.component;
+    // A finding about a component the caller may not see carries no name,
+    // place or distance: the server marks it redacted (on the finding or on
+    // its component) and the page says so instead of showing blanks.
+    const redacted = !!(f.redacted || (f.component && f.component.redacted));
+    const c = redacted ? null : f.component;
     const layer = c ? app.layerById(c.layer) : null;
     const rows = [
       [t('finding.zone'), f.zone ? i18n.kind(f.zone) : ''],
       [t('finding.component'), c ? `${c.name || ''}${c.kind ? ' — ' + i18n.kind(c.kind) : ''}${layer ? ' (' + i18n.title(layer) + ')' : ''}` : ''],
       [t('finding.band'), f.band],
-      [t('finding.distance'), f.redacted || f.distance_m === undefined || f.distance_m === null ? ''
+      [t('finding.distance'), redacted || f.distance_m === undefined || f.distance_m === null ? ''
         : Number(f.distance_m) === 0 ? t('finding.inside') : formatMetres(f.distance_m, i18n)],
       [t('finding.overlap'), f.overlap_area_m2 ? formatArea(f.overlap_area_m2, i18n) : ''],
       [t('finding.basis'), f.basis],
-      [t('finding.contact'), f.contact],
+      [t('finding.contact'), localized(f.contact, i18n.lang)],
     ];
+    const message = i18n.lang === 'vi' && f.message_vi ? f.message_vi : f.message;
     const content = [
       el('span', { className: 'head' }, verdictChip(f.verdict, i18n), el('span', {}, `${t('finding.rule')}: ${f.rule || ''}`)),
-      f.redacted ? el('p', { className: 'message redacted-note' }, t('finding.redacted')) : null,
+      redacted ? el('p', { className: 'message redacted-note' }, t('finding.redacted')) : null,
       meta(rows),
-      f.message ? el('p', { className: 'message' }, f.message) : null,
+      message ? el('p', { className: 'message' }, message) : null,
+      f.provisional ? el('p', { className: 'hint' }, t('finding.provisional')) : null,
     ];
     const canZoom = !!(f.overlap || (c && c.id !== undefined));
-    const item = el('li', { className: f.redacted ? 'redacted' : '', 'data-verdict': f.verdict, 'data-index': i });
+    const item = el('li', { className: redacted ? 'redacted' : '', 'data-verdict': f.verdict, 'data-index': i });
     if (canZoom) item.append(el('button', { type: 'button', className: 'finding', onclick: () => zoomToFinding(app, f, overlapLayer) }, content));
     else item.append(el('div', { className: 'finding', style: 'padding:.45rem .3rem' }, content));
     list.append(item);
@@ -383,8 +398,16 @@ export function renderResult(result, app, overlapGroup) {
     banner,
     figures,
     el('h3', {}, t('findings.title')),
-    findings.length ? el('p', { className: 'hint' }, t('findings.zoom')) : el('p', { className: 'hint' }, t('findings.none')),
+    !findings.length ? el('p', { className: 'hint' }, t('findings.none'))
+      : list.querySelector('button.finding') ? el('p', { className: 'hint' }, t('findings.zoom')) : null,
     list);
+}
+
+/** localized picks the caller's language from a {vi, en} object, or returns a string as it is. */
+function localized(v, lang) {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  return v[lang] || v.vi || v.en || '';
 }
 
 /** zoomToFinding shows the overlap, or else the component the finding names. */

@@ -521,6 +521,7 @@ class App {
         [this.i18n.t('field.kind'), p.kind ? this.i18n.kind(p.kind) : ''],
         [this.i18n.t('field.code'), p.code],
         [this.i18n.t('field.classification'), p.classification ? this.i18n.t('clearance.' + p.classification) : ''],
+        [this.i18n.t('field.province'), p.province],
       ];
       if (details) {
         rows.push(
@@ -542,15 +543,16 @@ class App {
         ? el('div', {}, el('strong', {}, this.i18n.t('field.zones')),
           el('ul', { className: 'zones' }, details.zones.map((z) => el('li', {},
             this.i18n.kind(z.kind),
-            z.width_m !== undefined && z.width_m !== null ? ` — ${formatMetres(z.width_m, this.i18n)}` : '',
+            z.width_m !== undefined && z.width_m !== null ? ` — ${formatMetres(z.width_m, this.i18n)}`
+              : z.geometry ? ` — ${this.i18n.t('zone.byDecision')}` : '',
             z.decision ? ` — ${this.i18n.t('field.decision')} ${z.decision}${z.decision_date ? ' (' + z.decision_date + ')' : ''}` : ''))))
         : null;
-      body.replaceChildren(
+      body.replaceChildren(...[
         el('h3', {}, p.name || this.i18n.kind(p.kind) || p.id),
         meta(rows),
         zones,
         details && details.synthetic ? el('p', { className: 'synthetic' }, this.i18n.t('field.synthetic')) : null,
-      );
+      ].filter(Boolean));
     };
     render(props, null);
     const status = el('p', { className: 'hint loading' }, this.i18n.t('popup.loading'));

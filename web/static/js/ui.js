@@ -89,7 +89,8 @@ export function describeError(err, i18n) {
     if (!text && err.status === 403) text = i18n.t('error.forbidden');
     const head = i18n.t('error.status', { status: err.status });
     const items = err.errors.map((e) => {
-      const where = [e.index !== undefined && e.index !== null ? `#${e.index}` : '', e.pointer || ''].filter(Boolean).join(' ');
+      // index is the feature's position in a collection; -1 or absent: the whole body.
+      const where = [Number.isInteger(e.index) && e.index >= 0 ? `#${e.index}` : '', e.pointer || ''].filter(Boolean).join(' ');
       return where ? `${where}: ${e.reason || ''}` : String(e.reason || '');
     });
     return { text: text ? `${head}: ${text}` : head, items };
