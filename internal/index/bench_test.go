@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -23,6 +24,15 @@ func syntheticComponents(n int) []*zone.Component {
 	return cs
 }
 
+// builtIndex returns an index of cs at version 1, built as Load builds it.
+func builtIndex(cs []*zone.Component) *Index {
+	ix := New()
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.replace(cs, 1)
+	return ix
+}
+
 // heapInUse returns the live heap after a full collection.
 func heapInUse() uint64 {
 	runtime.GC()
@@ -38,16 +48,16 @@ const mib = 1 << 20
 func benchmarkBuild(b *testing.B, n int) {
 	cs := syntheticComponents(n)
 	var heap uint64
+	var cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		before := heapInUse()
+		cpuBefore := processCPU()
 		b.StartTimer()
-		ix := New()
-		ix.writeMu.Lock()
-		ix.replace(cs, 1)
-		ix.writeMu.Unlock()
+		ix := builtIndex(cs)
 		b.StopTimer()
+		cpu += processCPU() - cpuBefore
 		heap += heapInUse() - before
 		if ix.Snapshot().Len() != n {
 			b.Fatalf("built %d components, want %d", ix.Snapshot().Len(), n)
@@ -56,6 +66,7 @@ func benchmarkBuild(b *testing.B, n int) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(heap)/float64(b.N)/mib, "MiB")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkBuild100k builds the index of 100,000 components (the components
@@ -68,9 +79,7 @@ func BenchmarkBuild1M(b *testing.B) { benchmarkBuild(b, 1_000_000) }
 // BenchmarkSearchTile queries tile-sized windows of a 1M-component index:
 // one layer as the tile service does, and every layer as the checker does.
 func BenchmarkSearchTile(b *testing.B) {
-	ix := New()
-	ix.Apply(upserts(syntheticComponents(1_000_000)...), 1)
-	s := ix.Snapshot()
+	s := builtIndex(syntheticComponents(1_000_000)).Snapshot()
 	rng := rand.New(rand.NewSource(7))
 	for _, z := range []maptile.Zoom{12, 10} {
 		tiles := make([]orb.Bound, 1024)
@@ -84,16 +93,20 @@ func BenchmarkSearchTile(b *testing.B) {
 		name := map[maptile.Zoom]string{12: "z12", 10: "z10"}[z]
 		b.Run(name+"/layer", func(b *testing.B) {
 			found := 0
+			cpuBefore := processCPU()
 			for i := 0; i < b.N; i++ {
 				s.SearchLayer(zone.LayerCombatBases, tiles[i%len(tiles)], zone.Public, func(*zone.Component) bool { found++; return true })
 			}
+			b.ReportMetric(float64((processCPU()-cpuBefore).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(found)/float64(b.N), "items/op")
 		})
 		b.Run(name+"/all", func(b *testing.B) {
 			found := 0
+			cpuBefore := processCPU()
 			for i := 0; i < b.N; i++ {
 				s.Search(tiles[i%len(tiles)], func(*zone.Component) bool { found++; return true })
 			}
+			b.ReportMetric(float64((processCPU()-cpuBefore).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(found)/float64(b.N), "items/op")
 		})
 	}
@@ -103,8 +116,7 @@ func BenchmarkSearchTile(b *testing.B) {
 // 1M-component index: copy-on-write keeps it to a few node copies.
 func BenchmarkApplyOne(b *testing.B) {
 	cs := syntheticComponents(1_000_000)
-	ix := New()
-	ix.Apply(upserts(cs...), 1)
+	ix := builtIndex(cs)
 	rng := rand.New(rand.NewSource(8))
 	moves := make([]*zone.Component, 4096)
 	for i := range moves {
@@ -117,11 +129,13 @@ func BenchmarkApplyOne(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpuBefore := processCPU()
 	for i := 0; i < b.N; i++ {
 		c := moves[i%len(moves)]
 		ix.Apply([]zone.Change{{ID: c.ID, Layer: c.Layer, Component: c}}, int64(i+2))
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpuBefore).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	if ix.Snapshot().Len() != len(cs) {
 		b.Fatalf("len %d after moves, want %d", ix.Snapshot().Len(), len(cs))
 	}
