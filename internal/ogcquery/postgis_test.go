@@ -184,6 +184,31 @@ func TestComponentSchemaAgreesWithPostGIS(t *testing.T) {
 		for i, c := range matched {
 			fromGo[i] = c.ID.String()
 		}
+		// The same order through a Sorter's keys, read once per component.
+		so, err := cql.NewSorter(s, q.SortBy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type keyed struct {
+			id   string
+			keys []any
+		}
+		byKeys := make([]keyed, len(matched))
+		for i, c := range matched {
+			byKeys[i] = keyed{c.ID.String(), so.Keys(ComponentGetter(c))}
+		}
+		slices.SortFunc(byKeys, func(a, b keyed) int {
+			if c := so.Compare(a.keys, b.keys); c != 0 {
+				return c
+			}
+			return strings.Compare(a.id, b.id)
+		})
+		for i := range byKeys {
+			if byKeys[i].id != fromGo[i] {
+				t.Errorf("%q: Sorter order differs from Comparator order at %d", raw, i)
+				break
+			}
+		}
 		if !slices.Equal(fromSQL, fromGo) {
 			t.Errorf("%q disagrees:\n SQL %s\n SQL gave %d, Go gave %d", raw, sql, len(fromSQL), len(fromGo))
 		}
