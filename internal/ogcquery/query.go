@@ -146,6 +146,9 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 		if n := len(values[name]); n > 1 {
 			return nil, invalid(name, "given %d times; give it once", n)
 		}
+		if name == "" {
+			return nil, invalid("query", "a parameter has no name (%q)", "="+values.Get(name))
+		}
 		if standard(name) || slices.Contains(opt.Allow, name) {
 			continue
 		}

@@ -213,6 +213,7 @@ func TestParseErrors(t *testing.T) {
 		{"bbox-crs without bbox", "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "bbox-crs: given without bbox"},
 		{"unsupported crs", "crs=EPSG:4326", `crs: unsupported CRS "EPSG:4326"`},
 		{"unknown parameter names itself", "colour=red", "colour: unknown parameter"},
+		{"parameter without a name", "=5", `query: a parameter has no name ("=5")`},
 		{"unknown parameter lists the queryables", "colour=red", "colour: unknown parameter (parameters: bbox, bbox-crs, crs, datetime, filter, filter-crs, filter-lang, limit, offset, properties, sortby, f; queryable properties: id, layer, kind, name"},
 		{"misspelt limit is not ignored", "limt=5", "limt: unknown parameter"},
 		{"unknown property in properties", "properties=name,colour", `properties: unknown property "colour"`},
