@@ -11,7 +11,7 @@ const OUTCOMES = ['approved', 'approved_with_conditions', 'rejected'];
 const PAGE = 20;
 
 /** RECORD_STYLE is how an opened appraisal's footprint looks on the map. */
-const RECORD_STYLE = { color: '#6a1b9a', weight: 3, fillColor: '#ba68c8', fillOpacity: 0.2 };
+export const RECORD_STYLE = { color: '#6a1b9a', weight: 3, fillColor: '#ba68c8', fillOpacity: 0.2 };
 
 export class Appraisals {
   constructor(app) {

@@ -9,10 +9,10 @@ import { el, meta, formatMetres, formatArea, verdictMark, verdictChip } from './
 const SECTORS = ['project', 'factory', 'resort', 'mine', 'road', 'residential', 'port', 'energy', 'agriculture'];
 
 /** FOOTPRINT_STYLE is how a drawn or uploaded footprint looks. */
-const FOOTPRINT_STYLE = { color: '#0b57d0', weight: 3, fillColor: '#4f8ef7', fillOpacity: 0.2 };
+export const FOOTPRINT_STYLE = { color: '#0b57d0', weight: 3, fillColor: '#4f8ef7', fillOpacity: 0.2 };
 
 /** OVERLAP_STYLE marks where a footprint overlaps a zone or component. */
-const OVERLAP_STYLE = {
+export const OVERLAP_STYLE = {
   color: '#b3261e', weight: 3, fillColor: '#e53935', fillOpacity: 0.45, dashArray: '6 3', className: 'overlap-highlight',
 };
 
@@ -137,8 +137,14 @@ export class Appraiser {
   }
 
   footprintChanged() {
-    // A result belongs to the footprint it was computed for.
+    // A result belongs to the footprint it was computed for: once the
+    // footprint changes, its overlaps go and the result is marked stale.
     this.overlaps.clearLayers();
+    const box = document.getElementById('check-result');
+    if (box.firstChild && !box.querySelector('.stale-note')) {
+      box.classList.add('stale');
+      box.prepend(el('p', { className: 'error stale-note', role: 'status' }, this.t('check.stale')));
+    }
     this.showFootprintStatus();
   }
 
@@ -252,6 +258,7 @@ export class Appraiser {
 
   showResult(result) {
     const box = document.getElementById('check-result');
+    box.classList.remove('stale');
     box.replaceChildren(renderResult(result, this.app, this.overlaps));
     // Bring the verdict into view and give it focus, so that keyboard and
     // screen-reader users land on the answer.

@@ -10,8 +10,8 @@ import {
   createDataGrid, cssId, layerPathStyle, isApproved,
   ZONE_KINDS, ZONE_LAYER, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH,
 } from './tiles.js';
-import { Appraiser } from './check.js';
-import { Appraisals } from './appraisals.js';
+import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE } from './check.js';
+import { Appraisals, RECORD_STYLE } from './appraisals.js';
 
 /** PERMISSIONS mirrors the server's role table (internal/zone rolePermissions) to show only usable controls. */
 const PERMISSIONS = {
@@ -48,6 +48,7 @@ class App {
 
   async start() {
     performance.mark('zoneplan:start');
+    document.title = `zoneplan – ${this.i18n.t('app.title')}`;
     // The first requests go out at once, in parallel, before the map is
     // built: the configuration, and with a saved token who the user is and
     // which layers they see. That saves two round trips on every load.
@@ -277,15 +278,9 @@ class App {
     });
   }
 
-  /** fetchMe asks who the token belongs to, without treating 401 as a session end. */
-  async fetchMe() {
-    const saved = this.api.onUnauthorized;
-    this.api.onUnauthorized = () => {};
-    try {
-      return await this.api.get('api/me');
-    } finally {
-      this.api.onUnauthorized = saved;
-    }
+  /** fetchMe asks who the token belongs to; a 401 here is an answer, not a session end. */
+  fetchMe() {
+    return this.api.request('api/me', { quiet: true });
   }
 
   openSignIn(reasonKey = '') {
@@ -465,6 +460,14 @@ class App {
         el('p', { className: 'hint', id: 'zone-note' }));
       box.append(fs);
       this.updateZoneNote();
+    }
+    // The appraiser's own symbols: the footprint and the overlaps a check found.
+    if (this.can('check')) {
+      box.append(el('fieldset', { className: 'group', 'data-group': 'check' },
+        el('legend', {}, this.i18n.t('tab.check')),
+        el('div', { className: 'row' }, swatch(FOOTPRINT_STYLE, ['polygon']), this.i18n.t('legend.footprint')),
+        el('div', { className: 'row' }, swatch(OVERLAP_STYLE, ['polygon']), this.i18n.t('legend.overlap')),
+        el('div', { className: 'row' }, swatch(RECORD_STYLE, ['polygon']), this.i18n.t('legend.record'))));
     }
   }
 
@@ -686,6 +689,7 @@ class App {
 
   /** relabel redraws everything whose words come from code after a language switch. */
   relabel() {
+    document.title = `zoneplan – ${this.i18n.t('app.title')}`;
     this.showUser();
     this.buildLayerPanel();
     this.setDrawLanguage();
