@@ -102,7 +102,20 @@ type appraisalRequest struct {
 // appraisal with its first check record, all in one store transaction.
 func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		req, err := decode[appraisalRequest](r)
+		// The project comes as a JSON body with a footprint member, or as
+		// form fields beside an uploaded file (readFootprintInput).
+		in, err := readFootprintInput(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var req appraisalRequest
+		if in.Upload {
+			req, err = appraisalFromForm(in.Fields)
+		} else {
+			req, err = decodeJSON[appraisalRequest](in.Data)
+			in.Name, in.Data, in.Pointer = "footprint", req.Footprint, "footprint."
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -112,18 +125,19 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 				Details: []zone.Detail{{Index: -1, Pointer: "name", Reason: "name is required"}}})
 			return
 		}
-		if len(bytes.TrimSpace(req.Footprint)) == 0 {
+		if len(bytes.TrimSpace(in.Data)) == 0 {
 			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "the appraisal needs a footprint",
-				Details: []zone.Detail{{Index: -1, Pointer: "footprint", Reason: "footprint (a GeoJSON geometry or Feature) is required"}}})
+				Details: []zone.Detail{{Index: -1, Pointer: "footprint", Reason: "footprint (a GeoJSON geometry or Feature, or an uploaded file) is required"}}})
 			return
 		}
-		fps, err := check.ParseFootprints(req.Footprint)
+		dec, err := in.footprints()
 		if err != nil {
-			s.failInput(w, r, prefixPointers(err, "footprint."))
+			s.failInput(w, r, err)
 			return
 		}
+		fps := dec.Footprints
 		if len(fps) != 1 {
-			s.failInput(w, r, zone.Errorf(zone.CodeInvalid, "an appraisal has one footprint; got %d features (merge them into one Multi geometry)", len(fps)))
+			s.failInput(w, r, zone.Errorf(zone.CodeInvalid, "an appraisal has one footprint; %s holds %d features (merge them into one Multi geometry)", in.Name, len(fps)))
 			return
 		}
 		props := map[string]any{zone.PropStatus: zone.StatusPending}

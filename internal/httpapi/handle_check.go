@@ -7,20 +7,23 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// handleCheck runs a quick check, not kept as a record. The audit log line
+// handleCheck runs a quick check, not kept as a record. The footprint is a
+// GeoJSON body or an uploaded file, in the CRS of the crs parameter
+// (readFootprintInput). The audit log line
 // says who checked what area and the verdict, never which components.
 func (s *server) handleCheck() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		body, err := readBody(r)
+		in, err := readFootprintInput(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		fps, err := check.ParseFootprints(body)
+		dec, err := in.footprints()
 		if err != nil {
 			s.failInput(w, r, err)
 			return
 		}
+		fps := dec.Footprints
 		res := s.Rules.Engine().CheckAll(s.Index.Snapshot(), fps, p)
 		s.audit(r, p, "check", fps, res)
 		encode(w, http.StatusOK, res)

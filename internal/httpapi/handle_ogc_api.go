@@ -42,7 +42,7 @@ func ogcAPIDocument(base string) map[string]any {
 		param("properties", "query", "properties to return, comma-separated", map[string]any{"type": "array", "items": str}, false),
 		param("sortby", "query", "+name,-updated_at: sort keys (then id)", map[string]any{"type": "array", "items": str}, false),
 		param("filter", "query", "CQL2 text filter", str, false),
-		param("filter-lang", "query", "filter language", map[string]any{"type": "string", "enum": []string{"cql2-text"}, "default": "cql2-text"}, false),
+		param("filter-lang", "query", "filter language", map[string]any{"type": "string", "enum": []string{"cql2-text", "cql-text"}, "default": "cql2-text"}, false),
 		param("filter-crs", "query", "CRS of filter geometries", map[string]any{"type": "string", "enum": []string{ogcquery.CRS84}}, false),
 		f,
 	}

@@ -6,10 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/zoneplan/zoneplan/internal/demo"
@@ -216,5 +219,282 @@ func TestOGCItemsSortPropertiesDatetime(t *testing.T) {
 	}
 	if p := getPage(t, base+"?limit=5&offset="+strconv.Itoa(all-2), tok); p.NumberReturned != 2 || p.link("next") != "" || p.link("prev") == "" {
 		t.Fatalf("last page: returned %d, next %q prev %q", p.NumberReturned, p.link("next"), p.link("prev"))
+	}
+}
+
+const depotFeature = `{"type":"Feature","geometry":{"type":"Point","coordinates":[106.76,21.85]},
+"properties":{"kind":"depot","name":"Kho K9 – Lạng Sơn","code":"K9","group":"I","classification":"internal","synthetic":true,"note":"test"}}`
+
+func TestOGCCreateReplacePatchDelete(t *testing.T) {
+	ts := newTestServer(t, false)
+	editor := ts.token(t, zone.RoleEditor, zone.Restricted)
+	viewer := ts.token(t, zone.RoleViewer, zone.Secret)
+	items := ts.URL + "/ogc/collections/defence_works/items"
+
+	// Only editors write.
+	status, h, body := do(t, http.MethodPost, items, viewer, nil, depotFeature)
+	mustProblem(t, status, h, body, http.StatusForbidden)
+
+	// Create: 201, Location, ETag "1"; the next GET shows it.
+	status, h, body = do(t, http.MethodPost, items, editor, map[string]string{"Content-Type": "application/geo+json"}, depotFeature)
+	if status != http.StatusCreated || h.Get("ETag") != `"1"` || !strings.HasPrefix(h.Get("Location"), items+"/") {
+		t.Fatalf("create: %d %v %s", status, h, body)
+	}
+	loc := h.Get("Location")
+	status, h, body = get(t, loc, viewer)
+	if status != http.StatusOK || h.Get("ETag") != `"1"` || !strings.Contains(string(body), "Kho K9") {
+		t.Fatalf("GET after create: %d %s", status, body)
+	}
+
+	// Replace with the current version: 200, version 2.
+	replaced := strings.Replace(depotFeature, "Kho K9", "Kho K9 (mới)", 1)
+	status, h, body = do(t, http.MethodPut, loc, editor, map[string]string{"If-Match": `"1"`}, replaced)
+	if status != http.StatusOK || h.Get("ETag") != `"2"` || !strings.Contains(string(body), "Kho K9 (mới)") {
+		t.Fatalf("PUT: %d %v %s", status, h, body)
+	}
+	// A stale If-Match: 412, nothing changed.
+	status, h, body = do(t, http.MethodPut, loc, editor, map[string]string{"If-Match": `"1"`}, depotFeature)
+	mustProblem(t, status, h, body, http.StatusPreconditionFailed)
+	if h.Get("ETag") != `"2"` {
+		t.Fatalf("412 should name the current version, got ETag %q", h.Get("ETag"))
+	}
+	status, h, body = do(t, http.MethodPatch, loc, editor, map[string]string{"If-Match": `W/"1"`, "Content-Type": "application/merge-patch+json"}, `{"properties":{"name":"x"}}`)
+	mustProblem(t, status, h, body, http.StatusPreconditionFailed)
+
+	// Merge patch: one property changes, one is removed, the rest stays.
+	status, h, body = do(t, http.MethodPatch, loc, editor, map[string]string{"If-Match": `"2"`, "Content-Type": "application/merge-patch+json"},
+		`{"properties":{"group":"II","note":null}}`)
+	if status != http.StatusOK || h.Get("ETag") != `"3"` {
+		t.Fatalf("PATCH: %d %s", status, body)
+	}
+	_, _, body = get(t, loc, viewer)
+	var f struct {
+		Properties map[string]any `json:"properties"`
+	}
+	_ = json.Unmarshal(body, &f)
+	if f.Properties["group"] != "II" || f.Properties["note"] != nil || f.Properties["name"] != "Kho K9 (mới) – Lạng Sơn" || f.Properties["code"] != "K9" {
+		t.Fatalf("after PATCH: %v", f.Properties)
+	}
+
+	// Validation as in the import: every problem named, 422.
+	status, h, body = do(t, http.MethodPatch, loc, editor, nil, `{"properties":{"kind":"bunker","group":"IV"}}`)
+	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(body), "properties.kind") || !strings.Contains(string(body), "properties.group") {
+		t.Fatalf("validation problems not named: %s", body)
+	}
+	status, h, body = do(t, http.MethodPost, items, editor, nil, `{"type":"Feature","geometry":{"type":"LineString","coordinates":[[106,21]]},"properties":{"name":"x"}}`)
+	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
+	status, h, body = do(t, http.MethodPost, items, editor, nil, `{"type":"FeatureCollection","features":[]}`)
+	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
+
+	// An editor may not classify above their clearance, by POST, PUT or PATCH.
+	secret := strings.NewReplacer(`"internal"`, `"secret"`, `"K9"`, `"K10"`).Replace(depotFeature)
+	status, h, body = do(t, http.MethodPost, items, editor, nil, secret)
+	mustProblem(t, status, h, body, http.StatusForbidden)
+	status, h, body = do(t, http.MethodPatch, loc, editor, nil, `{"properties":{"classification":"secret"}}`)
+	mustProblem(t, status, h, body, http.StatusForbidden)
+
+	// A feature above the editor's clearance is not found, for every verb.
+	status, h, body = do(t, http.MethodPost, items, ts.token(t, zone.RoleAdmin, zone.Secret), nil, secret)
+	if status != http.StatusCreated {
+		t.Fatalf("admin create secret: %d %s", status, body)
+	}
+	hidden := h.Get("Location")
+	for _, m := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		status, h, body = do(t, m, hidden, editor, nil, `{"type":"Feature","geometry":{"type":"Point","coordinates":[106,21]},"properties":{"name":"x"}}`)
+		mustProblem(t, status, h, body, http.StatusNotFound)
+		if strings.Contains(string(body), "Kho") {
+			t.Fatalf("%s on a hidden feature reveals it: %s", m, body)
+		}
+	}
+
+	// Delete: a stale If-Match is 412, the right one 204, then 404.
+	status, h, body = do(t, http.MethodDelete, loc, editor, map[string]string{"If-Match": `"2"`}, "")
+	mustProblem(t, status, h, body, http.StatusPreconditionFailed)
+	if status, _, body = do(t, http.MethodDelete, loc, editor, map[string]string{"If-Match": `"3"`}, ""); status != http.StatusNoContent {
+		t.Fatalf("DELETE: %d %s", status, body)
+	}
+	status, h, body = get(t, loc, viewer)
+	mustProblem(t, status, h, body, http.StatusNotFound)
+	if p := getPage(t, items, viewer); p.NumberMatched != 1 {
+		t.Fatalf("after delete the layer has %d features, want 1 (the secret one)", p.NumberMatched)
+	}
+}
+
+func TestOGCBadInput(t *testing.T) {
+	ts := newTestServer(t, false)
+	seedScale(t, ts.Store, 200, 20)
+	ts.sync(t)
+	tok := ts.token(t, zone.RoleViewer, zone.Secret)
+	items := ts.URL + "/ogc/collections/defence_works/items"
+	cases := []struct {
+		name, path string
+		status     int
+		mention    string
+	}{
+		{"bbox with 3 numbers", items + "?bbox=1,2,3", 400, "bbox"},
+		{"bbox not numbers", items + "?bbox=a,b,c,d", 400, "bbox"},
+		{"bbox inverted", items + "?bbox=107,21,106,22", 400, "bbox"},
+		{"bbox out of range", items + "?bbox=100,20,200,22", 400, "bbox"},
+		{"limit 0", items + "?limit=0", 400, "limit"},
+		{"limit too large", items + "?limit=10001", 400, "limit"},
+		{"offset negative", items + "?offset=-1", 400, "offset"},
+		{"unknown collection", ts.URL + "/ogc/collections/bunkers/items", 404, "bunkers"},
+		{"unknown collection doc", ts.URL + "/ogc/collections/bunkers", 404, "bunkers"},
+		{"unknown property", items + "?colour=red", 400, "colour"},
+		{"unknown properties=", items + "?properties=colour", 400, "colour"},
+		{"unknown sortby", items + "?sortby=colour", 400, "colour"},
+		{"CQL2 syntax error", items + "?filter=" + url.QueryEscape("kind = 'depot' AND"), 400, "position"},
+		{"CQL2 unknown property", items + "?filter=" + url.QueryEscape("colour = 'red'"), 400, "colour"},
+		{"bad datetime", items + "?datetime=yesterday", 400, "datetime"},
+		{"bad format", items + "?f=xml", 400, "f"},
+		{"injection in filter", items + "?filter=" + url.QueryEscape("name = 'x'; DROP TABLE components; --'"), 400, "filter"},
+		{"injection in a property value", items + "?kind=" + url.QueryEscape("depot' OR '1'='1"), 200, ""},
+		{"injection in sortby", items + "?sortby=" + url.QueryEscape("name;DROP TABLE components"), 400, "sortby"},
+		{"injection in bbox", items + "?bbox=" + url.QueryEscape("1,2,3,4);DROP TABLE components;--"), 400, "bbox"},
+		{"filter-lang unknown", items + "?filter-lang=sql&filter=" + url.QueryEscape("1=1"), 400, "filter-lang"},
+		{"bad feature id", items + "/not-a-uuid", 404, ""},
+	}
+	for _, c := range cases {
+		status, h, body := get(t, c.path, tok)
+		if c.status == 200 {
+			// A hostile value is just a value: nothing matches it.
+			if status != 200 || !strings.Contains(string(body), `"numberMatched":0`) {
+				t.Errorf("%s: %d %s", c.name, status, body)
+			}
+			continue
+		}
+		if status != c.status {
+			t.Errorf("%s: status %d, want %d: %s", c.name, status, c.status, body)
+			continue
+		}
+		mustProblem(t, status, h, body, c.status)
+		if !strings.Contains(string(body), c.mention) {
+			t.Errorf("%s: problem does not mention %q: %s", c.name, c.mention, body)
+		}
+	}
+	// The server is unharmed and the data intact.
+	if p := getPage(t, items+"?limit=1", tok); p.NumberMatched == 0 {
+		t.Fatal("the layer is empty after the bad requests")
+	}
+}
+
+func TestOGCLandingCollectionsHTML(t *testing.T) {
+	ts := newTestServer(t, false)
+	all := seedScale(t, ts.Store, 300, 30)
+	ts.sync(t)
+	for _, clearance := range []zone.Classification{zone.Public, zone.Secret} {
+		tok := ts.token(t, zone.RoleViewer, clearance)
+		status, h, body := get(t, ts.URL+"/ogc/collections", tok)
+		if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+			t.Fatalf("collections: %d %s", status, body)
+		}
+		var doc struct {
+			Collections []struct {
+				ID               string
+				NumberOfFeatures int
+				CRS              []string
+				Extent           *struct {
+					Spatial struct{ BBox [][4]float64 }
+				}
+				Links []struct{ Rel, Href string }
+			}
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Collections) != len(zone.Layers()) {
+			t.Fatalf("%d collections, want %d", len(doc.Collections), len(zone.Layers()))
+		}
+		for _, c := range doc.Collections {
+			want := len(expected(all, func(x *zone.Component) bool { return x.Layer == c.ID && clearance.Allows(x.Classification) }))
+			if c.NumberOfFeatures != want || len(c.CRS) == 0 {
+				t.Errorf("%s %s: %d features, want %d", clearance, c.ID, c.NumberOfFeatures, want)
+			}
+			if want > 0 && (c.Extent == nil || c.Extent.Spatial.BBox[0][0] < 100 || c.Extent.Spatial.BBox[0][2] > 115) {
+				t.Errorf("%s %s: extent %+v", clearance, c.ID, c.Extent)
+			}
+			rels := map[string]bool{}
+			for _, l := range c.Links {
+				rels[l.Rel] = true
+			}
+			if !rels["items"] || !rels["http://www.opengis.net/def/rel/ogc/1.0/queryables"] || !rels["http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"] {
+				t.Errorf("%s: links %v", c.ID, c.Links)
+			}
+		}
+	}
+	tok := ts.token(t, zone.RoleViewer, zone.Secret)
+	for _, path := range []string{"/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/defence_works", "/ogc/collections/defence_works/items?limit=5"} {
+		status, h, body := do(t, http.MethodGet, ts.URL+path, tok, map[string]string{"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}, "")
+		if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<h1>") {
+			t.Errorf("%s as HTML: %d %s %.200s", path, status, h.Get("Content-Type"), body)
+		}
+	}
+	status, _, body := get(t, ts.URL+"/ogc/conformance?f=json", tok)
+	if status != 200 || !strings.Contains(string(body), "ogcapi-features-3/1.0/conf/filter") || !strings.Contains(string(body), "ogcapi-features-4/1.0/conf/create-replace-delete") {
+		t.Fatalf("conformance: %s", body)
+	}
+	status, h, body := get(t, ts.URL+"/ogc/api", tok)
+	if status != 200 || !strings.Contains(h.Get("Content-Type"), "openapi") || !strings.Contains(string(body), `"/collections/defence_works/items"`) {
+		t.Fatalf("/ogc/api: %d %s", status, h.Get("Content-Type"))
+	}
+	status, h, body = get(t, ts.URL+"/ogc/collections/project_sites/queryables", tok)
+	if status != 200 || h.Get("Content-Type") != "application/schema+json" || !strings.Contains(string(body), `"height_m"`) {
+		t.Fatalf("queryables: %d %s", status, body)
+	}
+}
+
+// TestOGCClientsCancellingMidStream starts many large item downloads and
+// drops each after its first bytes: the server must stay responsive and
+// its goroutines return to the baseline (no handler wedged on a dead
+// client).
+func TestOGCClientsCancellingMidStream(t *testing.T) {
+	ts := newTestServer(t, false)
+	seedScale(t, ts.Store, 8000, 500)
+	ts.sync(t)
+	tok := ts.token(t, zone.RoleViewer, zone.Secret)
+	items := ts.URL + "/ogc/collections/defence_works/items?limit=10000"
+	transport := &http.Transport{MaxIdleConnsPerHost: 100}
+	client := &http.Client{Transport: transport}
+	getPage(t, items, tok) // warm the feature cache and the server
+	transport.CloseIdleConnections()
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	time.Sleep(100 * time.Millisecond)
+	baseline := runtime.NumGoroutine()
+
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, items, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := client.Do(req)
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 4096)
+			_, _ = io.ReadFull(resp.Body, buf)
+			cancel() // hang up mid-stream
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	transport.CloseIdleConnections()
+
+	if p := getPage(t, items, tok); p.NumberReturned == 0 {
+		t.Fatal("the server does not answer after the cancelled downloads")
+	}
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > baseline+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("%d goroutines, baseline %d: handlers are stuck\n%s", runtime.NumGoroutine(), baseline, buf[:n])
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -45,6 +45,8 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/api/rules", s.authed(zone.PermRead, s.handleRules()))
 	r.Method(http.MethodPost, "/api/rules", s.authed(zone.PermManageRules, s.handleRulesLoad()))
 	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.handleCheck()))
+	r.Get("/api/crs", handleCRSList())
+	r.Method(http.MethodPost, "/api/convert", s.authed(zone.PermCheck, s.handleConvert()))
 	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.handleAppraisalCreate()))
 	r.Method(http.MethodGet, "/api/appraisals", s.authed(zone.PermCheck, s.handleAppraisalList()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}", s.authed(zone.PermCheck, s.handleAppraisalGet()))

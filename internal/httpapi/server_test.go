@@ -36,6 +36,12 @@ func newTestServer(t *testing.T, publicRead bool) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newTestServerOn(t, st, publicRead)
+}
+
+// newTestServerOn serves st (any store) with a following index.
+func newTestServerOn(t *testing.T, st zone.Store, publicRead bool) *testServer {
+	t.Helper()
 	ix := index.New()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -1,0 +1,350 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/crs"
+	"github.com/zoneplan/zoneplan/internal/formats"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// This file is the one way a footprint enters the API, for checks and
+// appraisals alike: a JSON body (GeoJSON, WGS84 unless a crs query
+// parameter or a GeoJSON "crs" member says otherwise), or a multipart
+// upload of a file in any format package formats reads. Whatever came in
+// leaves as []check.Footprint in WGS84 longitude, latitude, validated, or
+// as a CodeInvalid error naming the file, the record and the problem.
+// Nothing here stores anything.
+
+// footprintInput is the footprint of a check or appraisal request as sent.
+type footprintInput struct {
+	Name   string         // the uploaded file's name, or what the JSON body is called in errors
+	Data   []byte         // the file, or the GeoJSON
+	CRS    *crs.CRS       // from the crs query parameter or form field; nil: WGS84, or what the file says
+	Format formats.Format // from the format field; "" sniffs
+	Upload bool           // a multipart/form-data upload
+	Fields url.Values     // an upload's form fields other than file, crs and format
+	// Pointer prefixes the detail pointers of a WGS84 JSON footprint
+	// ("footprint." inside an appraisal request), so they point into the body.
+	Pointer string
+}
+
+// decodedFootprints is a footprint input read and transformed to WGS84.
+type decodedFootprints struct {
+	Footprints []check.Footprint
+	Format     formats.Format // what the input was read as
+	CRS        *crs.CRS       // what its coordinates were in
+}
+
+// maxFormField bounds one non-file form field.
+const maxFormField = 64 << 10
+
+// readFootprintInput reads a check or appraisal request body: a
+// multipart/form-data upload with one "file" part (and "crs", "format" and,
+// for appraisals, the project's fields), or anything else as a JSON body.
+// The crs may be given as a query parameter or a form field, not both
+// differently.
+func readFootprintInput(r *http.Request) (*footprintInput, error) {
+	in := &footprintInput{Name: "request body"}
+	q := r.URL.Query()
+	crsRef, format := q.Get("crs"), q.Get("format")
+	mediaType, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType == "multipart/form-data" {
+		in.Upload = true
+		in.Fields = url.Values{}
+		if err := readMultipart(r, params["boundary"], in); err != nil {
+			return nil, err
+		}
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"crs", &crsRef}, {"format", &format}} {
+			if fv := strings.TrimSpace(in.Fields.Get(f.name)); fv != "" {
+				if *f.v != "" && *f.v != fv {
+					return nil, fieldError(f.name, "%s is given both as a query parameter (%q) and a form field (%q)", f.name, *f.v, fv)
+				}
+				*f.v = fv
+			}
+			in.Fields.Del(f.name)
+		}
+	} else {
+		b, err := readBody(r)
+		if err != nil {
+			return nil, err
+		}
+		in.Data, in.Format = b, formats.GeoJSON
+		if format != "" {
+			return nil, fieldError("format", "format applies to uploaded files (multipart/form-data); a JSON body is GeoJSON")
+		}
+	}
+	if crsRef != "" {
+		c, err := crs.Lookup(crsRef)
+		if err != nil {
+			return nil, fieldError("crs", "%s", zone.ErrorMessage(err))
+		}
+		in.CRS = c
+	}
+	if format != "" {
+		f, err := parseFormat(format)
+		if err != nil {
+			return nil, err
+		}
+		in.Format = f
+	}
+	return in, nil
+}
+
+// readMultipart reads the parts of an upload into in: exactly one "file"
+// part, bounded by formats.MaxFileBytes, and small text fields.
+func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
+	if boundary == "" {
+		return zone.Errorf(zone.CodeInvalid, "multipart/form-data without a boundary")
+	}
+	mr := multipart.NewReader(http.MaxBytesReader(nil, r.Body, maxBody), boundary)
+	files := 0
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return uploadReadError(err)
+		}
+		name := part.FormName()
+		if part.FileName() != "" || name == "file" {
+			if name != "file" {
+				return fieldError(name, "upload the file in a form field named \"file\", not %q", name)
+			}
+			files++
+			if files > 1 {
+				return fieldError("file", "upload one file per request (a shapefile as one .zip holding its .shp, .shx, .dbf and .prj)")
+			}
+			in.Name = part.FileName()
+			if in.Name == "" {
+				in.Name = "upload"
+			}
+			b, err := io.ReadAll(io.LimitReader(part, formats.MaxFileBytes+1))
+			if err != nil {
+				return uploadReadError(err)
+			}
+			if len(b) > formats.MaxFileBytes {
+				return fieldError("file", "%s is larger than %d MiB", in.Name, formats.MaxFileBytes>>20)
+			}
+			in.Data = b
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
+		if err != nil {
+			return uploadReadError(err)
+		}
+		if len(b) > maxFormField {
+			return fieldError(name, "form field %s is longer than %d KiB", name, maxFormField>>10)
+		}
+		in.Fields.Add(name, string(b))
+	}
+	if files == 0 {
+		return fieldError("file", "the upload has no file: send it in a form field named \"file\"")
+	}
+	if len(bytes.TrimSpace(in.Data)) == 0 {
+		return fieldError("file", "%s is empty", in.Name)
+	}
+	return nil
+}
+
+func uploadReadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return zone.Errorf(zone.CodeInvalid, "request body is larger than %d MiB", maxBody>>20)
+	}
+	return zone.Errorf(zone.CodeInvalid, "reading the multipart upload: %v", err)
+}
+
+// fieldError is an input error about one request field or parameter.
+func fieldError(field, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &zone.Error{Code: zone.CodeInvalid, Message: msg, Details: []zone.Detail{{Index: -1, Pointer: field, Reason: msg}}}
+}
+
+// parseFormat reads a format name as people write it.
+func parseFormat(s string) (formats.Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "geojson", "json":
+		return formats.GeoJSON, nil
+	case "kml":
+		return formats.KML, nil
+	case "kmz":
+		return formats.KMZ, nil
+	case "shapefile", "shp", "zip":
+		return formats.Shapefile, nil
+	case "table", "csv", "txt", "text":
+		return formats.Table, nil
+	}
+	return "", fieldError("format", "unknown format %q: want geojson, kml, kmz, shapefile (a .zip) or table (CSV or text: point number, X, Y)", s)
+}
+
+// footprints turns the input into WGS84 footprints. A WGS84 GeoJSON body
+// (no crs parameter, no "crs" member) is read by check.ParseFootprints as
+// it always was; anything else is read by formats.Decode (which transforms
+// to WGS84, refusing coordinates plainly not in the stated CRS) and then by
+// check.ParseFootprints for the project attributes (height_m, activities,
+// sector), so both paths give the same footprints for the same place.
+//
+// A JSON body keeps its shape (a bare geometry or Feature gives one
+// footprint with Index -1, a FeatureCollection one per feature); an upload
+// is always a collection, Index being the record's position in the file.
+func (in *footprintInput) footprints() (decodedFootprints, error) {
+	var top struct {
+		Type string          `json:"type"`
+		CRS  json.RawMessage `json:"crs"`
+	}
+	if !in.Upload {
+		// Not valid JSON: ParseFootprints below says so with its usual message.
+		_ = json.Unmarshal(in.Data, &top)
+		if in.CRS == nil && len(top.CRS) == 0 {
+			fps, err := check.ParseFootprints(in.Data)
+			if err != nil {
+				return decodedFootprints{}, prefixPointers(err, in.Pointer)
+			}
+			return decodedFootprints{Footprints: fps, Format: formats.GeoJSON, CRS: crs.CRS84()}, nil
+		}
+	}
+	res, err := formats.Decode(in.Name, in.Data, formats.Options{CRS: in.CRS, Format: in.Format})
+	if err != nil {
+		return decodedFootprints{}, err
+	}
+	var wgs84 any = res.Features
+	if !in.Upload && len(res.Features.Features) == 1 {
+		switch top.Type {
+		case "FeatureCollection":
+		case "Feature":
+			wgs84 = res.Features.Features[0]
+		default:
+			wgs84 = geojson.NewGeometry(res.Features.Features[0].Geometry)
+		}
+	}
+	body, err := json.Marshal(wgs84)
+	if err != nil {
+		return decodedFootprints{}, zone.InternalError(err, "encode decoded footprint")
+	}
+	fps, err := check.ParseFootprints(body)
+	if err != nil {
+		return decodedFootprints{}, nameRecords(err, in.Name)
+	}
+	return decodedFootprints{Footprints: fps, Format: res.Format, CRS: res.CRS}, nil
+}
+
+// nameRecords rewrites a check.ParseFootprints error about decoded features
+// so that it names the file and the record ("site.zip: feature 3:
+// properties.height_m"), as package formats does for its own errors.
+func nameRecords(err error, file string) error {
+	var ze *zone.Error
+	if !errors.As(err, &ze) || len(ze.Details) == 0 {
+		return err
+	}
+	out := &zone.Error{Code: ze.Code, Err: ze.Err}
+	for _, d := range ze.Details {
+		where := file
+		if d.Index >= 0 {
+			where += fmt.Sprintf(": feature %d", d.Index+1)
+		}
+		if d.Pointer != "" {
+			where += ": " + d.Pointer
+		}
+		d.Pointer = where
+		out.Details = append(out.Details, d)
+	}
+	out.Message = out.Details[0].Pointer + ": " + out.Details[0].Reason
+	if n := len(out.Details) - 1; n > 0 {
+		out.Message += fmt.Sprintf(" (and %d more problems)", n)
+	}
+	return out
+}
+
+// appraisalFromForm reads the project's attributes from an upload's form
+// fields: name, investor, sector, kind, height_m (metres), activities
+// (comma-separated). Any other field is refused, as unknown JSON fields are.
+func appraisalFromForm(v url.Values) (appraisalRequest, error) {
+	var req appraisalRequest
+	for k := range v {
+		if !oneOf(k, "name", "investor", "sector", "kind", "height_m", "activities") {
+			return req, fieldError(k, "unknown form field %q (want file, crs, format, name, investor, sector, kind, height_m, activities)", k)
+		}
+	}
+	req.Name, req.Investor = v.Get("name"), strings.TrimSpace(v.Get("investor"))
+	req.Sector, req.Kind = strings.TrimSpace(v.Get("sector")), strings.TrimSpace(v.Get("kind"))
+	if h := strings.TrimSpace(v.Get("height_m")); h != "" {
+		f, err := strconv.ParseFloat(strings.Replace(h, ",", ".", 1), 64)
+		if err != nil {
+			return req, fieldError("height_m", "height_m %q is not a number of metres", h)
+		}
+		req.HeightM = &f
+	}
+	for _, a := range strings.Split(v.Get("activities"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			req.Activities = append(req.Activities, a)
+		}
+	}
+	return req, nil
+}
+
+// decodeJSON reads b into v as decode does a request body: unknown fields
+// are an error.
+func decodeJSON[T any](b []byte) (T, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, zone.Errorf(zone.CodeInvalid, "request body is not valid JSON for this call: %v", err)
+	}
+	return v, nil
+}
+
+// handleCRSList lists the CRSs footprints may be given in (the web page's
+// CRS picker): code, OGC URI, name, kind, area of use and its WGS84 box.
+// Any other VN-2000 TM-3 zone is accepted as VN2000:TM3:<central meridian>.
+func handleCRSList() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		encode(w, http.StatusOK, crs.Supported())
+	}
+}
+
+// handleConvert reads a footprint the way a check would and returns it as
+// WGS84 GeoJSON, with the format and CRS it was read in: the web page's
+// preview before checking. Nothing is checked, logged as a check or stored.
+func (s *server) handleConvert() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		in, err := readFootprintInput(r)
+		if err != nil {
+			s.failInput(w, r, err)
+			return
+		}
+		dec, err := in.footprints()
+		if err != nil {
+			s.failInput(w, r, err)
+			return
+		}
+		fc := geojson.NewFeatureCollection()
+		for _, fp := range dec.Footprints {
+			f := geojson.NewFeature(fp.Geometry)
+			if fp.Properties != nil {
+				f.Properties = fp.Properties
+			}
+			fc.Append(f)
+		}
+		encode(w, http.StatusOK, map[string]any{"format": dec.Format, "crs": dec.CRS, "footprints": fc})
+	}
+}
