@@ -57,6 +57,14 @@ export class Appraiser {
     if (map.pm) {
       map.on('pm:create', (e) => {
         e.layer.setStyle && e.layer.setStyle(FOOTPRINT_STYLE);
+        // A footprint is of one kind (points, lines or polygons): the server
+        // keeps it as one geometry. Drawing another kind starts a new one.
+        const kind = family(e.layer.toGeoJSON().geometry);
+        const others = this.footprint.getLayers().filter((l) => family(l.toGeoJSON().geometry) !== kind);
+        if (others.length) {
+          for (const l of others) this.footprint.removeLayer(l);
+          this.app.notices.info(this.t('fp.replaced'));
+        }
         this.footprint.addLayer(e.layer);
         e.layer.on('pm:edit', () => this.footprintChanged());
         this.footprintChanged();
@@ -166,6 +174,7 @@ export class Appraiser {
     try {
       gj = JSON.parse(await file.text());
       checkGeoJSON(gj);
+      if (new Set(geometriesOf(gj).map(family)).size > 1) throw new Error(this.t('fp.mixed'));
     } catch (err) {
       this.app.notices.error(this.t('fp.badFile', { file: file.name, msg: err.message }));
       return;
@@ -317,12 +326,24 @@ function checkGeoJSON(gj) {
   if (!geomTypes.includes(gj.type)) throw new Error(`unknown type ${JSON.stringify(gj.type)}`);
 }
 
+/** family is a geometry's kind without Multi: Point, LineString, Polygon or GeometryCollection. */
+function family(g) {
+  return g.type.replace(/^Multi/, '');
+}
+
+/** geometriesOf lists the geometries of a GeoJSON object, collections flattened. */
+function geometriesOf(gj) {
+  if (gj.type === 'FeatureCollection') return gj.features.flatMap((f) => geometriesOf(f.geometry));
+  if (gj.type === 'Feature') return geometriesOf(gj.geometry);
+  if (gj.type === 'GeometryCollection') return gj.geometries.flatMap(geometriesOf);
+  return [gj];
+}
+
 /** mergeGeometries combines GeoJSON geometries into one (see Appraiser.geometry). */
 export function mergeGeometries(geoms) {
   const parts = geoms.filter(Boolean);
   if (!parts.length) return null;
   if (parts.length === 1) return parts[0];
-  const family = (g) => g.type.replace(/^Multi/, '');
   const fam = family(parts[0]);
   if (fam !== 'GeometryCollection' && parts.every((g) => family(g) === fam)) {
     const coords = [];
