@@ -12,7 +12,9 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
@@ -82,6 +84,7 @@ const (
 // GET and HEAD, with strong ETags and If-None-Match; anything else is 405.
 func Handler() http.Handler {
 	assets := loadAssets(Assets())
+	csp := contentSecurityPolicy(assets["index.html"].body)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -102,6 +105,7 @@ func Handler() http.Handler {
 		h.Set("Cache-Control", a.cache)
 		h.Set("X-Content-Type-Options", "nosniff")
 		if name == "index.html" {
+			h.Set("Content-Security-Policy", csp)
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("X-Frame-Options", "DENY")
 		}
@@ -119,6 +123,37 @@ func Handler() http.Handler {
 		// Range requests; a zero modtime leaves Last-Modified out.
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(body))
 	})
+}
+
+// contentSecurityPolicy is the page's policy: scripts, styles, fonts and
+// requests from this server only (the inline import map by its hash),
+// images also from data:, blob: and any host, because the raster base map's
+// host is the server's configuration, not the page's.
+func contentSecurityPolicy(index []byte) string {
+	scripts := "'self'"
+	if m := importMap(index); m != nil {
+		sum := sha256.Sum256(m)
+		scripts += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return fmt.Sprintf("default-src 'self'; script-src %s; style-src 'self' 'unsafe-inline'; "+
+		"img-src 'self' data: blob: http: https:; connect-src 'self'; font-src 'self'; "+
+		"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'", scripts)
+}
+
+// importMap returns the text of index.html's inline import map, exactly as
+// the browser hashes it, or nil.
+func importMap(index []byte) []byte {
+	const open, end = `<script type="importmap">`, `</script>`
+	i := bytes.Index(index, []byte(open))
+	if i < 0 {
+		return nil
+	}
+	rest := index[i+len(open):]
+	j := bytes.Index(rest, []byte(end))
+	if j < 0 {
+		return nil
+	}
+	return rest[:j]
 }
 
 // loadAssets reads every embedded file once, with its type, ETag and cache

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -270,6 +272,23 @@ func TestHandler(t *testing.T) {
 		}
 		if res.StatusCode == http.StatusOK && res.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("GET %s: no X-Content-Type-Options: nosniff", c.path)
+		}
+	}
+
+	// The page's policy lets only this server's scripts run, and the inline
+	// import map by its hash (the browser test shows the page runs under it).
+	csp := get("/", nil).Header.Get("Content-Security-Policy")
+	if m := importMapRe.FindStringSubmatch(readAsset(t, "index.html")); m == nil {
+		t.Error("index.html has no import map")
+	} else {
+		sum := sha256.Sum256([]byte(m[1]))
+		if want := "script-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"; !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	for _, want := range []string{"default-src 'self'", "connect-src 'self'", "object-src 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
 		}
 	}
 
