@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/paulmach/orb"
 
 	"github.com/zoneplan/zoneplan/internal/embedded"
 	"github.com/zoneplan/zoneplan/internal/pgtest"
@@ -388,6 +389,25 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 			}
 		}
 	}
+	for _, layer := range zone.LayerIDs() {
+		for _, cl := range zone.Classifications() {
+			var want orb.Bound
+			found := false
+			for _, c := range stored {
+				if c.Layer == layer && c.Classification <= cl {
+					if found {
+						want = want.Union(c.Bound())
+					} else {
+						want, found = c.Bound(), true
+					}
+				}
+			}
+			got, ok := snap.Extent(layer, cl)
+			if ok != found || (ok && !closeOutside(got, want)) {
+				t.Fatalf("Extent(%s, %s) = %v %v, the store's components span %v %v", layer, cl, got, ok, want, found)
+			}
+		}
+	}
 	if snap.MaxZoneWidthM() != maxWidth {
 		t.Fatalf("MaxZoneWidthM = %v, widest in the store %v", snap.MaxZoneWidthM(), maxWidth)
 	}
@@ -433,6 +453,14 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 			t.FailNow()
 		}
 	}
+}
+
+// closeOutside reports whether got holds want and exceeds it by less than
+// 1e-5 degrees (a float32 step is under 8e-6 degrees here).
+func closeOutside(got, want orb.Bound) bool {
+	const eps = 1e-5
+	return got.Min[0] <= want.Min[0] && got.Min[1] <= want.Min[1] && got.Max[0] >= want.Max[0] && got.Max[1] >= want.Max[1] &&
+		want.Min[0]-got.Min[0] < eps && want.Min[1]-got.Min[1] < eps && got.Max[0]-want.Max[0] < eps && got.Max[1]-want.Max[1] < eps
 }
 
 // testLog sends the index's log lines to the test log.

@@ -126,6 +126,17 @@ func TestApplySearchGetCount(t *testing.T) {
 	if got := ids(func(fn func(*zone.Component) bool) { s.Search(orb.Bound{Min: near, Max: near}, fn) }); !sameIDs(got, idsOf(base)) {
 		t.Errorf("a point inside the approved zone's box found %v, want the base", got)
 	}
+	// Extent: the union of the boxes a clearance sees, never smaller.
+	if e, ok := s.Extent(zone.LayerCommuneHQs, zone.Internal); !ok || !e.Contains(orb.Point{105, 21}) || !e.Contains(orb.Point{105.2, 21}) ||
+		e.Max[0] > 105.2+1e-5 || e.Min[0] < 105-1e-5 {
+		t.Errorf("Extent(commune_hqs, internal) = %v, %v; want about [105 21, 105.2 21]", e, ok)
+	}
+	if _, ok := s.Extent(zone.LayerCommuneHQs, -1); ok {
+		t.Error("Extent below public clearance is not empty")
+	}
+	if e, ok := s.Extent(zone.LayerCombatBases, zone.Secret); !ok || !e.Contains(base.Bound().Min) || !e.Contains(base.Bound().Max) {
+		t.Errorf("Extent(combat_bases) = %v does not hold the base's zone box %v", e, base.Bound())
+	}
 	if w := s.MaxZoneWidthM(); w != 800 {
 		t.Errorf("MaxZoneWidthM = %v, want 800", w)
 	}

@@ -94,6 +94,33 @@ func (s *Snapshot) LayerVersion(layer string, clearance zone.Classification) int
 	return v
 }
 
+// Extent is the box of every component of layer classified at most
+// clearance (the union of their c.Bound()), in constant time; ok is false
+// when there is none. It may exceed the exact union by less than one float32
+// step (under a metre), never fall short of it.
+func (s *Snapshot) Extent(layer string, clearance zone.Classification) (b orb.Bound, ok bool) {
+	lt, found := s.layers[layer]
+	if !found {
+		return orb.Bound{}, false
+	}
+	for t := 0; t < tiers && t <= int(clearance); t++ {
+		if lt[t].Len() == 0 {
+			continue
+		}
+		min, max := lt[t].Bounds()
+		tb := orb.Bound{
+			Min: orb.Point{float64(min[0]), float64(min[1])},
+			Max: orb.Point{float64(max[0]), float64(max[1])},
+		}
+		if ok {
+			b = b.Union(tb)
+		} else {
+			b, ok = tb, true
+		}
+	}
+	return b, ok
+}
+
 // MaxZoneWidthM is the largest provisional protection-zone width (metres)
 // of any component, 0 when none has one. The conflict checker widens its
 // search box by it, since provisional widths are not part of c.Bound().
