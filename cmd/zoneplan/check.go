@@ -23,13 +23,16 @@ const (
 )
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "check", "check [--json] FILE|-",
-		"Checks a project footprint (GeoJSON geometry, Feature or FeatureCollection) against the defence\n"+
-			"components in the store and the rule set in force. Prints a table, or the full result with --json.\n"+
-			"Exit status: 0 clear, 2 review, 3 conflict, 1 error.")
+	fs := newFlags(e, "check", "check [--json] [--crs CRS] [--format F] FILE|-",
+		"Checks a project footprint against the defence components in the store and the rule set in force:\n"+
+			"GeoJSON (geometry, Feature or FeatureCollection), KML, KMZ, a zipped shapefile, or a boundary-point\n"+
+			"table (point number, X northing, Y easting) with --crs naming its VN-2000 zone.\n"+
+			"Prints a table, or the full result with --json. Exit status: 0 clear, 2 review, 3 conflict, 1 error.")
 	var sc storeConfig
 	addStoreFlags(fs, e, &sc, true)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	var inf inputFlags
+	addInputFlags(fs, &inf)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,11 +40,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return exitError{code: 2, msg: "check takes one file (or - for standard input)"}
 	}
-	raw, err := readInput(e, fs.Arg(0))
+	in, err := readInputFile(e, fs.Arg(0), inf)
 	if err != nil {
 		return err
 	}
-	fps, err := check.ParseFootprints(raw)
+	fps, err := in.footprints()
 	if err != nil {
 		return err
 	}

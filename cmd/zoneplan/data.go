@@ -12,6 +12,7 @@ import (
 
 	"github.com/paulmach/orb/geojson"
 	"github.com/schollz/progressbar/v3"
+	"github.com/zoneplan/zoneplan/internal/crs"
 	"github.com/zoneplan/zoneplan/internal/demo"
 	"github.com/zoneplan/zoneplan/internal/geojsonl"
 	"github.com/zoneplan/zoneplan/internal/postgis"
@@ -64,11 +65,14 @@ func cmdSeed(ctx context.Context, e *env, args []string) error {
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "import", "import [flags] LAYER FILE|-",
-		"Imports a GeoJSON FeatureCollection into a layer. Every feature is validated first; if any is bad,\n"+
-			"each bad one is reported by index and reason and nothing is written. Otherwise all features are\n"+
-			"written in one transaction.")
+		"Imports a file into a layer: GeoJSON, KML, KMZ, a zipped shapefile, or a boundary-point table, in\n"+
+			"WGS84 or the CRS of --crs (or of the file's crs member or .prj). Every feature is validated first;\n"+
+			"if any is bad, each bad one is reported by index and reason and nothing is written. Otherwise all\n"+
+			"features are written in one transaction.")
 	var sc storeConfig
 	addStoreFlags(fs, e, &sc, true)
+	var inf inputFlags
+	addInputFlags(fs, &inf)
 	upsert := fs.Bool("upsert", false, "replace features whose id (or, without an id, whose code) already exists")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -81,11 +85,11 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := readInput(e, fs.Arg(1))
+	in, err := readInputFile(e, fs.Arg(1), inf)
 	if err != nil {
 		return err
 	}
-	cs, err := decodeFeatures(layer.ID, raw)
+	cs, err := in.components(layer.ID)
 	if err != nil {
 		return err
 	}
@@ -176,11 +180,21 @@ func decodeFeatures(layer string, raw []byte) ([]*zone.Component, error) {
 }
 
 func cmdExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "export", "export [flags] LAYER", "Writes every feature of a layer as a GeoJSON FeatureCollection on standard output.")
+	fs := newFlags(e, "export", "export [flags] LAYER", "Writes every feature of a layer as a GeoJSON FeatureCollection on standard output,\n"+
+		"in WGS84 or, with --crs, in that CRS (east first, named in a crs member).")
 	var sc storeConfig
 	addStoreFlags(fs, e, &sc, true)
+	crsRef := fs.String("crs", "", "write coordinates in this CRS (EPSG:5899, an OGC URI, VN2000:TM3:<central meridian>); default WGS84")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var outCRS *crs.CRS
+	if *crsRef != "" {
+		c, err := crs.Lookup(*crsRef)
+		if err != nil {
+			return err
+		}
+		outCRS = c
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -196,7 +210,7 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	w := bufio.NewWriterSize(e.stdout, 1<<16)
-	n, err := writeCollection(ctx, w, st, layer.ID)
+	n, err := writeCollectionIn(ctx, w, st, layer.ID, outCRS)
 	if err != nil {
 		return err
 	}
