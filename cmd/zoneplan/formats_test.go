@@ -20,7 +20,9 @@ import (
 
 // fixturePath is one of package formats' fixtures: the same synthetic Lang
 // Son parcel in every format.
-func fixturePath(name string) string { return filepath.Join("..", "..", "internal", "formats", "testdata", name) }
+func fixturePath(name string) string {
+	return filepath.Join("..", "..", "internal", "formats", "testdata", name)
+}
 
 // cliEnv is a getenv with the embedded store in dir.
 func cliEnv(dir string) func(string) string {
