@@ -118,10 +118,18 @@ class App {
 
     map.on('moveend', () => this.writeHash());
     map.on('zoomend', () => this.updateZoneNote());
+    // A link pasted into this tab (only the fragment changes) moves the map,
+    // shows the layers it names, and opens the appraisal it names.
     window.addEventListener('hashchange', () => {
-      const before = this.hashText;
+      if (location.hash === this.hashText) return; // written by writeHash
       this.readHash();
-      if (this.hashText !== before && this.initialView) map.setView(this.initialView.center, this.initialView.zoom);
+      if (this.initialView) map.setView(this.initialView.center, this.initialView.zoom);
+      this.buildLayerPanel();
+      if (this.openAppraisal && this.openAppraisal !== this.appraisals.currentId && this.me) {
+        this.selectTab('appraisals');
+        this.appraisals.open(this.openAppraisal);
+      }
+      this.openAppraisal = '';
     });
     // Geoman draws into the overlay pane; its tooltips follow the page language.
     if (map.pm) {
@@ -220,8 +228,7 @@ class App {
     if (m.length === 3 && m.every(Number.isFinite) && Math.abs(m[1]) <= 90) {
       this.initialView = { zoom: m[0], center: [m[1], m[2]] };
     }
-    const hide = params.get('hide');
-    if (hide !== null) this.hidden = new Set(hide.split(',').filter(Boolean));
+    this.hidden = new Set((params.get('hide') || '').split(',').filter(Boolean));
     this.openAppraisal = params.get('appraisal') || '';
   }
 
