@@ -24,8 +24,9 @@ const pollInterval = 5 * time.Second
 // It reads the data version before listing, so the listing reflects at least
 // that version; changes after it that the listing already holds are applied
 // again by the next Sync, harmlessly (each change is a component's latest
-// state). Readers keep the previous view until the new one is published;
-// writers wait.
+// state). Until that Sync, the view may hold some changes newer than its
+// version, never miss one older. Readers keep the previous view until the
+// new one is published; writers wait.
 func (ix *Index) Load(ctx context.Context, s LoadSource) error {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
@@ -47,8 +48,9 @@ func (ix *Index) Load(ctx context.Context, s LoadSource) error {
 
 // Sync applies, as one batch, every change committed after the index's data
 // version. When the store no longer keeps those changes, or is behind the
-// index, it reloads everything. It is what Follow runs on each signal; a request handler may
-// call it for read-your-writes without waiting for the signal.
+// index, it reloads everything. It is what Follow runs on each signal; a
+// request handler may call it for read-your-writes without waiting for the
+// signal.
 func (ix *Index) Sync(ctx context.Context, s LoadSource) error {
 	from := ix.Version()
 	var batch []zone.Change
