@@ -121,23 +121,6 @@ func (s *Snapshot) Extent(layer string, clearance zone.Classification) (b orb.Bo
 	return b, ok
 }
 
-// LayerVersion is the data version at which the part of layer a caller with
-// clearance sees last changed: the newest change to any of the layer's
-// components classified at most clearance (0 for a layer never seen). An
-// edit to a secret component does not change it for a public caller, so a
-// tile cache keyed on it keeps public tiles and reveals nothing.
-func (s *Snapshot) LayerVersion(layer string, clearance zone.Classification) int64 {
-	at, ok := s.changedAt[layer]
-	if !ok {
-		return 0
-	}
-	var v int64
-	for t := 0; t < tiers && t <= int(clearance); t++ {
-		v = max(v, at[t])
-	}
-	return v
-}
-
 // MaxZoneWidthM is the largest provisional protection-zone width (metres)
 // of any component, 0 when none has one. The conflict checker widens its
 // search box by it, since provisional widths are not part of c.Bound().
