@@ -616,9 +616,16 @@ func (s *testServer) layerIDs(t *testing.T, token string) []string {
 	if err := json.NewDecoder(res.Body).Decode(&layers); err != nil {
 		t.Fatal(err)
 	}
-	// The panel lists layers group by group, in the API's order within each.
+	// The panel lists layers group by group (border, defence, projects, then
+	// any other in order of appearance), in the API's order within each.
+	groups := []string{"border", "defence", "projects"}
+	for _, l := range layers {
+		if !contains(groups, l.Group) {
+			groups = append(groups, l.Group)
+		}
+	}
 	var ids []string
-	for _, g := range []string{"border", "defence", "projects"} {
+	for _, g := range groups {
 		for _, l := range layers {
 			if l.Group == g {
 				ids = append(ids, l.ID)

@@ -174,6 +174,7 @@ export class Appraiser {
     try {
       gj = JSON.parse(await file.text());
       checkGeoJSON(gj);
+      checkCoordinates(gj, this.t);
       if (new Set(geometriesOf(gj).map(family)).size > 1) throw new Error(this.t('fp.mixed'));
     } catch (err) {
       this.app.notices.error(this.t('fp.badFile', { file: file.name, msg: err.message }));
@@ -189,7 +190,7 @@ export class Appraiser {
         count++;
       },
     });
-    // Attributes in the file fill empty fields of the form.
+    // Attributes in the file fill the form (a value the file lacks is kept).
     const props = gj.type === 'Feature' ? gj.properties
       : gj.type === 'FeatureCollection' && gj.features.length === 1 ? gj.features[0].properties : null;
     if (props) this.fillForm(props);
@@ -202,16 +203,14 @@ export class Appraiser {
     const f = document.getElementById('attr-form');
     const set = (name, v) => {
       const input = f.elements[name];
-      if (input && !input.value && v !== undefined && v !== null) input.value = v;
+      if (input && v !== undefined && v !== null && v !== '') input.value = v;
     };
     set('name', p.name);
     set('investor', p.investor);
     set('sector', p.sector);
     set('height_m', p.height_m);
     if (Array.isArray(p.activities)) {
-      for (const box of f.querySelectorAll('input[name=activities]')) {
-        if (p.activities.includes(box.value)) box.checked = true;
-      }
+      for (const box of f.querySelectorAll('input[name=activities]')) box.checked = p.activities.includes(box.value);
     }
   }
 
@@ -326,17 +325,44 @@ function checkGeoJSON(gj) {
   if (!geomTypes.includes(gj.type)) throw new Error(`unknown type ${JSON.stringify(gj.type)}`);
 }
 
+/**
+ * checkCoordinates throws unless every position is WGS84 longitude and
+ * latitude in degrees (RFC 7946): projected coordinates such as VN-2000
+ * eastings and northings in metres are refused with a message saying so.
+ */
+function checkCoordinates(gj, t) {
+  const crs = gj.crs && gj.crs.properties && String(gj.crs.properties.name || '');
+  if (crs && !/CRS84|4326/i.test(crs)) {
+    throw new Error(t('fp.crs', { crs }));
+  }
+  const walk = (c, where) => {
+    if (typeof c[0] === 'number') {
+      const [lon, lat] = c;
+      if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90)) {
+        throw new Error(t('fp.notDegrees', { where, lon, lat }));
+      }
+      return;
+    }
+    for (const x of c) walk(x, where);
+  };
+  geometriesOf(gj).forEach((g, i) => {
+    const where = t('fp.geometryN', { n: i + 1 });
+    if (g.type === 'GeometryCollection') throw new Error(t('fp.noCollection'));
+    if (!Array.isArray(g.coordinates)) throw new Error(t('fp.noCoordinates', { where }));
+    walk(g.coordinates, where);
+  });
+}
+
 /** family is a geometry's kind without Multi: Point, LineString, Polygon or GeometryCollection. */
 function family(g) {
   return g.type.replace(/^Multi/, '');
 }
 
-/** geometriesOf lists the geometries of a GeoJSON object, collections flattened. */
+/** geometriesOf lists the geometries of a GeoJSON object, feature collections flattened. */
 function geometriesOf(gj) {
   if (gj.type === 'FeatureCollection') return gj.features.flatMap((f) => geometriesOf(f.geometry));
   if (gj.type === 'Feature') return geometriesOf(gj.geometry);
-  if (gj.type === 'GeometryCollection') return gj.geometries.flatMap(geometriesOf);
-  return [gj];
+  return gj ? [gj] : [];
 }
 
 /** mergeGeometries combines GeoJSON geometries into one (see Appraiser.geometry). */

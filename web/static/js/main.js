@@ -432,10 +432,14 @@ class App {
       box.append(el('p', { className: 'hint' }, this.i18n.t('layers.none')));
       return;
     }
-    for (const group of GROUPS) {
+    // Known groups in their order, then any group the server adds later.
+    const groups = [...GROUPS, ...new Set(this.layers.map((l) => l.group).filter((g) => !GROUPS.includes(g)))];
+    for (const group of groups) {
       const layers = this.layers.filter((l) => l.group === group);
       if (!layers.length) continue;
-      const fs = el('fieldset', { className: 'group', 'data-group': group }, el('legend', {}, this.i18n.t('group.' + group)));
+      const title = this.i18n.t('group.' + group);
+      const fs = el('fieldset', { className: 'group', 'data-group': group },
+        el('legend', {}, title === 'group.' + group ? String(group || '—') : title));
       for (const layer of layers) {
         const id = `layer-${cssId(layer.id)}`;
         const input = el('input', { type: 'checkbox', id, 'data-layer': layer.id, checked: !this.hidden.has(layer.id) });
