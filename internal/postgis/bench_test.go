@@ -38,9 +38,22 @@ func syntheticWorks(n int) []*zone.Component {
 	return cs
 }
 
-// BenchmarkImport100k imports 100,000 synthetic defence works (see
-// syntheticWorks) in one ImportComponents call per iteration, into an
-// emptied table. Set ZONEPLAN_BENCH_LOG=1 to log the time of each phase.
+// syntheticMarkers returns n synthetic border markers: points, no zones.
+func syntheticMarkers(n int) []*zone.Component {
+	cs := make([]*zone.Component, n)
+	for i := range cs {
+		c := storetest.NewComponent(zone.LayerBorderMarkers, fmt.Sprintf("Mốc giả lập %06d", i),
+			orb.Point{103 + float64(i%400)*0.01, 20.5 + float64(i/400)*0.01})
+		c.Code = fmt.Sprintf("M-%06d", i)
+		cs[i] = c
+	}
+	return cs
+}
+
+// BenchmarkImport100k imports 100,000 components in one ImportComponents
+// call per iteration, into an emptied table: border markers (points, no
+// zones), and defence works (see syntheticWorks: 100,000 zones besides).
+// Set ZONEPLAN_BENCH_LOG=1 to log the time of each phase.
 func BenchmarkImport100k(b *testing.B) {
 	_, dsn := openTest(b)
 	opt := Options{}
@@ -53,23 +66,32 @@ func BenchmarkImport100k(b *testing.B) {
 	}
 	defer s.Close()
 	const n = 100_000
-	cs := syntheticWorks(n)
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		if err := exec(b, s, `TRUNCATE components CASCADE`); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		res, err := s.ImportComponents(b.Context(), zone.LayerDefenceWorks, cs, zone.ImportOptions{By: "bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Created != n {
-			b.Fatalf("created %d, want %d", res.Created, n)
-		}
+	for _, bc := range []struct {
+		name  string
+		layer string
+		cs    []*zone.Component
+	}{
+		{"markers", zone.LayerBorderMarkers, syntheticMarkers(n)},
+		{"works_with_zones", zone.LayerDefenceWorks, syntheticWorks(n)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				if err := exec(b, s, `TRUNCATE components CASCADE`); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				res, err := s.ImportComponents(b.Context(), bc.layer, bc.cs, zone.ImportOptions{By: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Created != n {
+					b.Fatalf("created %d, want %d", res.Created, n)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "features/s")
+		})
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "features/s")
 }
 
 // BenchmarkList100k streams 100,000 stored defence works (with their zones)
