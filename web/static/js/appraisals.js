@@ -156,6 +156,7 @@ export class Appraisals {
     }
     this.current = a;
     this.currentId = a.id;
+    this.site = {};
     document.getElementById('appr-list-view').hidden = true;
     document.getElementById('appr-record-view').hidden = false;
     this.renderRecord();
@@ -170,6 +171,9 @@ export class Appraisals {
     try {
       const site = await this.app.fetchFeature('project_sites', a.site_id);
       if (this.current !== a) return;
+      // The project's attributes live on its site feature.
+      this.site = site.properties || {};
+      this.renderRecord();
       const layer = window.L.geoJSON(site, { style: () => RECORD_STYLE, pmIgnore: true });
       this.footprint.addLayer(layer);
       const b = layer.getBounds();
@@ -181,6 +185,7 @@ export class Appraisals {
 
   renderRecord() {
     const a = this.current;
+    const site = this.site || {};
     const { i18n } = this.app;
     const t = this.t;
     const box = document.getElementById('appr-record');
@@ -204,9 +209,11 @@ export class Appraisals {
         [t('field.verdict'), a.verdict ? verdictChip(a.verdict, i18n) : ''],
         [t('appr.by'), a.created_by],
         [t('appr.created'), i18n.date(a.created_at)],
-        [t('field.investor'), a.investor],
-        [t('field.sector'), a.sector ? i18n.kind(a.sector) : ''],
-        [t('field.height_m'), a.height_m],
+        [t('field.investor'), a.investor || site.investor],
+        [t('field.sector'), a.sector || site.sector],
+        [t('field.height_m'), a.height_m ?? site.height_m],
+        [t('field.activities'), (Array.isArray(site.activities) ? site.activities : []).map((x) => t('act.' + x)).join(', ')],
+        [t('field.code'), site.code],
       ]),
       actions,
       el('h3', {}, t('appr.decision')),
