@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -28,11 +27,13 @@ func Migrate(ctx context.Context, dsn string, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cfg, err := pgx.ParseConfig(dsn)
+	// Parsed as a pool URL, so the pool_* parameters the store accepts are
+	// understood here too rather than sent to the server.
+	cfg, err := poolConfig(dsn, Options{})
 	if err != nil {
-		return &zone.Error{Code: zone.CodeInvalid, Message: "cannot parse the database URL", Err: err}
+		return err
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := stdlib.OpenDB(*cfg.ConnConfig)
 	defer db.Close()
 
 	// The lock is held by one session (conn) while goose works through

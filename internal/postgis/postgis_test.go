@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -127,7 +128,15 @@ func TestOpenUnmigratedOrUnreachable(t *testing.T) {
 	if !strings.Contains(zone.ErrorMessage(err), "zoneplan migrate") {
 		t.Errorf("message %q does not say to migrate", zone.ErrorMessage(err))
 	}
-	if err := Migrate(t.Context(), dsn, nil); err != nil {
+	// A pool parameter in the URL is understood, not sent to the server.
+	withPool, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := withPool.Query()
+	q.Set("pool_max_conns", "2")
+	withPool.RawQuery = q.Encode()
+	if err := Migrate(t.Context(), withPool.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := pgx.Connect(t.Context(), dsn)
