@@ -18,6 +18,12 @@ func (s *server) handleCheck() func(http.ResponseWriter, *http.Request, zone.Pri
 			s.fail(w, r, err)
 			return
 		}
+		if in.Upload {
+			if in.Attributes, err = checkAttributes(in.Fields); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 		dec, err := in.footprints()
 		if err != nil {
 			s.failInput(w, r, err)

@@ -40,6 +40,11 @@ type footprintInput struct {
 	// Pointer prefixes the detail pointers of a WGS84 JSON footprint
 	// ("footprint." inside an appraisal request), so they point into the body.
 	Pointer string
+	// Attributes, when set, are project attributes (height_m, activities,
+	// sector) given beside an uploaded file for a check; they are set on
+	// every footprint, over what the file says, and validated as if the
+	// file had them.
+	Attributes map[string]any
 }
 
 // decodedFootprints is a footprint input read and transformed to WGS84.
@@ -225,6 +230,11 @@ func (in *footprintInput) footprints() (decodedFootprints, error) {
 	if err != nil {
 		return decodedFootprints{}, err
 	}
+	for _, f := range res.Features.Features {
+		for k, v := range in.Attributes {
+			f.Properties[k] = v
+		}
+	}
 	var wgs84 any = res.Features
 	if !in.Upload && len(res.Features.Features) == 1 {
 		switch top.Type {
@@ -298,6 +308,36 @@ func appraisalFromForm(v url.Values) (appraisalRequest, error) {
 		}
 	}
 	return req, nil
+}
+
+// checkAttributes reads the project attributes a check upload may give as
+// form fields (height_m, activities comma-separated, sector) into
+// footprint properties; any other field is refused.
+func checkAttributes(v url.Values) (map[string]any, error) {
+	for k := range v {
+		if !oneOf(k, "height_m", "activities", "sector") {
+			return nil, fieldError(k, "unknown form field %q (want file, crs, format, height_m, activities, sector)", k)
+		}
+	}
+	req, err := appraisalFromForm(v)
+	if err != nil {
+		return nil, err
+	}
+	attrs := map[string]any{}
+	if req.HeightM != nil {
+		attrs[zone.PropHeightM] = *req.HeightM
+	}
+	if len(req.Activities) > 0 {
+		acts := make([]any, len(req.Activities))
+		for i, a := range req.Activities {
+			acts[i] = a
+		}
+		attrs[zone.PropActivities] = acts
+	}
+	if req.Sector != "" {
+		attrs[zone.PropSector] = req.Sector
+	}
+	return attrs, nil
 }
 
 // decodeJSON reads b into v as decode does a request body: unknown fields

@@ -53,8 +53,8 @@ func upload(t *testing.T, u, token, fileName string, file []byte, fields map[str
 
 // parcelScene puts public components around the Lang Son parcel
 // (106.7497-106.7521 E, 21.8485-21.8503 N): a depot about 400 m east of
-// its east edge whose 500 m safety belt covers part of it, a commune HQ
-// 60 m off its north-west corner, and a depot 3 km away that must not be
+// its east edge whose approved safety belt covers part of it, a commune HQ
+// about 50 m off its west side, and a depot 3 km away that must not be
 // found. Every fixture of the parcel must give the same verdict and findings.
 func parcelScene(t *testing.T, ts *testServer) (near, hq, far *zone.Component) {
 	t.Helper()
@@ -67,9 +67,10 @@ func parcelScene(t *testing.T, ts *testServer) (near, hq, far *zone.Component) {
 		return got
 	}
 	near = mk(&zone.Component{Layer: zone.LayerDefenceWorks, Kind: zone.KindDepot, Name: "Kho K15 (tổng hợp)", Synthetic: true,
-		Geometry: orb.Point{106.7560, 21.8494}, Zones: []zone.ProtectionZone{{Kind: zone.SafetyBelt, WidthM: 500}}})
+		Geometry: orb.Point{106.7560, 21.8494}, Zones: []zone.ProtectionZone{
+			{Kind: zone.SafetyBelt, Geometry: box(106.7560, 21.8494, 0.0045), Decision: "15/QĐ (tổng hợp)", DecisionDate: "2024-01-15"}}})
 	hq = mk(&zone.Component{Layer: zone.LayerCommuneHQs, Name: "Trụ sở Ban CHQS phường (tổng hợp)", Synthetic: true,
-		Geometry: orb.Point{106.7492, 21.8507}})
+		Geometry: orb.Point{106.7495, 21.8504}})
 	far = mk(&zone.Component{Layer: zone.LayerDefenceWorks, Kind: zone.KindDepot, Name: "Kho K16 (tổng hợp)", Synthetic: true,
 		Geometry: orb.Point{106.78, 21.85}, Zones: []zone.ProtectionZone{{Kind: zone.SafetyBelt, WidthM: 500}}})
 	ts.sync(t)
@@ -204,8 +205,38 @@ func TestEveryFormatSameVerdict(t *testing.T) {
 		}
 		same("JSON "+c.name+" ?crs="+c.crs, got)
 	}
+	// Project attributes beside an uploaded table act as the same
+	// properties in a GeoJSON Feature do.
+	var wgs map[string]any
+	json.Unmarshal(fixture(t, "site.geojson"), &wgs)
+	feature := wgs["features"].([]any)[0].(map[string]any)
+	feature["properties"] = map[string]any{"activities": []string{"blasting"}, "height_m": 60}
+	fb, _ := json.Marshal(feature)
+	status, _, body = send(t, http.MethodPost, ts.URL+"/api/check", tok, fb)
+	if status != http.StatusOK {
+		t.Fatalf("blasting feature: %d %s", status, body)
+	}
+	blasting := outcome(t, body)
+	if blasting.Verdict != "conflict" {
+		t.Fatalf("blasting within the depot's belt should escalate to conflict: %s", body)
+	}
+	status, _, body = upload(t, ts.URL+"/api/check", tok, "site.csv", fixture(t, "site.csv"),
+		map[string]string{"crs": "EPSG:9215", "activities": "blasting", "height_m": "60"})
+	if status != http.StatusOK {
+		t.Fatalf("blasting table: %d %s", status, body)
+	}
+	if got := outcome(t, body); got.Verdict != blasting.Verdict || strings.Join(got.Findings, " ") != strings.Join(blasting.Findings, " ") {
+		t.Errorf("table with activities=blasting: %s %v; the Feature with the same properties: %s %v", got.Verdict, got.Findings, blasting.Verdict, blasting.Findings)
+	}
+	status, h, body := upload(t, ts.URL+"/api/check", tok, "site.csv", fixture(t, "site.csv"),
+		map[string]string{"crs": "EPSG:9215", "activities": "dancing"})
+	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(body), "site.csv: feature 1: properties.activities[0]") {
+		t.Errorf("bad activity: %s", body)
+	}
+
 	// Without ?crs= the metres are refused, pointing at the first vertex.
-	status, h, body := send(t, http.MethodPost, ts.URL+"/api/check", tok, geom)
+	status, h, body = send(t, http.MethodPost, ts.URL+"/api/check", tok, geom)
 	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
 }
 
