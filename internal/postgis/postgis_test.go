@@ -42,6 +42,7 @@ func TestStore(t *testing.T) {
 		{"SubscribeReconnects", testSubscribeReconnects},
 		{"CloseEndsSubscriptions", testCloseEndsSubscriptions},
 		{"ChangeLogPruning", testChangeLogPruning},
+		{"CancelWhileWaitingForAConnection", testCancelWhileWaitingForAConnection},
 		{"ZoneEditedInGISIsAChange", testZoneEditedInGISIsAChange},
 		{"CheckRecordsImmutable", testCheckRecordsImmutable},
 		{"GeometryAlwaysWGS84", testGeometryAlwaysWGS84},
@@ -228,6 +229,11 @@ func testTwoInstancesFollowEachOther(t *testing.T, open func(*testing.T) (*Store
 	if v, _ := a.DataVersion(ctx); v != reached {
 		t.Errorf("B reached %d, A's data version is %d", reached, v)
 	}
+	stop := errors.New("follower busy")
+	at, err := b.ChangesSince(ctx, since, func(zone.Change) error { return stop })
+	if !errors.Is(err, stop) || at != since {
+		t.Errorf("ChangesSince with a failing callback: %d, %v; want %d and the callback's error", at, err, since)
+	}
 }
 
 // TestSubscribeReconnects kills the listening connection from the server
@@ -287,6 +293,43 @@ func testCloseEndsSubscriptions(t *testing.T, open func(*testing.T) (*Store, str
 	}
 	_, err = s.Subscribe(context.Background())
 	storetest.RequireCode(t, err, zone.CodeUnavailable, "Subscribe on a closed store")
+}
+
+// testCancelWhileWaitingForAConnection: with the pool saturated, a caller
+// whose context ends while it waits gets unavailable, and the store keeps
+// working once the connection is free again.
+func testCancelWhileWaitingForAConnection(t *testing.T, open func(*testing.T) (*Store, string)) {
+	_, dsn := open(t)
+	s, err := Open(t.Context(), dsn, Options{MaxConns: 1, ChangeRetention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Create(t, s, storetest.NewComponent(zone.LayerBorderMarkers, "Mốc", orb.Point{106.7, 21.8}))
+	holding, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		// The only connection stays busy while the callback waits.
+		done <- s.ListComponents(context.Background(), zone.Query{}, func(*zone.Component) error {
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	for range 5 {
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		_, err := s.CountComponents(ctx, zone.Query{})
+		cancel()
+		storetest.RequireCode(t, err, zone.CodeUnavailable, "a count waiting for the busy pool past its deadline")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the listing holding the connection: %v", err)
+	}
+	if n, err := s.CountComponents(t.Context(), zone.Query{}); err != nil || n != 1 {
+		t.Errorf("after the pool freed up: count %d, %v", n, err)
+	}
 }
 
 func testChangeLogPruning(t *testing.T, open func(*testing.T) (*Store, string)) {
