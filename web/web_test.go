@@ -44,7 +44,7 @@ func namespaceHosts() []string { return []string{"http://www.w3.org"} }
 // the browser follows (src, href, url(), import) names any host.
 func vendorDocHosts() []string {
 	return []string{
-		"https://leafletjs.com", // Leaflet's attribution prefix link (the page replaces the prefix)
+		"https://leafletjs.com",                                     // Leaflet's attribution prefix link (the page replaces the prefix)
 		"https://bugs.chromium.org", "https://bugzilla.mozilla.org", // comments in leaflet.css
 		"http://geoman.io", "https://geoman.io", "https://github.com", // package.json fields bundled into leaflet-geoman
 		"http://www.bohemiancoding.com", "https://sketch.com", // metadata of SVG icons inlined in leaflet-geoman.css
