@@ -312,7 +312,7 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM appraisals`+where, args...).Scan(&total); err != nil {
 			return err
 		}
-		sql := `SELECT ` + appraisalColumns + ` FROM appraisals` + where + ` ORDER BY created_at DESC, id DESC`
+		sql := `SELECT ` + appraisalColumns + ` FROM appraisals` + where + ` ORDER BY created_at DESC, seq DESC`
 		pageArgs := args
 		if q.Limit > 0 {
 			pageArgs = append(pageArgs, q.Limit)

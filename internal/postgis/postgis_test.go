@@ -43,6 +43,7 @@ func TestStore(t *testing.T) {
 		{"CloseEndsSubscriptions", testCloseEndsSubscriptions},
 		{"ChangeLogPruning", testChangeLogPruning},
 		{"CancelWhileWaitingForAConnection", testCancelWhileWaitingForAConnection},
+		{"AppraisalsWithOneTimestamp", testAppraisalsWithOneTimestamp},
 		{"ZoneEditedInGISIsAChange", testZoneEditedInGISIsAChange},
 		{"CheckRecordsImmutable", testCheckRecordsImmutable},
 		{"GeometryAlwaysWGS84", testGeometryAlwaysWGS84},
@@ -671,4 +672,27 @@ func testCheckResultKeptByteExact(t *testing.T, open func(*testing.T) (*Store, s
 // migrationFiles lists the embedded migration files.
 func migrationFiles() ([]string, error) {
 	return fs.Glob(migrations.FS, "*.sql")
+}
+
+// testAppraisalsWithOneTimestamp: appraisals created at the same instant
+// still list newest (last inserted) first.
+func testAppraisalsWithOneTimestamp(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
+	for i := range 3 {
+		if err := exec(t, s, `INSERT INTO appraisals (id, site_id, name, name_folded, created_at)
+			VALUES (gen_random_uuid(), gen_random_uuid(), $1, $1, '2025-01-01T00:00:00Z')`, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, total, err := s.ListAppraisals(t.Context(), zone.AppraisalQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range list {
+		names = append(names, a.Name)
+	}
+	if total != 3 || fmt.Sprint(names) != "[2 1 0]" {
+		t.Errorf("listed %v of %d, want [2 1 0] of 3", names, total)
+	}
 }
