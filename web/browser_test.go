@@ -90,6 +90,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("layer %s is shown to the viewer, who may not see it", id)
 		}
 	}
+	b.checkControls("the viewer's layer panel")
 	if got := evalJS[bool](b, `!document.getElementById('tab-check').hidden`); got {
 		t.Errorf("a viewer is offered the check tab")
 	}
@@ -182,6 +183,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("no finding carries the conflict verdict")
 	}
 	b.checkNoBlanks("#check-result")
+	b.checkControls("the check panel with a result")
 	b.do(chromedp.Click(chromedp.CSS(`#check-result .findings button.finding`)))
 	b.screenshot(filepath.Join(shots, "check-conflict.png"))
 
@@ -269,6 +271,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#appr-decision button[type=submit]`)),
 	)
 	b.waitJS(`/12 m/.test(document.getElementById('appr-decision-text').textContent)`)
+	b.checkControls("the reviewer's appraisal record")
+	b.checkNoBlanks("#appr-record")
 	b.screenshot(filepath.Join(shots, "decided.png"))
 
 	// 8. An appraiser cleared only for public data checks the same
@@ -414,6 +418,29 @@ func (b *browser) waitVerdict() string {
 	b.t.Helper()
 	b.waitJS(`!document.getElementById('check-run').disabled && !!document.querySelector('#check-result .verdict')`)
 	return evalJS[string](b, `document.querySelector('#check-result .verdict').dataset.verdict`)
+}
+
+// checkControls fails when a visible control has no accessible name (a
+// label, aria-label, title or text) or cannot be reached with the keyboard
+// (a negative tabindex; inactive tabs excepted, the arrow keys reach them).
+func (b *browser) checkControls(where string) {
+	b.t.Helper()
+	bad := evalJS[[]string](b, `(() => {
+		const bad = [];
+		for (const e of document.querySelectorAll('button, input, select, textarea, a[href]')) {
+			if (!e.getClientRects().length) continue;
+			const labels = e.labels ? [...e.labels].map(l => l.textContent).join(' ').trim() : '';
+			const name = labels || e.getAttribute('aria-label') || e.getAttribute('title') ||
+				(['BUTTON', 'A'].includes(e.tagName) ? e.textContent.trim() : '');
+			const html = e.outerHTML.slice(0, 140);
+			if (!name) bad.push('no accessible name: ' + html);
+			if (e.tabIndex < 0 && e.getAttribute('role') !== 'tab') bad.push('not reachable by Tab: ' + html);
+		}
+		return bad;
+	})()`)
+	for _, m := range bad {
+		b.t.Errorf("%s: %s", where, m)
+	}
 }
 
 // checkNoBlanks fails when the text under a selector shows a value the page
