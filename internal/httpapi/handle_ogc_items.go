@@ -123,7 +123,8 @@ var itemsOptions = ogcquery.Options{DatetimeProperty: zone.FieldUpdatedAt}
 // components of layer the clearance allows, whose geometry intersects the
 // bbox (exactly, touching counts), that satisfy the filter; ordered by
 // sortby then id. It returns every match (numberMatched is its length).
-func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema, clearance zone.Classification) ([]match, error) {
+// buf is reused for the result when it is large enough.
+func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema, clearance zone.Classification, cache *featureCache, buf []match) ([]match, error) {
 	pred, err := q.Predicate(schema)
 	if err != nil {
 		return nil, err
@@ -140,11 +141,11 @@ func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema,
 		bound = *q.BBox
 	}
 	snap := s.Index.Snapshot()
-	matches := make([]match, 0, min(snap.Count(layer, clearance), 1<<16))
+	matches := buf[:0]
 	snap.SearchLayer(layer, bound, clearance, func(c *zone.Component) bool {
 		// The index matches on c.Bound(), which includes approved zone
 		// polygons; a feature is selected by its own geometry.
-		if q.BBox != nil && !intersectsBox(c.Geometry, bound) {
+		if q.BBox != nil && !intersectsBox(c.Geometry, cache.bound(c), bound) {
 			return true
 		}
 		var get cql.Getter
@@ -181,6 +182,10 @@ func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema,
 func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	schemas := newLayerSchemas()
 	cache := newFeatureCache(featureCacheBytes)
+	// Match lists are reused between requests: a large page walks
+	// thousands of components, and a fresh list each time is mostly
+	// garbage-collector work.
+	matchBuffers := &sync.Pool{New: func() any { return new([]match) }}
 	pages := ogcPages()
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
 		l, err := ogcLayer(r)
@@ -199,7 +204,15 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			s.fail(w, r, err)
 			return
 		}
-		matches, err := s.selectItems(l.ID, q, schemas[l.ID], p.Clearance)
+		bufp := matchBuffers.Get().(*[]match)
+		defer func() {
+			if cap(*bufp) <= maxPooledMatches {
+				clear((*bufp)[:cap(*bufp)]) // drop the component pointers
+				matchBuffers.Put(bufp)
+			}
+		}()
+		matches, err := s.selectItems(l.ID, q, schemas[l.ID], p.Clearance, cache, *bufp)
+		*bufp = matches
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -288,14 +301,16 @@ func selectProperties(f *geojson.Feature, keep []string) *geojson.Feature {
 	return f
 }
 
-// intersectsBox reports whether geometry g (WGS84 degrees) shares at least
-// one point with box b; touching counts, as with PostGIS ST_Intersects
-// against ST_MakeEnvelope.
-func intersectsBox(g orb.Geometry, b orb.Bound) bool {
+// intersectsBox reports whether geometry g (WGS84 degrees), whose bound is
+// gb, shares at least one point with box b; touching counts, as with
+// PostGIS ST_Intersects against ST_MakeEnvelope.
+func intersectsBox(g orb.Geometry, gb, b orb.Bound) bool {
 	if g == nil {
 		return false
 	}
-	gb := g.Bound()
+	if p, ok := g.(orb.Point); ok {
+		return b.Contains(p)
+	}
 	if !gb.Intersects(b) {
 		return false
 	}
@@ -315,12 +330,12 @@ func intersectsBox(g orb.Geometry, b orb.Bound) bool {
 		return pathIntersectsBox(g, b)
 	case orb.MultiLineString:
 		for _, ls := range g {
-			if intersectsBox(ls, b) {
+			if intersectsBox(ls, ls.Bound(), b) {
 				return true
 			}
 		}
 	case orb.Ring:
-		return intersectsBox(orb.Polygon{g}, b)
+		return intersectsBox(orb.Polygon{g}, gb, b)
 	case orb.Polygon:
 		for _, ring := range g {
 			if pathIntersectsBox(orb.LineString(ring), b) {
@@ -332,13 +347,13 @@ func intersectsBox(g orb.Geometry, b orb.Bound) bool {
 		return planar.PolygonContains(g, b.Min)
 	case orb.MultiPolygon:
 		for _, p := range g {
-			if intersectsBox(p, b) {
+			if intersectsBox(p, p.Bound(), b) {
 				return true
 			}
 		}
 	case orb.Collection:
 		for _, x := range g {
-			if intersectsBox(x, b) {
+			if intersectsBox(x, x.Bound(), b) {
 				return true
 			}
 		}
@@ -389,12 +404,15 @@ func segmentIntersectsBox(p, q orb.Point, b orb.Bound) bool {
 		clip(-dy, p[1]-b.Min[1]) && clip(dy, b.Max[1]-p[1])
 }
 
+// maxPooledMatches is the largest match list kept for reuse (2.5 MB).
+const maxPooledMatches = 1 << 16
+
 // featureCacheBytes bounds the encoded features kept for reuse.
 const featureCacheBytes = 256 << 20
 
-// featureCache keeps each component's GeoJSON encoding, keyed by id and
-// version: index components never change once published, so an encoding
-// stays right until the version moves on. Sharded to keep lock hold
+// featureCache keeps each component's GeoJSON encoding and geometry bound,
+// keyed by id and version: index components never change once published,
+// so both stay right until the version moves on. Sharded to keep lock hold
 // times short under concurrent readers.
 type featureCache struct {
 	shards   [64]featureShard
@@ -409,7 +427,8 @@ type featureShard struct {
 
 type cachedFeature struct {
 	version int64
-	json    []byte
+	json    []byte // nil until first encoded
+	bound   orb.Bound
 }
 
 func newFeatureCache(maxBytes int) *featureCache {
@@ -420,13 +439,42 @@ func newFeatureCache(maxBytes int) *featureCache {
 	return fc
 }
 
+// entry returns the cached entry of c, creating it (with the bound) when
+// missing or stale. Called with sh.mu held.
+func (sh *featureShard) entry(c *zone.Component, perShard int) cachedFeature {
+	e, ok := sh.m[c.ID]
+	if ok && e.version == c.Version {
+		return e
+	}
+	if ok {
+		sh.bytes -= len(e.json)
+	}
+	if sh.bytes > perShard {
+		// Full: start afresh (deleted components' entries go too).
+		clear(sh.m)
+		sh.bytes = 0
+	}
+	e = cachedFeature{version: c.Version, bound: c.Geometry.Bound()}
+	sh.m[c.ID] = e
+	return e
+}
+
+// bound returns the bound of c's geometry (not its zones).
+func (fc *featureCache) bound(c *zone.Component) orb.Bound {
+	sh := &fc.shards[c.ID[15]&63]
+	sh.mu.Lock()
+	e := sh.entry(c, fc.perShard)
+	sh.mu.Unlock()
+	return e.bound
+}
+
 // feature returns c's GeoJSON feature encoding.
 func (fc *featureCache) feature(c *zone.Component) []byte {
 	sh := &fc.shards[c.ID[15]&63]
 	sh.mu.Lock()
-	e, ok := sh.m[c.ID]
+	e := sh.entry(c, fc.perShard)
 	sh.mu.Unlock()
-	if ok && e.version == c.Version {
+	if e.json != nil {
 		return e.json
 	}
 	b, err := json.Marshal(c.Feature())
@@ -436,16 +484,11 @@ func (fc *featureCache) feature(c *zone.Component) []byte {
 		return []byte("null")
 	}
 	sh.mu.Lock()
-	if sh.bytes+len(b) > fc.perShard {
-		// Full: start afresh (deleted components' entries go too).
-		clear(sh.m)
-		sh.bytes = 0
+	if cur, ok := sh.m[c.ID]; ok && cur.version == c.Version && cur.json == nil {
+		cur.json = b
+		sh.m[c.ID] = cur
+		sh.bytes += len(b)
 	}
-	if old, ok := sh.m[c.ID]; ok {
-		sh.bytes -= len(old.json)
-	}
-	sh.m[c.ID] = cachedFeature{version: c.Version, json: b}
-	sh.bytes += len(b)
 	sh.mu.Unlock()
 	return b
 }
