@@ -13,6 +13,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/web"
 )
 
@@ -26,6 +27,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	fs.StringVar(&addr, "addr", addr, "listen address (env ZONEPLAN_ADDR)")
 	publicRead := fs.Bool("public-read", false, "let anonymous callers read public features (no token needed)")
+	tileCacheMB := fs.Int("tile-cache-mb", tiles.DefaultCacheBytes>>20, "vector tile cache size in MiB (gzipped tiles); 0 turns the cache off")
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
 	if err := parse(fs, args); err != nil {
@@ -60,6 +62,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead},
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString()},
+		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
 	})
 
 	start := time.Now()

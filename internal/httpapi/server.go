@@ -8,6 +8,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -30,6 +31,9 @@ type Deps struct {
 	Web    http.Handler // the embedded web page and its assets, mounted at /
 	// Ready reports whether start-up finished (index loaded); /readyz fails until then.
 	Ready *atomic.Bool
+	// Tiles builds and caches vector tiles; nil: one drawing from Index
+	// with the default cache.
+	Tiles *tiles.Service
 }
 
 // server holds the dependencies the handlers close over.
@@ -45,6 +49,9 @@ func NewServer(d Deps) http.Handler {
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)
 		d.Ready.Store(true)
+	}
+	if d.Tiles == nil && d.Index != nil {
+		d.Tiles = tiles.New(d.Index, tiles.Options{CacheBytes: tiles.DefaultCacheBytes})
 	}
 	s := &server{Deps: d}
 	return s.routes()

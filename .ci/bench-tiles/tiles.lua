@@ -1,0 +1,16 @@
+-- wrk script of the tile benchmark: cycles through the tiles listed in
+-- $ZP_TILES ("z x y" per line) as /tiles/all/{z}/{x}/{y}.mvt, with the
+-- bearer token $ZP_TOKEN; with ZP_GZIP=1 it accepts gzip as browsers do.
+local paths = {}
+for line in io.lines(os.getenv("ZP_TILES")) do
+  local z, x, y = line:match("^(%d+) (%d+) (%d+)")
+  if z then paths[#paths + 1] = "/tiles/all/" .. z .. "/" .. x .. "/" .. y .. ".mvt" end
+end
+local headers = { ["Authorization"] = "Bearer " .. os.getenv("ZP_TOKEN") }
+if os.getenv("ZP_GZIP") == "1" then headers["Accept-Encoding"] = "gzip" end
+local i = 0
+
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], headers)
+end
