@@ -320,6 +320,13 @@ type browser struct {
 
 func newBrowser(t *testing.T, chromium string) *browser {
 	t.Helper()
+	// Not t.TempDir: Chromium's helper processes may still write into the
+	// profile for a moment after the browser ends, and a failed removal
+	// there would fail the test.
+	profile, err := os.MkdirTemp("", "zoneplan-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
@@ -327,13 +334,20 @@ func newBrowser(t *testing.T, chromium string) *browser {
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove the Chromium profile %s", profile)
 	})
 	b := &browser{t: t, ctx: ctx}
 	messages := chromedp.Console(ctx)
