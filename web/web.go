@@ -64,7 +64,7 @@ func contentType(ext string) string {
 // asset is one file ready to serve.
 type asset struct {
 	body        []byte
-	gzipped     func() []byte // body compressed on first use; nil when that does not pay
+	gzipped     func() []byte // body gzipped (computed on the first call), or nil when that does not pay
 	contentType string
 	etag        string
 	cache       string
@@ -80,8 +80,11 @@ const (
 )
 
 // Handler serves the page at the root of whatever path it is mounted on:
-// "/" (and "/index.html") is the page, other paths are its files. It answers
-// GET and HEAD, with strong ETags and If-None-Match; anything else is 405.
+// "/" (and "/index.html") is the page, other paths are its files, anything
+// else is a plain 404. It answers GET and HEAD (anything else is 405), with
+// fixed content types, strong ETags and If-None-Match, gzip for text when
+// the client accepts it, and on the page a Content-Security-Policy that lets
+// only this server's scripts run.
 func Handler() http.Handler {
 	assets := loadAssets(Assets())
 	csp := contentSecurityPolicy(assets["index.html"].body)
