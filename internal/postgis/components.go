@@ -421,7 +421,8 @@ func queryFilter(q zone.Query) (string, []any) {
 }
 
 // ListComponents streams the matching components ordered by layer then id
-// (byte order), one row at a time.
+// (byte order), one row at a time. fn runs while the query holds one pool
+// connection, so calling the store from fn needs a second one.
 func (s *Store) ListComponents(ctx context.Context, q zone.Query, fn func(*zone.Component) error) error {
 	where, args := queryFilter(q)
 	sql := selectComponents + where + " ORDER BY c.layer, c.id"
