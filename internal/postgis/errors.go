@@ -45,6 +45,12 @@ func dbError(err error, what string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the request was cancelled or timed out", Err: err}
 	}
+	// A failed connection attempt (server down, unknown database, refused
+	// credentials) may wrap a server error: it is still unavailability.
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": cannot connect to the database", Err: err}
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -66,9 +72,8 @@ func dbError(err error, what string) error {
 		}
 		return zone.InternalError(err, "cannot %s: database error", what)
 	}
-	var ce *pgconn.ConnectError
 	var ne net.Error
-	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err) {
 		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not reachable", Err: err}
 	}

@@ -155,6 +155,10 @@ func TestOpenUnmigratedOrUnreachable(t *testing.T) {
 	if !strings.Contains(zone.ErrorMessage(err), fmt.Sprintf("needs %d", latest)) {
 		t.Errorf("message %q does not say which version is needed", zone.ErrorMessage(err))
 	}
+	noDB, _ := url.Parse(dsn)
+	noDB.Path = "/zoneplan_no_such_database"
+	_, err = Open(t.Context(), noDB.String(), Options{})
+	storetest.RequireCode(t, err, zone.CodeUnavailable, "Open on a database that does not exist")
 	// Port 1 on localhost: nothing listens there.
 	_, err = Open(t.Context(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5", Options{})
 	storetest.RequireCode(t, err, zone.CodeUnavailable, "Open on an unreachable server")
