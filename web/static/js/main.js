@@ -5,10 +5,10 @@
 
 import { Client, Session, ApiError } from './api.js';
 import { I18n } from './i18n.js';
-import { el, meta, Notices, swatch, formatMetres } from './ui.js';
+import { el, meta, Notices, swatch, formatMetres, verdictMark } from './ui.js';
 import {
   createDataGrid, cssId, layerPathStyle, isApproved,
-  ZONE_KINDS, ZONE_LAYER, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH,
+  ZONE_KINDS, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH, VERDICT_OUTLINE,
 } from './tiles.js';
 import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE } from './check.js';
 import { Appraisals, RECORD_STYLE } from './appraisals.js';
@@ -449,6 +449,14 @@ class App {
           swatch(layerPathStyle(layer), layer.geometry_types || ['polygon']),
           el('span', {}, this.i18n.title(layer)),
           layer.count !== undefined ? el('span', { className: 'count' }, this.i18n.t('layers.count', { n: this.i18n.number(layer.count) })) : null));
+        if (group === 'projects') {
+          // The outline colours of project sites, by latest verdict.
+          for (const v of ['clear', 'review', 'conflict']) {
+            fs.append(el('div', { className: 'row hint sub-legend' },
+              swatch({ ...layerPathStyle(layer), ...VERDICT_OUTLINE[v] }, ['polygon']),
+              `${verdictMark(v)} ${this.i18n.t('verdict.' + v)}`));
+          }
+        }
       }
       box.append(fs);
     }

@@ -27,6 +27,13 @@ export const ZONE_STYLE = {
   safety_belt: { color: '#9e9d24', fillColor: '#fdd835', fillOpacity: 0.12, weight: 1 },
 };
 
+/** VERDICT_OUTLINE overrides a project site's outline by its latest verdict. */
+export const VERDICT_OUTLINE = {
+  clear: { color: '#1b7a35', weight: 2.5 },
+  review: { color: '#d39b00', weight: 2.5 },
+  conflict: { color: '#b3261e', weight: 3 },
+};
+
 /** PROVISIONAL_DASH is the outline dash of a zone not fixed by a decision. */
 export const PROVISIONAL_DASH = '5 4';
 
@@ -80,7 +87,11 @@ export function createDataGrid({ layers, headers, onTileError, pane }) {
   for (const layer of layers) {
     const style = layerPathStyle(layer);
     const cls = `zp-f zp-l-${cssId(layer.id)}`;
-    styles[layer.id] = () => ({ ...style, className: cls });
+    // Project sites are outlined in the colour of their latest verdict, so a
+    // planner sees the conflicts at a glance (the legend shows the same).
+    styles[layer.id] = layer.group === 'projects'
+      ? (props) => ({ ...style, ...(VERDICT_OUTLINE[props.verdict] || {}), className: cls })
+      : () => ({ ...style, className: cls });
   }
   // Zones are drawn only from ZONE_MIN_ZOOM; below it they would be specks
   // that hide the components they belong to.
