@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -89,6 +90,9 @@ func (in *input) plainGeoJSON() bool {
 	}
 	if f != formats.GeoJSON {
 		return false
+	}
+	if !bytes.Contains(in.data, []byte(`"crs"`)) {
+		return true // no crs member; spares large files a second parse
 	}
 	var top struct {
 		CRS json.RawMessage `json:"crs"`
