@@ -75,9 +75,15 @@ func handleOpenAPI() http.HandlerFunc {
 	}
 }
 
+// handleMe returns the caller and what their role allows, so a client can
+// show only the controls that will work.
 func (s *server) handleMe() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	type me struct {
+		zone.Principal
+		Permissions []zone.Permission `json:"permissions"`
+	}
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		encode(w, http.StatusOK, p)
+		encode(w, http.StatusOK, me{Principal: p, Permissions: p.Role.Permissions()})
 	}
 }
 

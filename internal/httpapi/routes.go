@@ -66,6 +66,12 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
 	r.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))
 
+	// Unknown paths under the APIs get problem+json, not the web page's 404.
+	for _, prefix := range []string{"/api/*", "/ogc/*", "/tiles/*"} {
+		r.Handle(prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
+		}))
+	}
 	if s.Web != nil {
 		r.Handle("/*", s.Web)
 	}

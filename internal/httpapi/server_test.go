@@ -300,7 +300,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatalf("not an OpenAPI 3.0 document: %v", err)
 	}
 	for _, rt := range httpapi.Routes(httpapi.NewServer(httpapi.Deps{Store: ts.Store, Index: ts.Index, Auth: &auth.Authenticator{Tokens: ts.Store}})) {
-		if rt.Path == "/*" {
+		if strings.HasSuffix(rt.Path, "/*") { // catch-alls: the web page and the APIs' not-found
 			continue
 		}
 		ops, ok := doc.Paths[rt.Path]
@@ -321,4 +321,17 @@ func mustUUID(t *testing.T, s string) uuid.UUID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+func TestUnknownAPIPathsAreProblems(t *testing.T) {
+	ts := newTestServer(t, false)
+	tok := ts.token(t, zone.RoleViewer, zone.Public)
+	for _, path := range []string{"/api/nothing", "/ogc/collections/x/y/z/w", "/tiles/a/b"} {
+		status, h, body := get(t, ts.URL+path, tok)
+		mustProblem(t, status, h, body, http.StatusNotFound)
+	}
+	status, _, body := get(t, ts.URL+"/api/me", tok)
+	if status != http.StatusOK || !strings.Contains(string(body), `"permissions":["read"]`) {
+		t.Fatalf("/api/me: %d %s", status, body)
+	}
 }

@@ -120,6 +120,11 @@ func (r Role) Can(p Permission) bool {
 	return false
 }
 
+// Permissions lists what role r grants.
+func (r Role) Permissions() []Permission {
+	return append([]Permission(nil), rolePermissions[r]...)
+}
+
 // ParseRole parses a role name.
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
