@@ -146,7 +146,9 @@ CREATE TRIGGER components_log_delete AFTER DELETE ON components
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION zoneplan_log_component_changes();
 
--- A zone change is a change of its component (one edited in QGIS, say). Zones
+-- A zone change is a change of its component (one edited in QGIS, say).
+-- (00006_external_edits.sql replaces this function: a zone change now
+-- touches its component, which also bumps the component's version.) Zones
 -- removed together with their component (ON DELETE CASCADE) are skipped: the
 -- component's own delete is logged.
 -- +goose StatementBegin

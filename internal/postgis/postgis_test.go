@@ -195,7 +195,7 @@ func testOptionsSettingsApplyToEveryConnection(t *testing.T, open func(*testing.
 	}
 }
 
-// TestTwoInstancesFollowEachOther is two server instances on one database:
+// testTwoInstancesFollowEachOther is two server instances on one database:
 // a write through one wakes the other's subscription, and the other's
 // ChangesSince returns it.
 func testTwoInstancesFollowEachOther(t *testing.T, open func(*testing.T) (*Store, string)) {
@@ -241,7 +241,7 @@ func testTwoInstancesFollowEachOther(t *testing.T, open func(*testing.T) (*Store
 	}
 }
 
-// TestSubscribeReconnects kills the listening connection from the server
+// testSubscribeReconnects kills the listening connection from the server
 // side: the subscription reconnects, signals once so the follower catches
 // up, and keeps delivering.
 func testSubscribeReconnects(t *testing.T, open func(*testing.T) (*Store, string)) {
@@ -383,8 +383,9 @@ func testChangeLogPruning(t *testing.T, open func(*testing.T) (*Store, string)) 
 	}
 }
 
-// TestZoneEditedInGISIsAChange: a zone polygon changed directly in the
-// database (as in QGIS) reaches followers as a change of its component.
+// testZoneEditedInGISIsAChange: a zone polygon changed directly in the
+// database (as in QGIS) is a change of its component: its version moves,
+// followers see it, and an editor holding the old version gets a conflict.
 func testZoneEditedInGISIsAChange(t *testing.T, open func(*testing.T) (*Store, string)) {
 	s, _ := open(t)
 	ctx := t.Context()
@@ -404,8 +405,43 @@ func testZoneEditedInGISIsAChange(t *testing.T, open func(*testing.T) (*Store, s
 	if len(got) != 1 || got[0].ID != c.ID || got[0].Component == nil || len(got[0].Component.Zones) != 1 {
 		t.Fatalf("after a zone edit in SQL: %+v, want one change of the component with its zone", got)
 	}
-	if before, after := c.Zones[0].Geometry.Bound(), got[0].Component.Zones[0].Geometry.Bound(); !(after.Min[0] < before.Min[0]) {
-		t.Errorf("the change carries the old zone: bound %v, was %v", after, before)
+	after := got[0].Component
+	var dbUser string
+	if err := s.pool.QueryRow(ctx, `SELECT session_user`).Scan(&dbUser); err != nil {
+		t.Fatal(err)
+	}
+	if before, now := c.Zones[0].Geometry.Bound(), after.Zones[0].Geometry.Bound(); !(now.Min[0] < before.Min[0]) {
+		t.Errorf("the change carries the old zone: bound %v, was %v", now, before)
+	}
+	if after.Version != c.Version+1 || after.UpdatedBy != dbUser || !after.UpdatedAt.After(c.UpdatedAt) {
+		t.Errorf("after the zone edit: version %d by %q at %v; want %d by the database user, later than %v",
+			after.Version, after.UpdatedBy, after.UpdatedAt, c.Version+1, c.UpdatedAt)
+	}
+	stale := c.Clone()
+	stale.Name = "ghi đè"
+	_, err := s.UpdateComponent(ctx, stale, c.Version, zone.Secret, "editor")
+	storetest.RequireCode(t, err, zone.CodeConflict, "updating with the version read before the zone edit")
+
+	// The component itself edited in SQL: one increment.
+	if err := exec(t, s, `UPDATE components SET name = 'Kho K9 (QGIS)' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.GetComponent(ctx, c.ID, zone.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.Name != "Kho K9 (QGIS)" || read.Version != after.Version+1 {
+		t.Errorf("after a component edit in SQL: %q version %d, want version %d", read.Name, read.Version, after.Version+1)
+	}
+	// zoneplan's own update with zones increments once.
+	upd := read.Clone()
+	upd.Zones = append(upd.Zones, zone.ProtectionZone{Kind: zone.SafetyBelt, WidthM: 300})
+	upd, err = s.UpdateComponent(ctx, upd, read.Version, zone.Secret, "editor")
+	if err != nil || upd.Version != read.Version+1 {
+		t.Fatalf("update with zones: %v, %v; want version %d", upd, err, read.Version+1)
+	}
+	if again, _ := s.GetComponent(ctx, c.ID, zone.Secret); again == nil || again.Version != upd.Version {
+		t.Errorf("stored version %v, returned %d: the zone rewrite bumped it again", again, upd.Version)
 	}
 }
 
@@ -435,7 +471,7 @@ func testCheckRecordsImmutable(t *testing.T, open func(*testing.T) (*Store, stri
 	}
 }
 
-// TestGeometryAlwaysWGS84 checks every stored geometry carries SRID 4326
+// testGeometryAlwaysWGS84 checks every stored geometry carries SRID 4326
 // and that the schema refuses one without (SRID 0), whatever the path.
 func testGeometryAlwaysWGS84(t *testing.T, open func(*testing.T) (*Store, string)) {
 	s, _ := open(t)
@@ -480,7 +516,7 @@ func testGeometryAlwaysWGS84(t *testing.T, open func(*testing.T) (*Store, string
 	}
 }
 
-// TestDatabaseChecksAreTheSecondLine writes bad rows past the Go
+// testDatabaseChecksAreTheSecondLine writes bad rows past the Go
 // validation and checks the constraint errors map to invalid, without SQL.
 func testDatabaseChecksAreTheSecondLine(t *testing.T, open func(*testing.T) (*Store, string)) {
 	s, _ := open(t)
@@ -506,7 +542,7 @@ func testDatabaseChecksAreTheSecondLine(t *testing.T, open func(*testing.T) (*St
 	}
 }
 
-// TestLayerViews checks every registered layer has a view per geometry
+// testLayerViews checks every registered layer has a view per geometry
 // class with one geometry type, as QGIS needs, and that the views and the
 // approved-zone view show the stored rows.
 func testLayerViews(t *testing.T, open func(*testing.T) (*Store, string)) {
@@ -571,7 +607,7 @@ func testLayerViews(t *testing.T, open func(*testing.T) (*Store, string)) {
 	}
 }
 
-// TestImportZonesAndUpsert imports components with approved and provisional
+// testImportZonesAndUpsert imports components with approved and provisional
 // zones, in a batch large enough for intermediate progress, then upserts
 // them with other zones.
 func testImportZonesAndUpsert(t *testing.T, open func(*testing.T) (*Store, string)) {
@@ -645,7 +681,7 @@ func testImportZonesAndUpsert(t *testing.T, open func(*testing.T) (*Store, strin
 	}
 }
 
-// TestProvisionalZoneWithBadDate: the store refuses a decision date it
+// testProvisionalZoneWithBadDate: the store refuses a decision date it
 // could not keep as a date, naming the zone.
 func testProvisionalZoneWithBadDate(t *testing.T, open func(*testing.T) (*Store, string)) {
 	s, _ := open(t)
@@ -658,7 +694,7 @@ func testProvisionalZoneWithBadDate(t *testing.T, open func(*testing.T) (*Store,
 	}
 }
 
-// TestCheckResultKeptByteExact: a result with unusual spacing and key order
+// testCheckResultKeptByteExact: a result with unusual spacing and key order
 // comes back exactly (json, not jsonb).
 func testCheckResultKeptByteExact(t *testing.T, open func(*testing.T) (*Store, string)) {
 	s, _ := open(t)
