@@ -6,6 +6,15 @@
 // Geometries are WGS84 (EPSG:4326, longitude first) in and out; they cross
 // the wire as WKB (ST_AsBinary / ST_GeomFromWKB(…, 4326)), so every stored
 // geometry has SRID 4326 and coordinates keep their float64 bits.
+//
+// Multi-instance design: triggers log every committed change of a component
+// (or of its zones) in change_log and NOTIFY zoneplan_changes. Transactions
+// that write components take one advisory lock first, so they commit one at
+// a time and change_log.seq follows commit order; a follower that has read
+// up to seq N never misses a change below N. The price: a long import
+// delays other component writes until it commits (reads never wait).
+// Edits made with other tools (QGIS, psql) bump versions and reach
+// followers the same way.
 package postgis
 
 import (
