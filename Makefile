@@ -63,8 +63,12 @@ bench-features:
 		matched=$$((matched + n)); done; \
 	echo "== 200 pages, $$matched features (one warm-up pass); concurrency $(BENCH_FEATURES_CONCURRENCY), $(BENCH_FEATURES_SECONDS) s, $$(nproc) CPUs"; \
 	echo "== zoneplan serve (wrk):"; \
+	cpu0=$$(awk '{print $$14 + $$15}' /proc/$$pid/stat); \
 	ZONEPLAN_BENCH_BOXES=$$tmp/boxes wrk -t2 -c$(BENCH_FEATURES_CONCURRENCY) -d$(BENCH_FEATURES_SECONDS)s --latency \
-		-s internal/httpapi/testdata/ogc_items_bench.lua -H "Authorization: Bearer $$tok" http://127.0.0.1:$(BENCH_FEATURES_PORT); \
+		-s internal/httpapi/testdata/ogc_items_bench.lua -H "Authorization: Bearer $$tok" http://127.0.0.1:$(BENCH_FEATURES_PORT) | tee $$tmp/wrk.out; \
+	cpu1=$$(awk '{print $$14 + $$15}' /proc/$$pid/stat); \
+	reqs=$$(sed -nE 's/^ *([0-9]+) requests in.*/\1/p' $$tmp/wrk.out); \
+	echo "== server CPU: $$(( (cpu1 - cpu0) * 1000 / $$(getconf CLK_TCK) )) ms for $$reqs pages = $$(( (cpu1 - cpu0) * 1000000 / $$(getconf CLK_TCK) / reqs )) us per page"; \
 	echo "== raw PostGIS ST_AsGeoJSON query of the same pages, and the server again through a Go client:"; \
 	ZONEPLAN_BENCH_BOXES=$$tmp/boxes ZONEPLAN_BENCH_PG="$$url" ZONEPLAN_BENCH_CONCURRENCY=$(BENCH_FEATURES_CONCURRENCY) \
 	ZONEPLAN_BENCH_URL=http://127.0.0.1:$(BENCH_FEATURES_PORT) ZONEPLAN_BENCH_TOKEN="$$tok" \

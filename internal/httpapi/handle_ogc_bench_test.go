@@ -124,6 +124,16 @@ func BenchmarkOGCRawSQL(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
+	// Open every connection now and note its backend, to report the
+	// database's CPU time per page (steadier than wall time on a shared
+	// machine; readable when PostgreSQL runs on this host).
+	backends := backendPIDs(b, pool, int(cfg.MaxConns))
+	cpu0, cpuOK := processCPU(backends)
+	defer func() {
+		if cpu1, ok := processCPU(backends); ok && cpuOK && b.N > 0 {
+			b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "db-cpu-us/page")
+		}
+	}()
 	runConcurrently(b, boxes, func(ctx context.Context, box string) (int, error) {
 		var x0, y0, x1, y1 float64
 		if _, err := fmt.Sscanf(box, "%g,%g,%g,%g", &x0, &y0, &x1, &y1); err != nil {
@@ -179,4 +189,50 @@ func BenchmarkOGCItemsHTTP(b *testing.B) {
 		}
 		return n, nil
 	})
+}
+
+// backendPIDs opens n connections of pool at once and returns the process
+// ids of their PostgreSQL backends.
+func backendPIDs(b *testing.B, pool *pgxpool.Pool, n int) []int {
+	b.Helper()
+	var pids []int
+	var conns []*pgxpool.Conn
+	for i := 0; i < n; i++ {
+		c, err := pool.Acquire(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, c)
+		var pid int
+		if err := c.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	return pids
+}
+
+// processCPU sums the user and system CPU time of processes from
+// /proc/PID/stat; ok is false when one cannot be read.
+func processCPU(pids []int) (total time.Duration, ok bool) {
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	for _, pid := range pids {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, false
+		}
+		// Fields after the command name (which may hold spaces).
+		fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		if len(fields) < 13 {
+			return 0, false
+		}
+		var utime, stime int64
+		fmt.Sscan(fields[11], &utime)
+		fmt.Sscan(fields[12], &stime)
+		total += time.Duration(utime+stime) * tick
+	}
+	return total, true
 }

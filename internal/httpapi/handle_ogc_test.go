@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -15,7 +17,11 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/demo"
+	"github.com/zoneplan/zoneplan/internal/embedded"
+	"github.com/zoneplan/zoneplan/internal/httpapi"
+	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -169,6 +175,13 @@ func TestOGCItemsMatchTheStore(t *testing.T) {
 		ids, matched = allPages(t, ts.URL+"/ogc/collections/"+layer+"/items?bbox=104.5,20.5,106.5,22.5&limit=97", tok)
 		if len(inBox) == 0 || matched != len(inBox) || !slices.Equal(ids, inBox) {
 			t.Fatalf("%s: bbox: %d ids (numberMatched %d), store has %d", clearance, len(ids), matched, len(inBox))
+		}
+
+		// S_INTERSECTS with the box as a WKT polygon selects the same.
+		spatial := url.QueryEscape("S_INTERSECTS(geometry, POLYGON((104.5 20.5, 106.5 20.5, 106.5 22.5, 104.5 22.5, 104.5 20.5))) AND version BETWEEN 1 AND 1")
+		ids, _ = allPages(t, ts.URL+"/ogc/collections/"+layer+"/items?limit=10000&filter="+spatial, tok)
+		if !slices.Equal(ids, inBox) {
+			t.Fatalf("%s: S_INTERSECTS: %d ids, bbox gave %d", clearance, len(ids), len(inBox))
 		}
 
 		// Property equality and CQL2 give the same as filtering by hand.
@@ -497,4 +510,52 @@ func TestOGCClientsCancellingMidStream(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// FuzzOGCItemsQuery sends arbitrary query strings to the items endpoint:
+// every answer is a 200 page or a 4xx problem, never a 5xx or a panic.
+func FuzzOGCItemsQuery(f *testing.F) {
+	for _, seed := range []string{
+		"bbox=105,20,107,22&limit=10",
+		"kind=depot&group=I",
+		"filter=" + url.QueryEscape("name LIKE 'K%' AND S_INTERSECTS(geometry, POLYGON((105 20,107 20,107 22,105 22,105 20)))"),
+		"sortby=-updated_at,name&properties=name&offset=3",
+		"datetime=2020-01-01/..&f=html",
+		"filter-lang=cql-text&filter=" + url.QueryEscape("code IN ('1','2')"),
+		"limit=%zz&bbox=1,2",
+	} {
+		f.Add(seed)
+	}
+	ctx := context.Background()
+	st, err := embedded.Open(filepath.Join(f.TempDir(), "z.db"), embedded.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	seedScale(f, st, 300, 30)
+	ix := index.New()
+	if err := ix.Load(ctx, st); err != nil {
+		f.Fatal(err)
+	}
+	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Auth: &auth.Authenticator{Tokens: st}})
+	tok, _, err := auth.Issue(ctx, st, "fuzz", zone.RoleViewer, zone.Restricted, 0, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		req := httptest.NewRequest(http.MethodGet, "/ogc/collections/defence_works/items", nil)
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		switch {
+		case w.Code == http.StatusOK:
+		case w.Code >= 400 && w.Code < 500:
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("%q: %d with Content-Type %q", query, w.Code, ct)
+			}
+		default:
+			t.Fatalf("%q: status %d: %s", query, w.Code, w.Body.String())
+		}
+	})
 }
