@@ -27,8 +27,6 @@ import (
 	"sync"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/geojson"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/zoneplan/zoneplan/internal/index"
@@ -59,10 +57,10 @@ type Options struct {
 	// a tile keeps the features with the smallest ids (a stable sample, the
 	// same for every request). Default 4000.
 	MaxFeatures int
-	// MaxTileBytes bounds an encoded (uncompressed) tile. Layers take turns
-	// adding features, smallest ids first, until an estimate of the size
-	// reaches four fifths of it; a tile still over it is built again with a
-	// budget shrunk by the overshoot. Default 500,000.
+	// MaxTileBytes bounds an encoded (uncompressed) tile: layers take turns
+	// adding features, smallest ids first, until the next would pass it
+	// (the encoder knows each feature's exact size). Default 300,000, well
+	// under the 500 KB clients cope with.
 	MaxTileBytes int
 	// ZonesMinZoom is the first zoom whose AllLayers tiles carry ZonesLayer. Default 11.
 	ZonesMinZoom int
@@ -79,7 +77,7 @@ func (o Options) withDefaults() Options {
 	def(&o.Extent, 4096)
 	def(&o.Buffer, 64)
 	def(&o.MaxFeatures, 4000)
-	def(&o.MaxTileBytes, 500_000)
+	def(&o.MaxTileBytes, 300_000)
 	def(&o.ZonesMinZoom, 11)
 	if o.ZoneCacheBytes <= 0 {
 		o.ZoneCacheBytes = 64 << 20
@@ -344,71 +342,49 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	}
 
 	// Thinning: layers take turns adding their next feature in id order
-	// until the estimated size reaches the budget (or every layer its
-	// MaxFeatures). Should the estimate fall short, the real size decides:
-	// the budget shrinks by the overshoot and the tile is built again.
-	budget := s.opt.MaxTileBytes * 4 / 5
-	for {
-		type pending struct {
-			feats []*geojson.Feature
-			next  int
-		}
-		layersOut := make([]pending, len(groups))
-		used := 0
-		for more := true; more && used < budget; {
-			more = false
-			for gi := range groups {
-				p, g := &layersOut[gi], groups[gi]
-				for p.next < len(g.comps) && len(p.feats) < s.opt.MaxFeatures {
-					comp := g.comps[p.next]
-					p.next++
-					if geom := f.shape(comp.Geometry); geom != nil {
-						props := properties(comp)
-						p.feats = append(p.feats, &geojson.Feature{ID: id64(comp), Geometry: geom, Properties: props})
-						used += estimateBytes(geom, props)
+	// until the tile reaches the budget (MaxTileBytes, less room for the
+	// layer headers) or every layer its MaxFeatures.
+	budget := s.opt.MaxTileBytes - 64*(len(groups)+1)
+	encs := make([]*layerEncoder, len(groups))
+	next := make([]int, len(groups))
+	used := 0
+	var attrs []attr
+	for more := true; more && used < budget; {
+		more = false
+		for gi, g := range groups {
+			if encs[gi] == nil {
+				encs[gi] = newLayerEncoder(g.name, s.opt.Extent)
+			}
+			enc := encs[gi]
+			for next[gi] < len(g.comps) && enc.count < s.opt.MaxFeatures {
+				comp := g.comps[next[gi]]
+				next[gi]++
+				if geom := f.shape(comp.Geometry); geom != nil {
+					attrs = componentAttrs(attrs[:0], comp)
+					if n := enc.add(id64(comp), geom, attrs); n > 0 {
+						used += n
 						more = true
 						break
 					}
 				}
 			}
-		}
-		var out mvt.Layers
-		for gi, p := range layersOut {
-			if len(p.feats) > 0 {
-				out = append(out, &mvt.Layer{Name: groups[gi].name, Version: 2, Extent: uint32(s.opt.Extent), Features: p.feats})
+			if used >= budget {
+				break
 			}
 		}
-		if len(zoneComps) > 0 && used < budget {
-			if l := s.zoneLayer(&f, box, zoneComps, budget-used); l != nil {
-				out = append(out, l)
-			}
-		}
-		if len(out) == 0 {
-			return nil, nil
-		}
-		data, err := mvt.Marshal(out)
-		if err != nil {
-			return nil, zone.InternalError(err, "encoding tile %s", c)
-		}
-		if len(data) <= s.opt.MaxTileBytes || budget < 1024 {
-			return data, nil
-		}
-		budget = int(float64(budget) * float64(s.opt.MaxTileBytes) / float64(len(data)) * 0.9)
 	}
-}
-
-// estimateBytes is a generous guess of what a feature adds to an encoded
-// tile: its string values in full (shared values are counted each time),
-// tag and geometry commands, about 4 bytes a vertex.
-func estimateBytes(g orb.Geometry, p geojson.Properties) int {
-	n := 16 + 4*vertexCount(g)
-	for _, v := range p {
-		n += 4
-		if s, ok := v.(string); ok {
-			n += len(s)
+	var data []byte
+	for _, enc := range encs {
+		if enc != nil && enc.count > 0 {
+			data = enc.appendTo(data)
 		}
 	}
-	return n
+	if len(zoneComps) > 0 && used < budget {
+		if enc := s.zoneLayer(&f, box, zoneComps, budget-used); enc != nil {
+			data = enc.appendTo(data)
+		}
+	}
+	return data, nil
 }
 
 // zoneCandidates lists, in id order, the components of layers seen at
@@ -440,12 +416,14 @@ func growMetres(b orb.Bound, m float64) orb.Bound {
 	return orb.Bound{Min: orb.Point{b.Min[0] - dLon, b.Min[1] - dLat}, Max: orb.Point{b.Max[0] + dLon, b.Max[1] + dLat}}
 }
 
-// zoneLayer draws the protection zones of cs that reach the tile.
-func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, budget int) *mvt.Layer {
-	var feats []*geojson.Feature
+// zoneLayer draws the protection zones of cs that reach the tile, within
+// budget bytes; nil when there are none.
+func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, budget int) *layerEncoder {
+	enc := newLayerEncoder(ZonesLayer, s.opt.Extent)
 	used := 0
+	attrs := make([]attr, 4)
 	for _, c := range cs {
-		if used >= budget || len(feats) >= s.opt.MaxFeatures {
+		if used >= budget || enc.count >= s.opt.MaxFeatures {
 			break
 		}
 		for _, z := range s.zonePolygons(c) {
@@ -456,15 +434,18 @@ func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, b
 			if geom == nil {
 				continue
 			}
-			props := geojson.Properties{"component_id": c.ID.String(), "kind": string(z.kind), "approved": z.approved, "layer": c.Layer}
-			feats = append(feats, &geojson.Feature{ID: id64(c)&^3 | uint64(zoneKindIndex(z.kind)), Geometry: geom, Properties: props})
-			used += estimateBytes(geom, props)
+			attrs = append(attrs[:0],
+				attr{key: "component_id", str: c.ID.String()},
+				attr{key: "kind", str: string(z.kind)},
+				attr{key: "approved", isBool: true, b: z.approved},
+				attr{key: "layer", str: c.Layer})
+			used += enc.add(id64(c)&^3|uint64(zoneKindIndex(z.kind)), geom, attrs)
 		}
 	}
-	if len(feats) == 0 {
+	if enc.count == 0 {
 		return nil
 	}
-	return &mvt.Layer{Name: ZonesLayer, Version: 2, Extent: uint32(s.opt.Extent), Features: feats}
+	return enc
 }
 
 func zoneKindIndex(k zone.ZoneKind) int {
@@ -480,28 +461,27 @@ func zoneKindIndex(k zone.ZoneKind) int {
 // big-endian. The full UUID is the feature's "id" property.
 func id64(c *zone.Component) uint64 { return binary.BigEndian.Uint64(c.ID[:8]) }
 
-// properties are the attributes a tile carries for a component; empty
-// optional values are left out.
-func properties(c *zone.Component) geojson.Properties {
-	p := geojson.Properties{
-		"id":             c.ID.String(),
-		"layer":          c.Layer,
-		"name":           c.Name,
-		"kind":           c.Kind,
-		"classification": c.Classification.String(),
-	}
+// componentAttrs appends the attributes a tile carries for a component;
+// empty optional values are left out.
+func componentAttrs(out []attr, c *zone.Component) []attr {
+	out = append(out,
+		attr{key: "id", str: c.ID.String(), unique: true},
+		attr{key: "layer", str: c.Layer},
+		attr{key: "name", str: c.Name, unique: true},
+		attr{key: "kind", str: c.Kind},
+		attr{key: "classification", str: c.Classification.String()})
 	if c.Code != "" {
-		p["code"] = c.Code
+		out = append(out, attr{key: "code", str: c.Code, unique: true})
 	}
 	if c.Group != "" {
-		p["group"] = string(c.Group)
+		out = append(out, attr{key: "group", str: string(c.Group)})
 	}
 	if c.Layer == zone.LayerProjectSites {
 		for _, k := range []string{zone.PropVerdict, zone.PropStatus} {
 			if v, ok := c.Properties[k].(string); ok && v != "" {
-				p[k] = v
+				out = append(out, attr{key: k, str: v})
 			}
 		}
 	}
-	return p
+	return out
 }
