@@ -42,7 +42,7 @@ func (s *Store) ChangesSince(ctx context.Context, seq int64, fn func(zone.Change
 				SELECT DISTINCT ON (component_id) seq, component_id, layer
 				FROM change_log WHERE seq > $1
 				ORDER BY component_id, seq DESC)
-			SELECT l.seq, l.component_id, l.layer, c.id IS NULL, `+maybeComponentColumns+`
+			SELECT l.seq, l.component_id, l.layer, c.id IS NULL, `+componentSelectList(true)+`
 			FROM latest l
 			LEFT JOIN components c ON c.id = l.component_id
 			LEFT JOIN `+zonesLateral+` ON true

@@ -22,31 +22,33 @@ import (
 // value that stands for it.
 type componentColumn struct{ expr, absent string }
 
-// componentColumns are read by scanComponent, in this order. The zone
-// arrays come from zonesLateral, ordered as the zones were given.
-var componentColumns = []componentColumn{
-	{"c.id", "'00000000-0000-0000-0000-000000000000'::uuid"},
-	{"c.layer", "''"},
-	{"c.kind", "''"},
-	{"c.name", "''"},
-	{"coalesce(c.code, '')", "''"},
-	{"c.function_type", "''"},
-	{`c."group"`, "''"},
-	{"c.classification", "0::smallint"},
-	{"c.properties", "'{}'::jsonb"},
-	{"c.synthetic", "false"},
-	{"c.version", "0::bigint"},
-	{"c.created_at", "'epoch'::timestamptz"},
-	{"c.updated_at", "'epoch'::timestamptz"},
-	{"c.created_by", "''"},
-	{"c.updated_by", "''"},
-	{"ST_AsBinary(c.geom)", "''::bytea"},
-	{"z.kinds", ""},
-	{"z.geoms", ""},
-	{"z.single", ""},
-	{"z.decisions", ""},
-	{"z.dates", ""},
-	{"z.widths", ""},
+// componentColumns are the columns scanComponent reads, in this order. The
+// zone arrays come from zonesLateral, ordered as the zones were given.
+func componentColumns() []componentColumn {
+	return []componentColumn{
+		{"c.id", "'00000000-0000-0000-0000-000000000000'::uuid"},
+		{"c.layer", "''"},
+		{"c.kind", "''"},
+		{"c.name", "''"},
+		{"coalesce(c.code, '')", "''"},
+		{"c.function_type", "''"},
+		{`c."group"`, "''"},
+		{"c.classification", "0::smallint"},
+		{"c.properties", "'{}'::jsonb"},
+		{"c.synthetic", "false"},
+		{"c.version", "0::bigint"},
+		{"c.created_at", "'epoch'::timestamptz"},
+		{"c.updated_at", "'epoch'::timestamptz"},
+		{"c.created_by", "''"},
+		{"c.updated_by", "''"},
+		{"ST_AsBinary(c.geom)", "''::bytea"},
+		{"z.kinds", ""},
+		{"z.geoms", ""},
+		{"z.single", ""},
+		{"z.decisions", ""},
+		{"z.dates", ""},
+		{"z.widths", ""},
+	}
 }
 
 // zonesLateral aggregates a component's zones into parallel arrays (NULL
@@ -60,30 +62,27 @@ const zonesLateral = `LATERAL (
 	       array_agg(width_m ORDER BY ord) AS widths
 	FROM protection_zones WHERE component_id = c.id) z`
 
-// selectComponents is the SELECT list and FROM clause of a component read.
-var selectComponents = func() string {
-	exprs := make([]string, len(componentColumns))
-	for i, col := range componentColumns {
+// componentSelectList is the column list of a component read. With
+// outerJoin, a missing component (the change feed's LEFT JOIN) reads as
+// zero values instead of NULLs.
+func componentSelectList(outerJoin bool) string {
+	cols := componentColumns()
+	exprs := make([]string, len(cols))
+	for i, col := range cols {
 		exprs[i] = col.expr
-	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM components c CROSS JOIN " + zonesLateral
-}()
-
-// maybeComponentColumns is the column list for an outer join on components:
-// a missing component reads as zero values.
-var maybeComponentColumns = func() string {
-	exprs := make([]string, len(componentColumns))
-	for i, col := range componentColumns {
-		if col.absent == "" {
-			exprs[i] = col.expr
-		} else {
+		if outerJoin && col.absent != "" {
 			exprs[i] = "coalesce(" + col.expr + ", " + col.absent + ")"
 		}
 	}
 	return strings.Join(exprs, ", ")
-}()
+}
 
-// componentRow receives one row of componentColumns.
+// selectComponents returns the SELECT list and FROM clause of a component read.
+func selectComponents() string {
+	return "SELECT " + componentSelectList(false) + " FROM components c CROSS JOIN " + zonesLateral
+}
+
+// componentRow receives one row of componentColumns().
 type componentRow struct {
 	c              zone.Component
 	code           string
@@ -309,7 +308,7 @@ func (s *Store) CreateComponent(ctx context.Context, c *zone.Component, by strin
 // above clearance.
 func (s *Store) GetComponent(ctx context.Context, id uuid.UUID, clearance zone.Classification) (*zone.Component, error) {
 	var r componentRow
-	err := s.pool.QueryRow(ctx, selectComponents+` WHERE c.id = $1 AND c.classification <= $2`, id, int16(clearance)).Scan(r.dest()...)
+	err := s.pool.QueryRow(ctx, selectComponents()+` WHERE c.id = $1 AND c.classification <= $2`, id, int16(clearance)).Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound(id)
 	}
@@ -425,7 +424,7 @@ func queryFilter(q zone.Query) (string, []any) {
 // connection, so calling the store from fn needs a second one.
 func (s *Store) ListComponents(ctx context.Context, q zone.Query, fn func(*zone.Component) error) error {
 	where, args := queryFilter(q)
-	sql := selectComponents + where + " ORDER BY c.layer, c.id"
+	sql := selectComponents() + where + " ORDER BY c.layer, c.id"
 	if q.Limit > 0 {
 		args = append(args, q.Limit)
 		sql += " LIMIT $" + strconv.Itoa(len(args))
