@@ -2,15 +2,18 @@ package web_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -187,6 +190,14 @@ func TestBrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`#check-result .findings button.finding`)))
 	b.screenshot(filepath.Join(shots, "check-conflict.png"))
 
+	// 4b. Read a boundary-point table in VN-2000 (a Lạng Sơn parcel, TM-3
+	// EPSG:9215) with that zone picked: the server's WGS84 conversion is
+	// previewed on the map and checked, with the verdict the server gives
+	// the same file uploaded to /api/check; a pasted table does the same;
+	// bad tables are refused naming the file, the row and the problem.
+	b.do(chromedp.Click(chromedp.ID("fp-clear")))
+	badUploads := uploadTable(t, b, srv, shots)
+
 	// 5. Draw a small triangle in the middle of the clear site and check it.
 	b.do(chromedp.Click(chromedp.ID("fp-clear")))
 	clon, clat := clear.center()
@@ -303,9 +314,218 @@ func TestBrowser(t *testing.T) {
 	if notices := evalJS[string](b, `[...document.querySelectorAll('#notices .notice.error')].map(n => n.innerText).join('\n')`); notices != "" {
 		t.Errorf("the page showed error notices:\n%s", notices)
 	}
-	if errs := b.consoleErrors(); len(errs) > 0 {
+	// Chromium logs every 4xx answer as a console error: the 422s of the
+	// bad files read on purpose are expected, exactly as many as were sent.
+	errs, refused := b.consoleErrors(), 0
+	errs = slices.DeleteFunc(errs, func(m string) bool {
+		if strings.Contains(m, "status of 422") && strings.Contains(m, "/api/convert") {
+			refused++
+			return true
+		}
+		return false
+	})
+	if refused != badUploads {
+		t.Errorf("the console logged %d refused /api/convert requests, want %d (one per bad file read)", refused, badUploads)
+	}
+	if len(errs) > 0 {
 		t.Errorf("the console logged %d error(s):\n%s", len(errs), strings.Join(errs, "\n"))
 	}
+}
+
+// formatsTestdata holds the upload fixtures of package formats.
+const formatsTestdata = "../internal/formats/testdata"
+
+// uploadTable is step 4b of TestBrowser: the boundary-point table fixtures
+// through the CRS picker, the preview and the check, and bad tables. It
+// returns how many bad files it had the server refuse.
+func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUploads int) {
+	t.Helper()
+	// The picker is filled from /api/crs, grouped, and names the province
+	// in Vietnamese; the pick is remembered for the session.
+	b.waitJS(`!!document.querySelector('#fp-crs optgroup option[value="EPSG:9215"]')`)
+	if label := evalJS[string](b, `document.querySelector('#fp-crs option[value="EPSG:9215"]').textContent + ' | ' + document.querySelector('#fp-crs option[value="EPSG:9215"]').parentElement.label`); !strings.Contains(label, "Lạng Sơn") || !strings.Contains(label, "107°15′") || !strings.Contains(label, "TM-3") {
+		t.Errorf("the picker's option for EPSG:9215 reads %q; want the Lạng Sơn zone, its meridian 107°15′, in the TM-3 group", label)
+	}
+	pickCRS(b, "EPSG:9215")
+	if got := evalJS[string](b, `sessionStorage.getItem('zoneplan.crs') || ''`); got != "EPSG:9215" {
+		t.Errorf("the CRS pick is not remembered in session storage: %q", got)
+	}
+
+	csv, err := filepath.Abs(filepath.Join(formatsTestdata, "site.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{csv}))
+	b.waitJS(`!document.getElementById('fp-source').hidden && /Polygon/.test(document.getElementById('fp-status').textContent)`)
+	if src := evalJS[string](b, `document.getElementById('fp-source').textContent`); !strings.Contains(src, "site.csv") || !strings.Contains(src, "EPSG:9215") || !strings.Contains(src, "bảng toạ độ") {
+		t.Errorf("the preview does not say it is site.csv read as a table in EPSG:9215: %q", src)
+	}
+	// The preview is drawn in the upload style and the map zooms to it: the
+	// view's centre is the parcel's (from the fixture's WGS84 version).
+	if n := evalJS[int](b, `document.querySelectorAll('#map path[stroke="#00796b"]').length`); n != 1 {
+		t.Errorf("the map shows %d shapes in the upload style, want the one parcel", n)
+	}
+	west, south, east, north := fixtureBounds(t, filepath.Join(formatsTestdata, "site.geojson"))
+	b.waitJS(`/map=\d+\//.test(location.hash)`)
+	view := evalJS[[]float64](b, `location.hash.match(/map=([\d.]+)\/([-\d.]+)\/([-\d.]+)/).slice(1).map(Number)`)
+	if zoom, lat, lon := view[0], view[1], view[2]; zoom < 15 || lon < west || lon > east || lat < south || lat > north {
+		t.Errorf("after the upload the map shows zoom %v at %.6f, %.6f; want zoom 15 or more centred on the parcel [%.6f %.6f %.6f %.6f]",
+			zoom, lat, lon, west, south, east, north)
+	}
+	b.screenshot(filepath.Join(shots, "upload-table-preview.png"))
+	b.do(chromedp.Click(chromedp.ID("check-run")))
+	verdict := b.waitVerdict()
+	if want := srv.checkUpload(t, csv, "EPSG:9215"); verdict != want {
+		t.Errorf("the page checked the previewed table %q; the server checks the same file %q", verdict, want)
+	}
+	t.Logf("the Lạng Sơn parcel of site.csv (EPSG:9215) is checked %q", verdict)
+	b.checkNoBlanks("#check-result")
+	b.screenshot(filepath.Join(shots, "upload-table-check.png"))
+
+	// The same points pasted as text (comma decimals, spaces) preview the
+	// same parcel.
+	pasted, err := os.ReadFile(filepath.Join(formatsTestdata, "site_pasted.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.ID("fp-clear")))
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('fp-paste').open = true`))
+	b.do(chromedp.SetValue(chromedp.ID("fp-table"), string(pasted)), chromedp.Click(chromedp.ID("fp-table-read")))
+	b.waitJS(`!document.getElementById('fp-source').hidden && /Polygon/.test(document.getElementById('fp-status').textContent)`)
+	b.checkControls("the check panel with a pasted table")
+
+	// Bad tables: the footprint stays, the error names the file, the row
+	// (in the page's language) and what is wrong there.
+	for _, bad := range []struct{ file, want string }{
+		{"bad_non_numeric.csv", `bad_non_numeric.csv: dòng 4: X “2417O85.750” không phải là số`},
+		{"bad_two_points.csv", `bad_two_points.csv: ranh giới cần ít nhất 3 điểm, bảng chỉ có 2`},
+	} {
+		path, err := filepath.Abs(filepath.Join(formatsTestdata, bad.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{path}))
+		badUploads++
+		b.waitJS(`!document.getElementById('fp-error').hidden`)
+		if text := evalJS[string](b, `document.getElementById('fp-error').innerText`); !strings.Contains(text, bad.want) || !strings.Contains(text, "Không đọc được “"+bad.file+"”") {
+			t.Errorf("the error for %s reads %q; want it to name the file and say %q", bad.file, text, bad.want)
+		}
+		if st := evalJS[string](b, `document.getElementById('fp-source').textContent`); !strings.Contains(st, "pasted-table.txt") && !strings.Contains(st, "bảng toạ độ đã dán") {
+			t.Errorf("after the bad file %s the footprint is no longer the pasted table: %q", bad.file, st)
+		}
+	}
+	b.screenshot(filepath.Join(shots, "upload-table-error.png"))
+	// In English the same error is in English.
+	b.do(chromedp.Click(chromedp.ID("lang")))
+	b.waitJS(`document.documentElement.lang === 'en'`)
+	path, _ := filepath.Abs(filepath.Join(formatsTestdata, "bad_non_numeric.csv"))
+	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{path}))
+	badUploads++
+	b.waitJS(`/row 4: X "2417O85.750" is not a number/.test(document.getElementById('fp-error').innerText)`)
+	b.do(chromedp.Click(chromedp.ID("lang")))
+	b.waitJS(`document.documentElement.lang === 'vi'`)
+
+	// A zipped shapefile with the picker on automatic: its .prj says the
+	// zone, and the preview says so; an unknown .prj is named.
+	b.do(chromedp.Click(chromedp.ID("fp-clear")))
+	pickCRS(b, "")
+	shp, _ := filepath.Abs(filepath.Join(formatsTestdata, "site_shp.zip"))
+	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{shp}))
+	b.waitJS(`!document.getElementById('fp-source').hidden && /Polygon/.test(document.getElementById('fp-status').textContent)`)
+	if src := evalJS[string](b, `document.getElementById('fp-source').textContent`); !strings.Contains(src, "shapefile") || !strings.Contains(src, "EPSG:9215") || !strings.Contains(src, "theo tệp .prj") {
+		t.Errorf("the preview of site_shp.zip does not say it is a shapefile in EPSG:9215 from its .prj: %q", src)
+	}
+	prj, _ := filepath.Abs(filepath.Join(formatsTestdata, "bad_unknown_prj.zip"))
+	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{prj}))
+	badUploads++
+	b.waitJS(`!document.getElementById('fp-error').hidden`)
+	if text := evalJS[string](b, `document.getElementById('fp-error').innerText`); !strings.Contains(text, "bad_unknown_prj.zip: site.prj: hệ toạ độ trong tệp .prj không được hỗ trợ") {
+		t.Errorf("the error for bad_unknown_prj.zip does not name its .prj: %q", text)
+	}
+
+	// Cleared, the picker stays on automatic for the GeoJSON uploads that follow.
+	b.do(chromedp.Click(chromedp.ID("fp-clear")))
+	return badUploads
+}
+
+// pickCRS chooses a CRS in the upload's picker, as a user would.
+func pickCRS(b *browser, code string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.getElementById('fp-crs'); s.value = %q; s.dispatchEvent(new Event('change')); })()`, code)))
+	b.waitJS(fmt.Sprintf(`document.getElementById('fp-crs').value === %q`, code))
+}
+
+// fixtureBounds returns the WGS84 bounding box of a GeoJSON
+// FeatureCollection of polygons.
+func fixtureBounds(t *testing.T, path string) (west, south, east, north float64) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Features []struct {
+			Geometry struct {
+				Coordinates [][][2]float64 `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(raw, &fc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	west, south, east, north = 180, 90, -180, -90
+	for _, f := range fc.Features {
+		for _, ring := range f.Geometry.Coordinates {
+			for _, p := range ring {
+				west, east = min(west, p[0]), max(east, p[0])
+				south, north = min(south, p[1]), max(north, p[1])
+			}
+		}
+	}
+	if west > east {
+		t.Fatalf("%s has no polygon coordinates", path)
+	}
+	return west, south, east, north
+}
+
+// checkUpload uploads a file to POST /api/check in the given CRS, as the
+// appraiser, and returns the verdict.
+func (s *testServer) checkUpload(t *testing.T, path, crs string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = mw.WriteField("crs", crs)
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", s.url+"/api/check", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+s.tokens["appraiser"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST /api/check with %s in %s: %s\n%s", filepath.Base(path), crs, res.Status, raw)
+	}
+	var out struct {
+		Verdict string `json:"verdict"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || out.Verdict == "" {
+		t.Fatalf("POST /api/check with %s: no verdict in %s (%v)", filepath.Base(path), raw, err)
+	}
+	return out.Verdict
 }
 
 // ---- the browser ------------------------------------------------------------
@@ -622,6 +842,8 @@ func (s *testServer) requireRoutes(t *testing.T) {
 		{"GET", "/tiles/all/0/0/0.mvt"},
 		{"GET", "/api/search?q=a"},
 		{"POST", "/api/check"},
+		{"POST", "/api/convert"},
+		{"GET", "/api/crs"},
 		{"GET", "/api/appraisals"},
 	} {
 		req, _ := http.NewRequest(r.method, s.url+r.path, strings.NewReader(`{}`))

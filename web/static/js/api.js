@@ -53,7 +53,7 @@ export class Client {
 
   /**
    * request sends one request (quiet: a 401 does not call onUnauthorized) and returns the parsed JSON body (or the Response
-   * when opts.raw is set). Non-2xx answers throw ApiError.
+   * when opts.raw is set). A FormData body goes as multipart/form-data, anything else as JSON. Non-2xx answers throw ApiError.
    */
   async request(path, { method = 'GET', body, query, raw = false, signal, accept, quiet = false } = {}) {
     let url = path;
@@ -67,7 +67,10 @@ export class Client {
     }
     const headers = this.session.headers({ Accept: accept || 'application/json, application/problem+json' });
     const init = { method, headers, signal };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      // A multipart upload: the browser writes the Content-Type with its boundary.
+      init.body = body;
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }

@@ -1,15 +1,27 @@
 // check.js: the appraiser's panel. A project footprint is drawn (Geoman),
-// edited or uploaded as GeoJSON; the check result is shown as a verdict
-// banner, a findings list and the overlaps highlighted on the map; the
-// footprint and its attributes can then be saved as an appraisal.
+// edited, or read from a file or a pasted boundary-point table in a picked
+// CRS (upload.js; the server converts it to WGS84 and it is previewed on
+// the map); the check result is shown as a verdict banner, a findings list
+// and the overlaps highlighted on the map; the footprint and its
+// attributes can then be saved as an appraisal.
 
 import { el, meta, formatMetres, formatArea, verdictMark, verdictChip } from './ui.js';
+import { ACCEPT, PASTED_NAME, CRSPicker, convert, crsLabel, describeUploadError, showUploadError } from './upload.js';
 
 /** SECTORS are the project kinds offered when the server's layer list names none. */
 const SECTORS = ['project', 'factory', 'resort', 'mine', 'road', 'residential', 'port', 'energy', 'agriculture'];
 
 /** FOOTPRINT_STYLE is how a drawn or uploaded footprint looks. */
 export const FOOTPRINT_STYLE = { color: '#0b57d0', weight: 3, fillColor: '#4f8ef7', fillOpacity: 0.2 };
+
+/**
+ * UPLOAD_STYLE is how a footprint read from a file looks until it is
+ * edited: dashed and teal, so that the preview is not taken for a drawing.
+ */
+export const UPLOAD_STYLE = { color: '#00796b', weight: 3, dashArray: '8 5', fillColor: '#26a69a', fillOpacity: 0.2 };
+
+/** MAX_EDIT_VERTICES bounds the vertices of an uploaded footprint offered for editing on the map. */
+const MAX_EDIT_VERTICES = 2000;
 
 /** OVERLAP_STYLE marks where a footprint overlaps a zone or component. */
 export const OVERLAP_STYLE = {
@@ -26,6 +38,12 @@ export class Appraiser {
     this.result = null; // the last check result
     this.resultGeometry = ''; // JSON of the footprint the result is for
     this.editing = false;
+    // The last file read into the footprint, while the footprint is still
+    // that file's: a new CRS pick reads it again. {blob, name, format}
+    this.source = null;
+    this.failed = null; // the last file that could not be read, until the footprint changes
+    this.picker = new CRSPicker(document.getElementById('fp-crs'), app);
+    this.picker.load();
     this.wire();
     this.fillSectors();
     this.showFootprintStatus();
@@ -43,10 +61,28 @@ export class Appraiser {
     $('fp-point').addEventListener('click', () => this.draw('Marker'));
     $('fp-edit').addEventListener('click', () => this.setEditing(!this.editing));
     $('fp-clear').addEventListener('click', () => this.clear());
+    $('fp-file').accept = ACCEPT;
     $('fp-file').addEventListener('change', (e) => {
       const file = e.target.files && e.target.files[0];
-      if (file) this.upload(file);
+      if (file) this.upload({ blob: file, name: file.name, label: file.name });
       e.target.value = '';
+    });
+    $('fp-table-read').addEventListener('click', () => {
+      const text = $('fp-table').value;
+      if (!text.trim()) {
+        this.app.notices.error(this.t('fp.paste.empty'));
+        $('fp-table').focus();
+        return;
+      }
+      this.upload({ blob: new Blob([text], { type: 'text/plain' }), name: PASTED_NAME, label: this.t('fp.pastedName'), format: 'table' });
+    });
+    $('fp-crs').addEventListener('change', () => {
+      // The coordinates of the last file are read again in the CRS now
+      // picked, unless the footprint has moved on (drawn, edited, cleared).
+      // A file that could not be read is tried again too: the pick may be
+      // what it lacked (a boundary table needs its zone).
+      const again = this.source || this.failed;
+      if (again) this.upload(again);
     });
     $('attr-form').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -98,10 +134,14 @@ export class Appraiser {
     document.getElementById('check-save').hidden = !this.app.can('appraise');
     this.clear();
     document.getElementById('attr-form').reset();
+    document.getElementById('fp-table').value = '';
     this.fillSectors();
   }
 
   relabel() {
+    this.picker.fill();
+    this.showSource();
+    if (this.uploadError) this.showUploadError(this.uploadError);
     this.fillSectors();
     this.showFootprintStatus();
     if (this.result) this.showResult(this.result);
@@ -140,11 +180,21 @@ export class Appraiser {
     this.footprint.clearLayers();
     this.overlaps.clearLayers();
     this.result = null;
+    this.source = null;
+    this.failed = null;
+    this.uploadToken = null; // a file still being read is no longer wanted
+    this.converted = null;
+    this.hideUploadError();
+    this.showSource();
     document.getElementById('check-result').replaceChildren();
     this.showFootprintStatus();
   }
 
   footprintChanged() {
+    // An edited preview is the user's footprint now: a new CRS pick no
+    // longer replaces it.
+    this.source = null;
+    this.failed = null;
     // A result belongs to the footprint it was computed for: once the
     // footprint changes, its overlaps go and the result is marked stale.
     this.overlaps.clearLayers();
@@ -167,23 +217,56 @@ export class Appraiser {
     status.textContent = this.t('fp.parts', { n: layers.length, types: [...new Set(types)].join(', ') });
   }
 
-  /** upload reads a GeoJSON file (geometry, Feature or FeatureCollection) as the footprint. */
-  async upload(file) {
-    const L = window.L;
-    let gj;
+  /**
+   * upload sends a file (or a pasted table) to /api/convert in the picked
+   * CRS and, when the server could read it, shows the WGS84 result on the
+   * map as the footprint to check. source: {blob, name, label, format?};
+   * label is how the page names it (a pasted table has no file name).
+   * A file the server cannot read leaves the footprint as it was and says
+   * which file, which record and what is wrong.
+   */
+  async upload(source) {
+    const status = document.getElementById('fp-status');
+    status.textContent = this.t('fp.reading', { file: source.label });
+    const token = (this.uploadToken = {});
+    this.hideUploadError();
+    let res;
     try {
-      gj = JSON.parse(await file.text());
-      checkGeoJSON(gj);
-      checkCoordinates(gj, this.t);
-      if (new Set(geometriesOf(gj).map(family)).size > 1) throw new Error(this.t('fp.mixed'));
+      res = await convert(this.app.api, source.blob, source.name, this.picker.value, source.format);
     } catch (err) {
-      this.app.notices.error(this.t('fp.badFile', { file: file.name, msg: err.message }));
+      if (token !== this.uploadToken) return;
+      this.showFootprintStatus();
+      this.failed = source;
+      if (describeUploadError(err, source, this.app.i18n)) this.showUploadError({ err, source });
+      else this.app.notices.apiError(err);
       return;
     }
+    if (token !== this.uploadToken) return; // a later upload or pick won
+    const fc = res && res.footprints;
+    const features = fc && Array.isArray(fc.features) ? fc.features.filter((f) => f && f.geometry) : [];
+    if (!features.length) {
+      this.showFootprintStatus();
+      this.showUploadError({ source, key: 'fp.why.noFeatures' });
+      return;
+    }
+    if (new Set(features.map((f) => family(f.geometry))).size > 1) {
+      this.showFootprintStatus();
+      this.showUploadError({ source, key: 'fp.mixed' });
+      return;
+    }
+    this.showUploaded(features, source, res);
+  }
+
+  /** showUploaded makes converted features the footprint: previewed, zoomed to, editable when small. */
+  showUploaded(features, source, res) {
+    const L = window.L;
     this.clear();
+    const vertices = features.reduce((n, f) => n + countVertices(f.geometry), 0);
+    const editable = vertices <= MAX_EDIT_VERTICES;
     let count = 0;
-    L.geoJSON(gj, {
-      style: () => FOOTPRINT_STYLE,
+    L.geoJSON({ type: 'FeatureCollection', features }, {
+      style: () => UPLOAD_STYLE,
+      pmIgnore: !editable,
       onEachFeature: (feature, layer) => {
         this.footprint.addLayer(layer);
         layer.on('pm:edit', () => this.footprintChanged());
@@ -191,12 +274,55 @@ export class Appraiser {
       },
     });
     // Attributes in the file fill the form (a value the file lacks is kept).
-    const props = gj.type === 'Feature' ? gj.properties
-      : gj.type === 'FeatureCollection' && gj.features.length === 1 ? gj.features[0].properties : null;
-    if (props) this.fillForm(props);
-    if (count) this.app.map.fitBounds(this.footprint.getBounds(), { maxZoom: 16, padding: [30, 30] });
+    if (features.length === 1 && features[0].properties) this.fillForm(features[0].properties);
+    this.app.map.fitBounds(this.footprint.getBounds(), { maxZoom: 17, padding: [30, 30] });
+    this.source = source;
+    this.converted = { label: source.label, format: res.format, crs: res.crs, editable, vertices };
+    this.showSource();
     this.showFootprintStatus();
-    this.app.notices.info(this.t('fp.loaded', { n: count, file: file.name }));
+    this.app.notices.info(this.t('fp.loaded', { n: count, file: source.label }));
+  }
+
+  /** showSource says what the footprint was read from, in which format and CRS. */
+  showSource() {
+    const box = document.getElementById('fp-source');
+    const c = this.converted;
+    if (!c) {
+      box.hidden = true;
+      box.replaceChildren();
+      return;
+    }
+    const code = c.crs && c.crs.code ? c.crs.code : '';
+    const known = this.picker.byCode(code);
+    let crsText = known ? crsLabel(known, this.app.i18n) : (c.crs && c.crs.name) || code;
+    // A shapefile's .prj wins over the picker (which serves only when the .prj is missing).
+    if (c.format === 'shapefile' && this.picker.value !== code) crsText = this.t('fp.source.prj', { crs: crsText });
+    const format = this.t('format.' + c.format) === 'format.' + c.format ? String(c.format || '') : this.t('format.' + c.format);
+    box.replaceChildren(this.t('fp.source', { file: c.label, format, crs: crsText }),
+      c.editable ? '' : el('span', {}, ' ', this.t('fp.notEditable', { n: c.vertices })));
+    box.hidden = false;
+  }
+
+  /**
+   * showUploadError says why a file was not read, next to the upload: a
+   * server problem {err, source} or a page's own {source, key}. It is kept
+   * to be worded again on a language switch.
+   */
+  showUploadError(problem) {
+    this.uploadError = problem;
+    const { err, source, key } = problem;
+    const described = err ? describeUploadError(err, source, this.app.i18n)
+      : { text: this.t('fp.readFailed', { file: source.label }), items: [this.t(key)] };
+    const box = document.getElementById('fp-error');
+    showUploadError(box, described);
+    box.scrollIntoView({ block: 'nearest' });
+  }
+
+  hideUploadError() {
+    this.uploadError = null;
+    const box = document.getElementById('fp-error');
+    box.hidden = true;
+    box.replaceChildren();
   }
 
   fillForm(p) {
@@ -307,62 +433,17 @@ export class Appraiser {
   }
 }
 
-/** checkGeoJSON throws a readable error unless gj is a GeoJSON object with geometry. */
-function checkGeoJSON(gj) {
-  const geomTypes = ['Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection'];
-  if (!gj || typeof gj !== 'object') throw new Error('not a JSON object');
-  if (gj.type === 'FeatureCollection') {
-    if (!Array.isArray(gj.features) || !gj.features.length) throw new Error('FeatureCollection without features');
-    gj.features.forEach((f, i) => {
-      if (!f || f.type !== 'Feature' || !f.geometry) throw new Error(`features[${i}] has no geometry`);
-    });
-    return;
-  }
-  if (gj.type === 'Feature') {
-    if (!gj.geometry) throw new Error('Feature without geometry');
-    return;
-  }
-  if (!geomTypes.includes(gj.type)) throw new Error(`unknown type ${JSON.stringify(gj.type)}`);
-}
-
-/**
- * checkCoordinates throws unless every position is WGS84 longitude and
- * latitude in degrees (RFC 7946): projected coordinates such as VN-2000
- * eastings and northings in metres are refused with a message saying so.
- */
-function checkCoordinates(gj, t) {
-  const crs = gj.crs && gj.crs.properties && String(gj.crs.properties.name || '');
-  if (crs && !/CRS84|4326/i.test(crs)) {
-    throw new Error(t('fp.crs', { crs }));
-  }
-  const walk = (c, where) => {
-    if (typeof c[0] === 'number') {
-      const [lon, lat] = c;
-      if (!(Math.abs(lon) <= 180 && Math.abs(lat) <= 90)) {
-        throw new Error(t('fp.notDegrees', { where, lon, lat }));
-      }
-      return;
-    }
-    for (const x of c) walk(x, where);
-  };
-  geometriesOf(gj).forEach((g, i) => {
-    const where = t('fp.geometryN', { n: i + 1 });
-    if (g.type === 'GeometryCollection') throw new Error(t('fp.noCollection'));
-    if (!Array.isArray(g.coordinates)) throw new Error(t('fp.noCoordinates', { where }));
-    walk(g.coordinates, where);
-  });
-}
-
 /** family is a geometry's kind without Multi: Point, LineString, Polygon or GeometryCollection. */
 function family(g) {
   return g.type.replace(/^Multi/, '');
 }
 
-/** geometriesOf lists the geometries of a GeoJSON object, feature collections flattened. */
-function geometriesOf(gj) {
-  if (gj.type === 'FeatureCollection') return gj.features.flatMap((f) => geometriesOf(f.geometry));
-  if (gj.type === 'Feature') return geometriesOf(gj.geometry);
-  return gj ? [gj] : [];
+/** countVertices counts the positions of a GeoJSON geometry. */
+function countVertices(g) {
+  if (!g) return 0;
+  if (g.type === 'GeometryCollection') return (g.geometries || []).reduce((n, x) => n + countVertices(x), 0);
+  const walk = (c) => (typeof c[0] === 'number' ? 1 : c.reduce((n, x) => n + walk(x), 0));
+  return Array.isArray(g.coordinates) && g.coordinates.length ? walk(g.coordinates) : 0;
 }
 
 /** mergeGeometries combines GeoJSON geometries into one (see Appraiser.geometry). */

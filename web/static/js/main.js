@@ -10,7 +10,7 @@ import {
   createDataGrid, cssId, layerPathStyle, isApproved,
   ZONE_KINDS, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH, VERDICT_OUTLINE,
 } from './tiles.js';
-import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE } from './check.js';
+import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE, UPLOAD_STYLE } from './check.js';
 import { Appraisals, RECORD_STYLE } from './appraisals.js';
 
 /** PERMISSIONS mirrors the server's role table (internal/zone rolePermissions) to show only usable controls. */
@@ -485,6 +485,7 @@ class App {
       box.append(el('fieldset', { className: 'group', 'data-group': 'check' },
         el('legend', {}, this.i18n.t('tab.check')),
         el('div', { className: 'row' }, swatch(FOOTPRINT_STYLE, ['polygon']), this.i18n.t('legend.footprint')),
+        el('div', { className: 'row' }, swatch(UPLOAD_STYLE, ['polygon']), this.i18n.t('legend.upload')),
         el('div', { className: 'row' }, swatch(OVERLAP_STYLE, ['polygon']), this.i18n.t('legend.overlap')),
         el('div', { className: 'row' }, swatch(RECORD_STYLE, ['polygon']), this.i18n.t('legend.record'))));
     }
