@@ -63,6 +63,40 @@ func newLayerEncoder(name string, extent int) *layerEncoder {
 	return &layerEncoder{name: name, extent: uint32(extent), keyIndex: map[string]uint32{}, valIndex: map[valueKey]uint32{}}
 }
 
+// layerMark is a layer's state before a feature, to take the feature back.
+type layerMark struct{ features, keys, values, count, size int }
+
+func (l *layerEncoder) mark() layerMark {
+	return layerMark{len(l.features), len(l.keys), len(l.values), l.count, l.size}
+}
+
+// undo takes back every feature added since m.
+func (l *layerEncoder) undo(m layerMark) {
+	for _, k := range l.keys[m.keys:] {
+		delete(l.keyIndex, k)
+	}
+	for _, v := range l.values[m.values:] {
+		if i, ok := l.valIndex[v]; ok && int(i) >= m.values {
+			delete(l.valIndex, v)
+		}
+	}
+	l.features, l.keys, l.values = l.features[:m.features], l.keys[:m.keys], l.values[:m.values]
+	l.count, l.size = m.count, m.size
+}
+
+// addWithin adds a feature unless the layer would then pass limit bytes;
+// it returns the bytes added (0 when the feature was empty or refused) and
+// whether it fitted.
+func (l *layerEncoder) addWithin(limit int, id uint64, g orb.Geometry, attrs []attr) (int, bool) {
+	m := l.mark()
+	n := l.add(id, g, attrs)
+	if l.size > limit {
+		l.undo(m)
+		return 0, false
+	}
+	return n, true
+}
+
 // add encodes one feature and returns the bytes it added to the layer
 // (0 when its geometry is empty).
 func (l *layerEncoder) add(id uint64, g orb.Geometry, attrs []attr) int {

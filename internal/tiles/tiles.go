@@ -348,8 +348,9 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	encs := make([]*layerEncoder, len(groups))
 	next := make([]int, len(groups))
 	used := 0
+	full := false
 	var attrs []attr
-	for more := true; more && used < budget; {
+	for more := true; more && !full; {
 		more = false
 		for gi, g := range groups {
 			if encs[gi] == nil {
@@ -361,14 +362,19 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 				next[gi]++
 				if geom := f.shape(comp.Geometry); geom != nil {
 					attrs = componentAttrs(attrs[:0], comp)
-					if n := enc.add(id64(comp), geom, attrs); n > 0 {
+					n, ok := enc.addWithin(enc.size+budget-used, id64(comp), geom, attrs)
+					if !ok {
+						full = true
+						break
+					}
+					if n > 0 {
 						used += n
 						more = true
 						break
 					}
 				}
 			}
-			if used >= budget {
+			if full {
 				break
 			}
 		}
@@ -379,7 +385,7 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 			data = enc.appendTo(data)
 		}
 	}
-	if len(zoneComps) > 0 && used < budget {
+	if len(zoneComps) > 0 && !full {
 		if enc := s.zoneLayer(&f, box, zoneComps, budget-used); enc != nil {
 			data = enc.appendTo(data)
 		}
@@ -423,7 +429,7 @@ func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, b
 	used := 0
 	attrs := make([]attr, 4)
 	for _, c := range cs {
-		if used >= budget || enc.count >= s.opt.MaxFeatures {
+		if enc.count >= s.opt.MaxFeatures {
 			break
 		}
 		for _, z := range s.zonePolygons(c) {
@@ -439,9 +445,18 @@ func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, b
 				attr{key: "kind", str: string(z.kind)},
 				attr{key: "approved", isBool: true, b: z.approved},
 				attr{key: "layer", str: c.Layer})
-			used += enc.add(id64(c)&^3|uint64(zoneKindIndex(z.kind)), geom, attrs)
+			n, ok := enc.addWithin(enc.size+budget-used, id64(c)&^3|uint64(zoneKindIndex(z.kind)), geom, attrs)
+			if !ok {
+				return finished(enc)
+			}
+			used += n
 		}
 	}
+	return finished(enc)
+}
+
+// finished returns enc, or nil when it holds no feature.
+func finished(enc *layerEncoder) *layerEncoder {
 	if enc.count == 0 {
 		return nil
 	}
