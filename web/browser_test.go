@@ -373,6 +373,14 @@ func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUp
 			zoom, lat, lon, west, south, east, north)
 	}
 	b.screenshot(filepath.Join(shots, "upload-table-preview.png"))
+	// The preview is the footprint, editable like a drawn one: its six
+	// corners get vertex handles.
+	b.do(chromedp.Click(chromedp.ID("fp-edit")))
+	b.waitJS(`document.querySelectorAll('#map .leaflet-marker-icon.marker-icon').length >= 6`)
+	b.do(chromedp.Click(chromedp.ID("fp-edit")))
+	b.waitJS(`document.querySelectorAll('#map .leaflet-marker-icon.marker-icon').length === 0`)
+	// The check sends no attributes, as the server-side check below.
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('attr-form').reset()`))
 	b.do(chromedp.Click(chromedp.ID("check-run")))
 	verdict := b.waitVerdict()
 	if want := srv.checkUpload(t, csv, "EPSG:9215"); verdict != want {

@@ -27,14 +27,15 @@ export function formatOfName(name) {
 
 /**
  * crsGroup sorts a CRS of /api/crs into the picker's groups: wgs84 (and Web
- * Mercator), tm3 (VN-2000 provincial and national 3-degree zones), utm
- * (VN-2000 UTM 48N, 49N) and vn2000 (VN-2000 geographic).
+ * Mercator), tm3 (VN-2000 provincial 3-degree zones, named by their central
+ * meridian), utm (VN-2000 UTM 48N, 49N) and vn2000 (VN-2000 geographic and
+ * the national 3-degree zones 481, 482, 491).
  */
 export function crsGroup(c) {
   const name = String(c.name || '');
   if (!/VN-?2000/i.test(name)) return 'wgs84';
   if (/UTM/i.test(name)) return 'utm';
-  if (/TM-?3/i.test(name)) return 'tm3';
+  if (/TM-?3 \d+-\d+/i.test(name)) return 'tm3';
   return 'vn2000';
 }
 
@@ -57,7 +58,7 @@ export function crsLabel(c, i18n) {
   const utm = /UTM zone (\d+N)/.exec(c.name || '');
   if (utm) name = t('crs.utm', { zone: utm[1] });
   if (c.code === 'EPSG:4756') name = t('crs.vn2000geo');
-  const area = i18n.crsArea(c.code) || String(c.area || '').replace(/^Vietnam - /, '');
+  const area = i18n.crsArea(c.code) || String(c.area || '').replace(/^Vietnam - /, 'Vietnam, ');
   return area ? `${name} — ${area} (${c.code})` : `${name} (${c.code})`;
 }
 
@@ -222,6 +223,7 @@ const REASONS = [
   [/^not valid XML at line (\d+)/, 'fp.why.xml', (m) => ({ line: m[1] })],
   [/^no features with a geometry$/, 'fp.why.noFeatures', () => ({})],
   [/^(.*) is empty$/, 'fp.why.empty', () => ({})],
+  [/^(.*?)\[([^\]]*)\] looks like longitude, latitude degrees, not (\S+) metres/, 'fp.why.degrees', (m) => ({ pre: m[1], p: m[2], crs: m[3] })],
   [/upload a shapefile as one \.zip/, 'fp.why.shpAlone', () => ({})],
 ];
 
