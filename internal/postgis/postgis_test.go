@@ -44,6 +44,7 @@ func TestStore(t *testing.T) {
 		{"ChangeLogPruning", testChangeLogPruning},
 		{"CancelWhileWaitingForAConnection", testCancelWhileWaitingForAConnection},
 		{"AppraisalsWithOneTimestamp", testAppraisalsWithOneTimestamp},
+		{"TruncateIsAReload", testTruncateIsAReload},
 		{"ZoneEditedInGISIsAChange", testZoneEditedInGISIsAChange},
 		{"CheckRecordsImmutable", testCheckRecordsImmutable},
 		{"GeometryAlwaysWGS84", testGeometryAlwaysWGS84},
@@ -734,5 +735,43 @@ func testAppraisalsWithOneTimestamp(t *testing.T, open func(*testing.T) (*Store,
 	}
 	if total != 3 || fmt.Sprint(names) != "[2 1 0]" {
 		t.Errorf("listed %v of %d, want [2 1 0] of 3", names, total)
+	}
+}
+
+// testTruncateIsAReload: TRUNCATE bypasses row triggers; followers are told
+// to reload (ErrChangesPruned), woken, and the data version still grows.
+func testTruncateIsAReload(t *testing.T, open func(*testing.T) (*Store, string)) {
+	s, _ := open(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	storetest.Create(t, s, storetest.NewComponent(zone.LayerBorderMarkers, "Mốc", orb.Point{106.7, 21.8}))
+	before, _ := s.DataVersion(ctx)
+	ch, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(t, s, `TRUNCATE components CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification after TRUNCATE")
+	}
+	after, _ := s.DataVersion(ctx)
+	if after <= before {
+		t.Errorf("data version %d -> %d after TRUNCATE, want it to grow", before, after)
+	}
+	_, err = s.ChangesSince(ctx, before, func(zone.Change) error { return nil })
+	if !errors.Is(err, zone.ErrChangesPruned) {
+		t.Errorf("ChangesSince(before TRUNCATE): %v, want ErrChangesPruned", err)
+	}
+	c := storetest.Create(t, s, storetest.NewComponent(zone.LayerBorderMarkers, "Mốc mới", orb.Point{106.8, 21.8}))
+	var got []uuid.UUID
+	if _, err := s.ChangesSince(ctx, after, func(ch zone.Change) error { got = append(got, ch.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != c.ID {
+		t.Errorf("changes after the reload point: %v, want the new component", got)
 	}
 }
