@@ -233,10 +233,10 @@ func (c *Component) Validate() []Detail {
 				d.Pointer = joinPointer(ptr+".geometry", d.Pointer)
 				probs = append(probs, d)
 			}
-			if z.DecisionDate != "" {
-				if _, err := time.Parse("2006-01-02", z.DecisionDate); err != nil {
-					bad(ptr+".decision_date", "decision_date %q is not YYYY-MM-DD", z.DecisionDate)
-				}
+		}
+		if z.DecisionDate != "" {
+			if _, err := time.Parse("2006-01-02", z.DecisionDate); err != nil {
+				bad(ptr+".decision_date", "decision_date %q is not YYYY-MM-DD", z.DecisionDate)
 			}
 		}
 	}

@@ -191,3 +191,12 @@ func TestProjectSitePropertiesTyped(t *testing.T) {
 		t.Fatalf("default kind not applied: %q", c.Kind)
 	}
 }
+
+func TestDecisionDateCheckedOnEveryZone(t *testing.T) {
+	c := &Component{Layer: LayerDefenceWorks, Kind: KindDepot, Name: "Kho K1", Geometry: orb.Point{106, 21},
+		Zones: []ProtectionZone{{Kind: SafetyBelt, WidthM: 300, DecisionDate: "2024-13-45"}}}
+	probs := c.Validate()
+	if len(probs) != 1 || probs[0].Pointer != "properties.zones[0].decision_date" {
+		t.Fatalf("bad date on a provisional zone: %v", probs)
+	}
+}
