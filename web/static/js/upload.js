@@ -75,6 +75,7 @@ export class CRSPicker {
     select.addEventListener('change', () => {
       if (select.value) sessionStorage.setItem(CRS_KEY, select.value);
       else sessionStorage.removeItem(CRS_KEY);
+      this.showTitle();
     });
     this.fill();
   }
@@ -112,6 +113,13 @@ export class CRSPicker {
     });
     this.select.replaceChildren(el('option', { value: '' }, t('crs.auto')), ...groups);
     this.select.value = this.list.some((c) => c.code === keep) ? keep : '';
+    this.showTitle();
+  }
+
+  /** showTitle puts the whole label of the pick in a tooltip: the narrow select cuts it. */
+  showTitle() {
+    const opt = this.select.selectedOptions[0];
+    this.select.title = opt ? opt.textContent : '';
   }
 
   /** pick selects a CRS by code (as the user would, remembered for the session). */
