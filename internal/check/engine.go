@@ -237,20 +237,20 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 	}
 	f := &finding{comp: c, rule: rule}
 	var inside bool
-	var zoneXY func() orb.Geometry // the tested zone in the plane, for the overlap
+	var overlap func() (float64, orb.Geometry) // the footprint inside the tested zone
 	switch rule.Zone {
 	case rules.TestComponent:
 		d := dist0()
 		inside, f.tolerance = d <= touchSlackM, d > touchSlackM && d <= tol+touchSlackM
-		zoneXY = func() orb.Geometry {
-			return r.proj.project(clipLines(c.Geometry, widen(r.ll, 1)))
+		overlap = func() (float64, orb.Geometry) {
+			return r.overlap(toSF(r.proj.project(clipLines(c.Geometry, widen(r.ll, 1)))))
 		}
 	case rules.TestRestrictedArea, rules.TestProtectedArea, rules.TestSafetyBelt:
 		z, ok := c.Zone(zone.ZoneKind(rule.Zone))
 		if ok && z.Approved() {
 			d := r.distanceWithin(z.Geometry, tol+1)
 			inside, f.tolerance = d <= touchSlackM, d > touchSlackM && d <= tol+touchSlackM
-			zoneXY = func() orb.Geometry { return r.proj.project(z.Geometry) }
+			overlap = func() (float64, orb.Geometry) { return r.overlap(toSF(r.proj.project(z.Geometry))) }
 			break
 		}
 		w := rule.DistanceM
@@ -261,12 +261,12 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 			return nil
 		}
 		f.provisional = true
-		inside, f.tolerance, zoneXY = r.within(c, w, tol, dist0)
+		inside, f.tolerance, overlap = r.within(c, w, tol, dist0)
 	case rules.TestBorderBelt, rules.TestDistance:
 		// The border belt lies inward from the border line. The engine tests
 		// "within the width of the line" on both sides: beyond the line is
 		// another country, where no Vietnamese project lies.
-		inside, f.tolerance, zoneXY = r.within(c, rule.Distance(c), tol, dist0)
+		inside, f.tolerance, overlap = r.within(c, rule.Distance(c), tol, dist0)
 	}
 	if !inside && !f.tolerance {
 		return nil
@@ -293,41 +293,102 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 			f.escalated = ""
 		}
 	}
-	f.overlapM2, f.overlap = r.overlap(zoneXY())
+	f.overlapM2, f.overlap = overlap()
 	return f
 }
 
 // within tests "within w metres of c's geometry": inside, within the
 // tolerance beyond it, and the zone polygon (c buffered by w in the plane).
-func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() float64) (bool, bool, func() orb.Geometry) {
+func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() float64) (bool, bool, func() (float64, orb.Geometry)) {
 	d := dist0()
 	inside := d <= w+touchSlackM
 	nearEdge := !inside && d <= w+tol+touchSlackM
-	return inside, nearEdge, func() orb.Geometry {
-		part := clipLines(c.Geometry, widen(r.ll, w+1))
-		g, err := sf.Buffer(toSF(r.proj.project(part)), w, sf.BufferQuadSegments(bufferQuadSegments))
-		if err != nil {
-			return nil
-		}
-		og, err := fromSF(g)
-		if err != nil {
-			return nil
-		}
-		return og
+	return inside, nearEdge, func() (float64, orb.Geometry) {
+		return r.bufferOverlap(c.Geometry, w)
 	}
 }
 
-// overlap is the area (m²) and the WGS84 geometry of the footprint's part
-// inside the zone given in the plane.
-func (r *footprintRun) overlap(zoneXY orb.Geometry) (float64, orb.Geometry) {
-	if zoneXY == nil {
+// bufferOverlap is the area and geometry of the footprint's part within w
+// metres of g (WGS84): the union over the buffer's convex parts of the
+// footprint's intersection with each, never the (costly) union of the
+// parts themselves. When one part holds the whole footprint, that is the
+// answer at once.
+func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Geometry) {
+	switch r.fp.Geometry.(type) {
+	case orb.Point, orb.MultiPoint:
+		if d := r.distanceWithin(g, w+1); d <= w+touchSlackM {
+			return 0, r.fp.Geometry // a point has no area; inside, it is the overlap
+		}
+	}
+	parts := bufferParts(r.proj.project(clipLines(g, widen(r.ll, w+1))), w, r.shape.bound)
+	fpSF := r.sf()
+	reaching := parts[:0]
+	for _, p := range parts {
+		if p.holds(r.shape, w) {
+			return fpSF.Area(), r.fp.Geometry
+		}
+		if p.polygon != nil || r.reaches(p, w) {
+			reaching = append(reaching, p)
+		}
+	}
+	var pieces []sf.Geometry
+	for _, p := range reaching {
+		in, err := sf.Intersection(fpSF, p.geometry(w))
+		if err == nil && !in.IsEmpty() {
+			pieces = append(pieces, in)
+		}
+	}
+	var all sf.Geometry
+	switch len(pieces) {
+	case 0:
+		return 0, nil
+	case 1:
+		all = pieces[0]
+	default:
+		var err error
+		if all, err = sf.UnionMany(pieces); err != nil {
+			return 0, nil
+		}
+	}
+	og, err := fromSF(all)
+	if err != nil || og == nil {
 		return 0, nil
 	}
+	return all.Area(), r.proj.unproject(og)
+}
+
+// reaches reports whether the footprint comes within w of the part's
+// segment (or point).
+func (r *footprintRun) reaches(p bufferPart, w float64) bool {
+	seg := &shape{segs: []segment{newSegment(p.a, p.b)}, empty: false}
+	seg.bound = seg.segs[0].box
+	if p.a == p.b {
+		seg.segs, seg.pts = nil, []orb.Point{p.a}
+	}
+	// the footprint holding the part counts as reaching: test its first point
+	if len(r.shape.polysLL) > 0 && r.shape.contains(r.proj.Inverse(p.a)) {
+		return true
+	}
+	d, _, _ := shapeDistance(r.shape, seg)
+	return d <= w
+}
+
+// sf returns the footprint in the plane as a simplefeatures geometry.
+func (r *footprintRun) sf() sf.Geometry {
 	if r.sfg == nil {
 		g := toSF(r.xy)
 		r.sfg = &g
 	}
-	in, err := sf.Intersection(*r.sfg, toSF(zoneXY))
+	return *r.sfg
+}
+
+// overlap is the area (m²) and the WGS84 geometry of the footprint's part
+// inside the zone given in the plane.
+func (r *footprintRun) overlap(zoneXY sf.Geometry) (float64, orb.Geometry) {
+	if zoneXY.IsEmpty() {
+		return 0, nil
+	}
+	in, err := sf.Intersection(r.sf(), zoneXY)
 	if err != nil || in.IsEmpty() {
 		return 0, nil
 	}

@@ -1,0 +1,136 @@
+package check
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zoneplan/zoneplan/internal/rules"
+)
+
+// BenchmarkCheck measures one check of a 200-vertex polygon (about 1 km
+// across) against 10,000 and 100,000 synthetic components spread over a
+// 300 km square of northern Vietnam, and 1,000,000 with ZONEPLAN_BENCH_1M=1:
+//
+//	engine   per-check latency, p50-µs and p99-µs over every check run
+//	batch    checks/s with every core checking in parallel
+//	postgis  the oracle query (oracle_test.go) on the same data in the
+//	         same run, one connection, p50-µs and p99-µs; before timing,
+//	         every benchmark footprint is checked by both and the findings
+//	         (component, rule, verdict) must be identical
+//
+// The documented command (PostGIS at ZONEPLAN_TEST_PG or 127.0.0.1):
+//
+//	go test -run '^$' -bench BenchmarkCheck -benchtime 400x -timeout 60m ./internal/check
+func BenchmarkCheck(b *testing.B) {
+	sizes := []int{10_000, 100_000}
+	if os.Getenv("ZONEPLAN_BENCH_1M") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	rs := rules.Default()
+	e := New(rs)
+	box := worldBox(300)
+	rng := rand.New(rand.NewPCG(42, 42))
+	fps := make([]Footprint, 200)
+	for i := range fps {
+		fps[i] = polygon200(uint64(i), randomIn(rng, box))
+	}
+	for _, n := range sizes {
+		label := fmt.Sprintf("components=%dk", n/1000)
+		if n >= 1_000_000 {
+			label = fmt.Sprintf("components=%dM", n/1_000_000)
+		}
+		start := time.Now()
+		cs := genWorld(1, n, box)
+		src := newTreeSource(cs...)
+		b.Logf("%s: world and R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
+
+		b.Run(label+"/engine", func(b *testing.B) {
+			durs := make([]time.Duration, 0, b.N)
+			findings := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				res := e.Check(src, fps[i%len(fps)], cleared)
+				durs = append(durs, time.Since(t0))
+				findings += len(res.Findings)
+			}
+			b.StopTimer()
+			reportLatency(b, durs)
+			b.ReportMetric(float64(findings)/float64(b.N), "findings/check")
+		})
+		b.Run(label+"/batch", func(b *testing.B) {
+			var next atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					e.Check(src, fps[int(next.Add(1))%len(fps)], cleared)
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
+		})
+
+		// Loaded on first use, once per size: b.Run calls a sub-benchmark
+		// more than once. The database lives until the whole benchmark ends.
+		var o *oracle
+		parent := b
+		b.Run(label+"/postgis", func(b *testing.B) {
+			if o == nil {
+				start := time.Now()
+				o = newOracle(parent, cs, rs, src.MaxZoneWidthM())
+				b.Logf("%s: PostGIS loaded and indexed in %v", label, time.Since(start).Round(time.Millisecond))
+			}
+			for i, fp := range fps {
+				if diff := compareFindings(e.Check(src, fp, cleared), o.check(b, fp)); diff != "" {
+					b.Fatalf("footprint %d: engine and PostGIS differ: %s", i, diff)
+				}
+			}
+			durs := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				o.check(b, fps[i%len(fps)])
+				durs = append(durs, time.Since(t0))
+			}
+			b.StopTimer()
+			reportLatency(b, durs)
+		})
+	}
+}
+
+func reportLatency(b *testing.B, durs []time.Duration) {
+	if len(durs) == 0 {
+		return
+	}
+	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+	pct := func(p float64) float64 {
+		i := int(p * float64(len(durs)-1))
+		return float64(durs[i].Nanoseconds()) / 1e3
+	}
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
+}
+
+// compareFindings says how an engine result and the oracle's findings
+// differ in (component, rule, verdict), "" when they are identical.
+func compareFindings(res Result, want []oracleFinding) string {
+	got := map[string]bool{}
+	for _, f := range res.Findings {
+		got[f.Component.ID+" "+f.Rule+" "+string(f.Verdict)] = true
+	}
+	for _, w := range want {
+		k := w.comp + " " + w.rule + " " + w.verdict
+		if !got[k] {
+			return "PostGIS has " + k + ", the engine not"
+		}
+		delete(got, k)
+	}
+	for k := range got {
+		return "the engine has " + k + ", PostGIS not"
+	}
+	return ""
+}
