@@ -29,7 +29,11 @@ func (s *server) handleTile(ogc bool) func(http.ResponseWriter, *http.Request, z
 			return
 		}
 		req := tiles.Request{Layer: layer, Coord: coord, Clearance: p.Clearance}
-		etag, err := s.Tiles.ETag(req)
+		var notModified func(string) bool
+		if inm := r.Header.Get("If-None-Match"); inm != "" {
+			notModified = func(etag string) bool { return etagMatches(inm, etag) }
+		}
+		t, err := s.Tiles.Tile(r.Context(), req, acceptsGzip(r.Header.Get("Accept-Encoding")), notModified)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -39,17 +43,11 @@ func (s *server) handleTile(ogc bool) func(http.ResponseWriter, *http.Request, z
 		// Tiles depend on the caller's clearance and change with edits:
 		// private, and revalidated on every use (cheap, by ETag).
 		h.Set("Cache-Control", "private, no-cache")
-		if etagMatches(r.Header.Get("If-None-Match"), etag) {
-			h.Set("ETag", etag)
+		h.Set("ETag", t.ETag)
+		if t.NotModified {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		t, err := s.Tiles.Tile(r.Context(), req, acceptsGzip(r.Header.Get("Accept-Encoding")))
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		h.Set("ETag", t.ETag)
 		h.Set("Content-Type", tiles.ContentType)
 		if t.Gzipped {
 			h.Set("Content-Encoding", "gzip")

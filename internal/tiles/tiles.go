@@ -23,7 +23,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -167,6 +166,9 @@ type Tile struct {
 	Data    []byte // MVT, gzipped when Gzipped; empty for a tile with no features
 	Gzipped bool
 	ETag    string // strong validator, quoted
+	// NotModified: the client holds this version (its If-None-Match
+	// matched); Data is empty.
+	NotModified bool
 }
 
 // layers returns the layer ids a request draws, or a not-found error.
@@ -192,18 +194,23 @@ func (s *Service) key(snap *index.Snapshot, req Request) (string, error) {
 	if !req.Clearance.Valid() {
 		return "", zone.Errorf(zone.CodeInvalid, "invalid clearance %d", int(req.Clearance))
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s/%s/c%d", req.Layer, req.Coord, req.Clearance)
-	for _, l := range layers {
-		fmt.Fprintf(&b, "/%d", snap.LayerVersion(l, req.Clearance))
+	b := make([]byte, 0, 64+12*len(layers))
+	b = append(b, req.Layer...)
+	for _, n := range []uint32{req.Coord.Z, req.Coord.X, req.Coord.Y, uint32(req.Clearance)} {
+		b = append(b, '/')
+		b = strconv.AppendUint(b, uint64(n), 10)
 	}
-	return b.String(), nil
+	for _, l := range layers {
+		b = append(b, '/')
+		b = strconv.AppendInt(b, snap.LayerVersion(l, req.Clearance), 10)
+	}
+	return string(b), nil
 }
 
 func (s *Service) etag(key string) string {
 	h := fnv.New64a()
 	_, _ = io.WriteString(h, key)
-	return fmt.Sprintf(`"%s-%016x"`, s.epoch, h.Sum64())
+	return `"` + s.epoch + "-" + strconv.FormatUint(h.Sum64(), 16) + `"`
 }
 
 // ETag returns the validator the tile would carry now, without building it.
@@ -216,14 +223,20 @@ func (s *Service) ETag(req Request) (string, error) {
 }
 
 // Tile returns a tile, from the cache when it holds it. With acceptGzip the
-// data may come gzipped (Tile.Gzipped says); otherwise it is plain.
-func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool) (*Tile, error) {
+// data may come gzipped (Tile.Gzipped says); otherwise it is plain. When
+// notModified (may be nil) reports that the client holds the tile's ETag,
+// Tile returns at once with NotModified set and no data.
+func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notModified func(etag string) bool) (*Tile, error) {
 	snap := s.ix.Snapshot()
 	k, err := s.key(snap, req)
 	if err != nil {
 		return nil, err
 	}
 	t := &Tile{ETag: s.etag(k)}
+	if notModified != nil && notModified(t.ETag) {
+		t.NotModified = true
+		return t, nil
+	}
 	if s.cache == nil {
 		raw, err := s.build(ctx, snap, req)
 		if err != nil {

@@ -73,7 +73,7 @@ func decode(t *testing.T, tile *Tile) map[string]*mvt.Layer {
 
 func getTile(t *testing.T, s *Service, layer string, tl maptile.Tile, cl zone.Classification) (*Tile, map[string]*mvt.Layer) {
 	t.Helper()
-	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Clearance: cl}, false)
+	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Clearance: cl}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestTileContent(t *testing.T) {
 // them into float64).
 func rawIDs(t *testing.T, s *Service, layer string, tl maptile.Tile) map[string][]uint64 {
 	t.Helper()
-	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Clearance: zone.Secret}, false)
+	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Clearance: zone.Secret}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +480,7 @@ func asError(err error, target **zone.Error) bool {
 
 func TestUnknownLayer(t *testing.T) {
 	s := New(newWorld().ix, Options{})
-	_, err := s.Tile(context.Background(), Request{Layer: "nope", Coord: Coord{1, 0, 0}}, false)
+	_, err := s.Tile(context.Background(), Request{Layer: "nope", Coord: Coord{1, 0, 0}}, false, nil)
 	if zone.ErrorCode(err) != zone.CodeNotFound {
 		t.Fatalf("unknown layer: %v", err)
 	}
