@@ -35,3 +35,21 @@ $$;
 
 DROP TABLE IF EXISTS zp_bench_tiles;
 CREATE TABLE zp_bench_tiles (i serial, z int, x int, y int);
+
+-- One layer's tile, as a PostGIS tile server would serve a table: the
+-- like-for-like baseline of /tiles/{layer}/{z}/{x}/{y}.mvt (no zones).
+CREATE OR REPLACE FUNCTION zp_bench_layer_tile(tlayer text, tz int, tx int, ty int) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+WITH env AS (
+    SELECT ST_TileEnvelope(tz, tx, ty) AS e3857,
+           ST_Transform(ST_TileEnvelope(tz, tx, ty, margin => 64.0 / 4096), 4326) AS e4326
+), comps AS (
+    SELECT c.id::text AS id, c.layer, c.name, c.kind, c.code,
+           (ARRAY['public', 'internal', 'restricted', 'secret'])[c.classification + 1] AS classification,
+           NULLIF(c."group", '') AS "group",
+           ST_AsMVTGeom(ST_Transform(c.geom, 3857), env.e3857, 4096, 64, true) AS geom
+    FROM components c, env
+    WHERE c.layer = tlayer AND c.geom && env.e4326
+)
+SELECT COALESCE((SELECT ST_AsMVT(comps.*, tlayer, 4096, 'geom') FROM comps WHERE geom IS NOT NULL), ''::bytea)
+$$;
