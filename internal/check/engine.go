@@ -128,6 +128,8 @@ type footprintRun struct {
 	shape *shape
 	xy    orb.Geometry // projected
 	sfg   *sf.Geometry // projected, simplefeatures; built on first overlap
+
+	planarShape *shape // projected, polygons included; built on first overlap
 }
 
 func (e *Engine) findings(src Source, fp *Footprint) []*finding {
@@ -309,16 +311,13 @@ func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() fl
 }
 
 // bufferOverlap is the area and geometry of the footprint's part within w
-// metres of g (WGS84): the union over the buffer's convex parts of the
-// footprint's intersection with each, never the (costly) union of the
-// parts themselves. When one part holds the whole footprint, that is the
-// answer at once.
+// metres of g (WGS84): the footprint intersected with the union of the
+// buffer's parts that reach it. When one part holds the whole footprint,
+// that is the answer at once.
 func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Geometry) {
-	switch r.fp.Geometry.(type) {
-	case orb.Point, orb.MultiPoint:
-		if d := r.distanceWithin(g, w+1); d <= w+touchSlackM {
-			return 0, r.fp.Geometry // a point has no area; inside, it is the overlap
-		}
+	if _, ok := r.fp.Geometry.(orb.Point); ok {
+		// inside (the caller knows): a point has no area and is the overlap
+		return 0, r.fp.Geometry
 	}
 	parts := bufferParts(r.proj.project(clipLines(g, widen(r.ll, w+1))), w, r.shape.bound)
 	fpSF := r.sf()
@@ -331,30 +330,23 @@ func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Ge
 			reaching = append(reaching, p)
 		}
 	}
-	var pieces []sf.Geometry
-	for _, p := range reaching {
-		in, err := sf.Intersection(fpSF, p.geometry(w))
-		if err == nil && !in.IsEmpty() {
-			pieces = append(pieces, in)
-		}
-	}
 	var all sf.Geometry
-	switch len(pieces) {
+	switch len(reaching) {
 	case 0:
 		return 0, nil
 	case 1:
-		all = pieces[0]
+		all = reaching[0].geometry(w)
 	default:
+		zoneParts := make([]sf.Geometry, len(reaching))
+		for i, p := range reaching {
+			zoneParts[i] = p.geometry(w)
+		}
 		var err error
-		if all, err = sf.UnionMany(pieces); err != nil {
+		if all, err = sf.UnionMany(zoneParts); err != nil {
 			return 0, nil
 		}
 	}
-	og, err := fromSF(all)
-	if err != nil || og == nil {
-		return 0, nil
-	}
-	return all.Area(), r.proj.unproject(og)
+	return r.overlap(all)
 }
 
 // reaches reports whether the footprint comes within w of the part's
@@ -373,6 +365,14 @@ func (r *footprintRun) reaches(p bufferPart, w float64) bool {
 	return d <= w
 }
 
+// planar returns the footprint's shape in the plane (polygons included).
+func (r *footprintRun) planar() *shape {
+	if r.planarShape == nil {
+		r.planarShape = newPlanarShape(r.xy)
+	}
+	return r.planarShape
+}
+
 // sf returns the footprint in the plane as a simplefeatures geometry.
 func (r *footprintRun) sf() sf.Geometry {
 	if r.sfg == nil {
@@ -387,6 +387,21 @@ func (r *footprintRun) sf() sf.Geometry {
 func (r *footprintRun) overlap(zoneXY sf.Geometry) (float64, orb.Geometry) {
 	if zoneXY.IsEmpty() {
 		return 0, nil
+	}
+	// Most overlaps are trivial (the footprint inside the zone, or the zone
+	// inside the footprint); the exact overlay is only for the rest.
+	if zg, err := fromSF(zoneXY); err == nil && zg != nil {
+		switch relate(r.planar(), newPlanarShape(zg)) {
+		case disjoint:
+			return 0, nil
+		case footprintInside:
+			return r.sf().Area(), r.fp.Geometry
+		case zoneInside:
+			if zoneXY.Dimension() < r.sf().Dimension() {
+				break // a line zone inside a polygon: the overlay gives the line
+			}
+			return zoneXY.Area(), r.proj.unproject(zg)
+		}
 	}
 	in, err := sf.Intersection(r.sf(), zoneXY)
 	if err != nil || in.IsEmpty() {

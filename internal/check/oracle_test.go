@@ -38,19 +38,18 @@ CREATE TABLE oracle_escalations (rule_id text, height_above_m float8, activities
 // with its geometry, its geography, and the geography of everything it
 // reaches without widths (geometry and approved zones), indexed.
 const oracleBuild = `
-CREATE TABLE oracle_components AS
-  SELECT s.id, s.layer, s.kind, s.function_type, s.grp, s.province,
-         ST_GeomFromWKB(s.wkb, 4326) AS geom, ST_GeomFromWKB(s.wkb, 4326)::geography AS gg
-  FROM oracle_stage s;
 CREATE TABLE oracle_zones AS
   SELECT z.component_id, z.kind, CASE WHEN z.wkb IS NULL THEN NULL ELSE ST_GeomFromWKB(z.wkb, 4326) END AS geom, z.width_m
   FROM oracle_zone_stage z;
-ALTER TABLE oracle_components ADD COLUMN reach geography;
-UPDATE oracle_components c SET reach = COALESCE(
-  (SELECT ST_Collect(c.geom, ST_Collect(z.geom)) FROM oracle_zones z WHERE z.component_id = c.id AND z.geom IS NOT NULL),
-  c.geom)::geography;
-CREATE INDEX ON oracle_components USING gist (reach);
 CREATE INDEX ON oracle_zones (component_id, kind);
+CREATE TABLE oracle_components AS
+  SELECT s.id, s.layer, s.kind, s.function_type, s.grp, s.province, g.geom, g.geom::geography AS gg,
+         (CASE WHEN a.zones IS NULL THEN g.geom ELSE ST_Collect(g.geom, a.zones) END)::geography AS reach
+  FROM oracle_stage s
+  CROSS JOIN LATERAL (SELECT ST_GeomFromWKB(s.wkb, 4326) AS geom) g
+  LEFT JOIN (SELECT component_id, ST_Collect(geom) AS zones FROM oracle_zones WHERE geom IS NOT NULL GROUP BY component_id) a
+    ON a.component_id = s.id;
+CREATE INDEX ON oracle_components USING gist (reach);
 ANALYZE oracle_components; ANALYZE oracle_zones;
 `
 

@@ -101,8 +101,7 @@ type bufferPart struct {
 // Why not simplefeatures' Buffer: on bent lines its input simplification
 // (1% of the width) moved the rim by metres, a 3% area error against
 // PostGIS and against a brute-force grid; the union of segment buffers
-// agreed with both. And the union itself is never built: see
-// footprintRun.bufferOverlap.
+// agreed with both.
 func bufferParts(g orb.Geometry, w float64, near orb.Bound) []bufferPart {
 	var parts []bufferPart
 	addSeg := func(a, b orb.Point) {

@@ -34,7 +34,7 @@ func newSegment(a, b orb.Point) segment {
 
 // newShape prepares g (WGS84) in projection p. When filter is not nil, only
 // the points and segments whose lon/lat box meets *filter are projected.
-func newShape(p localTM, g orb.Geometry, filter *orb.Bound) *shape {
+func newShape(p projector, g orb.Geometry, filter *orb.Bound) *shape {
 	s := &shape{bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}, empty: true}
 	addPoint := func(q orb.Point) {
 		if filter != nil && !filter.Contains(q) {
@@ -295,4 +295,65 @@ func segmentsMeet(a, b, c, d orb.Point) (orb.Point, bool) {
 		return d, true
 	}
 	return orb.Point{}, false
+}
+
+// newPlanarShape prepares a geometry already in the plane: its polygons
+// and first points are planar too, so contains works on plane points.
+func newPlanarShape(g orb.Geometry) *shape { return newShape(identity{}, g, nil) }
+
+// projector maps a point to the plane shapes measure in.
+type projector interface{ Forward(orb.Point) orb.Point }
+
+// identity is the projector of geometries already in the plane.
+type identity struct{}
+
+func (identity) Forward(p orb.Point) orb.Point { return p }
+
+// Relations of a footprint to a zone, both in the plane.
+const (
+	disjoint = iota
+	footprintInside
+	zoneInside
+	partial
+)
+
+// relate tells, cheaply, whether the overlay of footprint fp and zone z is
+// trivial: no boundary meets the other and every part of one lies in the
+// other (or none does). Touching boundaries count as partial, so the exact
+// overlay decides them.
+func relate(fp, z *shape) int {
+	for _, s := range fp.segs {
+		if !s.box.Intersects(z.bound) {
+			continue
+		}
+		for _, t := range z.segs {
+			if s.box.Intersects(t.box) {
+				if _, ok := segmentsMeet(s.a, s.b, t.a, t.b); ok {
+					return partial
+				}
+			}
+		}
+	}
+	count := func(parts []orb.Point, in *shape) int {
+		n := 0
+		for _, q := range parts {
+			if in.contains(q) {
+				n++
+			}
+		}
+		return n
+	}
+	switch n := count(fp.firstLL, z); {
+	case n == len(fp.firstLL) && n > 0:
+		return footprintInside
+	case n > 0:
+		return partial
+	}
+	switch n := count(z.firstLL, fp); {
+	case n == len(z.firstLL) && n > 0:
+		return zoneInside
+	case n > 0:
+		return partial
+	}
+	return disjoint
 }
