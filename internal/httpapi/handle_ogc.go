@@ -57,12 +57,13 @@ func ogcConformance() []string {
 		"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 		"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 		"http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",
+		ogcPart2Conformance,
 	}
 }
 
 // ogcCRSList is the one place that lists the CRSs features can be served
-// in (Part 2 adds more here); the first is the default and storage CRS.
-func ogcCRSList() []string { return []string{ogcquery.CRS84} }
+// in (Part 2, ogc_crs.go); the first, CRS84, is the default and storage CRS.
+func ogcCRSList() []string { return ogcCRSURIs() }
 
 // Link is an OGC API link.
 type ogcFeatureLink struct {

@@ -54,6 +54,11 @@ func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Prin
 			s.fail(w, r, err)
 			return
 		}
+		out, err := ogcOutputCRS(strings.TrimSpace(r.URL.Query().Get("crs")))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		c, err := s.visibleComponent(chi.URLParam(r, "layer"), chi.URLParam(r, "id"), p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -69,13 +74,13 @@ func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Prin
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		b, err := json.Marshal(c.Feature())
+		b, err := json.Marshal(out.feature(c))
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "encode feature"))
 			return
 		}
 		w.Header().Set("Content-Type", mediaGeoJSON)
-		w.Header().Set("Content-Crs", "<"+ogcquery.CRS84+">")
+		w.Header().Set("Content-Crs", out.contentCRS())
 		_, _ = w.Write(b)
 	}
 }
@@ -115,9 +120,6 @@ func cmpID(a, b match) int {
 	}
 	return cmp.Compare(a.lo, b.lo)
 }
-
-// itemsOptions are the query parameters an items request accepts.
-var itemsOptions = ogcquery.Options{DatetimeProperty: zone.FieldUpdatedAt}
 
 // selectItems runs an items query over the index for a caller: the
 // components of layer the clearance allows, whose geometry intersects the
@@ -181,6 +183,7 @@ func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema,
 // and next/prev links that keep every query parameter.
 func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	schemas := newLayerSchemas()
+	opts := ogcquery.Options{DatetimeProperty: zone.FieldUpdatedAt, CRS: ogcCRSList()}
 	cache := newFeatureCache(featureCacheBytes)
 	// Match lists are reused between requests: a large page walks
 	// thousands of components, and a fresh list each time is mostly
@@ -199,7 +202,16 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			return
 		}
 		values := r.URL.Query()
-		q, err := ogcquery.Parse(legacyFilterLang(values), schemas[l.ID], itemsOptions)
+		q, err := ogcquery.Parse(legacyFilterLang(values), schemas[l.ID], opts)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := ogcBBoxToCRS84(q); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out, err := ogcOutputCRS(q.CRS)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -241,14 +253,17 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			return
 		}
 		w.Header().Set("Content-Type", mediaGeoJSON)
-		w.Header().Set("Content-Crs", "<"+ogcquery.CRS84+">")
+		w.Header().Set("Content-Crs", out.contentCRS())
 		fw := geojsonl.NewWriter(w)
 		for _, m := range page {
 			var err error
-			if q.Properties != nil {
-				err = fw.Write(selectProperties(m.c.Feature(), q.Properties))
-			} else {
+			switch {
+			case q.Properties != nil:
+				err = fw.Write(selectProperties(out.feature(m.c), q.Properties))
+			case out.stored():
 				err = fw.WriteRaw(cache.feature(m.c))
+			default:
+				err = fw.Write(out.feature(m.c))
 			}
 			if err != nil {
 				return // the client went away; nothing more to say
