@@ -99,27 +99,34 @@ func (s *Service) TileJSON(name, base string) (*TileJSON, error) {
 }
 
 // WebMercatorQuad is the OGC tile matrix set of the XYZ scheme (OGC
-// 17-083r4 annex D), as OGC API - Tiles publishes it.
+// 17-083r4 annex D), as OGC API - Tiles publishes it. It carries the TMS
+// 2.0 members and, for clients that read the 1.0 JSON encoding (GDAL 3.6
+// among them), the 1.0 names beside them: identifier, supportedCRS,
+// lowerCorner/upperCorner and topLeftCorner.
 func WebMercatorQuad() map[string]any {
 	const half = 20037508.3427892
+	const crs = "http://www.opengis.net/def/crs/EPSG/0/3857"
 	matrices := make([]map[string]any, 0, MaxZoom+1)
 	for z := 0; z <= MaxZoom; z++ {
 		n := 1 << z
 		cell := 2 * half / float64(256*n)
+		id := strconv.Itoa(z)
 		matrices = append(matrices, map[string]any{
-			"id": strconv.Itoa(z), "scaleDenominator": cell / 0.00028, "cellSize": cell,
-			"cornerOfOrigin": "topLeft", "pointOfOrigin": []float64{-half, half},
+			"id": id, "identifier": id, "scaleDenominator": cell / 0.00028, "cellSize": cell,
+			"cornerOfOrigin": "topLeft", "pointOfOrigin": []float64{-half, half}, "topLeftCorner": []float64{-half, half},
 			"tileWidth": 256, "tileHeight": 256, "matrixWidth": n, "matrixHeight": n,
 		})
 	}
 	return map[string]any{
-		"id": "WebMercatorQuad", "title": "Google Maps Compatible for the World",
+		"id": "WebMercatorQuad", "identifier": "WebMercatorQuad", "title": "Google Maps Compatible for the World",
 		"uri":               "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-		"crs":               "http://www.opengis.net/def/crs/EPSG/0/3857",
+		"crs":               crs,
+		"supportedCRS":      crs,
 		"orderedAxes":       []string{"E", "N"},
 		"wellKnownScaleSet": "http://www.opengis.net/def/wkss/OGC/1.0/GoogleMapsCompatible",
-		"boundingBox": map[string]any{"lowerLeft": []float64{-half, -half}, "upperRight": []float64{half, half},
-			"crs": "http://www.opengis.net/def/crs/EPSG/0/3857"},
+		"boundingBox": map[string]any{"crs": crs,
+			"lowerLeft": []float64{-half, -half}, "upperRight": []float64{half, half},
+			"lowerCorner": []float64{-half, -half}, "upperCorner": []float64{half, half}},
 		"tileMatrices": matrices,
 	}
 }
