@@ -5,6 +5,7 @@ package geojsonl
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"sort"
@@ -29,7 +30,7 @@ func (fw *Writer) Write(feature any) error {
 	if fw.err != nil {
 		return fw.err
 	}
-	b, err := json.Marshal(feature)
+	b, err := marshal(feature)
 	if err != nil {
 		fw.err = err
 		return err
@@ -71,7 +72,7 @@ func (fw *Writer) Close(members map[string]any) error {
 	sort.Strings(keys) // stable output
 	for _, k := range keys {
 		kb, _ := json.Marshal(k)
-		vb, err := json.Marshal(members[k])
+		vb, err := marshal(members[k])
 		if err != nil {
 			return err
 		}
@@ -84,4 +85,16 @@ func (fw *Writer) Close(members map[string]any) error {
 		return err
 	}
 	return fw.w.Flush()
+}
+
+// marshal encodes v as JSON without HTML escaping, so links keep their "&"
+// rather than "\u0026" (valid either way, but people read these).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }

@@ -42,3 +42,14 @@ func TestWriterProducesValidCollection(t *testing.T) {
 		}
 	}
 }
+
+func TestLinksAreNotHTMLEscaped(t *testing.T) {
+	var buf bytes.Buffer
+	fw := NewWriter(&buf)
+	if err := fw.Close(map[string]any{"links": []map[string]string{{"href": "/items?limit=10&offset=10"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(buf.Bytes(), []byte("limit=10&offset=10")) {
+		t.Fatalf("link escaped: %s", buf.String())
+	}
+}
