@@ -21,6 +21,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -94,6 +95,9 @@ type Service struct {
 	cache  *lru[string, cached] // nil when the cache is off
 	zones  *lru[zoneKey, []zonePolygon]
 	flight singleflight.Group
+	// builds bounds the tiles built at once (twice the CPUs), so a burst of
+	// cold low-zoom requests queues instead of starving every other request.
+	builds chan struct{}
 	gzips  sync.Pool
 	// epoch changes with every process, so an ETag from a previous run (whose
 	// rendering may differ) never matches.
@@ -112,7 +116,8 @@ func New(ix *index.Index, opt Options) *Service {
 	var e [6]byte
 	_, _ = rand.Read(e[:])
 	s := &Service{ix: ix, opt: opt, epoch: hex.EncodeToString(e[:]),
-		zones: newLRU[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost)}
+		zones:  newLRU[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost),
+		builds: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	if opt.CacheBytes > 0 {
 		s.cache = newLRU[string, cached](opt.CacheBytes, func(c cached) int64 { return int64(len(c.gz)) + 96 })
 	}
@@ -320,6 +325,12 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	layers, err := layersOf(req.Layer)
 	if err != nil {
 		return nil, err
+	}
+	select {
+	case s.builds <- struct{}{}:
+		defer func() { <-s.builds }()
+	case <-ctx.Done():
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled while waiting to build a tile", Err: ctx.Err()}
 	}
 	c := req.Coord
 	tol := float64(s.opt.Extent) / 256 / 2 // half a screen pixel

@@ -485,3 +485,27 @@ func TestUnknownLayer(t *testing.T) {
 		t.Fatalf("unknown layer: %v", err)
 	}
 }
+
+// TestBuildsAreBounded: when every build slot is taken, a request whose
+// context ends while it waits fails as unavailable instead of piling on.
+func TestBuildsAreBounded(t *testing.T) {
+	w := newWorld()
+	w.put(comp(zone.LayerCommuneHQs, zone.Public, "hq", orb.Point{105.8, 21.0}))
+	s := New(w.ix, Options{})
+	for i := 0; i < cap(s.builds); i++ {
+		s.builds <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tl := maptile.At(orb.Point{105.8, 21.0}, 10)
+	_, err := s.Tile(ctx, Request{Layer: AllLayers, Coord: Coord{10, tl.X, tl.Y}}, false, nil)
+	if zone.ErrorCode(err) != zone.CodeUnavailable {
+		t.Fatalf("with every slot taken and the request cancelled: %v, want unavailable", err)
+	}
+	for i := 0; i < cap(s.builds); i++ {
+		<-s.builds
+	}
+	if _, err := s.Tile(context.Background(), Request{Layer: AllLayers, Coord: Coord{10, tl.X, tl.Y}}, false, nil); err != nil {
+		t.Fatalf("after the slots freed: %v", err)
+	}
+}
