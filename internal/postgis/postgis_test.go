@@ -339,7 +339,15 @@ func testCancelWhileWaitingForAConnection(t *testing.T, open func(*testing.T) (*
 }
 
 func testChangeLogPruning(t *testing.T, open func(*testing.T) (*Store, string)) {
-	s, _ := open(t)
+	first, dsn := open(t)
+	// The store's own pruning loop would race the explicit prune below
+	// (it prunes once at start): use a store that never prunes by itself.
+	first.Close()
+	s, err := Open(t.Context(), dsn, Options{ChangeRetention: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	ctx := t.Context()
 	for i := range 3 {
 		storetest.Create(t, s, storetest.NewComponent(zone.LayerBorderMarkers, fmt.Sprintf("Mốc %d", i), orb.Point{106.7 + float64(i)/100, 21.8}))
