@@ -319,7 +319,8 @@ func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Ge
 		// inside (the caller knows): a point has no area and is the overlap
 		return 0, r.fp.Geometry
 	}
-	parts := bufferParts(r.proj.project(clipLines(g, widen(r.ll, w+1))), w, r.shape.bound)
+	near := r.proj.project(clipLines(g, widen(r.ll, w+1)))
+	parts := bufferParts(near, w, r.shape.bound)
 	fpSF := r.sf()
 	reaching := parts[:0]
 	for _, p := range parts {
@@ -331,11 +332,17 @@ func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Ge
 		}
 	}
 	var all sf.Geometry
-	switch len(reaching) {
-	case 0:
+	switch {
+	case len(reaching) == 0:
 		return 0, nil
-	case 1:
+	case len(reaching) == 1:
 		all = reaching[0].geometry(w)
+	case bufferSafe(near, w):
+		// one offset-curve buffer instead of a union of many parts
+		var err error
+		if all, err = sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments)); err != nil {
+			return 0, nil
+		}
 	default:
 		zoneParts := make([]sf.Geometry, len(reaching))
 		for i, p := range reaching {

@@ -106,3 +106,40 @@ func TestShapeFilterKeepsNearSegments(t *testing.T) {
 		t.Fatalf("filtered %f, full %f, want about 250", d1, d2)
 	}
 }
+
+// The zone within w of a line: the union of segment buffers and, where no
+// vertex is shallow, JTS's offset-curve buffer, agree within the chord
+// error; bufferSafe refuses lines with a vertex JTS would drop.
+func TestBufferPartsAndSafety(t *testing.T) {
+	const w = 500
+	zigzag := orb.LineString{{0, 0}, {300, 200}, {600, 0}, {900, 250}, {1200, 0}}
+	shallow := orb.LineString{{0, 0}, {300, 2}, {600, 0}}
+	if !bufferSafe(zigzag, w) || bufferSafe(shallow, w) {
+		t.Fatalf("bufferSafe: zigzag %v, shallow %v", bufferSafe(zigzag, w), bufferSafe(shallow, w))
+	}
+	if !bufferSafe(orb.Point{1, 2}, w) {
+		t.Fatalf("a point is always safe")
+	}
+	near := orb.Bound{Min: orb.Point{-1000, -1000}, Max: orb.Point{2200, 1300}}
+	var parts []sf.Geometry
+	for _, p := range bufferParts(zigzag, w, near) {
+		parts = append(parts, p.geometry(w))
+	}
+	union, err := sf.UnionMany(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jts, err := sf.Buffer(toSF(zigzag), w, sf.BufferQuadSegments(bufferQuadSegments))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sagitta := w * (1 - math.Cos(math.Pi/(4*bufferQuadSegments)))
+	rim := 2*1200.0 + 2*math.Pi*w // generous bound of the outline's length
+	if d := math.Abs(union.Area() - jts.Area()); d > sagitta*rim {
+		t.Fatalf("union %f vs JTS %f m² differ by %f, more than %f", union.Area(), jts.Area(), d, sagitta*rim)
+	}
+	// and both are close to the true area: Minkowski sum of the zigzag and a disc
+	if a := union.Area(); a < 1200*2*w || a > 1500*2*w+math.Pi*w*w {
+		t.Fatalf("buffer area %f out of range", a)
+	}
+}
