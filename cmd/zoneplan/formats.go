@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -75,58 +73,25 @@ func readInputFile(e *env, arg string, f inputFlags) (*input, error) {
 	return in, nil
 }
 
-// plainGeoJSON reports whether the input is GeoJSON in WGS84: no --crs, no
-// crs member, and GeoJSON by --format or by its name and content.
-func (in *input) plainGeoJSON() bool {
-	if in.crs != nil {
-		return false
-	}
-	f := in.format
-	if f == "" {
-		var err error
-		if f, err = formats.Sniff(filepath.Base(in.name), in.data); err != nil {
-			return false
-		}
-	}
-	if f != formats.GeoJSON {
-		return false
-	}
-	if !bytes.Contains(in.data, []byte(`"crs"`)) {
-		return true // no crs member; spares large files a second parse
-	}
-	var top struct {
-		CRS json.RawMessage `json:"crs"`
-	}
-	// Invalid JSON is plain too: the old path says where it breaks.
-	_ = json.Unmarshal(in.data, &top)
-	return len(top.CRS) == 0
+// checkInput is the input as package check reads footprints.
+func (in *input) checkInput() check.Input {
+	return check.Input{Name: in.name, Data: in.data, CRS: in.crs, Format: in.format}
 }
+
+// plainGeoJSON reports whether the input is WGS84 GeoJSON read as it is
+// (check.Input.Plain), so bad features are reported by index in the file.
+func (in *input) plainGeoJSON() bool { return in.checkInput().Plain() }
 
 // decode reads the input with package formats: WGS84 features, validated.
 func (in *input) decode() (*formats.Result, error) {
 	return formats.Decode(filepath.Base(in.name), in.data, formats.Options{CRS: in.crs, Format: in.format})
 }
 
-// footprints reads a check's footprints from any format: one per feature
-// of the file (a bare WGS84 GeoJSON geometry or Feature gives one single
-// footprint, as before).
+// footprints reads a check's footprints from any format, as the HTTP API
+// does (check.DecodeFootprints).
 func (in *input) footprints() ([]check.Footprint, error) {
-	if in.plainGeoJSON() {
-		return check.ParseFootprints(in.data)
-	}
-	res, err := in.decode()
-	if err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(res.Features)
-	if err != nil {
-		return nil, err
-	}
-	fps, err := check.ParseFootprints(body)
-	if err != nil {
-		return nil, namedDetails(err, in.name)
-	}
-	return fps, nil
+	d, err := check.DecodeFootprints(in.checkInput())
+	return d.Footprints, err
 }
 
 // components reads the components of an import from any format. Approved
@@ -151,7 +116,7 @@ func (in *input) components(layer string) ([]*zone.Component, error) {
 	}
 	cs, err := decodeFeatures(layer, body)
 	if err != nil {
-		return nil, namedDetails(err, in.name)
+		return nil, formats.NameRecords(err, filepath.Base(in.name))
 	}
 	return cs, nil
 }
@@ -190,27 +155,6 @@ func zonesToWGS84(fc *geojson.FeatureCollection, c *crs.CRS, file string) error 
 			Message: fmt.Sprintf("%s: %s: %s", file, probs[0].Pointer, probs[0].Reason)}
 	}
 	return nil
-}
-
-// namedDetails makes the details of an error about decoded features name
-// the file ("site.zip: properties.name"; describe prints the feature index).
-func namedDetails(err error, file string) error {
-	var ze *zone.Error
-	if !errors.As(err, &ze) {
-		return err
-	}
-	out := *ze
-	out.Details = make([]zone.Detail, len(ze.Details))
-	for i, d := range ze.Details {
-		if d.Pointer == "" {
-			d.Pointer = file
-		} else {
-			d.Pointer = file + ": " + d.Pointer
-		}
-		out.Details[i] = d
-	}
-	out.Message = file + ": " + ze.Message
-	return &out
 }
 
 // writeCollectionIn streams a layer as a GeoJSON FeatureCollection with

@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"serve":   {"run the HTTP server (web map, APIs)", cmdServe},
 		"migrate": {"apply the PostGIS schema migrations", cmdMigrate},
 		"seed":    {"load the demo data into an empty store", cmdSeed},
-		"import":  {"import a GeoJSON file into a layer (all or nothing)", cmdImport},
+		"import":  {"import GeoJSON, KML/KMZ, a zipped shapefile or a point table into a layer (all or nothing)", cmdImport},
 		"export":  {"write a layer as GeoJSON to standard output", cmdExport},
 		"gen":     {"generate synthetic data at scale (fixed seed)", cmdGen},
 		"token":   {"create, list and revoke API tokens", cmdToken},

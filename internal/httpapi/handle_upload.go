@@ -47,13 +47,6 @@ type footprintInput struct {
 	Attributes map[string]any
 }
 
-// decodedFootprints is a footprint input read and transformed to WGS84.
-type decodedFootprints struct {
-	Footprints []check.Footprint
-	Format     formats.Format // what the input was read as
-	CRS        *crs.CRS       // what its coordinates were in
-}
-
 // maxFormField bounds one non-file form field.
 const maxFormField = 64 << 10
 
@@ -200,91 +193,23 @@ func parseFormat(s string) (formats.Format, error) {
 	return "", fieldError("format", "unknown format %q: want geojson, kml, kmz, shapefile (a .zip) or table (CSV or text: point number, X, Y)", s)
 }
 
-// footprints turns the input into WGS84 footprints. A WGS84 GeoJSON body
-// (no crs parameter, no "crs" member) is read by check.ParseFootprints as
-// it always was; anything else is read by formats.Decode (which transforms
-// to WGS84, refusing coordinates plainly not in the stated CRS) and then by
-// check.ParseFootprints for the project attributes (height_m, activities,
-// sector), so both paths give the same footprints for the same place.
-//
-// A JSON body keeps its shape (a bare geometry or Feature gives one
-// footprint with Index -1, a FeatureCollection one per feature); an upload
-// is always a collection, Index being the record's position in the file.
-func (in *footprintInput) footprints() (decodedFootprints, error) {
-	var top struct {
-		Type string          `json:"type"`
-		CRS  json.RawMessage `json:"crs"`
-	}
+// footprints turns the input into WGS84 footprints with
+// check.DecodeFootprints, the one reader the CLI uses too. A JSON body is
+// GeoJSON by definition; the pointers of its errors are made relative to
+// the request body.
+func (in *footprintInput) footprints() (check.Decoded, error) {
+	ci := check.Input{Name: in.Name, Data: in.Data, CRS: in.CRS, Format: in.Format, Upload: in.Upload, Attributes: in.Attributes}
 	if !in.Upload {
-		// Only a body that mentions "crs" can have the member: spare large
-		// plain bodies a second parse. Not valid JSON: ParseFootprints
-		// below says so with its usual message.
-		if in.CRS != nil || bytes.Contains(in.Data, []byte(`"crs"`)) {
-			_ = json.Unmarshal(in.Data, &top)
-		}
-		if in.CRS == nil && len(top.CRS) == 0 {
-			fps, err := check.ParseFootprints(in.Data)
-			if err != nil {
-				return decodedFootprints{}, prefixPointers(err, in.Pointer)
-			}
-			return decodedFootprints{Footprints: fps, Format: formats.GeoJSON, CRS: crs.CRS84()}, nil
-		}
+		ci.Format = formats.GeoJSON
 	}
-	res, err := formats.Decode(in.Name, in.Data, formats.Options{CRS: in.CRS, Format: in.Format})
+	d, err := check.DecodeFootprints(ci)
 	if err != nil {
-		return decodedFootprints{}, err
-	}
-	for _, f := range res.Features.Features {
-		for k, v := range in.Attributes {
-			f.Properties[k] = v
+		if ci.Plain() {
+			err = prefixPointers(err, in.Pointer)
 		}
+		return check.Decoded{}, err
 	}
-	var wgs84 any = res.Features
-	if !in.Upload && len(res.Features.Features) == 1 {
-		switch top.Type {
-		case "FeatureCollection":
-		case "Feature":
-			wgs84 = res.Features.Features[0]
-		default:
-			wgs84 = geojson.NewGeometry(res.Features.Features[0].Geometry)
-		}
-	}
-	body, err := json.Marshal(wgs84)
-	if err != nil {
-		return decodedFootprints{}, zone.InternalError(err, "encode decoded footprint")
-	}
-	fps, err := check.ParseFootprints(body)
-	if err != nil {
-		return decodedFootprints{}, nameRecords(err, in.Name)
-	}
-	return decodedFootprints{Footprints: fps, Format: res.Format, CRS: res.CRS}, nil
-}
-
-// nameRecords rewrites a check.ParseFootprints error about decoded features
-// so that it names the file and the record ("site.zip: feature 3:
-// properties.height_m"), as package formats does for its own errors.
-func nameRecords(err error, file string) error {
-	var ze *zone.Error
-	if !errors.As(err, &ze) || len(ze.Details) == 0 {
-		return err
-	}
-	out := &zone.Error{Code: ze.Code, Err: ze.Err}
-	for _, d := range ze.Details {
-		where := file
-		if d.Index >= 0 {
-			where += fmt.Sprintf(": feature %d", d.Index+1)
-		}
-		if d.Pointer != "" {
-			where += ": " + d.Pointer
-		}
-		d.Pointer = where
-		out.Details = append(out.Details, d)
-	}
-	out.Message = out.Details[0].Pointer + ": " + out.Details[0].Reason
-	if n := len(out.Details) - 1; n > 0 {
-		out.Message += fmt.Sprintf(" (and %d more problems)", n)
-	}
-	return out
+	return d, nil
 }
 
 // appraisalFromForm reads the project's attributes from an upload's form
