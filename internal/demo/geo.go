@@ -5,6 +5,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
+	"github.com/paulmach/orb/project"
 	"github.com/tidwall/geodesic"
 )
 
@@ -78,42 +79,10 @@ func (f localFrame) project(p orb.Point) orb.Point {
 	return orb.Point{s * math.Sin(rad), s * math.Cos(rad)}
 }
 
-// projectGeometry maps every vertex of g into the frame.
+// projectGeometry maps every vertex of g into the frame (a copy; g is
+// not changed).
 func (f localFrame) projectGeometry(g orb.Geometry) orb.Geometry {
-	pts := func(ps []orb.Point) []orb.Point {
-		out := make([]orb.Point, len(ps))
-		for i, p := range ps {
-			out[i] = f.project(p)
-		}
-		return out
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return f.project(g)
-	case orb.MultiPoint:
-		return orb.MultiPoint(pts(g))
-	case orb.LineString:
-		return orb.LineString(pts(g))
-	case orb.MultiLineString:
-		out := make(orb.MultiLineString, len(g))
-		for i, l := range g {
-			out[i] = pts(l)
-		}
-		return out
-	case orb.Polygon:
-		out := make(orb.Polygon, len(g))
-		for i, r := range g {
-			out[i] = pts(r)
-		}
-		return out
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, p := range g {
-			out[i] = f.projectGeometry(p).(orb.Polygon)
-		}
-		return out
-	}
-	return nil
+	return project.Geometry(orb.Clone(g), f.project)
 }
 
 // DistanceM is the distance in metres between two WGS84 geometries: 0 when

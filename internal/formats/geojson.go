@@ -8,6 +8,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/project"
 
 	"github.com/zoneplan/zoneplan/internal/crs"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -143,52 +144,7 @@ func EncodeGeoJSON(fc *geojson.FeatureCollection, c *crs.CRS) ([]byte, error) {
 
 // roundGeometry rounds every coordinate to 1/scale (a copy).
 func roundGeometry(g orb.Geometry, scale float64) orb.Geometry {
-	r := func(p orb.Point) orb.Point {
+	return project.Geometry(orb.Clone(g), func(p orb.Point) orb.Point {
 		return orb.Point{math.Round(p[0]*scale) / scale, math.Round(p[1]*scale) / scale}
-	}
-	pts := func(ps []orb.Point) []orb.Point {
-		out := make([]orb.Point, len(ps))
-		for i, p := range ps {
-			out[i] = r(p)
-		}
-		return out
-	}
-	poly := func(p orb.Polygon) orb.Polygon {
-		out := make(orb.Polygon, len(p))
-		for i, ring := range p {
-			out[i] = pts(ring)
-		}
-		return out
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return r(g)
-	case orb.MultiPoint:
-		return orb.MultiPoint(pts(g))
-	case orb.LineString:
-		return orb.LineString(pts(g))
-	case orb.MultiLineString:
-		out := make(orb.MultiLineString, len(g))
-		for i, l := range g {
-			out[i] = pts(l)
-		}
-		return out
-	case orb.Ring:
-		return orb.Ring(pts(g))
-	case orb.Polygon:
-		return poly(g)
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, p := range g {
-			out[i] = poly(p)
-		}
-		return out
-	case orb.Collection:
-		out := make(orb.Collection, len(g))
-		for i, m := range g {
-			out[i] = roundGeometry(m, scale)
-		}
-		return out
-	}
-	return g
+	})
 }
