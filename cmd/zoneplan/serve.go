@@ -59,7 +59,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ready := new(atomic.Bool)
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
-		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead},
+		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL},
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString()},
 		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
@@ -111,6 +111,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// tokenCacheTTL is how long a server trusts a token it looked up; a token
+// revoked through another instance stops working here within this time
+// (through this instance, at once).
+const tokenCacheTTL = 5 * time.Second
 
 func displayAddr(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,6 +111,42 @@ type Authenticator struct {
 	Tokens     zone.TokenStore
 	PublicRead bool             // anonymous callers may read public features
 	Now        func() time.Time // nil: time.Now
+	// CacheTTL is how long a token found in the store is trusted without
+	// asking the store again (0: always ask). It bounds how long a token
+	// revoked through another server instance keeps working here; Forget
+	// drops the cache at once for revocations made through this one.
+	CacheTTL time.Duration
+
+	cache sync.Map // [sha256.Size]byte -> cachedToken
+}
+
+type cachedToken struct {
+	token   *zone.Token
+	fetched time.Time
+}
+
+// Forget drops every cached token, so a revocation takes effect at once.
+func (a *Authenticator) Forget() { a.cache.Clear() }
+
+// lookup finds a token by its secret's hash, from the cache while fresh.
+func (a *Authenticator) lookup(ctx context.Context, secret string, now time.Time) (*zone.Token, error) {
+	var key [sha256.Size]byte
+	copy(key[:], Hash(secret))
+	if a.CacheTTL > 0 {
+		if v, ok := a.cache.Load(key); ok {
+			if c := v.(cachedToken); now.Sub(c.fetched) < a.CacheTTL {
+				return c.token, nil
+			}
+		}
+	}
+	t, err := a.Tokens.TokenByHash(ctx, key[:])
+	if err != nil {
+		return nil, err
+	}
+	if a.CacheTTL > 0 {
+		a.cache.Store(key, cachedToken{token: t, fetched: now})
+	}
+	return t, nil
 }
 
 // Authenticate returns the caller for an Authorization header value. With no
@@ -127,16 +164,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (zone.P
 		}
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "the Authorization header must be 'Bearer <token>'")
 	}
-	t, err := a.Tokens.TokenByHash(ctx, Hash(secret))
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
+	t, err := a.lookup(ctx, secret, now)
 	if zone.ErrorCode(err) == zone.CodeNotFound {
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "unknown token")
 	}
 	if err != nil {
 		return zone.Principal{}, err
-	}
-	now := time.Now()
-	if a.Now != nil {
-		now = a.Now()
 	}
 	if !t.Active(now) {
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "token %q is revoked or expired", t.Name)

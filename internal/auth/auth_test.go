@@ -108,3 +108,41 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestCacheTrustsForTTLAndForgets(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := now
+	secret, tok, err := auth.Issue(ctx, st, "cached", zone.RoleViewer, zone.Public, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &auth.Authenticator{Tokens: st, CacheTTL: 5 * time.Second, Now: func() time.Time { return clock }}
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); err != nil {
+		t.Fatal(err)
+	}
+	// Revoked behind the cache's back (another instance): trusted until the TTL ends.
+	if err := st.RevokeToken(ctx, tok.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(4 * time.Second)
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); err != nil {
+		t.Fatalf("within the TTL the cached token should still be trusted: %v", err)
+	}
+	clock = now.Add(6 * time.Second)
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); zone.ErrorCode(err) != zone.CodeUnauthorized {
+		t.Fatalf("after the TTL a revoked token must fail: %v", err)
+	}
+	// Forget drops the cache at once.
+	secret2, tok2, _ := auth.Issue(ctx, st, "cached2", zone.RoleViewer, zone.Public, 0, now)
+	clock = now
+	if _, err := a.Authenticate(ctx, "Bearer "+secret2); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.RevokeToken(ctx, tok2.ID, now)
+	a.Forget()
+	if _, err := a.Authenticate(ctx, "Bearer "+secret2); zone.ErrorCode(err) != zone.CodeUnauthorized {
+		t.Fatalf("after Forget a revoked token must fail: %v", err)
+	}
+}

@@ -80,6 +80,7 @@ func (s *server) handleTokenRevoke() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, err)
 			return
 		}
+		s.Auth.Forget()
 		s.Log.Info("token revoked", "by", p.Name, "token_id", id)
 		w.WriteHeader(http.StatusNoContent)
 	}
