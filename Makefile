@@ -13,6 +13,11 @@ build:
 run:
 	$(GO) run ./cmd/zoneplan serve
 
+# Re-vendors Leaflet and its plugins from npm (web/package-lock.json) into
+# web/static/vendor; the result is committed so `go build` alone works.
+web:
+	cd web && ./vendor.sh
+
 # Installs what is missing (PostGIS, GDAL, Chromium, wrk), then vets and runs
 # every test with the race detector against a real PostGIS.
 test: deps vet
