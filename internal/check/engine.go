@@ -129,7 +129,8 @@ type footprintRun struct {
 	xy    orb.Geometry // projected
 	sfg   *sf.Geometry // projected, simplefeatures; built on first overlap
 
-	planarShape *shape // projected, polygons included; built on first overlap
+	planarShape *shape             // projected, polygons included; built on first overlap
+	prepared    *preparedFootprint // projected, for zoneOverlap; built on first overlap
 }
 
 func (e *Engine) findings(src Source, fp *Footprint) []*finding {
@@ -245,14 +246,18 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 		d := dist0()
 		inside, f.tolerance = d <= touchSlackM, d > touchSlackM && d <= tol+touchSlackM
 		overlap = func() (float64, orb.Geometry) {
-			return r.overlap(toSF(r.proj.project(clipLines(c.Geometry, widen(r.ll, 1)))))
+			own := r.proj.project(clipLines(c.Geometry, widen(r.ll, 1)))
+			return r.overlapParts(polygonsOf(own), func() (sf.Geometry, error) { return toSF(own), nil })
 		}
 	case rules.TestRestrictedArea, rules.TestProtectedArea, rules.TestSafetyBelt:
 		z, ok := c.Zone(zone.ZoneKind(rule.Zone))
 		if ok && z.Approved() {
 			d := r.distanceWithin(z.Geometry, tol+1)
 			inside, f.tolerance = d <= touchSlackM, d > touchSlackM && d <= tol+touchSlackM
-			overlap = func() (float64, orb.Geometry) { return r.overlap(toSF(r.proj.project(z.Geometry))) }
+			overlap = func() (float64, orb.Geometry) {
+				zxy := r.proj.project(z.Geometry)
+				return r.overlapParts(polygonsOf(zxy), func() (sf.Geometry, error) { return toSF(zxy), nil })
+			}
 			break
 		}
 		w := rule.DistanceM
@@ -331,29 +336,63 @@ func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Ge
 			reaching = append(reaching, p)
 		}
 	}
-	var all sf.Geometry
-	switch {
-	case len(reaching) == 0:
+	if len(reaching) == 0 {
 		return 0, nil
-	case len(reaching) == 1:
-		all = reaching[0].geometry(w)
-	case bufferSafe(near, w):
-		// one offset-curve buffer instead of a union of many parts
-		var err error
-		if all, err = sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments)); err != nil {
-			return 0, nil
+	}
+	zone := make([]zonePart, len(reaching))
+	for i, p := range reaching {
+		zone[i] = p.zonePart(w)
+	}
+	return r.overlapParts(zone, func() (sf.Geometry, error) {
+		switch {
+		case len(zone) == 1:
+			return toSF(zone[0].polygon), nil
+		case bufferSafe(near, w):
+			// one offset-curve buffer instead of a union of many parts
+			return sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments))
 		}
-	default:
-		zoneParts := make([]sf.Geometry, len(reaching))
-		for i, p := range reaching {
-			zoneParts[i] = p.geometry(w)
+		sfParts := make([]sf.Geometry, len(zone))
+		for i, p := range zone {
+			sfParts[i] = toSF(p.polygon)
 		}
-		var err error
-		if all, err = sf.UnionMany(zoneParts); err != nil {
-			return 0, nil
+		return sf.UnionMany(sfParts)
+	})
+}
+
+// overlapParts is the area (m²) and the WGS84 geometry (nil if none) of the footprint's
+// part inside the union of planar polygons zone: by the arrangement of
+// their boundaries when it applies (zoneOverlap), else by simplefeatures'
+// overlay with the zone built by general().
+func (r *footprintRun) overlapParts(zone []zonePart, general func() (sf.Geometry, error)) (float64, orb.Geometry) {
+	if r.prepared == nil {
+		r.prepared = prepareFootprint(r.xy, r.proj.Inverse)
+	}
+	if len(zone) > 0 && r.prepared != nil {
+		if area, g, ok := r.prepared.overlap(zone); ok {
+			return area, g
 		}
 	}
-	return r.overlap(all)
+	z, err := general()
+	if err != nil {
+		return 0, nil
+	}
+	return r.overlap(z)
+}
+
+// polygonsOf lists the polygons of a polygonal geometry as zone parts, nil
+// for other geometries.
+func polygonsOf(g orb.Geometry) []zonePart {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return []zonePart{{polygon: g}}
+	case orb.MultiPolygon:
+		out := make([]zonePart, len(g))
+		for i, p := range g {
+			out[i].polygon = p
+		}
+		return out
+	}
+	return nil
 }
 
 // reaches reports whether the footprint comes within w of the part's

@@ -123,7 +123,7 @@ func TestBufferPartsAndSafety(t *testing.T) {
 	near := orb.Bound{Min: orb.Point{-1000, -1000}, Max: orb.Point{2200, 1300}}
 	var parts []sf.Geometry
 	for _, p := range bufferParts(zigzag, w, near) {
-		parts = append(parts, p.geometry(w))
+		parts = append(parts, toSF(p.zonePart(w).polygon))
 	}
 	union, err := sf.UnionMany(parts)
 	if err != nil {

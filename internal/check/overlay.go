@@ -148,12 +148,12 @@ func bufferParts(g orb.Geometry, w float64, near orb.Bound) []bufferPart {
 	return parts
 }
 
-// geometry returns the part as a polygon, arcs drawn with w.
-func (p bufferPart) geometry(w float64) sf.Geometry {
+// zonePart returns the part as a planar polygon, arcs drawn with w.
+func (p bufferPart) zonePart(w float64) zonePart {
 	if p.polygon != nil {
-		return toSF(p.polygon)
+		return zonePart{polygon: p.polygon}
 	}
-	return stadium(p.a, p.b, w)
+	return zonePart{polygon: orb.Polygon{stadium(p.a, p.b, w)}, a: p.a, b: p.b, w: w}
 }
 
 // holds reports whether the part contains every vertex of the shape, and
@@ -177,15 +177,17 @@ func (p bufferPart) holds(s *shape, w float64) bool {
 
 // stadium is the polygon within w of segment ab (a disc when a == b), its
 // arcs drawn with bufferQuadSegments chords per quarter circle, vertices at
-// the same angles as GEOS and JTS put them (from the segment's normals).
-func stadium(a, b orb.Point, w float64) sf.Geometry {
+// the same angles as GEOS and JTS put them (from the segment's normals),
+// counter-clockwise.
+func stadium(a, b orb.Point, w float64) orb.Ring {
 	const n = 2 * bufferQuadSegments // chords per half circle
-	step := math.Pi / n
-	xy := make([]float64, 0, 4*(n+1)+2)
+	ring := make(orb.Ring, 0, 2*(n+1)+1)
+	// arc adds k+1 vertices around c from angle from, a step apart: the
+	// unit circle's vertices rotated by from, one Sincos per arc.
 	arc := func(c orb.Point, from float64, k int) {
-		for i := 0; i <= k; i++ {
-			s, co := math.Sincos(from + float64(i)*step)
-			xy = append(xy, c[0]+w*co, c[1]+w*s)
+		s, co := math.Sincos(from)
+		for _, u := range unitArc[:k+1] {
+			ring = append(ring, orb.Point{c[0] + w*(u[0]*co-u[1]*s), c[1] + w*(u[0]*s+u[1]*co)})
 		}
 	}
 	if a == b {
@@ -195,9 +197,18 @@ func stadium(a, b orb.Point, w float64) sf.Geometry {
 		arc(b, theta-math.Pi/2, n) // counter-clockwise around the far end
 		arc(a, theta+math.Pi/2, n) // and back around the near end
 	}
-	xy = append(xy, xy[0], xy[1])
-	return sf.NewPolygonXY(xy).AsGeometry()
+	return append(ring, ring[0])
 }
+
+// unitArc holds the unit circle's vertices at the stadium's angle step.
+var unitArc = func() [4 * bufferQuadSegments]orb.Point {
+	var out [4 * bufferQuadSegments]orb.Point
+	for i := range out {
+		s, c := math.Sincos(float64(i) * math.Pi / (2 * bufferQuadSegments))
+		out[i] = orb.Point{c, s}
+	}
+	return out
+}()
 
 // bufferSafe reports whether simplefeatures' (JTS's) Buffer may be used for
 // a planar geometry at width w: JTS first drops every vertex that lies
