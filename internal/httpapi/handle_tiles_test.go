@@ -172,6 +172,28 @@ func TestTilesETagGzipAndEdit(t *testing.T) {
 	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {
 		t.Fatalf("If-None-Match with the current ETag: %d (%d bytes)", resp.StatusCode, len(body))
 	}
+	// HEAD (GDAL's /vsicurl/ asks it first): the GET's headers, no body,
+	// on both tile paths; no token, no tile.
+	ogcURL := fmt.Sprintf("%s/ogc/collections/%s/tiles/WebMercatorQuad/%d/%d/%d", f.ts.URL, zone.LayerCommuneHQs, f.z12.Z, f.z12.Y, f.z12.X)
+	for _, u := range []string{url, ogcURL} {
+		for _, token := range []string{tok, ""} {
+			req, _ := http.NewRequest(http.MethodHead, u, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			head, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head.Body.Close()
+			switch {
+			case token == "" && head.StatusCode != http.StatusUnauthorized:
+				t.Fatalf("HEAD %s without a token: %d", u, head.StatusCode)
+			case token != "" && (head.StatusCode != http.StatusOK || head.ContentLength != int64(len(plain)) || head.Header.Get("ETag") != etag):
+				t.Fatalf("HEAD %s: %d, length %d (GET %d), etag %q (GET %q)", u, head.StatusCode, head.ContentLength, len(plain), head.Header.Get("ETag"), etag)
+			}
+		}
+	}
 
 	// An edit through the store shows on the next request.
 	hq := f.hq.Clone()

@@ -39,11 +39,16 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodPost, "/ogc/collections/{layer}/items", s.authed(zone.PermEdit, s.handleOGCCreate()))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
 
-	r.Method(http.MethodGet, "/tiles/{layer}/{z}/{x}/{y}.mvt", s.authed(zone.PermRead, s.handleTile(false)))
+	// Tiles answer HEAD too: GDAL's /vsicurl/ (the MVT driver on a tile URL)
+	// asks for the size with HEAD before it reads.
+	tile, ogcTile := s.authed(zone.PermRead, s.handleTile(false)), s.authed(zone.PermRead, s.handleTile(true))
+	r.Method(http.MethodGet, "/tiles/{layer}/{z}/{x}/{y}.mvt", tile)
+	r.Method(http.MethodHead, "/tiles/{layer}/{z}/{x}/{y}.mvt", tile)
 	r.Method(http.MethodGet, "/tiles/{layer}.json", s.authed(zone.PermRead, s.handleTileJSON()))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles", s.authed(zone.PermRead, s.handleOGCTilesets()))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles/WebMercatorQuad", s.authed(zone.PermRead, s.handleOGCTileset()))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", s.authed(zone.PermRead, s.handleTile(true)))
+	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", ogcTile)
+	r.Method(http.MethodHead, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", ogcTile)
 	r.Get("/ogc/tileMatrixSets", handleTileMatrixSets())
 	r.Get("/ogc/tileMatrixSets/WebMercatorQuad", handleTileMatrixSet())
 	r.Method(http.MethodPut, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCReplace()))
