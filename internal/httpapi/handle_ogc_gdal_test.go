@@ -28,15 +28,25 @@ import (
 // standard output.
 func gdal(t *testing.T, token string, name string, args ...string) string {
 	t.Helper()
+	return gdalWith(t, token, nil, name, args...)
+}
+
+// gdalWith is gdal with more environment; an empty token sends none.
+func gdalWith(t *testing.T, token string, env []string, name string, args ...string) string {
+	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		pgtest.Unavailable(t, "%s (gdal-bin) is not installed", name)
 	}
-	hf := filepath.Join(t.TempDir(), "headers")
-	if err := os.WriteFile(hf, []byte("Authorization: Bearer "+token+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "GDAL_HTTP_HEADER_FILE="+hf, "CPL_DEBUG=OFF")
+	cmd.Env = append(os.Environ(), "CPL_DEBUG=OFF")
+	if token != "" {
+		hf := filepath.Join(t.TempDir(), "headers")
+		if err := os.WriteFile(hf, []byte("Authorization: Bearer "+token+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "GDAL_HTTP_HEADER_FILE="+hf)
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
