@@ -8,7 +8,10 @@
 // reaches; each candidate is then tested exactly in a transverse Mercator
 // plane centred on the footprint (see localTM), and every distance reported
 // is the geodesic (Karney) distance between the closest points found there.
-// Touching counts as inside.
+// Touching counts as inside. The footprint's part inside a zone (overlap
+// area and geometry) comes from an arrangement of the two boundaries
+// (arrangement.go), or from simplefeatures' general overlay when the
+// boundaries are not in general position.
 package check
 
 import (
