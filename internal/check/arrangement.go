@@ -100,7 +100,13 @@ func prepareFootprint(footprint orb.Geometry, toLL func(orb.Point) orb.Point) *p
 // overlap is zoneOverlap for a prepared footprint.
 func (p *preparedFootprint) overlap(parts []zonePart) (area float64, out orb.Geometry, ok bool) {
 	a := p.base
-	a.edges = slices.Grow(slices.Clip(a.edges), 64*len(parts))
+	n := 0
+	for _, part := range parts {
+		for _, r := range part.polygon {
+			n += len(r)
+		}
+	}
+	a.edges = slices.Grow(slices.Clip(a.edges), n)
 	a.rings = slices.Clip(a.rings)
 	for i := range parts {
 		a.parts = append(a.parts, parts[i])
@@ -124,14 +130,16 @@ func (p *preparedFootprint) overlap(parts []zonePart) (area float64, out orb.Geo
 // zone's parts (owner = part index), oriented with the interior on the
 // left: outer rings counter-clockwise, holes clockwise.
 type arrangement struct {
-	lineal  bool
-	edges   []arrEdge
-	rings   []arrRing
-	fpRings int                       // rings[:fpRings] are the footprint's
-	fpEdges int                       // and edges[:fpEdges]
-	fpLL    []orb.Point               // lon/lat of the footprint's vertices, by node id
-	toLL    func(orb.Point) orb.Point // the plane's inverse projection
-	nodes   int                       // node ids issued: ring vertices, then crossings
+	lineal   bool
+	edges    []arrEdge
+	cuts     []arrCut // every crossing, twice (once per edge); sorted by edge, then t
+	cutsFrom []int32  // edge k's cuts are cuts[cutsFrom[k]:cutsFrom[k+1]]
+	rings    []arrRing
+	fpRings  int                       // rings[:fpRings] are the footprint's
+	fpEdges  int                       // and edges[:fpEdges]
+	fpLL     []orb.Point               // lon/lat of the footprint's vertices, by node id
+	toLL     func(orb.Point) orb.Point // the plane's inverse projection
+	nodes    int                       // node ids issued: ring vertices, then crossings
 
 	fpBox   orb.Bound        // the footprint's bound
 	fp      orb.MultiPolygon // the oriented footprint polygons
@@ -143,13 +151,13 @@ type arrEdge struct {
 	a, b  orb.Point
 	box   orb.Bound
 	owner int
-	cuts  []arrCut
 	near  bool // meets the footprint's box: only such edges are cut
 }
 
 // arrCut is a crossing on an edge: at parameter t along it, with the edge
 // of owner other.
 type arrCut struct {
+	edge  int
 	t     float64
 	node  int
 	at    orb.Point
@@ -276,14 +284,22 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 			active = append(keep, i)
 		}
 	}
-	for k := range a.edges {
-		cuts := a.edges[k].cuts
-		slices.SortFunc(cuts, func(x, y arrCut) int { return cmpFloat(x.t, y.t) })
-		for i := 1; i < len(cuts); i++ {
-			if cuts[i].t-cuts[i-1].t < 1e-12 {
-				return false // three boundaries through one point
-			}
+	// every edge's cuts together, in order along it
+	slices.SortFunc(a.cuts, func(x, y arrCut) int {
+		if x.edge != y.edge {
+			return x.edge - y.edge
 		}
+		return cmpFloat(x.t, y.t)
+	})
+	a.cutsFrom = make([]int32, len(a.edges)+1)
+	for i, c := range a.cuts {
+		if i > 0 && c.edge == a.cuts[i-1].edge && c.t-a.cuts[i-1].t < 1e-12 {
+			return false // three boundaries through one point
+		}
+		a.cutsFrom[c.edge+1] = int32(i + 1)
+	}
+	for k := 1; k < len(a.cutsFrom); k++ {
+		a.cutsFrom[k] = max(a.cutsFrom[k], a.cutsFrom[k-1])
 	}
 	return true
 }
@@ -368,8 +384,7 @@ func (a *arrangement) cross(i, j int) bool {
 	at := orb.Point{e.a[0] + t*r[0], e.a[1] + t*r[1]}
 	node := a.nodes
 	a.nodes++
-	e.cuts = append(e.cuts, arrCut{t: t, node: node, at: at, other: f.owner})
-	f.cuts = append(f.cuts, arrCut{t: u, node: node, at: at, other: e.owner})
+	a.cuts = append(a.cuts, arrCut{edge: i, t: t, node: node, at: at, other: f.owner}, arrCut{edge: j, t: u, node: node, at: at, other: e.owner})
 	return true
 }
 
@@ -425,7 +440,7 @@ func (a *arrangement) classify() ([]piece, bool) {
 				continue // outside the footprint's box: crosses nothing of it, keeps nothing
 			}
 			from, fromAt := ring.vertexNode(k, false), e.a
-			for _, c := range e.cuts {
+			for _, c := range a.cuts[a.cutsFrom[ring.first+k]:a.cutsFrom[ring.first+k+1]] {
 				if keep(fromAt, c.at) {
 					kept = append(kept, piece{from: from, to: c.node, a: fromAt, b: c.at, ring: ri})
 				}
