@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -33,6 +34,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// One log line per request: written out in batches (every 100 ms, and
+	// at once for warnings and errors) instead of one write call each.
+	lw := newLogWriter(e.stderr, 100*time.Millisecond)
+	defer lw.Close()
+	e = &env{getenv: e.getenv, stdin: e.stdin, stdout: e.stdout, stderr: lw,
+		log: slog.New(flushOnWarn{slog.NewTextHandler(lw, &slog.HandlerOptions{Level: logLevel(e.getenv("ZONEPLAN_LOG_LEVEL"))}), lw})}
 
 	st, err := openStore(ctx, e, sc)
 	if err != nil {
@@ -49,6 +56,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			"  │ Sign in to the web map with it, and create other tokens with it.        │\n"+
 			"  └──────────────────────────────────────────────────────────────────────────┘\n"+
 			"  %s\n\n", secret)
+		lw.Flush()
 	}
 
 	active, err := check.NewActive(ctx, st)
