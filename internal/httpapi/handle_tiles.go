@@ -38,19 +38,21 @@ func (s *server) handleTile(ogc bool) func(http.ResponseWriter, *http.Request, z
 			s.fail(w, r, err)
 			return
 		}
+		// The constant headers are shared slices set by their canonical
+		// names: this runs for every tile, and nothing changes them later.
 		h := w.Header()
-		h.Set("Vary", "Authorization, Accept-Encoding")
+		h["Vary"] = tileVary
 		// Tiles depend on the caller's clearance and change with edits:
 		// private, and revalidated on every use (cheap, by ETag).
-		h.Set("Cache-Control", "private, no-cache")
-		h.Set("ETag", t.ETag)
+		h["Cache-Control"] = tileCacheControl
+		h["Etag"] = []string{t.ETag}
 		if t.NotModified {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		h.Set("Content-Type", tiles.ContentType)
+		h["Content-Type"] = tileContentType
 		if t.Gzipped {
-			h.Set("Content-Encoding", "gzip")
+			h["Content-Encoding"] = gzipEncoding
 		}
 		h.Set("Content-Length", strconv.Itoa(len(t.Data)))
 		w.WriteHeader(http.StatusOK)
@@ -59,6 +61,13 @@ func (s *server) handleTile(ogc bool) func(http.ResponseWriter, *http.Request, z
 		}
 	}
 }
+
+var (
+	tileVary         = []string{"Authorization, Accept-Encoding"}
+	tileCacheControl = []string{"private, no-cache"}
+	tileContentType  = []string{tiles.ContentType}
+	gzipEncoding     = []string{"gzip"}
+)
 
 // handleTileJSON serves /tiles/{layer}.json, TileJSON 3.0.
 func (s *server) handleTileJSON() func(http.ResponseWriter, *http.Request, zone.Principal) {

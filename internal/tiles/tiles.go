@@ -176,10 +176,14 @@ type Tile struct {
 	NotModified bool
 }
 
-// layers returns the layer ids a request draws, or a not-found error.
+// allLayerIDs is zone.LayerIDs once: every request for AllLayers needs it.
+var allLayerIDs = zone.LayerIDs()
+
+// layers returns the layer ids a request draws, or a not-found error. The
+// slice is shared: callers must not change it.
 func layersOf(name string) ([]string, error) {
 	if name == AllLayers {
-		return zone.LayerIDs(), nil
+		return allLayerIDs, nil
 	}
 	if _, err := zone.GetLayer(name); err != nil {
 		return nil, err
