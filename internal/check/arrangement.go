@@ -526,6 +526,7 @@ func (a *arrangement) polygons(pieces []piece) (float64, orb.Geometry, bool) {
 	}
 	used := make([]bool, len(pieces))
 	var shells, holes, shellsLL, holesLL []orb.Ring
+	var shellAreas []float64
 	area := 0.0
 	for k := range pieces {
 		if used[k] {
@@ -552,7 +553,7 @@ func (a *arrangement) polygons(pieces []piece) (float64, orb.Geometry, bool) {
 		s := ringArea(ring)
 		area += s
 		if s > 0 {
-			shells, shellsLL = append(shells, ring), append(shellsLL, ringLL)
+			shells, shellsLL, shellAreas = append(shells, ring), append(shellsLL, ringLL), append(shellAreas, s)
 		} else {
 			holes, holesLL = append(holes, ring), append(holesLL, ringLL)
 		}
@@ -571,7 +572,7 @@ func (a *arrangement) polygons(pieces []piece) (float64, orb.Geometry, bool) {
 		// the smallest shell holding the hole
 		best, bestArea := -1, math.Inf(1)
 		for i, s := range shells {
-			if sa := ringArea(s); sa < bestArea && s.Bound().Contains(h[0]) && ringsContain(orb.Polygon{s}, h[0]) {
+			if sa := shellAreas[i]; sa < bestArea && s.Bound().Contains(h[0]) && ringsContain(orb.Polygon{s}, h[0]) {
 				best, bestArea = i, sa
 			}
 		}
@@ -614,7 +615,8 @@ func (a *arrangement) inPart(k int, q orb.Point) bool {
 var stadiumInnerRadius = math.Cos(math.Pi/(4*bufferQuadSegments)) - 1e-9
 
 // ringsContain is the even-odd point-in-polygon test over every ring of p.
-// Boundary points do not arise here (they are not in general position).
+// A point on the boundary may come out either way (polygonContains decides
+// those; the arrangement never asks, its points are in general position).
 func ringsContain(p orb.Polygon, q orb.Point) bool {
 	in := false
 	for _, r := range p {

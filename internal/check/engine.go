@@ -329,11 +329,10 @@ func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Ge
 	}
 	near := r.proj.project(clipLines(g, widen(r.ll, w+1)))
 	parts := bufferParts(near, w, r.shape.bound)
-	fpSF := r.sf()
 	reaching := parts[:0]
 	for _, p := range parts {
 		if p.holds(r.shape, w) {
-			return fpSF.Area(), r.fp.Geometry
+			return r.sf().Area(), r.fp.Geometry
 		}
 		if p.polygon != nil || r.reaches(p, w) {
 			reaching = append(reaching, p)

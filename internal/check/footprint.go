@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -105,7 +106,7 @@ func ParseFootprints(body []byte) ([]Footprint, error) {
 	}
 	total := 0
 	for _, fp := range out {
-		total += vertexCount(fp.Geometry)
+		total += zone.VertexCount(fp.Geometry)
 	}
 	if total > zone.MaxVertices {
 		bad(-1, "", "the request has %d vertices in all, more than the %d allowed", total, zone.MaxVertices)
@@ -157,7 +158,7 @@ func parseFeature(index int, f *rawGeoJSON) (Footprint, []zone.Detail) {
 		known := []string{zone.ActivityBlasting, zone.ActivityMining, zone.ActivityResidential, zone.ActivityCrowd}
 		for i, a := range list {
 			s, isStr := a.(string)
-			if !isStr || !containsString(known, s) {
+			if !isStr || !slices.Contains(known, s) {
 				bad(fmt.Sprintf("properties.activities[%d]", i), "%v is not one of %s", a, strings.Join(known, ", "))
 				continue
 			}
@@ -191,7 +192,7 @@ func parseGeometry(index int, prefix string, raw []byte, typ string) (orb.Geomet
 	one := func(p, format string, args ...any) []zone.Detail {
 		return []zone.Detail{{Index: index, Pointer: ptr(p), Reason: fmt.Sprintf(format, args...)}}
 	}
-	if !containsString(supportedTypes, typ) {
+	if !slices.Contains(supportedTypes, typ) {
 		if typ == "" {
 			return nil, one("type", "the geometry has no type")
 		}
@@ -214,43 +215,4 @@ func parseGeometry(index int, prefix string, raw []byte, typ string) (orb.Geomet
 		probs = append(probs, d)
 	}
 	return g, probs
-}
-
-func vertexCount(g orb.Geometry) int {
-	switch g := g.(type) {
-	case orb.Point:
-		return 1
-	case orb.MultiPoint:
-		return len(g)
-	case orb.LineString:
-		return len(g)
-	case orb.MultiLineString:
-		n := 0
-		for _, l := range g {
-			n += len(l)
-		}
-		return n
-	case orb.Polygon:
-		n := 0
-		for _, r := range g {
-			n += len(r)
-		}
-		return n
-	case orb.MultiPolygon:
-		n := 0
-		for _, p := range g {
-			n += vertexCount(p)
-		}
-		return n
-	}
-	return 0
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
 )
 
 // localTM is a transverse Mercator projection of the WGS84 ellipsoid with
@@ -120,94 +121,13 @@ func (p localTM) Proj4() string {
 	return "+proj=tmerc +lat_0=" + f(p.lat0) + " +lon_0=" + f(p.lon0) + " +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
 }
 
-// project maps every vertex of a WGS84 geometry to the plane.
+// project maps every vertex of a WGS84 geometry to the plane (a new
+// geometry; g is not changed).
 func (p localTM) project(g orb.Geometry) orb.Geometry {
-	switch g := g.(type) {
-	case orb.Point:
-		return p.Forward(g)
-	case orb.MultiPoint:
-		return orb.MultiPoint(p.points(g))
-	case orb.LineString:
-		return orb.LineString(p.points(g))
-	case orb.MultiLineString:
-		out := make(orb.MultiLineString, len(g))
-		for i, l := range g {
-			out[i] = p.points(l)
-		}
-		return out
-	case orb.Ring:
-		return orb.Ring(p.points(g))
-	case orb.Polygon:
-		return p.polygon(g)
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, poly := range g {
-			out[i] = p.polygon(poly)
-		}
-		return out
-	}
-	return nil
+	return project.Geometry(orb.Clone(g), p.Forward)
 }
 
-func (p localTM) polygon(poly orb.Polygon) orb.Polygon {
-	out := make(orb.Polygon, len(poly))
-	for i, r := range poly {
-		out[i] = p.points(r)
-	}
-	return out
-}
-
-func (p localTM) points(ps []orb.Point) []orb.Point {
-	out := make([]orb.Point, len(ps))
-	for i, q := range ps {
-		out[i] = p.Forward(q)
-	}
-	return out
-}
-
-// unproject maps a planar geometry back to WGS84 lon/lat.
+// unproject maps a planar geometry back to WGS84 lon/lat (a new geometry).
 func (p localTM) unproject(g orb.Geometry) orb.Geometry {
-	inv := func(ps []orb.Point) []orb.Point {
-		out := make([]orb.Point, len(ps))
-		for i, q := range ps {
-			out[i] = p.Inverse(q)
-		}
-		return out
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return p.Inverse(g)
-	case orb.MultiPoint:
-		return orb.MultiPoint(inv(g))
-	case orb.LineString:
-		return orb.LineString(inv(g))
-	case orb.MultiLineString:
-		out := make(orb.MultiLineString, len(g))
-		for i, l := range g {
-			out[i] = inv(l)
-		}
-		return out
-	case orb.Polygon:
-		out := make(orb.Polygon, len(g))
-		for i, r := range g {
-			out[i] = inv(r)
-		}
-		return out
-	case orb.MultiPolygon:
-		out := make(orb.MultiPolygon, len(g))
-		for i, poly := range g {
-			out[i] = make(orb.Polygon, len(poly))
-			for j, r := range poly {
-				out[i][j] = inv(r)
-			}
-		}
-		return out
-	case orb.Collection:
-		out := make(orb.Collection, len(g))
-		for i, x := range g {
-			out[i] = p.unproject(x)
-		}
-		return out
-	}
-	return nil
+	return project.Geometry(orb.Clone(g), p.Inverse)
 }

@@ -134,28 +134,20 @@ func (s *shape) contains(q orb.Point) bool {
 	return false
 }
 
-// polygonContains: even-odd ray casting over every ring, so holes are
-// excluded; points exactly on an edge count as inside.
+// polygonContains: the even-odd test over every ring (ringsContain), so
+// holes are excluded; points exactly on an edge count as inside.
 func polygonContains(poly orb.Polygon, q orb.Point) bool {
 	if len(poly) == 0 || !poly[0].Bound().Contains(q) {
 		return false
 	}
-	in := false
 	for _, r := range poly {
-		for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
-			a, b := r[j], r[i]
-			if onSegment(q, a, b) {
+		for i := 1; i < len(r); i++ {
+			if onSegment(q, r[i-1], r[i]) {
 				return true
-			}
-			if (a[1] > q[1]) != (b[1] > q[1]) {
-				x := a[0] + (q[1]-a[1])*(b[0]-a[0])/(b[1]-a[1])
-				if q[0] < x {
-					in = !in
-				}
 			}
 		}
 	}
-	return in
+	return ringsContain(poly, q)
 }
 
 func onSegment(q, a, b orb.Point) bool {

@@ -59,27 +59,9 @@ func (s *Service) zonePolygons(c *zone.Component) []zonePolygon {
 func zonesCost(zs []zonePolygon) int64 {
 	n := int64(64)
 	for _, z := range zs {
-		n += 64 + 16*int64(vertexCount(z.geom))
+		n += 64 + 16*int64(zone.VertexCount(z.geom))
 	}
 	return n
-}
-
-func vertexCount(g orb.Geometry) int {
-	switch g := g.(type) {
-	case orb.Polygon:
-		n := 0
-		for _, r := range g {
-			n += len(r)
-		}
-		return n
-	case orb.MultiPolygon:
-		n := 0
-		for _, p := range g {
-			n += vertexCount(p)
-		}
-		return n
-	}
-	return 1
 }
 
 // bufferQuadSegments is the number of chords per quarter circle of a

@@ -9,6 +9,40 @@ import (
 	sfgeom "github.com/peterstace/simplefeatures/geom"
 )
 
+// VertexCount is the number of vertices of a geometry, closing points of
+// rings included.
+func VertexCount(g orb.Geometry) int {
+	switch g := g.(type) {
+	case orb.Point:
+		return 1
+	case orb.MultiPoint:
+		return len(g)
+	case orb.LineString:
+		return len(g)
+	case orb.Ring:
+		return len(g)
+	case orb.MultiLineString:
+		n := 0
+		for _, l := range g {
+			n += len(l)
+		}
+		return n
+	case orb.Polygon:
+		n := 0
+		for _, r := range g {
+			n += len(r)
+		}
+		return n
+	case orb.MultiPolygon:
+		n := 0
+		for _, p := range g {
+			n += VertexCount(p)
+		}
+		return n
+	}
+	return 0
+}
+
 // ValidateGeometry checks a WGS84 geometry and returns every problem with a
 // pointer into its GeoJSON coordinates ("coordinates[0][3]" is ring 0,
 // vertex 3 of a polygon): missing or empty geometry, an unsupported type,
@@ -24,9 +58,7 @@ func ValidateGeometry(g orb.Geometry) []Detail {
 		bad("", "geometry is missing")
 		return probs
 	}
-	vertices := 0
 	points := func(ptr string, ps []orb.Point) {
-		vertices += len(ps)
 		for i, p := range ps {
 			if math.IsNaN(p[0]) || math.IsNaN(p[1]) || math.IsInf(p[0], 0) || math.IsInf(p[1], 0) {
 				bad(fmt.Sprintf("%s[%d]", ptr, i), "coordinate is not a number")
@@ -60,7 +92,6 @@ func ValidateGeometry(g orb.Geometry) []Detail {
 	switch g := g.(type) {
 	case orb.Point:
 		points("coordinates", []orb.Point{g})
-		vertices = 1
 	case orb.MultiPoint:
 		if len(g) == 0 {
 			bad("coordinates", "geometry is empty")
@@ -88,7 +119,7 @@ func ValidateGeometry(g orb.Geometry) []Detail {
 		bad("type", "geometry type %s is not supported (use Point, LineString, Polygon or their Multi forms)", g.GeoJSONType())
 		return probs
 	}
-	if vertices > MaxVertices {
+	if vertices := VertexCount(g); vertices > MaxVertices {
 		bad("coordinates", "geometry has %d vertices, more than the %d allowed", vertices, MaxVertices)
 	}
 	if len(probs) > 0 {
