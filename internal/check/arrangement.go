@@ -8,8 +8,8 @@ import (
 )
 
 // zoneOverlap is the part of a planar footprint inside a zone given as the
-// union of planar polygons (each valid; they may overlap one another, as
-// the stadiums of a line buffer do), and its area in m². The footprint is
+// union of planar polygons (each valid; they may overlap one another), and
+// its area in m². The footprint is
 // polygonal or lineal and valid.
 //
 // It classifies boundary pieces instead of running a general overlay: the
@@ -29,36 +29,34 @@ import (
 // another boundary, collinear overlapping edges, three boundaries through
 // one point) or the pieces do not chain into closed rings; the caller then
 // uses the exact general overlay.
-func zoneOverlap(footprint orb.Geometry, parts []zonePart, toLL func(orb.Point) orb.Point) (area float64, out orb.Geometry, ok bool) {
-	fp := prepareFootprint(footprint, toLL)
+func zoneOverlap(footprint orb.Geometry, parts []orb.Polygon, toLL func(orb.Point) orb.Point) (area float64, out orb.Geometry, ok bool) {
+	fp := new(preparedFootprint).prepare(footprint, toLL)
 	if fp == nil {
 		return 0, nil, false
 	}
 	return fp.overlap(parts)
 }
 
-// zonePart is one polygon of a zone. A part built as the stadium within w
-// of segment ab (see stadium) says so, which makes point-in-part tests
-// mostly a distance comparison.
-type zonePart struct {
-	polygon orb.Polygon
-	a, b    orb.Point
-	w       float64 // > 0: the polygon is stadium(a, b, w)
-}
-
 // preparedFootprint is a footprint's side of the arrangement, built once
-// per check and shared by every zone it is overlaid with.
+// per check and shared by every zone it is overlaid with: each overlay
+// appends the zone's edges after the footprint's and reuses the buffers of
+// the one before, so a check's overlays allocate little beyond results.
 type preparedFootprint struct {
-	base arrangement
-	grid edgeGrid // the footprint's edges by cell
+	a         arrangement
+	grid      edgeGrid // the footprint's edges by cell
+	baseNodes int      // node ids the footprint's vertices take
 }
 
-// prepareFootprint prepares a planar polygonal or lineal footprint; nil
-// for other geometries. toLL is the plane's inverse projection, in which
-// overlaps are returned.
-func prepareFootprint(footprint orb.Geometry, toLL func(orb.Point) orb.Point) *preparedFootprint {
-	p := &preparedFootprint{}
-	a := &p.base
+// prepare makes p the prepared form of a planar polygonal or lineal
+// footprint, reusing p's buffers; nil for other geometries. toLL is the
+// plane's inverse projection, in which overlaps are returned.
+func (p *preparedFootprint) prepare(footprint orb.Geometry, toLL func(orb.Point) orb.Point) *preparedFootprint {
+	a := &p.a
+	*a = arrangement{
+		edges: a.edges[:0], cuts: a.cuts[:0], cutsFrom: a.cutsFrom[:0], rings: a.rings[:0], fpLL: a.fpLL[:0],
+		fp: a.fp[:0], parts: a.parts[:0], partBox: a.partBox[:0], zoneOrder: a.zoneOrder[:0], seen: a.seen[:0],
+		kept: a.kept[:0], inBuf: a.inBuf[:0], in0Buf: a.in0Buf[:0], sweep: a.sweep, chains: a.chains,
+	}
 	a.toLL = toLL
 	switch g := footprint.(type) {
 	case orb.Polygon:
@@ -81,7 +79,7 @@ func prepareFootprint(footprint orb.Geometry, toLL func(orb.Point) orb.Point) *p
 	a.fpRings = len(a.rings)
 	a.fpEdges = len(a.edges)
 	a.fpBox = footprint.Bound()
-	a.fpLL = make([]orb.Point, a.nodes)
+	a.fpLL = slices.Grow(a.fpLL, a.nodes)[:a.nodes]
 	for _, r := range a.rings {
 		for k := 0; k < r.n; k++ {
 			a.fpLL[r.vertexNode(k, false)] = toLL(a.edges[r.first+k].a)
@@ -93,25 +91,23 @@ func prepareFootprint(footprint orb.Geometry, toLL func(orb.Point) orb.Point) *p
 	for i := range a.edges {
 		a.edges[i].near = true
 	}
-	p.grid = newEdgeGrid(a.edges, a.fpBox)
+	p.baseNodes = a.nodes
+	p.grid.reset(a.edges, a.fpBox)
 	return p
 }
 
 // overlap is zoneOverlap for a prepared footprint.
-func (p *preparedFootprint) overlap(parts []zonePart) (area float64, out orb.Geometry, ok bool) {
-	a := p.base
-	n := 0
-	for _, part := range parts {
-		for _, r := range part.polygon {
-			n += len(r)
-		}
-	}
-	a.edges = slices.Grow(slices.Clip(a.edges), n)
-	a.rings = slices.Clip(a.rings)
-	for i := range parts {
-		a.parts = append(a.parts, parts[i])
-		a.parts[i].polygon = a.addPolygon(parts[i].polygon, i)
-		a.partBox = append(a.partBox, parts[i].polygon.Bound())
+func (p *preparedFootprint) overlap(parts []orb.Polygon) (area float64, out orb.Geometry, ok bool) {
+	a := &p.a
+	a.edges = a.edges[:a.fpEdges]
+	a.rings = a.rings[:a.fpRings]
+	a.nodes = p.baseNodes
+	a.cuts = a.cuts[:0]
+	a.parts = a.parts[:0]
+	a.partBox = a.partBox[:0]
+	for i, part := range parts {
+		a.parts = append(a.parts, a.addPolygon(part, i))
+		a.partBox = append(a.partBox, part.Bound())
 	}
 	if !a.cut(&p.grid) {
 		return 0, nil, false
@@ -143,8 +139,16 @@ type arrangement struct {
 
 	fpBox   orb.Bound        // the footprint's bound
 	fp      orb.MultiPolygon // the oriented footprint polygons
-	parts   []zonePart       // the zone parts, polygons oriented
+	parts   []orb.Polygon    // the zone parts, oriented
 	partBox []orb.Bound
+
+	// buffers kept from one overlay to the next
+	zoneOrder     []int
+	seen          []int32
+	kept          []piece
+	inBuf, in0Buf []bool
+	sweep         sweeper
+	chains        chainer
 }
 
 type arrEdge struct {
@@ -169,13 +173,6 @@ type arrRing struct {
 	first, n    int // edges[first : first+n]
 	closed      bool
 	firstVertex int // node id of the ring's first vertex
-}
-
-// piece is a kept stretch of a boundary, from node to node.
-type piece struct {
-	from, to int
-	a, b     orb.Point
-	ring     int
 }
 
 // addPolygon adds a polygon's rings, oriented, and returns the oriented
@@ -236,10 +233,10 @@ func (r arrRing) vertexNode(k int, end bool) int {
 //
 // Only zone edges that meet the footprint's box are cut: a zone edge
 // outside it bounds nothing of the overlap, and leaving it out spares the
-// many crossings of a line buffer's overlapping stadiums away from the
-// footprint.
+// crossings of overlapping parts away from the footprint.
 func (a *arrangement) cut(grid *edgeGrid) bool {
-	zoneOrder := make([]int, 0, len(a.edges)-a.fpEdges)
+	zoneOrder := a.zoneOrder[:0]
+	defer func() { a.zoneOrder = zoneOrder[:0] }()
 	for i := a.fpEdges; i < len(a.edges); i++ {
 		e := &a.edges[i]
 		e.near = e.box.Intersects(a.fpBox)
@@ -247,7 +244,9 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 			zoneOrder = append(zoneOrder, i)
 		}
 	}
-	seen := make([]int32, a.fpEdges) // the zone edge a footprint edge was last tested with, +1
+	seen := slices.Grow(a.seen[:0], a.fpEdges)[:a.fpEdges] // the zone edge a footprint edge was last tested with, +1
+	clear(seen)
+	a.seen = seen
 	for _, i := range zoneOrder {
 		ok := true
 		grid.visit(a.edges[i].box, func(j int) {
@@ -263,25 +262,13 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 		}
 	}
 	if !a.lineal { // a line's overlap needs no zone-zone crossings
-		slices.SortFunc(zoneOrder, a.byMinX)
-		active := make([]int, 0, 64)
-		for _, i := range zoneOrder {
-			e := &a.edges[i]
-			keep := active[:0]
-			for _, j := range active {
-				f := &a.edges[j]
-				if f.box.Max[0] < e.box.Min[0] {
-					continue
-				}
-				keep = append(keep, j)
-				if f.owner == e.owner || f.box.Max[1] < e.box.Min[1] || f.box.Min[1] > e.box.Max[1] {
-					continue // a valid polygon's rings never cross
-				}
-				if !a.cross(i, j) {
-					return false
-				}
-			}
-			active = append(keep, i)
+		box := func(i int) *orb.Bound { return &a.edges[i].box }
+		ok := a.sweep.pairs(zoneOrder, box, func(i, j int) bool {
+			// a valid polygon's rings never cross
+			return a.edges[i].owner == a.edges[j].owner || a.cross(i, j)
+		})
+		if !ok {
+			return false
 		}
 	}
 	// every edge's cuts together, in order along it
@@ -291,7 +278,8 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 		}
 		return cmpFloat(x.t, y.t)
 	})
-	a.cutsFrom = make([]int32, len(a.edges)+1)
+	a.cutsFrom = slices.Grow(a.cutsFrom[:0], len(a.edges)+1)[:len(a.edges)+1]
+	clear(a.cutsFrom)
 	for i, c := range a.cuts {
 		if i > 0 && c.edge == a.cuts[i-1].edge && c.t-a.cuts[i-1].t < 1e-12 {
 			return false // three boundaries through one point
@@ -312,15 +300,19 @@ type edgeGrid struct {
 	cells  [][]int32
 }
 
-func newEdgeGrid(edges []arrEdge, box orb.Bound) edgeGrid {
+// reset buckets edges in a grid over box, reusing g's cells.
+func (g *edgeGrid) reset(edges []arrEdge, box orb.Bound) {
 	n := max(1, min(32, int(math.Sqrt(float64(len(edges))))))
-	g := edgeGrid{box: box, nx: n, ny: n, cells: make([][]int32, n*n)}
+	cells := slices.Grow(g.cells[:0], n*n)[:n*n]
+	for i := range cells {
+		cells[i] = cells[i][:0]
+	}
+	*g = edgeGrid{box: box, nx: n, ny: n, cells: cells}
 	g.cw = max((box.Max[0]-box.Min[0])/float64(n), 1e-9)
 	g.ch = max((box.Max[1]-box.Min[1])/float64(n), 1e-9)
 	for i := range edges {
 		g.visitCells(edges[i].box, func(c int) { g.cells[c] = append(g.cells[c], int32(i)) })
 	}
-	return g
 }
 
 func (g *edgeGrid) visitCells(b orb.Bound, fn func(cell int)) {
@@ -347,41 +339,18 @@ func (g *edgeGrid) visit(b orb.Bound, fn func(edge int)) {
 	})
 }
 
-func (a *arrangement) byMinX(i, j int) int {
-	return cmpFloat(a.edges[i].box.Min[0], a.edges[j].box.Min[0])
-}
-
-// paramEps is how close to an edge's end, as a fraction of its length, a
-// crossing may lie before the two edges count as meeting at a vertex.
-const paramEps = 1e-9
-
 // cross records the crossing of edges i and j, if any; false when they
 // meet other than in one proper crossing.
 func (a *arrangement) cross(i, j int) bool {
 	e, f := &a.edges[i], &a.edges[j]
-	r := orb.Point{e.b[0] - e.a[0], e.b[1] - e.a[1]}
-	s := orb.Point{f.b[0] - f.a[0], f.b[1] - f.a[1]}
-	qp := orb.Point{f.a[0] - e.a[0], f.a[1] - e.a[1]}
-	den := r[0]*s[1] - r[1]*s[0]
-	lr, ls := math.Hypot(r[0], r[1]), math.Hypot(s[0], s[1])
-	if math.Abs(den) <= 1e-12*lr*ls {
-		// parallel: fine when apart, degenerate when on one line and meeting
-		if math.Abs(qp[0]*r[1]-qp[1]*r[0]) > 1e-9*lr*(lr+ls) {
-			return true
-		}
-		t0 := (qp[0]*r[0] + qp[1]*r[1]) / (lr * lr)
-		t1 := t0 + (s[0]*r[0]+s[1]*r[1])/(lr*lr)
-		return max(t0, t1) < -paramEps || min(t0, t1) > 1+paramEps
-	}
-	t := (qp[0]*s[1] - qp[1]*s[0]) / den
-	u := (qp[0]*r[1] - qp[1]*r[0]) / den
-	if t < -paramEps || t > 1+paramEps || u < -paramEps || u > 1+paramEps {
+	t, u, kind := segmentCrossing(e.a, e.b, f.a, f.b)
+	switch kind {
+	case crossNone:
 		return true
+	case crossDegenerate:
+		return false
 	}
-	if t <= paramEps || t >= 1-paramEps || u <= paramEps || u >= 1-paramEps {
-		return false // a vertex on the other boundary
-	}
-	at := orb.Point{e.a[0] + t*r[0], e.a[1] + t*r[1]}
+	at := orb.Point{e.a[0] + t*(e.b[0]-e.a[0]), e.a[1] + t*(e.b[1]-e.a[1])}
 	node := a.nodes
 	a.nodes++
 	a.cuts = append(a.cuts, arrCut{edge: i, t: t, node: node, at: at, other: f.owner}, arrCut{edge: j, t: u, node: node, at: at, other: e.owner})
@@ -399,9 +368,11 @@ func (a *arrangement) cross(i, j int) bool {
 // piece inside the footprint, because crossings with other parts' edges
 // outside the footprint's box were not computed.
 func (a *arrangement) classify() ([]piece, bool) {
-	var kept []piece
-	inPart := make([]bool, len(a.parts))
-	inPart0 := make([]bool, len(a.parts))
+	kept := a.kept[:0]
+	defer func() { a.kept = kept[:0] }()
+	inPart := slices.Grow(a.inBuf[:0], len(a.parts))[:len(a.parts)]
+	inPart0 := slices.Grow(a.in0Buf[:0], len(a.parts))[:len(a.parts)]
+	a.inBuf, a.in0Buf = inPart, inPart0
 	for ri, ring := range a.rings {
 		if ri >= a.fpRings && a.lineal {
 			break
@@ -509,110 +480,49 @@ func (a *arrangement) ll(node int, xy orb.Point) orb.Point {
 	return a.toLL(xy)
 }
 
-// polygons chains the kept pieces into rings (each node has one piece in
-// and one out) and assembles shells and holes.
+// polygons chains the kept pieces into rings and assembles shells and
+// holes.
 func (a *arrangement) polygons(pieces []piece) (float64, orb.Geometry, bool) {
-	next := make([]int32, a.nodes)
-	for i := range next {
-		next[i] = -1
-	}
-	seen := make([]bool, a.nodes)
-	for k, p := range pieces {
-		if next[p.from] != -1 || seen[p.to] {
-			return 0, nil, false
-		}
-		next[p.from] = int32(k)
-		seen[p.to] = true
-	}
-	used := make([]bool, len(pieces))
-	var shells, holes, shellsLL, holesLL []orb.Ring
-	var shellAreas []float64
-	area := 0.0
-	for k := range pieces {
-		if used[k] {
-			continue
-		}
-		ring := orb.Ring{pieces[k].a}
-		ringLL := orb.Ring{a.ll(pieces[k].from, pieces[k].a)}
-		for cur := k; ; {
-			used[cur] = true
-			ring = append(ring, pieces[cur].b)
-			ringLL = append(ringLL, a.ll(pieces[cur].to, pieces[cur].b))
-			nx := next[pieces[cur].to]
-			if nx == int32(k) {
-				break
-			}
-			if nx < 0 || used[nx] {
-				return 0, nil, false
-			}
-			cur = int(nx)
-		}
-		if len(ring) < 4 {
-			return 0, nil, false
-		}
-		s := ringArea(ring)
-		area += s
-		if s > 0 {
-			shells, shellsLL, shellAreas = append(shells, ring), append(shellsLL, ringLL), append(shellAreas, s)
-		} else {
-			holes, holesLL = append(holes, ring), append(holesLL, ringLL)
-		}
-	}
-	if len(shells) == 0 {
-		if len(holes) > 0 {
-			return 0, nil, false
-		}
-		return 0, nil, true
-	}
-	polys := make(orb.MultiPolygon, len(shells))
-	for i, s := range shellsLL {
-		polys[i] = orb.Polygon{s}
-	}
-	for hi, h := range holes {
-		// the smallest shell holding the hole
-		best, bestArea := -1, math.Inf(1)
-		for i, s := range shells {
-			if sa := shellAreas[i]; sa < bestArea && s.Bound().Contains(h[0]) && ringsContain(orb.Polygon{s}, h[0]) {
-				best, bestArea = i, sa
-			}
-		}
-		if best < 0 {
-			return 0, nil, false
-		}
-		polys[best] = append(polys[best], holesLL[hi])
-	}
-	if area <= 0 {
+	chains, ok := a.chains.chain(pieces, a.nodes)
+	if !ok {
 		return 0, nil, false
 	}
-	if len(polys) == 1 {
+	rings := make([]orb.Ring, len(chains))
+	ringsLL := make([]orb.Ring, len(chains))
+	for i, chain := range chains {
+		first := pieces[chain[0]]
+		ring := make(orb.Ring, 1, len(chain)+1)
+		ringLL := make(orb.Ring, 1, len(chain)+1)
+		ring[0], ringLL[0] = first.a, a.ll(first.from, first.a)
+		for _, k := range chain {
+			ring = append(ring, pieces[k].b)
+			ringLL = append(ringLL, a.ll(pieces[k].to, pieces[k].b))
+		}
+		rings[i], ringsLL[i] = ring, ringLL
+	}
+	nested, area, ok := nestRings(rings)
+	if !ok || (len(nested) > 0 && area <= 0) {
+		return 0, nil, false
+	}
+	polys := make(orb.MultiPolygon, len(nested))
+	for i, members := range nested {
+		for _, k := range members {
+			polys[i] = append(polys[i], ringsLL[k])
+		}
+	}
+	switch len(polys) {
+	case 0:
+		return 0, nil, true
+	case 1:
 		return area, polys[0], true
 	}
 	return area, polys, true
 }
 
-// inPart reports whether q lies inside zone part k. For a stadium the
-// distance to its segment decides unless q is within the chords' sag of
-// the rim.
+// inPart reports whether q lies inside zone part k.
 func (a *arrangement) inPart(k int, q orb.Point) bool {
-	p := &a.parts[k]
-	if !a.partBox[k].Contains(q) {
-		return false
-	}
-	if p.w > 0 {
-		d := dist(q, closestOnSegment(q, p.a, p.b))
-		switch {
-		case d < p.w*stadiumInnerRadius:
-			return true
-		case d > p.w*(1+1e-9):
-			return false
-		}
-	}
-	return ringsContain(p.polygon, q)
+	return a.partBox[k].Contains(q) && ringsContain(a.parts[k], q)
 }
-
-// stadiumInnerRadius is the fraction of its width a stadium's chords keep
-// from its segment at least: cos(π/(4·bufferQuadSegments)), less a margin.
-var stadiumInnerRadius = math.Cos(math.Pi/(4*bufferQuadSegments)) - 1e-9
 
 // ringsContain is the even-odd point-in-polygon test over every ring of p.
 // A point on the boundary may come out either way (polygonContains decides

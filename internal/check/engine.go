@@ -16,6 +16,7 @@ package check
 
 import (
 	"math"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -69,11 +70,11 @@ func (e *Engine) RuleSet() *rules.RuleSet { return e.rs }
 // without their identity, geometry or exact distance.
 func (e *Engine) Check(src Source, fp Footprint, caller zone.Principal) Result {
 	start := time.Now()
-	fs := e.findings(src, &fp)
+	fs, stats := e.findings(src, &fp)
 	res := Result{
 		RulesetVersion: e.rs.Version,
 		DataVersion:    src.Version(),
-		Footprint:      measure(fp.Geometry),
+		Footprint:      stats,
 	}
 	res.Verdict, res.Findings = e.render(fs, caller)
 	res.TookMS = ms(time.Since(start))
@@ -94,9 +95,9 @@ func (e *Engine) CheckAll(src Source, fps []Footprint, caller zone.Principal) Re
 	var all []*finding
 	for i := range fps {
 		fp := &fps[i]
-		fs := e.findings(src, fp)
+		fs, stats := e.findings(src, fp)
 		all = append(all, fs...)
-		fr := FeatureResult{Index: fp.Index, Footprint: measure(fp.Geometry)}
+		fr := FeatureResult{Index: fp.Index, Footprint: stats}
 		fr.Verdict, fr.Findings = e.render(fs, caller)
 		res.Footprint.AreaM2 += fr.Footprint.AreaM2
 		res.Footprint.LengthM += fr.Footprint.LengthM
@@ -134,19 +135,37 @@ type footprintRun struct {
 
 	planarShape *shape             // projected, polygons included; built on first overlap
 	prepared    *preparedFootprint // projected, for zoneOverlap; built on first overlap
+	work        *workspace         // from workspaces
 }
 
-func (e *Engine) findings(src Source, fp *Footprint) []*finding {
+// workspace holds the buffers a check's geometry works in: reused from one
+// component to the next and, through workspaces, from one check to the
+// next, so that a check allocates little more than its result. (Garbage
+// costs twice on a server holding 100,000 components: each collection
+// scans them all, and checks running meanwhile slow down.)
+type workspace struct {
+	outlines offsetCurves      // buffer outlines
+	prepared preparedFootprint // the footprint's side of the overlays
+	near     shape             // a component's shape, for distances
+}
+
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+
+// findings tests one footprint against every component within reach, and
+// measures it.
+func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats) {
 	ll := fp.Geometry.Bound()
 	proj := newLocalTM(ll.Center())
 	run := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: newShape(proj, fp.Geometry, nil), xy: proj.project(fp.Geometry)}
+	run.work = workspaces.Get().(*workspace)
+	defer workspaces.Put(run.work)
 	reach := e.rs.MaxDistanceM() + src.MaxZoneWidthM() + e.rs.EdgeToleranceM
 	var out []*finding
 	src.Search(widen(ll, reach), func(c *zone.Component) bool {
 		out = append(out, run.component(c)...)
 		return true
 	})
-	return out
+	return out, proj.measure(run.xy)
 }
 
 // widen grows a lon/lat box by m metres on every side, conservatively:
@@ -178,7 +197,7 @@ func (r *footprintRun) geodesicM(a, b orb.Point) float64 {
 // is at most radius metres; a larger result only means "farther".
 func (r *footprintRun) distanceWithin(g orb.Geometry, radius float64) float64 {
 	box := widen(r.ll, radius)
-	d, a, b := shapeDistance(r.shape, newShape(r.proj, g, &box))
+	d, a, b := shapeDistance(r.shape, r.work.near.reset(r.proj, g, &box))
 	if d == 0 || math.IsInf(d, 1) {
 		return d
 	}
@@ -191,7 +210,7 @@ func (r *footprintRun) distance(g orb.Geometry, radius float64) float64 {
 	if d := r.distanceWithin(g, radius); d <= radius {
 		return d
 	}
-	d, a, b := shapeDistance(r.shape, newShape(r.proj, g, nil))
+	d, a, b := shapeDistance(r.shape, r.work.near.reset(r.proj, g, nil))
 	if d == 0 {
 		return 0
 	}
@@ -319,55 +338,34 @@ func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() fl
 }
 
 // bufferOverlap is the area and geometry of the footprint's part within w
-// metres of g (WGS84): the footprint intersected with the union of the
-// buffer's parts that reach it. When one part holds the whole footprint,
-// that is the answer at once.
+// metres of g (WGS84): the footprint overlaid with the buffer's outline,
+// built in the plane from g's parts that can reach the footprint.
 func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Geometry) {
 	if _, ok := r.fp.Geometry.(orb.Point); ok {
 		// inside (the caller knows): a point has no area and is the overlap
 		return 0, r.fp.Geometry
 	}
 	near := r.proj.project(clipLines(g, widen(r.ll, w+1)))
-	parts := bufferParts(near, w, r.shape.bound)
-	reaching := parts[:0]
-	for _, p := range parts {
-		if p.holds(r.shape, w) {
-			return r.sf().Area(), r.fp.Geometry
-		}
-		if p.polygon != nil || r.reaches(p, w) {
-			reaching = append(reaching, p)
-		}
+	if outline, ok := r.work.outlines.outline(near, w); ok {
+		return r.overlapParts(polygonsOf(outline), func() (sf.Geometry, error) { return toSF(outline), nil })
 	}
-	if len(reaching) == 0 {
+	// not in general position: JTS's buffer, no input simplification (its
+	// default drops vertices within 1% of w of their neighbours' chord,
+	// which moves the rim by metres)
+	z, err := sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0))
+	if err != nil {
 		return 0, nil
 	}
-	zone := make([]zonePart, len(reaching))
-	for i, p := range reaching {
-		zone[i] = p.zonePart(w)
-	}
-	return r.overlapParts(zone, func() (sf.Geometry, error) {
-		switch {
-		case len(zone) == 1:
-			return toSF(zone[0].polygon), nil
-		case bufferSafe(near, w):
-			// one offset-curve buffer instead of a union of many parts
-			return sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments))
-		}
-		sfParts := make([]sf.Geometry, len(zone))
-		for i, p := range zone {
-			sfParts[i] = toSF(p.polygon)
-		}
-		return sf.UnionMany(sfParts)
-	})
+	return r.overlap(z)
 }
 
 // overlapParts is the area (m²) and the WGS84 geometry (nil if none) of the footprint's
 // part inside the union of planar polygons zone: by the arrangement of
 // their boundaries when it applies (zoneOverlap), else by simplefeatures'
 // overlay with the zone built by general().
-func (r *footprintRun) overlapParts(zone []zonePart, general func() (sf.Geometry, error)) (float64, orb.Geometry) {
+func (r *footprintRun) overlapParts(zone []orb.Polygon, general func() (sf.Geometry, error)) (float64, orb.Geometry) {
 	if r.prepared == nil {
-		r.prepared = prepareFootprint(r.xy, r.proj.Inverse)
+		r.prepared = r.work.prepared.prepare(r.xy, r.proj.Inverse)
 	}
 	if len(zone) > 0 && r.prepared != nil {
 		if area, g, ok := r.prepared.overlap(zone); ok {
@@ -381,36 +379,16 @@ func (r *footprintRun) overlapParts(zone []zonePart, general func() (sf.Geometry
 	return r.overlap(z)
 }
 
-// polygonsOf lists the polygons of a polygonal geometry as zone parts, nil
-// for other geometries.
-func polygonsOf(g orb.Geometry) []zonePart {
+// polygonsOf lists the polygons of a polygonal geometry, nil for other
+// geometries.
+func polygonsOf(g orb.Geometry) []orb.Polygon {
 	switch g := g.(type) {
 	case orb.Polygon:
-		return []zonePart{{polygon: g}}
+		return []orb.Polygon{g}
 	case orb.MultiPolygon:
-		out := make([]zonePart, len(g))
-		for i, p := range g {
-			out[i].polygon = p
-		}
-		return out
+		return g
 	}
 	return nil
-}
-
-// reaches reports whether the footprint comes within w of the part's
-// segment (or point).
-func (r *footprintRun) reaches(p bufferPart, w float64) bool {
-	seg := &shape{segs: []segment{newSegment(p.a, p.b)}, empty: false}
-	seg.bound = seg.segs[0].box
-	if p.a == p.b {
-		seg.segs, seg.pts = nil, []orb.Point{p.a}
-	}
-	// the footprint holding the part counts as reaching: test its first point
-	if len(r.shape.polysLL) > 0 && r.shape.contains(r.proj.Inverse(p.a)) {
-		return true
-	}
-	d, _, _ := shapeDistance(r.shape, seg)
-	return d <= w
 }
 
 // planar returns the footprint's shape in the plane (polygons included).
@@ -468,53 +446,10 @@ type FootprintStats struct {
 	LengthM float64 `json:"length_m"` // lines: length; polygons: perimeter of every ring
 }
 
+// measure is the footprint's own measures (g in WGS84).
 func measure(g orb.Geometry) FootprintStats {
-	var s FootprintStats
-	ring := func(r orb.Ring) (area, perim float64) {
-		p := geodesic.WGS84.PolygonInit(false)
-		for _, q := range r[:len(r)-1] {
-			p.AddPoint(q[1], q[0])
-		}
-		p.Compute(false, true, &area, &perim)
-		return math.Abs(area), perim
-	}
-	line := func(l orb.LineString) float64 {
-		p := geodesic.WGS84.PolygonInit(true)
-		for _, q := range l {
-			p.AddPoint(q[1], q[0])
-		}
-		var perim float64
-		p.Compute(false, true, nil, &perim)
-		return perim
-	}
-	poly := func(p orb.Polygon) {
-		for i, r := range p {
-			a, l := ring(r)
-			if i == 0 {
-				s.AreaM2 += a
-			} else {
-				s.AreaM2 -= a
-			}
-			s.LengthM += l
-		}
-	}
-	switch g := g.(type) {
-	case orb.LineString:
-		s.LengthM = line(g)
-	case orb.MultiLineString:
-		for _, l := range g {
-			s.LengthM += line(l)
-		}
-	case orb.Polygon:
-		poly(g)
-	case orb.MultiPolygon:
-		for _, p := range g {
-			poly(p)
-		}
-	}
-	s.AreaM2 = round2(s.AreaM2)
-	s.LengthM = round2(s.LengthM)
-	return s
+	p := newLocalTM(g.Bound().Center())
+	return p.measure(p.project(g))
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -69,7 +69,9 @@ func newLocalTM(center orb.Point) localTM {
 	return p
 }
 
-// raw projects without the false northing.
+// raw projects without the false northing. Krüger's series in ζ = ξ + iη
+// are summed by Clenshaw's recurrence in complex numbers (as GeographicLib
+// does): one sine and one hyperbolic pair, not one per term.
 func (p localTM) raw(pt orb.Point) (x, y float64) {
 	phi := pt[1] * math.Pi / 180
 	lam := (pt[0] - p.lon0) * math.Pi / 180
@@ -78,14 +80,23 @@ func (p localTM) raw(pt orb.Point) (x, y float64) {
 	sl, cl := math.Sincos(lam)
 	xi := math.Atan2(t, cl)
 	eta := math.Atanh(sl / math.Sqrt(1+t*t))
-	xs, ys := xi, eta
-	for j := 1; j <= 4; j++ {
-		s2, c2 := math.Sincos(2 * float64(j) * xi)
-		sh, ch := math.Sinh(2*float64(j)*eta), math.Cosh(2*float64(j)*eta)
-		xs += tm.alpha[j] * s2 * ch
-		ys += tm.alpha[j] * c2 * sh
+	z := krueger(&tm.alpha, xi, eta, 1)
+	return tm.a * imag(z), tm.a * real(z)
+}
+
+// krueger is ζ + sign·Σ c[j]·sin(2jζ), ζ = xi + i·eta, by Clenshaw's
+// recurrence: b_j = c[j] + 2cos(2ζ)·b_{j+1} - b_{j+2}, the sum b_1·sin(2ζ).
+func krueger(c *[5]float64, xi, eta, sign float64) complex128 {
+	s2, c2 := math.Sincos(2 * xi)
+	e := math.Exp(2 * eta)
+	sh, ch := (e-1/e)/2, (e+1/e)/2
+	sin2 := complex(s2*ch, c2*sh)
+	cos2x2 := complex(2*c2*ch, -2*s2*sh)
+	var b1, b2 complex128
+	for j := 4; j >= 1; j-- {
+		b1, b2 = complex(c[j], 0)+cos2x2*b1-b2, b1
 	}
-	return tm.a * ys, tm.a * xs
+	return complex(xi, eta) + complex(sign, 0)*b1*sin2
 }
 
 // Forward projects a WGS84 lon/lat point to the plane, metres.
@@ -96,22 +107,76 @@ func (p localTM) Forward(pt orb.Point) orb.Point {
 
 // Inverse returns the WGS84 lon/lat of a point of the plane.
 func (p localTM) Inverse(q orb.Point) orb.Point {
-	xi := (q[1] + p.y0) / tm.a
-	eta := q[0] / tm.a
-	xp, ep := xi, eta
-	for j := 1; j <= 4; j++ {
-		s2, c2 := math.Sincos(2 * float64(j) * xi)
-		sh, ch := math.Sinh(2*float64(j)*eta), math.Cosh(2*float64(j)*eta)
-		xp -= tm.beta[j] * s2 * ch
-		ep -= tm.beta[j] * c2 * sh
-	}
+	z := krueger(&tm.beta, (q[1]+p.y0)/tm.a, q[0]/tm.a, -1)
+	xp, ep := real(z), imag(z)
 	chi := math.Asin(math.Sin(xp) / math.Cosh(ep))
-	phi := chi
-	for j := 1; j <= 4; j++ {
-		phi += tm.delta[j] * math.Sin(2*float64(j)*chi)
+	// φ = χ + Σ δ_j sin(2jχ), by the real Clenshaw recurrence
+	s2, c2 := math.Sincos(2 * chi)
+	var b1, b2 float64
+	for j := 4; j >= 1; j-- {
+		b1, b2 = tm.delta[j]+2*c2*b1-b2, b1
 	}
+	phi := chi + b1*s2
 	lam := math.Atan2(math.Sinh(ep), math.Cos(xp))
 	return orb.Point{p.lon0 + lam*180/math.Pi, phi * 180 / math.Pi}
+}
+
+// measure is the area and length on the ellipsoid of a geometry given by
+// its image xy in the plane. The projection's point scale is
+// k = 1 + x²/2R² + O(x⁴/R⁴), x the distance from the central meridian and
+// R² = ρν at the centre; lengths on the ellipsoid are ∫ ds/k and areas
+// ∬ dA/k², so per edge (x1,y1)-(x2,y2), with s = x1² + x1·x2 + x2²:
+//
+//	length = |edge| (1 - s/6R²)
+//	area   = Σ (x1·y2 - x2·y1)/2 · (1 - s/6R²)   (the shoelace, weighted)
+//
+// exact for straight edges in the plane; geodesics bend from them by
+// millimetres over the lengths of a footprint, so this agrees with
+// Karney's geodesic polygon area and perimeter to 1e-6 or better within 50 km
+// of the centre (TestMeasureAgainstGeodesics), at a tenth of the cost.
+func (p localTM) measure(xy orb.Geometry) FootprintStats {
+	sin := math.Sin(p.lat0 * math.Pi / 180)
+	w2 := 1 - tm.e*tm.e*sin*sin
+	r2 := wgs84A * wgs84A * (1 - tm.e*tm.e) / (w2 * w2) // ρν
+	var st FootprintStats
+	path := func(pts []orb.Point) (area, length float64) {
+		for i := 1; i < len(pts); i++ {
+			a, b := pts[i-1], pts[i]
+			corr := 1 - (a[0]*a[0]+a[0]*b[0]+b[0]*b[0])/(6*r2)
+			length += dist(a, b) * corr
+			area += (a[0]*b[1] - b[0]*a[1]) / 2 * corr
+		}
+		return area, length
+	}
+	poly := func(pg orb.Polygon) {
+		for i, r := range pg {
+			a, l := path(r)
+			if i == 0 {
+				st.AreaM2 += math.Abs(a)
+			} else {
+				st.AreaM2 -= math.Abs(a)
+			}
+			st.LengthM += l
+		}
+	}
+	switch g := xy.(type) {
+	case orb.LineString:
+		_, st.LengthM = path(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			_, n := path(l)
+			st.LengthM += n
+		}
+	case orb.Polygon:
+		poly(g)
+	case orb.MultiPolygon:
+		for _, pg := range g {
+			poly(pg)
+		}
+	}
+	st.AreaM2 = round2(st.AreaM2)
+	st.LengthM = round2(st.LengthM)
+	return st
 }
 
 // Proj4 is the PROJ definition of the same projection, for comparing with

@@ -21,6 +21,7 @@ type shape struct {
 	firstXY []orb.Point   // the same, plane
 	bound   orb.Bound     // plane bound of pts and segs
 	empty   bool          // nothing kept
+	segRuns []segRun      // built by runs
 }
 
 type segment struct {
@@ -35,7 +36,15 @@ func newSegment(a, b orb.Point) segment {
 // newShape prepares g (WGS84) in projection p. When filter is not nil, only
 // the points and segments whose lon/lat box meets *filter are projected.
 func newShape(p projector, g orb.Geometry, filter *orb.Bound) *shape {
-	s := &shape{bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}, empty: true}
+	return new(shape).reset(p, g, filter)
+}
+
+// reset makes s the shape of g as newShape does, reusing s's buffers.
+func (s *shape) reset(p projector, g orb.Geometry, filter *orb.Bound) *shape {
+	*s = shape{
+		pts: s.pts[:0], segs: s.segs[:0], polysLL: s.polysLL[:0], firstLL: s.firstLL[:0], firstXY: s.firstXY[:0], segRuns: s.segRuns[:0],
+		bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}, empty: true,
+	}
 	addPoint := func(q orb.Point) {
 		if filter != nil && !filter.Contains(q) {
 			return
@@ -178,62 +187,114 @@ func shapeDistance(a, b *shape) (float64, orb.Point, orb.Point) {
 	if a.empty || b.empty {
 		return math.Inf(1), orb.Point{}, orb.Point{}
 	}
+	// squared distances throughout; segments in runs of consecutive ones
+	// (spatially close) whose boxes prune whole runs at once
 	best := math.Inf(1)
 	var pa, pb orb.Point
-	try := func(d float64, x, y orb.Point) {
-		if d < best {
-			best, pa, pb = d, x, y
+	try := func(d2 float64, x, y orb.Point) {
+		if d2 < best {
+			best, pa, pb = d2, x, y
 		}
 	}
 	for _, p := range a.pts {
 		for _, q := range b.pts {
-			try(dist(p, q), p, q)
+			try(dist2(p, q), p, q)
 		}
 		for _, s := range b.segs {
-			if boxPointDist(s.box, p) >= best {
+			if boxPointDist2(s.box, p) >= best {
 				continue
 			}
 			c := closestOnSegment(p, s.a, s.b)
-			try(dist(p, c), p, c)
+			try(dist2(p, c), p, c)
 		}
 	}
 	for _, s := range a.segs {
-		if boxDist(s.box, b.bound) >= best {
+		if len(b.pts) == 0 || boxDist2(s.box, b.bound) >= best {
 			continue
 		}
 		for _, q := range b.pts {
-			if boxPointDist(s.box, q) >= best {
+			if boxPointDist2(s.box, q) >= best {
 				continue
 			}
 			c := closestOnSegment(q, s.a, s.b)
-			try(dist(q, c), c, q)
+			try(dist2(q, c), c, q)
 		}
-		for _, t := range b.segs {
-			if boxDist(s.box, t.box) >= best {
+	}
+	for _, ra := range a.runs() {
+		if boxDist2(ra.box, b.bound) >= best {
+			continue
+		}
+		for _, rb := range b.runs() {
+			if boxDist2(ra.box, rb.box) >= best {
 				continue
 			}
-			d, x, y := segmentDistance(s.a, s.b, t.a, t.b)
-			try(d, x, y)
-			if best == 0 {
-				return 0, pa, pb
+			for _, s := range a.segs[ra.from:ra.to] {
+				if boxDist2(s.box, rb.box) >= best {
+					continue
+				}
+				for _, t := range b.segs[rb.from:rb.to] {
+					if boxDist2(s.box, t.box) >= best {
+						continue
+					}
+					d2, x, y := segmentDistance2(s.a, s.b, t.a, t.b)
+					try(d2, x, y)
+					if best == 0 {
+						return 0, pa, pb
+					}
+				}
 			}
 		}
 	}
-	return best, pa, pb
+	return math.Sqrt(best), pa, pb
 }
 
-func dist(a, b orb.Point) float64 { return math.Hypot(a[0]-b[0], a[1]-b[1]) }
+// segRun is a run of consecutive segments, segs[from:to], and their bound.
+type segRun struct {
+	from, to int
+	box      orb.Bound
+}
 
-func boxPointDist(b orb.Bound, p orb.Point) float64 {
+// runLength is how many consecutive segments share one box in distance
+// searches: a 200-vertex footprint is 25 runs.
+const runLength = 8
+
+// runs splits the shape's segments into runs of runLength, computed once.
+func (s *shape) runs() []segRun {
+	if len(s.segRuns) == 0 && len(s.segs) > 0 {
+		for from := 0; from < len(s.segs); from += runLength {
+			r := segRun{from: from, to: min(from+runLength, len(s.segs)), box: s.segs[from].box}
+			for _, sg := range s.segs[r.from:r.to] {
+				r.box = r.box.Union(sg.box)
+			}
+			s.segRuns = append(s.segRuns, r)
+		}
+	}
+	return s.segRuns
+}
+
+func dist(a, b orb.Point) float64 { return math.Sqrt(dist2(a, b)) }
+
+// dist2 is the squared distance: no square root, and no overflow guard
+// (math.Hypot's), which plane coordinates in metres never need.
+func dist2(a, b orb.Point) float64 {
+	dx, dy := a[0]-b[0], a[1]-b[1]
+	return dx*dx + dy*dy
+}
+
+func boxPointDist(b orb.Bound, p orb.Point) float64 { return math.Sqrt(boxPointDist2(b, p)) }
+
+func boxPointDist2(b orb.Bound, p orb.Point) float64 {
 	dx := max(b.Min[0]-p[0], 0, p[0]-b.Max[0])
 	dy := max(b.Min[1]-p[1], 0, p[1]-b.Max[1])
-	return math.Hypot(dx, dy)
+	return dx*dx + dy*dy
 }
 
-func boxDist(a, b orb.Bound) float64 {
+func boxDist(a, b orb.Bound) float64 { return math.Sqrt(boxDist2(a, b)) }
+
+func boxDist2(a, b orb.Bound) float64 {
 	dx := max(a.Min[0]-b.Max[0], 0, b.Min[0]-a.Max[0])
 	dy := max(a.Min[1]-b.Max[1], 0, b.Min[1]-a.Max[1])
-	return math.Hypot(dx, dy)
+	return dx*dx + dy*dy
 }
 
 func closestOnSegment(p, a, b orb.Point) orb.Point {
@@ -247,9 +308,9 @@ func closestOnSegment(p, a, b orb.Point) orb.Point {
 	return orb.Point{a[0] + t*dx, a[1] + t*dy}
 }
 
-// segmentDistance is the distance between segments ab and cd and a closest
-// pair; 0 with the crossing point when they meet.
-func segmentDistance(a, b, c, d orb.Point) (float64, orb.Point, orb.Point) {
+// segmentDistance2 is the squared distance between segments ab and cd and
+// a closest pair; 0 with the crossing point when they meet.
+func segmentDistance2(a, b, c, d orb.Point) (float64, orb.Point, orb.Point) {
 	if x, ok := segmentsMeet(a, b, c, d); ok {
 		return 0, x, x
 	}
@@ -261,7 +322,7 @@ func segmentDistance(a, b, c, d orb.Point) (float64, orb.Point, orb.Point) {
 		{closestOnSegment(c, a, b), c},
 		{closestOnSegment(d, a, b), d},
 	} {
-		if dd := dist(cand[0], cand[1]); dd < best {
+		if dd := dist2(cand[0], cand[1]); dd < best {
 			best, pa, pb = dd, cand[0], cand[1]
 		}
 	}
