@@ -107,7 +107,11 @@ func (p *preparedFootprint) overlap(parts []orb.Polygon) (area float64, out orb.
 	a.partBox = a.partBox[:0]
 	for i, part := range parts {
 		a.parts = append(a.parts, a.addPolygon(part, i))
-		a.partBox = append(a.partBox, part.Bound())
+		box := orb.Bound{}
+		if len(part) > 0 {
+			box = ringBound(part[0])
+		}
+		a.partBox = append(a.partBox, box)
 	}
 	if !a.cut(&p.grid) {
 		return 0, nil, false
@@ -248,17 +252,25 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 	clear(seen)
 	a.seen = seen
 	for _, i := range zoneOrder {
-		ok := true
-		grid.visit(a.edges[i].box, func(j int) {
-			if ok && seen[j] != int32(i+1) {
-				seen[j] = int32(i + 1)
-				if a.edges[j].box.Intersects(a.edges[i].box) {
-					ok = a.cross(i, j)
+		eb := a.edges[i].box
+		x0, x1, y0, y1, ok := grid.cellRange(eb)
+		if !ok {
+			continue
+		}
+		for y := y0; y <= y1; y++ {
+			for x := x0; x <= x1; x++ {
+				for _, j32 := range grid.cells[y*grid.nx+x] {
+					j := int(j32)
+					if seen[j] == int32(i+1) {
+						continue
+					}
+					seen[j] = int32(i + 1)
+					fb := &a.edges[j].box
+					if fb.Max[0] >= eb.Min[0] && fb.Min[0] <= eb.Max[0] && fb.Max[1] >= eb.Min[1] && fb.Min[1] <= eb.Max[1] && !a.cross(i, j) {
+						return false
+					}
 				}
 			}
-		})
-		if !ok {
-			return false
 		}
 	}
 	if !a.lineal { // a line's overlap needs no zone-zone crossings
@@ -315,13 +327,22 @@ func (g *edgeGrid) reset(edges []arrEdge, box orb.Bound) {
 	}
 }
 
-func (g *edgeGrid) visitCells(b orb.Bound, fn func(cell int)) {
-	if !b.Intersects(g.box) {
-		return
+// cellRange is the range of cells b meets; false when it meets none.
+func (g *edgeGrid) cellRange(b orb.Bound) (x0, x1, y0, y1 int, ok bool) {
+	if b.Max[0] < g.box.Min[0] || b.Min[0] > g.box.Max[0] || b.Max[1] < g.box.Min[1] || b.Min[1] > g.box.Max[1] {
+		return 0, 0, 0, 0, false
 	}
 	clamp := func(v float64, n int) int { return max(0, min(n-1, int(v))) }
-	x0, x1 := clamp((b.Min[0]-g.box.Min[0])/g.cw, g.nx), clamp((b.Max[0]-g.box.Min[0])/g.cw, g.nx)
-	y0, y1 := clamp((b.Min[1]-g.box.Min[1])/g.ch, g.ny), clamp((b.Max[1]-g.box.Min[1])/g.ch, g.ny)
+	x0, x1 = clamp((b.Min[0]-g.box.Min[0])/g.cw, g.nx), clamp((b.Max[0]-g.box.Min[0])/g.cw, g.nx)
+	y0, y1 = clamp((b.Min[1]-g.box.Min[1])/g.ch, g.ny), clamp((b.Max[1]-g.box.Min[1])/g.ch, g.ny)
+	return x0, x1, y0, y1, true
+}
+
+func (g *edgeGrid) visitCells(b orb.Bound, fn func(cell int)) {
+	x0, x1, y0, y1, ok := g.cellRange(b)
+	if !ok {
+		return
+	}
 	for y := y0; y <= y1; y++ {
 		for x := x0; x <= x1; x++ {
 			fn(y*g.nx + x)
@@ -329,28 +350,14 @@ func (g *edgeGrid) visitCells(b orb.Bound, fn func(cell int)) {
 	}
 }
 
-// visit calls fn for every edge in a cell b meets (an edge may come more
-// than once).
-func (g *edgeGrid) visit(b orb.Bound, fn func(edge int)) {
-	g.visitCells(b, func(c int) {
-		for _, e := range g.cells[c] {
-			fn(int(e))
-		}
-	})
-}
-
 // cross records the crossing of edges i and j, if any; false when they
 // meet other than in one proper crossing.
 func (a *arrangement) cross(i, j int) bool {
 	e, f := &a.edges[i], &a.edges[j]
-	t, u, kind := segmentCrossing(e.a, e.b, f.a, f.b)
-	switch kind {
-	case crossNone:
-		return true
-	case crossDegenerate:
-		return false
+	t, u, at, kind := segmentCrossing(e.a, e.b, f.a, f.b)
+	if kind != crossProper {
+		return kind == crossNone
 	}
-	at := orb.Point{e.a[0] + t*(e.b[0]-e.a[0]), e.a[1] + t*(e.b[1]-e.a[1])}
 	node := a.nodes
 	a.nodes++
 	a.cuts = append(a.cuts, arrCut{edge: i, t: t, node: node, at: at, other: f.owner}, arrCut{edge: j, t: u, node: node, at: at, other: e.owner})

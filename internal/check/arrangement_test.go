@@ -174,3 +174,30 @@ func TestZoneOverlapDeclinesDegenerateInput(t *testing.T) {
 		t.Fatalf("a line through the square: ok %v, %v, want %v", ok, g, want)
 	}
 }
+
+// BenchmarkZoneOverlap: the benchmark's footprint (a 200-vertex star about
+// 1 km across) overlaid with the outline of a combat base's zone (a
+// 12-vertex star, 500 m wide), crossing, inside it, and disjoint.
+func BenchmarkZoneOverlap(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	fp := orb.Polygon{planarStar(rng, orb.Point{}, 200, 300, 600)}
+	for _, c := range []struct {
+		name string
+		at   orb.Point
+		w    float64
+	}{{"crossing", orb.Point{900, 0}, 500}, {"inside", orb.Point{0, 0}, 1500}, {"apart", orb.Point{3000, 0}, 200}} {
+		zone, ok := bufferOutline(orb.Polygon{planarStar(rng, c.at, 12, 100, 400)}, c.w)
+		if !ok {
+			b.Fatal("no outline")
+		}
+		prepared := new(preparedFootprint).prepare(fp, identityLL)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, ok := prepared.overlap(zone); !ok {
+					b.Fatal("not by the arrangement")
+				}
+			}
+		})
+	}
+}

@@ -13,6 +13,20 @@ import (
 // sorting rings into shells and holes. Coordinates are metres in the
 // footprint's plane.
 
+// ringBound is the bound of a ring's points (orb's Bound, without its
+// per-point emptiness tests: this runs for every zone of every check).
+func ringBound(r []orb.Point) orb.Bound {
+	if len(r) == 0 {
+		return orb.Bound{}
+	}
+	b := orb.Bound{Min: r[0], Max: r[0]}
+	for _, p := range r[1:] {
+		b.Min[0], b.Max[0] = min(b.Min[0], p[0]), max(b.Max[0], p[0])
+		b.Min[1], b.Max[1] = min(b.Min[1], p[1]), max(b.Max[1], p[1])
+	}
+	return b
+}
+
 // paramEps is how close to a segment's end, as a fraction of its length, a
 // crossing may lie before the two segments count as meeting at a vertex.
 const paramEps = 1e-9
@@ -25,34 +39,34 @@ const (
 )
 
 // segmentCrossing tells how segments ab and cd meet and, for a proper
-// crossing, where: at parameter t along ab and u along cd.
-func segmentCrossing(a, b, c, d orb.Point) (t, u float64, kind int) {
+// crossing, where: at point at, parameter t along ab and u along cd.
+func segmentCrossing(a, b, c, d orb.Point) (t, u float64, at orb.Point, kind int) {
 	r := orb.Point{b[0] - a[0], b[1] - a[1]}
 	s := orb.Point{d[0] - c[0], d[1] - c[1]}
 	qp := orb.Point{c[0] - a[0], c[1] - a[1]}
 	den := r[0]*s[1] - r[1]*s[0]
-	lr, ls := math.Hypot(r[0], r[1]), math.Hypot(s[0], s[1])
+	lr, ls := math.Sqrt(r[0]*r[0]+r[1]*r[1]), math.Sqrt(s[0]*s[0]+s[1]*s[1])
 	if math.Abs(den) <= 1e-12*lr*ls {
 		// parallel: fine when apart, degenerate when on one line and meeting
 		if math.Abs(qp[0]*r[1]-qp[1]*r[0]) > 1e-9*lr*(lr+ls) {
-			return 0, 0, crossNone
+			return 0, 0, at, crossNone
 		}
 		t0 := (qp[0]*r[0] + qp[1]*r[1]) / (lr * lr)
 		t1 := t0 + (s[0]*r[0]+s[1]*r[1])/(lr*lr)
 		if max(t0, t1) < -paramEps || min(t0, t1) > 1+paramEps {
-			return 0, 0, crossNone
+			return 0, 0, at, crossNone
 		}
-		return 0, 0, crossDegenerate
+		return 0, 0, at, crossDegenerate
 	}
 	t = (qp[0]*s[1] - qp[1]*s[0]) / den
 	u = (qp[0]*r[1] - qp[1]*r[0]) / den
 	if t < -paramEps || t > 1+paramEps || u < -paramEps || u > 1+paramEps {
-		return 0, 0, crossNone
+		return 0, 0, at, crossNone
 	}
 	if t <= paramEps || t >= 1-paramEps || u <= paramEps || u >= 1-paramEps {
-		return 0, 0, crossDegenerate // a vertex on the other segment
+		return 0, 0, at, crossDegenerate // a vertex on the other segment
 	}
-	return t, u, crossProper
+	return t, u, orb.Point{a[0] + t*r[0], a[1] + t*r[1]}, crossProper
 }
 
 // sweeper finds the pairs of items whose boxes meet, sweeping along x; its
@@ -196,7 +210,7 @@ func nestRings(rings []orb.Ring) ([][]int, float64, bool) {
 		best, bestArea := -1, math.Inf(1)
 		for i, members := range polys {
 			shell := rings[members[0]]
-			if sa := shellAreas[i]; sa < bestArea && shell.Bound().Contains(q) && ringsContain(orb.Polygon{shell}, q) {
+			if sa := shellAreas[i]; sa < bestArea && ringBound(shell).Contains(q) && ringsContain(orb.Polygon{shell}, q) {
 				best, bestArea = i, sa
 			}
 		}

@@ -17,6 +17,7 @@ type shape struct {
 	pts     []orb.Point   // isolated points, plane
 	segs    []segment     // line and ring segments, plane
 	polysLL []orb.Polygon // polygons, lon/lat (containment)
+	polyBox []orb.Bound   // their outer rings' bounds
 	firstLL []orb.Point   // first vertex of every part, lon/lat
 	firstXY []orb.Point   // the same, plane
 	bound   orb.Bound     // plane bound of pts and segs
@@ -42,7 +43,7 @@ func newShape(p projector, g orb.Geometry, filter *orb.Bound) *shape {
 // reset makes s the shape of g as newShape does, reusing s's buffers.
 func (s *shape) reset(p projector, g orb.Geometry, filter *orb.Bound) *shape {
 	*s = shape{
-		pts: s.pts[:0], segs: s.segs[:0], polysLL: s.polysLL[:0], firstLL: s.firstLL[:0], firstXY: s.firstXY[:0], segRuns: s.segRuns[:0],
+		pts: s.pts[:0], segs: s.segs[:0], polysLL: s.polysLL[:0], polyBox: s.polyBox[:0], firstLL: s.firstLL[:0], firstXY: s.firstXY[:0], segRuns: s.segRuns[:0],
 		bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}, empty: true,
 	}
 	addPoint := func(q orb.Point) {
@@ -87,6 +88,7 @@ func (s *shape) reset(p projector, g orb.Geometry, filter *orb.Bound) *shape {
 			return
 		}
 		s.polysLL = append(s.polysLL, poly)
+		s.polyBox = append(s.polyBox, ringBound(poly[0]))
 		for _, r := range poly {
 			addLine(r)
 		}
@@ -135,28 +137,34 @@ func segmentMeets(a, c orb.Point, b orb.Bound) bool {
 // contains reports whether a lon/lat point lies in one of the shape's
 // polygons; a point on a boundary counts as inside.
 func (s *shape) contains(q orb.Point) bool {
-	for _, poly := range s.polysLL {
-		if polygonContains(poly, q) {
+	for i, poly := range s.polysLL {
+		if polygonContains(poly, s.polyBox[i], q) {
 			return true
 		}
 	}
 	return false
 }
 
-// polygonContains: the even-odd test over every ring (ringsContain), so
-// holes are excluded; points exactly on an edge count as inside.
-func polygonContains(poly orb.Polygon, q orb.Point) bool {
-	if len(poly) == 0 || !poly[0].Bound().Contains(q) {
+// polygonContains: the even-odd test over every ring (as ringsContain), so
+// holes are excluded; points exactly on an edge count as inside. box is
+// the bound of the outer ring.
+func polygonContains(poly orb.Polygon, box orb.Bound, q orb.Point) bool {
+	if len(poly) == 0 || !box.Contains(q) {
 		return false
 	}
+	in := false
 	for _, r := range poly {
-		for i := 1; i < len(r); i++ {
-			if onSegment(q, r[i-1], r[i]) {
-				return true
+		for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+			a, b := r[j], r[i]
+			if (a[1] > q[1]) != (b[1] > q[1]) && q[0] < a[0]+(q[1]-a[1])*(b[0]-a[0])/(b[1]-a[1]) {
+				in = !in
+			}
+			if q[1] >= min(a[1], b[1]) && q[1] <= max(a[1], b[1]) && q[0] >= min(a[0], b[0]) && q[0] <= max(a[0], b[0]) && cross(a, b, q) == 0 {
+				return true // on the boundary
 			}
 		}
 	}
-	return ringsContain(poly, q)
+	return in
 }
 
 func onSegment(q, a, b orb.Point) bool {

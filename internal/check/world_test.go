@@ -1,13 +1,19 @@
 package check
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
 
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 
+	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -166,4 +172,42 @@ func genFootprints(seed uint64, n int, b orb.Bound) []Footprint {
 func polygon200(seed uint64, c orb.Point) Footprint {
 	rng := rand.New(rand.NewPCG(seed, 200))
 	return Footprint{Index: -1, Geometry: starPolygon(rng, c, 200, 300, 600)}
+}
+
+// A check shares its candidates out among workers (Engine.findings): the
+// result must not depend on how many there are, findings in the same
+// order, and a FeatureCollection's too.
+func TestWorkersGiveTheSameResult(t *testing.T) {
+	box := worldBox(40)
+	src := newTreeSource(genWorld(7, 3000, box)...)
+	e := New(rules.Default())
+	fps := genFootprints(13, 150, box)
+	render := func(procs int) []string {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var out []string
+		for i := range fps {
+			res := e.Check(src, fps[i], cleared)
+			res.TookMS = 0
+			b, err := json.Marshal(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+		all := e.CheckAll(src, slices.Clone(fps[:20]), cleared)
+		all.TookMS = 0
+		b, _ := json.Marshal(all)
+		return append(out, string(b))
+	}
+	one, four := render(1), render(4)
+	findings := 0
+	for i := range one {
+		if one[i] != four[i] {
+			t.Fatalf("footprint %d: one worker\n%s\nfour workers\n%s", i, one[i], four[i])
+		}
+		findings += strings.Count(one[i], `"rule":`)
+	}
+	if findings < 100 {
+		t.Fatalf("only %d findings: the world exercises too little", findings)
+	}
 }
