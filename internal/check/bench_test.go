@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,8 @@ import (
 // 300 km square of northern Vietnam, and 1,000,000 with ZONEPLAN_BENCH_1M=1:
 //
 //	engine   per-check latency, p50-µs and p99-µs over every check run
+//	         (the engine shares a check's candidates out among the cores)
+//	engine-1cpu  the same with GOMAXPROCS=1: one core for the whole check
 //	batch    checks/s with every core checking in parallel
 //	postgis  the oracle query (oracle_test.go) on the same data in the
 //	         same run, one connection, p50-µs and p99-µs; before timing,
@@ -49,7 +52,7 @@ func BenchmarkCheck(b *testing.B) {
 		src := newTreeSource(cs...)
 		b.Logf("%s: world and R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
 
-		b.Run(label+"/engine", func(b *testing.B) {
+		latency := func(b *testing.B) {
 			durs := make([]time.Duration, 0, b.N)
 			findings := 0
 			b.ResetTimer()
@@ -62,6 +65,11 @@ func BenchmarkCheck(b *testing.B) {
 			b.StopTimer()
 			reportLatency(b, durs)
 			b.ReportMetric(float64(findings)/float64(b.N), "findings/check")
+		}
+		b.Run(label+"/engine", latency)
+		b.Run(label+"/engine-1cpu", func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			latency(b)
 		})
 		b.Run(label+"/batch", func(b *testing.B) {
 			var next atomic.Int64

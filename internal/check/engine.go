@@ -5,13 +5,15 @@
 //
 // How a check runs: candidates come from the in-memory R-tree (the Source),
 // searched with the footprint's box widened by the farthest any rule
-// reaches; each candidate is then tested exactly in a transverse Mercator
-// plane centred on the footprint (see localTM), and every distance reported
-// is the geodesic (Karney) distance between the closest points found there.
-// Touching counts as inside. The footprint's part inside a zone (overlap
-// area and geometry) comes from an arrangement of the two boundaries
-// (arrangement.go), or from simplefeatures' general overlay when the
-// boundaries are not in general position.
+// reaches, and are shared out among the cores; each candidate is then
+// tested exactly in a transverse Mercator plane centred on the footprint
+// (see localTM), and every distance reported is the geodesic (Karney)
+// distance between the closest points found there. Touching counts as
+// inside. A zone drawn from a width (a provisional width, a rule's
+// distance) is the outline of the component's buffer (buffer.go); the
+// footprint's part inside a zone (overlap area and geometry) comes from an
+// arrangement of the two boundaries (arrangement.go), or from
+// simplefeatures' general overlay when they are not in general position.
 package check
 
 import (

@@ -67,7 +67,7 @@ func zonesCost(zs []zonePolygon) int64 {
 // bufferQuadSegments is the number of chords per quarter circle of a
 // buffer's round ends: at 1 km a chord strays at most 19 m from the arc,
 // under a pixel from zoom 0 to 12 and under 3 pixels at 14.
-const bufferQuadSegments = 8
+const bufferQuadSegments = 4
 
 // bufferMetres returns the area within widthM metres of g (WGS84), for
 // display. It buffers in a local equirectangular projection centred on g,
@@ -81,7 +81,7 @@ func bufferMetres(g orb.Geometry, widthM float64) orb.Geometry {
 	if err != nil {
 		return nil
 	}
-	buf, err := sf.Buffer(planar, widthM, sf.BufferQuadSegments(4), sf.BufferSimplifyFactor(0.1))
+	buf, err := sf.Buffer(planar, widthM, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0.1))
 	if err != nil || buf.IsEmpty() {
 		return nil
 	}
