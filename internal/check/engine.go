@@ -173,12 +173,28 @@ func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats
 		cands = append(cands, c)
 		return true
 	})
+	// Those near the footprint first: they make the findings and the
+	// overlays, the rest mostly a distance each, so the workers end
+	// together instead of one finishing a heavy component alone.
+	order := make([]int32, 0, len(cands))
+	near := widen(ll, nearFirstM)
+	for i, c := range cands {
+		if c.Bound().Intersects(near) {
+			order = append(order, int32(i))
+		}
+	}
+	for i, c := range cands {
+		if !c.Bound().Intersects(near) {
+			order = append(order, int32(i))
+		}
+	}
 	per := make([][]*finding, len(cands))
 	var next atomic.Int64
 	work := func(r *footprintRun) {
 		r.work = workspaces.Get().(*workspace)
 		defer workspaces.Put(r.work)
-		for i := int(next.Add(1) - 1); i < len(cands); i = int(next.Add(1) - 1) {
+		for k := int(next.Add(1) - 1); k < len(order); k = int(next.Add(1) - 1) {
+			i := order[k]
 			per[i] = r.component(cands[i])
 		}
 	}
@@ -200,6 +216,10 @@ func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats
 // starting (a worker costs a goroutine and, on its first overlay, its own
 // prepared footprint: tens of microseconds).
 const candidatesPerWorker = 8
+
+// nearFirstM: candidates within this many metres of the footprint's box
+// are worked on first (the widest common rule distance).
+const nearFirstM = 500
 
 // widen grows a lon/lat box by m metres on every side, conservatively:
 // a degree of latitude is at least 110,574 m, a degree of longitude at
