@@ -30,7 +30,7 @@ import (
 // one point) or the pieces do not chain into closed rings; the caller then
 // uses the exact general overlay.
 func zoneOverlap(footprint orb.Geometry, parts []orb.Polygon, toLL func(orb.Point) orb.Point) (area float64, out orb.Geometry, ok bool) {
-	fp := new(preparedFootprint).prepare(footprint, toLL)
+	fp := new(preparedFootprint).prepare(footprint, nil, toLL)
 	if fp == nil {
 		return 0, nil, false
 	}
@@ -49,29 +49,43 @@ type preparedFootprint struct {
 
 // prepare makes p the prepared form of a planar polygonal or lineal
 // footprint, reusing p's buffers; nil for other geometries. toLL is the
-// plane's inverse projection, in which overlaps are returned.
-func (p *preparedFootprint) prepare(footprint orb.Geometry, toLL func(orb.Point) orb.Point) *preparedFootprint {
+// plane's inverse projection, in which overlaps are returned; ll, when not
+// nil, is the footprint as given (the same vertices in lon/lat), so that
+// its vertices need no inverse projection.
+func (p *preparedFootprint) prepare(footprint, ll orb.Geometry, toLL func(orb.Point) orb.Point) *preparedFootprint {
 	a := &p.a
 	*a = arrangement{
 		edges: a.edges[:0], cuts: a.cuts[:0], cutsFrom: a.cutsFrom[:0], rings: a.rings[:0], fpLL: a.fpLL[:0],
 		fp: a.fp[:0], parts: a.parts[:0], partBox: a.partBox[:0], zoneOrder: a.zoneOrder[:0], seen: a.seen[:0],
-		kept: a.kept[:0], inBuf: a.inBuf[:0], in0Buf: a.in0Buf[:0], sweep: a.sweep, chains: a.chains,
+		kept: a.kept[:0], inBuf: a.inBuf[:0], in0Buf: a.in0Buf[:0], pairs: a.pairs, chains: a.chains,
 	}
 	a.toLL = toLL
 	switch g := footprint.(type) {
 	case orb.Polygon:
-		a.addPolygon(g, -1)
+		l, _ := ll.(orb.Polygon)
+		a.addPolygon(g, -1, l)
 	case orb.MultiPolygon:
-		for _, poly := range g {
-			a.addPolygon(poly, -1)
+		l, _ := ll.(orb.MultiPolygon)
+		for i, poly := range g {
+			var pl orb.Polygon
+			if l != nil {
+				pl = l[i]
+			}
+			a.addPolygon(poly, -1, pl)
 		}
 	case orb.LineString:
 		a.lineal = true
-		a.addRing(g, -1, false)
+		l, _ := ll.(orb.LineString)
+		a.addRing(g, -1, false, l)
 	case orb.MultiLineString:
 		a.lineal = true
-		for _, l := range g {
-			a.addRing(l, -1, false)
+		l, _ := ll.(orb.MultiLineString)
+		for i, line := range g {
+			var li []orb.Point
+			if l != nil {
+				li = l[i]
+			}
+			a.addRing(line, -1, false, li)
 		}
 	default:
 		return nil
@@ -79,15 +93,6 @@ func (p *preparedFootprint) prepare(footprint orb.Geometry, toLL func(orb.Point)
 	a.fpRings = len(a.rings)
 	a.fpEdges = len(a.edges)
 	a.fpBox = footprint.Bound()
-	a.fpLL = slices.Grow(a.fpLL, a.nodes)[:a.nodes]
-	for _, r := range a.rings {
-		for k := 0; k < r.n; k++ {
-			a.fpLL[r.vertexNode(k, false)] = toLL(a.edges[r.first+k].a)
-		}
-		if !r.closed {
-			a.fpLL[r.vertexNode(r.n-1, true)] = toLL(a.edges[r.first+r.n-1].b)
-		}
-	}
 	for i := range a.edges {
 		a.edges[i].near = true
 	}
@@ -106,7 +111,7 @@ func (p *preparedFootprint) overlap(parts []orb.Polygon) (area float64, out orb.
 	a.parts = a.parts[:0]
 	a.partBox = a.partBox[:0]
 	for i, part := range parts {
-		a.parts = append(a.parts, a.addPolygon(part, i))
+		a.parts = append(a.parts, a.addPolygon(part, i, nil))
 		box := orb.Bound{}
 		if len(part) > 0 {
 			box = ringBound(part[0])
@@ -151,7 +156,7 @@ type arrangement struct {
 	seen          []int32
 	kept          []piece
 	inBuf, in0Buf []bool
-	sweep         sweeper
+	pairs         boxGrid
 	chains        chainer
 }
 
@@ -181,18 +186,22 @@ type arrRing struct {
 
 // addPolygon adds a polygon's rings, oriented, and returns the oriented
 // copy.
-func (a *arrangement) addPolygon(p orb.Polygon, owner int) orb.Polygon {
+func (a *arrangement) addPolygon(p orb.Polygon, owner int, ll orb.Polygon) orb.Polygon {
 	out := make(orb.Polygon, 0, len(p))
 	for i, r := range p {
 		r = dedupe(r)
 		if len(r) < 4 {
 			continue
 		}
+		var rl []orb.Point
+		if ll != nil {
+			rl = dedupe(ll[i])
+		}
 		if (ringArea(r) > 0) != (i == 0) {
-			r = reversed(r)
+			r, rl = reversed(r), reversed(rl)
 		}
 		out = append(out, r)
-		a.addRing(r, owner, true)
+		a.addRing(r, owner, true, rl)
 	}
 	if owner < 0 {
 		a.fp = append(a.fp, out)
@@ -201,11 +210,26 @@ func (a *arrangement) addPolygon(p orb.Polygon, owner int) orb.Polygon {
 }
 
 // addRing adds the edges of a ring (closed: the last point repeats the
-// first) or of a line.
-func (a *arrangement) addRing(pts []orb.Point, owner int, closed bool) {
+// first) or of a line. The footprint's (owner -1) vertices are kept in
+// lon/lat too, from ll when given (the same points), else through toLL.
+func (a *arrangement) addRing(pts []orb.Point, owner int, closed bool, ll []orb.Point) {
 	pts = dedupe(pts)
 	if len(pts) < 2 {
 		return
+	}
+	if owner < 0 {
+		vertices := len(pts) - 1
+		if !closed {
+			vertices++ // a line's last vertex is its own node
+		}
+		ll = dedupe(ll)
+		for k := range vertices {
+			if len(ll) == len(pts) {
+				a.fpLL = append(a.fpLL, ll[k])
+			} else {
+				a.fpLL = append(a.fpLL, a.toLL(pts[k]))
+			}
+		}
 	}
 	ring := arrRing{owner: owner, first: len(a.edges), n: len(pts) - 1, closed: closed, firstVertex: a.nodes}
 	for i := 1; i < len(pts); i++ {
@@ -233,7 +257,7 @@ func (r arrRing) vertexNode(k int, end bool) int {
 // cut finds every crossing between edges of different owners and sorts
 // the cuts along each edge. False when two boundaries meet other than in a
 // proper crossing. Zone edges meet footprint edges through the footprint's
-// grid, and one another in a sweep along x.
+// grid, and one another through a grid of their own (boxGrid).
 //
 // Only zone edges that meet the footprint's box are cut: a zone edge
 // outside it bounds nothing of the overlap, and leaving it out spares the
@@ -275,7 +299,7 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 	}
 	if !a.lineal { // a line's overlap needs no zone-zone crossings
 		box := func(i int) *orb.Bound { return &a.edges[i].box }
-		ok := a.sweep.pairs(zoneOrder, box, func(i, j int) bool {
+		ok := a.pairs.pairs(zoneOrder, box, func(i, j int) bool {
 			// a valid polygon's rings never cross
 			return a.edges[i].owner == a.edges[j].owner || a.cross(i, j)
 		})

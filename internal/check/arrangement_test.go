@@ -190,7 +190,7 @@ func BenchmarkZoneOverlap(b *testing.B) {
 		if !ok {
 			b.Fatal("no outline")
 		}
-		prepared := new(preparedFootprint).prepare(fp, identityLL)
+		prepared := new(preparedFootprint).prepare(fp, nil, identityLL)
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

@@ -54,7 +54,7 @@ type offsetCurves struct {
 	cuts  []rawCut
 	order []int
 	kept  []piece
-	sweep sweeper
+	pairs boxGrid
 	chain chainer
 }
 
@@ -279,7 +279,7 @@ func (oc *offsetCurves) outline(g orb.Geometry, w float64) (orb.MultiPolygon, bo
 		d := (e.k - f.k + n) % n
 		return d == 1 || d == n-1
 	}
-	ok := oc.sweep.pairs(order, func(i int) *orb.Bound { return &edges[i].box }, func(i, j int) bool {
+	ok := oc.pairs.pairs(order, func(i int) *orb.Bound { return &edges[i].box }, func(i, j int) bool {
 		e, f := &edges[i], &edges[j]
 		if adjacent(e, f) {
 			return true // they share a vertex; a fillet or connection never folds back on itself

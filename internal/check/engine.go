@@ -140,6 +140,9 @@ type footprintRun struct {
 	planarShape *shape             // projected, polygons included; built on first overlap
 	prepared    *preparedFootprint // projected, for zoneOverlap; built on first overlap
 	work        *workspace         // from workspaces, while the run works
+
+	imaged  *zone.Component // the component whose image imageXY is
+	imageXY orb.Geometry
 }
 
 // workspace holds the buffers a check's geometry works in: reused from one
@@ -155,6 +158,10 @@ type workspace struct {
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
+// footprintShapes keeps footprint shapes (a 200-vertex footprint's is
+// 10 KB) from one check to the next.
+var footprintShapes = sync.Pool{New: func() any { return new(shape) }}
+
 // findings tests one footprint against every component within reach, and
 // measures it. The candidates are shared out among up to GOMAXPROCS
 // workers, each with its own workspace, so that a check near many
@@ -165,7 +172,10 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats) {
 	ll := fp.Geometry.Bound()
 	proj := newLocalTM(ll.Center())
-	run := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: newShape(proj, fp.Geometry, nil), xy: proj.project(fp.Geometry)}
+	fpShape := footprintShapes.Get().(*shape)
+	defer footprintShapes.Put(fpShape)
+	xy := proj.project(fp.Geometry)
+	run := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: fpShape.resetImaged(fp.Geometry, xy), xy: xy}
 	run.shape.runs() // built now: the workers share the shape
 	reach := e.rs.MaxDistanceM() + src.MaxZoneWidthM() + e.rs.EdgeToleranceM
 	var cands []*zone.Component
@@ -270,6 +280,35 @@ func (r *footprintRun) distance(g orb.Geometry, radius float64) float64 {
 	return r.geodesicM(a, b)
 }
 
+// image is c's geometry in the plane: for points and polygons the whole of
+// it, projected once for all of c's rules; for lines only their parts
+// within clipM metres of the footprint (a border line runs for hundreds of
+// kilometres).
+func (r *footprintRun) image(c *zone.Component, clipM float64) orb.Geometry {
+	switch c.Geometry.(type) {
+	case orb.LineString, orb.MultiLineString:
+		return r.proj.project(clipLines(c.Geometry, widen(r.ll, clipM)))
+	}
+	if r.imaged != c {
+		r.imaged, r.imageXY = c, r.proj.project(c.Geometry)
+	}
+	return r.imageXY
+}
+
+// componentDistance is the exact geodesic distance from the footprint to
+// c's geometry; for lines, their parts within radius when that is enough.
+func (r *footprintRun) componentDistance(c *zone.Component, radius float64) float64 {
+	switch c.Geometry.(type) {
+	case orb.LineString, orb.MultiLineString:
+		return r.distance(c.Geometry, radius)
+	}
+	d, a, b := shapeDistance(r.shape, r.work.near.resetImaged(c.Geometry, r.image(c, 0)))
+	if d == 0 || math.IsInf(d, 1) {
+		return d
+	}
+	return r.geodesicM(a, b)
+}
+
 // component evaluates every rule that applies to c.
 func (r *footprintRun) component(c *zone.Component) []*finding {
 	rs := r.e.rs
@@ -294,7 +333,7 @@ func (r *footprintRun) component(c *zone.Component) []*finding {
 	d0 := math.NaN()
 	dist0 := func() float64 {
 		if math.IsNaN(d0) {
-			d0 = r.distance(c.Geometry, reach)
+			d0 = r.componentDistance(c, reach)
 		}
 		return d0
 	}
@@ -324,7 +363,7 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 			if pts := r.pointsTouching(c.Geometry); pts != nil {
 				return 0, pts
 			}
-			own := r.proj.project(clipLines(c.Geometry, widen(r.ll, 1)))
+			own := r.image(c, 1)
 			return r.overlapParts(polygonsOf(own), func() (sf.Geometry, error) { return toSF(own), nil })
 		}
 	case rules.TestRestrictedArea, rules.TestProtectedArea, rules.TestSafetyBelt:
@@ -420,19 +459,19 @@ func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() fl
 	inside := d <= w+touchSlackM
 	nearEdge := !inside && d <= w+tol+touchSlackM
 	return inside, nearEdge, func() (float64, orb.Geometry) {
-		return r.bufferOverlap(c.Geometry, w)
+		return r.bufferOverlap(c, w)
 	}
 }
 
 // bufferOverlap is the area and geometry of the footprint's part within w
-// metres of g (WGS84): the footprint overlaid with the buffer's outline,
-// built in the plane from g's parts that can reach the footprint.
-func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Geometry) {
+// metres of c's geometry: the footprint overlaid with the buffer's outline,
+// built in the plane from c's parts that can reach the footprint.
+func (r *footprintRun) bufferOverlap(c *zone.Component, w float64) (float64, orb.Geometry) {
 	if _, ok := r.fp.Geometry.(orb.Point); ok {
 		// inside (the caller knows): a point has no area and is the overlap
 		return 0, r.fp.Geometry
 	}
-	near := r.proj.project(clipLines(g, widen(r.ll, w+1)))
+	near := r.image(c, w+1)
 	if outline, ok := r.work.outlines.outline(near, w); ok {
 		return r.overlapParts(polygonsOf(outline), func() (sf.Geometry, error) { return toSF(outline), nil })
 	}
@@ -452,7 +491,7 @@ func (r *footprintRun) bufferOverlap(g orb.Geometry, w float64) (float64, orb.Ge
 // overlay with the zone built by general().
 func (r *footprintRun) overlapParts(zone []orb.Polygon, general func() (sf.Geometry, error)) (float64, orb.Geometry) {
 	if r.prepared == nil {
-		r.prepared = r.work.prepared.prepare(r.xy, r.proj.Inverse)
+		r.prepared = r.work.prepared.prepare(r.xy, r.fp.Geometry, r.proj.Inverse)
 	}
 	if len(zone) > 0 && r.prepared != nil {
 		if area, g, ok := r.prepared.overlap(zone); ok {

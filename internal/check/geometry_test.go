@@ -407,3 +407,21 @@ func BenchmarkBufferOutline(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLocalTM: one projection each way, a few km from the centre.
+func BenchmarkLocalTM(b *testing.B) {
+	c := orb.Point{104.5, 22}
+	p := newLocalTM(c)
+	q := move(c, 40, 3000)
+	xy := p.Forward(q)
+	b.Run("forward", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			xy = p.Forward(q)
+		}
+	})
+	b.Run("inverse", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			q = p.Inverse(xy)
+		}
+	})
+}

@@ -69,46 +69,70 @@ func segmentCrossing(a, b, c, d orb.Point) (t, u float64, at orb.Point, kind int
 	return t, u, orb.Point{a[0] + t*r[0], a[1] + t*r[1]}, crossProper
 }
 
-// sweeper finds the pairs of items whose boxes meet, sweeping along x; its
-// buffers are kept for the next sweep.
-type sweeper struct {
-	keyed  []sweepItem
-	active []int
+// boxGrid finds the pairs of items whose boxes meet: it buckets the boxes
+// in a grid of about √n cells a side over their bound and pairs the items
+// of each cell, each pair once, in the cell that holds the lower-left
+// corner of the two boxes' overlap. Its buffers are kept for the next call.
+type boxGrid struct {
+	cells [][]int32
+	low   []int32 // by item: its box's lower-left cell, x | y<<16
 }
 
-type sweepItem struct {
-	x float64
-	i int
-}
-
-// pairs calls fn(i, j) for every pair of the items whose boxes meet. It
-// stops as soon as fn returns false, and then returns false.
-func (sw *sweeper) pairs(items []int, box func(int) *orb.Bound, fn func(i, j int) bool) bool {
-	sw.keyed = sw.keyed[:0]
-	for _, i := range items {
-		sw.keyed = append(sw.keyed, sweepItem{x: box(i).Min[0], i: i})
+// pairs calls fn(i, j) for every pair of items whose boxes meet. It stops
+// as soon as fn returns false, and then returns false.
+func (g *boxGrid) pairs(items []int, box func(int) *orb.Bound, fn func(i, j int) bool) bool {
+	if len(items) < 2 {
+		return true
 	}
-	slices.SortFunc(sw.keyed, func(p, q sweepItem) int { return cmpFloat(p.x, q.x) })
-	active := sw.active[:0]
-	defer func() { sw.active = active[:0] }()
-	for _, it := range sw.keyed {
-		i := it.i
+	all := *box(items[0])
+	top := 0
+	for _, i := range items {
 		b := box(i)
-		keep := active[:0]
-		for _, j := range active {
-			c := box(j)
-			if c.Max[0] < b.Min[0] {
-				continue // ends left of everything still to come
-			}
-			keep = append(keep, j)
-			if c.Max[1] < b.Min[1] || c.Min[1] > b.Max[1] {
-				continue
-			}
-			if !fn(i, j) {
-				return false
+		all.Min[0], all.Min[1] = min(all.Min[0], b.Min[0]), min(all.Min[1], b.Min[1])
+		all.Max[0], all.Max[1] = max(all.Max[0], b.Max[0]), max(all.Max[1], b.Max[1])
+		top = max(top, i)
+	}
+	n := max(1, min(128, int(1.5*math.Sqrt(float64(len(items))))))
+	cw := max((all.Max[0]-all.Min[0])/float64(n), 1e-9)
+	ch := max((all.Max[1]-all.Min[1])/float64(n), 1e-9)
+	col := func(x float64) int { return max(0, min(n-1, int((x-all.Min[0])/cw))) }
+	row := func(y float64) int { return max(0, min(n-1, int((y-all.Min[1])/ch))) }
+	g.cells = slices.Grow(g.cells[:0], n*n)[:n*n]
+	for c := range g.cells {
+		g.cells[c] = g.cells[c][:0]
+	}
+	g.low = slices.Grow(g.low[:0], top+1)[:top+1]
+	for _, i := range items {
+		b := box(i)
+		x0, x1, y0, y1 := col(b.Min[0]), col(b.Max[0]), row(b.Min[1]), row(b.Max[1])
+		g.low[i] = int32(x0 | y0<<16)
+		for y := y0; y <= y1; y++ {
+			for x := x0; x <= x1; x++ {
+				g.cells[y*n+x] = append(g.cells[y*n+x], int32(i))
 			}
 		}
-		active = append(keep, i)
+	}
+	for c, in := range g.cells {
+		cx, cy := int32(c%n), int32(c/n)
+		for a, i := range in {
+			bi := box(int(i))
+			li := g.low[i]
+			for _, j := range in[a+1:] {
+				// pair them only in the cell of their overlap's lower-left
+				// corner: the larger of their lower-left cells, each way
+				lj := g.low[j]
+				if max(li&0xffff, lj&0xffff) != cx || max(li>>16, lj>>16) != cy {
+					continue
+				}
+				bj := box(int(j))
+				if bi.Max[0] < bj.Min[0] || bj.Max[0] < bi.Min[0] || bi.Max[1] < bj.Min[1] || bj.Max[1] < bi.Min[1] {
+					continue
+				}
+				if !fn(int(i), int(j)) {
+					return false
+				}
+			}
+		}
 	}
 	return true
 }

@@ -71,25 +71,32 @@ func newLocalTM(center orb.Point) localTM {
 
 // raw projects without the false northing. Krüger's series in ζ = ξ + iη
 // are summed by Clenshaw's recurrence in complex numbers (as GeographicLib
-// does): one sine and one hyperbolic pair, not one per term.
+// does): one sine and one hyperbolic pair, not one per term; and those
+// come from the conformal coordinates' own terms rather than new
+// transcendental calls (this runs for every vertex a check looks at).
 func (p localTM) raw(pt orb.Point) (x, y float64) {
 	phi := pt[1] * math.Pi / 180
 	lam := (pt[0] - p.lon0) * math.Pi / 180
 	s := math.Sin(phi)
-	t := math.Sinh(math.Atanh(s) - tm.e*math.Atanh(tm.e*s))
+	// t = sinh(atanh(s) - e·atanh(e·s)), tan of the conformal latitude
+	ex := math.Sqrt((1+s)/(1-s)) * math.Exp(-tm.e*math.Atanh(tm.e*s))
+	t := (ex - 1/ex) / 2
 	sl, cl := math.Sincos(lam)
+	h := math.Hypot(t, cl)
 	xi := math.Atan2(t, cl)
-	eta := math.Atanh(sl / math.Sqrt(1+t*t))
-	z := krueger(&tm.alpha, xi, eta, 1)
+	u := sl / math.Sqrt(1+t*t) // tanh η
+	e2eta := (1 + u) / (1 - u) // exp(2η)
+	eta := math.Log(e2eta) / 2
+	s1, c1 := t/h, cl/h // sin ξ, cos ξ
+	z := krueger(&tm.alpha, xi, eta, 2*s1*c1, c1*c1-s1*s1, e2eta, 1)
 	return tm.a * imag(z), tm.a * real(z)
 }
 
 // krueger is ζ + sign·Σ c[j]·sin(2jζ), ζ = xi + i·eta, by Clenshaw's
 // recurrence: b_j = c[j] + 2cos(2ζ)·b_{j+1} - b_{j+2}, the sum b_1·sin(2ζ).
-func krueger(c *[5]float64, xi, eta, sign float64) complex128 {
-	s2, c2 := math.Sincos(2 * xi)
-	e := math.Exp(2 * eta)
-	sh, ch := (e-1/e)/2, (e+1/e)/2
+// s2, c2 are sin 2ξ and cos 2ξ, e2 is exp(2η).
+func krueger(c *[5]float64, xi, eta, s2, c2, e2, sign float64) complex128 {
+	sh, ch := (e2-1/e2)/2, (e2+1/e2)/2
 	sin2 := complex(s2*ch, c2*sh)
 	cos2x2 := complex(2*c2*ch, -2*s2*sh)
 	var b1, b2 complex128
@@ -107,17 +114,22 @@ func (p localTM) Forward(pt orb.Point) orb.Point {
 
 // Inverse returns the WGS84 lon/lat of a point of the plane.
 func (p localTM) Inverse(q orb.Point) orb.Point {
-	z := krueger(&tm.beta, (q[1]+p.y0)/tm.a, q[0]/tm.a, -1)
+	xi, eta := (q[1]+p.y0)/tm.a, q[0]/tm.a
+	s2, c2 := math.Sincos(2 * xi)
+	z := krueger(&tm.beta, xi, eta, s2, c2, math.Exp(2*eta), -1)
 	xp, ep := real(z), imag(z)
-	chi := math.Asin(math.Sin(xp) / math.Cosh(ep))
+	sxp, cxp := math.Sincos(xp)
+	eep := math.Exp(ep)
+	shp, chp := (eep-1/eep)/2, (eep+1/eep)/2
+	chi := math.Asin(sxp / chp)
 	// φ = χ + Σ δ_j sin(2jχ), by the real Clenshaw recurrence
-	s2, c2 := math.Sincos(2 * chi)
+	s2, c2 = math.Sincos(2 * chi)
 	var b1, b2 float64
 	for j := 4; j >= 1; j-- {
 		b1, b2 = tm.delta[j]+2*c2*b1-b2, b1
 	}
 	phi := chi + b1*s2
-	lam := math.Atan2(math.Sinh(ep), math.Cos(xp))
+	lam := math.Atan2(shp, cxp)
 	return orb.Point{p.lon0 + lam*180/math.Pi, phi * 180 / math.Pi}
 }
 

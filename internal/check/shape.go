@@ -42,30 +42,51 @@ func newShape(p projector, g orb.Geometry, filter *orb.Bound) *shape {
 
 // reset makes s the shape of g as newShape does, reusing s's buffers.
 func (s *shape) reset(p projector, g orb.Geometry, filter *orb.Bound) *shape {
+	return s.build(g, nil, p, filter)
+}
+
+// resetImaged makes s the shape of g (WGS84) from its image xy in the
+// plane, already computed (the same geometry type and vertices).
+func (s *shape) resetImaged(g, xy orb.Geometry) *shape {
+	return s.build(g, xy, nil, nil)
+}
+
+// build is reset and resetImaged: vertex i of line ll is img[i] when the
+// image is given, else projected by p.
+func (s *shape) build(g, xy orb.Geometry, p projector, filter *orb.Bound) *shape {
 	*s = shape{
 		pts: s.pts[:0], segs: s.segs[:0], polysLL: s.polysLL[:0], polyBox: s.polyBox[:0], firstLL: s.firstLL[:0], firstXY: s.firstXY[:0], segRuns: s.segRuns[:0],
 		bound: orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}, empty: true,
 	}
-	addPoint := func(q orb.Point) {
+	at := func(ll, img []orb.Point, i int) orb.Point {
+		if img != nil {
+			return img[i]
+		}
+		return p.Forward(ll[i])
+	}
+	addPoint := func(ll, img []orb.Point, i int) {
+		q := ll[i]
+		s.firstLL = append(s.firstLL, q)
+		s.firstXY = append(s.firstXY, at(ll, img, i))
 		if filter != nil && !filter.Contains(q) {
 			return
 		}
-		xy := p.Forward(q)
-		s.pts = append(s.pts, xy)
-		s.extend(xy)
+		pq := s.firstXY[len(s.firstXY)-1]
+		s.pts = append(s.pts, pq)
+		s.extend(pq)
 	}
-	addLine := func(ls []orb.Point) {
+	addLine := func(ls, img []orb.Point) {
 		if len(ls) == 0 {
 			return
 		}
-		s.firstLL = append(s.firstLL, ls[0])
-		s.firstXY = append(s.firstXY, p.Forward(ls[0]))
 		if len(ls) == 1 {
-			addPoint(ls[0])
+			addPoint(ls, img, 0)
 			return
 		}
-		var prev orb.Point
-		havePrev := false
+		s.firstLL = append(s.firstLL, ls[0])
+		s.firstXY = append(s.firstXY, at(ls, img, 0))
+		prev := s.firstXY[len(s.firstXY)-1]
+		havePrev := true
 		for i := 1; i < len(ls); i++ {
 			a, b := ls[i-1], ls[i]
 			if filter != nil && !segmentMeets(a, b, *filter) {
@@ -74,47 +95,64 @@ func (s *shape) reset(p projector, g orb.Geometry, filter *orb.Bound) *shape {
 			}
 			pa := prev
 			if !havePrev {
-				pa = p.Forward(a)
+				pa = at(ls, img, i-1)
 			}
-			pb := p.Forward(b)
+			pb := at(ls, img, i)
 			s.segs = append(s.segs, newSegment(pa, pb))
 			s.extend(pa)
 			s.extend(pb)
 			prev, havePrev = pb, true
 		}
 	}
-	addPolygon := func(poly orb.Polygon) {
+	addPolygon := func(poly, img orb.Polygon) {
 		if len(poly) == 0 {
 			return
 		}
 		s.polysLL = append(s.polysLL, poly)
 		s.polyBox = append(s.polyBox, ringBound(poly[0]))
-		for _, r := range poly {
-			addLine(r)
+		for k, r := range poly {
+			var ri []orb.Point
+			if img != nil {
+				ri = img[k]
+			}
+			addLine(r, ri)
 		}
 	}
 	switch g := g.(type) {
 	case orb.Point:
-		s.firstLL = append(s.firstLL, g)
-		s.firstXY = append(s.firstXY, p.Forward(g))
-		addPoint(g)
+		var img []orb.Point
+		if xy != nil {
+			img = []orb.Point{xy.(orb.Point)}
+		}
+		addPoint([]orb.Point{g}, img, 0)
 	case orb.MultiPoint:
-		for _, q := range g {
-			s.firstLL = append(s.firstLL, q)
-			s.firstXY = append(s.firstXY, p.Forward(q))
-			addPoint(q)
+		img, _ := xy.(orb.MultiPoint)
+		for i := range g {
+			addPoint(g, img, i)
 		}
 	case orb.LineString:
-		addLine(g)
+		img, _ := xy.(orb.LineString)
+		addLine(g, img)
 	case orb.MultiLineString:
-		for _, l := range g {
-			addLine(l)
+		img, _ := xy.(orb.MultiLineString)
+		for i, l := range g {
+			var li []orb.Point
+			if img != nil {
+				li = img[i]
+			}
+			addLine(l, li)
 		}
 	case orb.Polygon:
-		addPolygon(g)
+		img, _ := xy.(orb.Polygon)
+		addPolygon(g, img)
 	case orb.MultiPolygon:
-		for _, poly := range g {
-			addPolygon(poly)
+		img, _ := xy.(orb.MultiPolygon)
+		for i, poly := range g {
+			var pi orb.Polygon
+			if img != nil {
+				pi = img[i]
+			}
+			addPolygon(poly, pi)
 		}
 	}
 	return s
