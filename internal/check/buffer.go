@@ -17,12 +17,12 @@ import (
 // The construction is JTS's (OffsetCurveBuilder, BufferBuilder): the raw
 // offset curve of every part (offsetCurves), which has the zone on its
 // left and winds around every point of the zone at least once and around
-// no other point; its pieces
-// between crossings are kept where the winding number is 0 on their right,
-// which leaves exactly the zone's boundary, and chained into rings. Unlike
-// a union of one buffer per segment, the outline has a few edges per
-// vertex of g plus one circle's worth of arc, so the overlay with a
-// footprint stays small.
+// no other point (save where a hole's curve turns inside out: see
+// outline); its pieces between crossings are kept where the winding number
+// is 0 on their right, which leaves exactly the zone's boundary, and
+// chained into rings. Unlike a union of one buffer per segment, the
+// outline has a few edges per vertex of g plus one circle's worth of arc,
+// so the overlay with a footprint stays small.
 func bufferOutline(g orb.Geometry, w float64) (orb.MultiPolygon, bool) {
 	var oc offsetCurves
 	return oc.outline(g, w)
