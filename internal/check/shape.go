@@ -327,15 +327,11 @@ func dist2(a, b orb.Point) float64 {
 	return dx*dx + dy*dy
 }
 
-func boxPointDist(b orb.Bound, p orb.Point) float64 { return math.Sqrt(boxPointDist2(b, p)) }
-
 func boxPointDist2(b orb.Bound, p orb.Point) float64 {
 	dx := max(b.Min[0]-p[0], 0, p[0]-b.Max[0])
 	dy := max(b.Min[1]-p[1], 0, p[1]-b.Max[1])
 	return dx*dx + dy*dy
 }
-
-func boxDist(a, b orb.Bound) float64 { return math.Sqrt(boxDist2(a, b)) }
 
 func boxDist2(a, b orb.Bound) float64 {
 	dx := max(a.Min[0]-b.Max[0], 0, b.Min[0]-a.Max[0])
