@@ -186,16 +186,15 @@ func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats
 	// Those near the footprint first: they make the findings and the
 	// overlays, the rest mostly a distance each, so the workers end
 	// together instead of one finishing a heavy component alone.
-	order := make([]int32, 0, len(cands))
+	order := make([]int32, len(cands))
 	near := widen(ll, nearFirstM)
-	for i, c := range cands {
+	head, tail := 0, len(cands)
+	for i, c := range cands { // near ones from the front, the rest from the back
 		if c.Bound().Intersects(near) {
-			order = append(order, int32(i))
-		}
-	}
-	for i, c := range cands {
-		if !c.Bound().Intersects(near) {
-			order = append(order, int32(i))
+			order[head], head = int32(i), head+1
+		} else {
+			tail--
+			order[tail] = int32(i)
 		}
 	}
 	per := make([][]*finding, len(cands))

@@ -187,7 +187,8 @@ func TestParseGeometryValues(t *testing.T) {
 // indentation, namespaced property names with ':' and '.', operators
 // without spaces, lower-case function names, signed numbers with a
 // leading or trailing point ("+12." and "-.5"); and the clear refusals of
-// the classes not implemented (temporal, array, arithmetic).
+// the conformance classes zoneplan does not offer (temporal, array,
+// arithmetic).
 func TestParseStandardForms(t *testing.T) {
 	checkParse(t, "  eo:cloud_cover BETWEEN 0.1 AND 0.2\n\tAND sat:orbit_row=28\r\nAND ns.a_2<>-.5 AND b < +12.",
 		"(((eo:cloud_cover BETWEEN 0.1 AND 0.2 AND sat:orbit_row = 28) AND ns.a_2 <> -0.5) AND b < 12)")
