@@ -25,6 +25,21 @@ type Input struct {
 	// Attributes (height_m, activities, sector) are set on every footprint
 	// over what the file says, and validated as if the file had them.
 	Attributes map[string]any
+	// Limits bound the decoding (zero fields: formats.DefaultLimits); a
+	// caller allowed fewer features passes fewer. They are never taken
+	// above what a check accepts (see Input.limits).
+	Limits formats.Limits
+}
+
+// limits are in.Limits with the defaults, but never more features than
+// MaxFeatures nor more vertices in all than zone.MaxVertices: ParseFootprints
+// refuses more, so the decoder stops where the check would refuse anyway,
+// before reading further.
+func (in Input) limits() formats.Limits {
+	l := in.Limits.WithDefaults()
+	l.MaxFeatures = min(l.MaxFeatures, MaxFeatures)
+	l.MaxVertices = min(l.MaxVertices, zone.MaxVertices)
+	return l
 }
 
 // Decoded is an Input read and transformed to WGS84.
@@ -70,16 +85,23 @@ func (in Input) Plain() bool {
 // A GeoJSON body that is not an upload keeps its shape (a bare geometry or
 // Feature gives one footprint with Index -1); anything else is a collection.
 // Errors are zone.Errors of CodeInvalid naming the file, the record and the
-// problem.
+// problem; an input over the limits is refused while it is read, with
+// CodeLimit (CodeTooLarge for the file's size), before anything past the
+// limit is decoded — plain GeoJSON too: formats.CheckGeoJSON counts it
+// feature by feature before ParseFootprints reads it whole.
 func DecodeFootprints(in Input) (Decoded, error) {
+	lim := in.limits()
 	if in.Plain() {
+		if err := formats.CheckGeoJSON(path.Base(in.Name), in.Data, lim); err != nil {
+			return Decoded{}, bodyRelative(err)
+		}
 		fps, err := ParseFootprints(in.Data)
 		if err != nil {
 			return Decoded{}, err
 		}
 		return Decoded{Footprints: fps, Format: formats.GeoJSON, CRS: crs.CRS84()}, nil
 	}
-	res, err := formats.Decode(path.Base(in.Name), in.Data, formats.Options{CRS: in.CRS, Format: in.Format})
+	res, err := formats.Decode(path.Base(in.Name), in.Data, formats.Options{CRS: in.CRS, Format: in.Format, Limits: lim})
 	if err != nil {
 		return Decoded{}, err
 	}
@@ -114,4 +136,21 @@ func DecodeFootprints(in Input) (Decoded, error) {
 		return Decoded{}, formats.NameRecords(err, path.Base(in.Name))
 	}
 	return Decoded{Footprints: fps, Format: res.Format, CRS: res.CRS}, nil
+}
+
+// bodyRelative gives a limit error on a plain body the detail convention
+// of ParseFootprints' errors: the feature in Index, a pointer into it (here
+// none) rather than a file name, as callers prefix pointers into the body.
+func bodyRelative(err error) error {
+	ze, ok := err.(*zone.Error)
+	if !ok {
+		return err
+	}
+	out := *ze
+	out.Details = make([]zone.Detail, len(ze.Details))
+	for i, d := range ze.Details {
+		d.Pointer = ""
+		out.Details[i] = d
+	}
+	return &out
 }

@@ -4,9 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,15 +38,16 @@ import (
 
 // decodeShapefileZip reads every .shp in the zip with its .dbf, .prj and
 // .cpg siblings (same base name, any case). .shx is not needed: records are
-// read in sequence.
-func decodeShapefileZip(name string, data []byte, opt Options) (*Result, error) {
-	zr, err := readZip(name, data)
+// read in sequence. The .dbf and .shp are read record by record as they
+// inflate, each record counted against bud.
+func decodeShapefileZip(name string, data []byte, opt Options, bud *budget) (*Result, error) {
+	a, err := openZip(name, data, bud.lim)
 	if err != nil {
 		return nil, err
 	}
 	members := map[string]*zip.File{} // lower-case path -> file
 	var shps, all []string
-	for _, f := range zipMembers(zr) {
+	for _, f := range zipMembers(a.zr) {
 		members[strings.ToLower(f.Name)] = f
 		all = append(all, f.Name)
 		if strings.EqualFold(path.Ext(f.Name), ".shp") {
@@ -56,64 +60,81 @@ func decodeShapefileZip(name string, data []byte, opt Options) (*Result, error) 
 	sort.Strings(shps)
 	res := &Result{Features: geojson.NewFeatureCollection()}
 	for _, shp := range shps {
-		base := strings.ToLower(strings.TrimSuffix(shp, path.Ext(shp)))
-		sibling := func(ext string) ([]byte, string, error) {
-			f := members[base+ext]
-			if f == nil {
-				return nil, "", nil
-			}
-			b, err := readMember(name, f)
-			return b, f.Name, err
-		}
-		shpData, err := readMember(name, members[strings.ToLower(shp)])
-		if err != nil {
+		if err := readShapefile(a, shp, members, opt, res, bud); err != nil {
 			return nil, err
-		}
-		prjData, _, err := sibling(".prj")
-		if err != nil {
-			return nil, err
-		}
-		dbfData, dbfName, err := sibling(".dbf")
-		if err != nil {
-			return nil, err
-		}
-		cpgData, cpgName, err := sibling(".cpg")
-		if err != nil {
-			return nil, err
-		}
-		var c *crs.CRS
-		prjName := strings.TrimSuffix(shp, path.Ext(shp)) + ".prj"
-		switch {
-		case prjData != nil:
-			if c, err = prjCRS(string(prjData)); err != nil {
-				return nil, fileError(name+": "+prjName, "unknown CRS: %v; zoneplan reads VN-2000 (geographic, UTM 48N/49N, TM-3 zones), WGS 84 and Web Mercator", err)
-			}
-		case opt.CRS != nil:
-			c = opt.CRS
-		default:
-			return nil, fileError(name+": "+prjName, "missing: the shapefile does not say its CRS; add the .prj or choose the CRS")
-		}
-		enc, err := dbfEncoding(cpgData)
-		if err != nil {
-			return nil, fileError(name+": "+cpgName, "%v", err)
-		}
-		var attrs []geojson.Properties
-		if dbfData != nil {
-			if attrs, err = readDBF(name+": "+dbfName, dbfData, enc); err != nil {
-				return nil, err
-			}
-		}
-		if err := readSHP(name+": "+shp, shpData, attrs, c, res.Features); err != nil {
-			return nil, err
-		}
-		if res.CRS == nil {
-			res.CRS = c
 		}
 	}
 	if len(res.Features.Features) == 0 {
 		return nil, fileError(name, "the shapefile has no shapes")
 	}
 	return res, nil
+}
+
+// readShapefile reads one .shp of the archive with its siblings, appending
+// its features to res.
+func readShapefile(a *archive, shp string, members map[string]*zip.File, opt Options, res *Result, bud *budget) error {
+	name := a.name
+	base := strings.ToLower(strings.TrimSuffix(shp, path.Ext(shp)))
+	// Members are opened in the order they always were (.shp, .prj,
+	// .dbf, .cpg), so a damaged archive is reported the same way; the
+	// .shp and .dbf are then read as they are parsed.
+	shpMember, err := a.open(members[strings.ToLower(shp)])
+	if err != nil {
+		return err
+	}
+	defer shpMember.Close()
+	sibling := func(ext string) ([]byte, string, error) {
+		f := members[base+ext]
+		if f == nil {
+			return nil, "", nil
+		}
+		b, err := a.readAll(f)
+		return b, f.Name, err
+	}
+	prjData, _, err := sibling(".prj")
+	if err != nil {
+		return err
+	}
+	var dbfMember *memberReader
+	if f := members[base+".dbf"]; f != nil {
+		if dbfMember, err = a.open(f); err != nil {
+			return err
+		}
+		defer dbfMember.Close()
+	}
+	cpgData, cpgName, err := sibling(".cpg")
+	if err != nil {
+		return err
+	}
+	var c *crs.CRS
+	prjName := strings.TrimSuffix(shp, path.Ext(shp)) + ".prj"
+	switch {
+	case prjData != nil:
+		if c, err = prjCRS(string(prjData)); err != nil {
+			return fileError(name+": "+prjName, "unknown CRS: %v; zoneplan reads VN-2000 (geographic, UTM 48N/49N, TM-3 zones), WGS 84 and Web Mercator", err)
+		}
+	case opt.CRS != nil:
+		c = opt.CRS
+	default:
+		return fileError(name+": "+prjName, "missing: the shapefile does not say its CRS; add the .prj or choose the CRS")
+	}
+	enc, err := dbfEncoding(cpgData)
+	if err != nil {
+		return fileError(name+": "+cpgName, "%v", err)
+	}
+	var attrs []geojson.Properties
+	if dbfMember != nil {
+		if attrs, err = readDBF(dbfMember.file, dbfMember, enc, bud); err != nil {
+			return err
+		}
+	}
+	if err := readSHP(name+": "+shp, shpMember, attrs, c, res.Features, bud); err != nil {
+		return err
+	}
+	if res.CRS == nil {
+		res.CRS = c
+	}
+	return nil
 }
 
 func listOrNone(names []string) string {
@@ -132,35 +153,108 @@ const (
 	shpMultiPoint = 8
 )
 
-// readSHP appends one feature per non-null shape to fc, with the dbf
-// attributes of the same record, after converting to WGS84 from c.
-func readSHP(file string, b []byte, attrs []geojson.Properties, c *crs.CRS, fc *geojson.FeatureCollection) error {
-	p := &problems{file: file}
-	if len(b) < 100 {
-		return fileError(file, "truncated: %d bytes, a shapefile header alone is 100", len(b))
+// readFull reads len(b) bytes of m; n is how many it got before the member
+// ended. err is a *zone.Error (a limit, a damaged member) or nil.
+func readFull(m *memberReader, b []byte) (n int, err error) {
+	n, err = io.ReadFull(m, b)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
 	}
+	return n, err
+}
+
+// readExactly reads len(b) bytes that the member's declared size says are
+// there; archive/zip fails a member shorter than declared, so a short read
+// is a damaged archive.
+func readExactly(m *memberReader, b []byte) error {
+	n, err := readFull(m, b)
+	if err == nil && n < len(b) {
+		err = fileError(m.file, "cannot read from the archive (truncated or damaged?): %v", io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+// readSHP appends one feature per non-null shape to fc, with the dbf
+// attributes of the same record, after converting to WGS84 from c. It reads
+// one record at a time: each counts as a feature, and a shape's points are
+// counted from its header before they are read. The file's length is the
+// member's declared size, which archive/zip holds the member to.
+func readSHP(file string, m *memberReader, attrs []geojson.Properties, c *crs.CRS, fc *geojson.FeatureCollection, bud *budget) error {
+	p := &problems{file: file}
+	size := m.size
+	var head [100]byte
+	n, err := readFull(m, head[:])
+	if err != nil {
+		return err
+	}
+	if n < 100 {
+		return fileError(file, "truncated: %d bytes, a shapefile header alone is 100", n)
+	}
+	b := head[:]
 	if code := binary.BigEndian.Uint32(b[0:4]); code != 9994 {
 		return fileError(file, "not a shapefile (file code %d, want 9994)", code)
 	}
-	if declared := int(binary.BigEndian.Uint32(b[24:28])) * 2; declared > len(b) {
-		p.add(-1, "", "truncated: the header says %d bytes, the file has %d", declared, len(b))
+	if declared := int64(binary.BigEndian.Uint32(b[24:28])) * 2; declared > size {
+		p.add(-1, "", "truncated: the header says %d bytes, the file has %d", declared, size)
 		return p.err()
 	}
-	off, rec := 100, 0
-	for off < len(b) {
+	var buf []byte // one record's content, reused
+	off, rec := int64(100), 0
+	for off < size {
 		rec++
 		where := fmt.Sprintf("record %d", rec)
-		if off+8 > len(b) {
+		if off+8 > size {
 			p.add(rec-1, where, "truncated record header at byte %d", off)
 			break
 		}
-		n := int(binary.BigEndian.Uint32(b[off+4:off+8])) * 2
-		if n < 4 || off+8+n > len(b) {
-			p.add(rec-1, where, "truncated: needs %d bytes at byte %d, the file has %d", n, off+8, len(b))
+		var rh [8]byte
+		if err := readExactly(m, rh[:]); err != nil {
+			return err
+		}
+		n := int(binary.BigEndian.Uint32(rh[4:8])) * 2
+		if n < 4 || off+8+int64(n) > size {
+			p.add(rec-1, where, "truncated: needs %d bytes at byte %d, the file has %d", n, off+8, size)
 			break
 		}
-		g, err := shape(b[off+8 : off+8+n])
-		off += 8 + n
+		if err := bud.feature(file, "shapes"); err != nil {
+			return err
+		}
+		// The content's head says how much of it shape needs; points past
+		// the limits are refused before they are read.
+		var h [44]byte
+		hn := min(n, 44)
+		if err := readExactly(m, h[:hn]); err != nil {
+			return err
+		}
+		need, points, err := shapeLayout(h[:hn], n)
+		if err == nil && points > 0 {
+			if lerr := bud.featureVertices(file, rec-1, where, points); lerr != nil {
+				return lerr
+			}
+			if need > n {
+				err = fmt.Errorf("shape of type %d truncated: %d bytes, needs %d", binary.LittleEndian.Uint32(h[0:4]), n, need)
+			}
+		}
+		used := hn
+		var g orb.Geometry
+		if err == nil && need > 0 {
+			if hn >= need {
+				buf = append(buf[:0], h[:need]...)
+			} else {
+				buf = append(buf[:0], h[:hn]...)
+				buf = slices.Grow(buf, need-hn)[:need]
+				if err := readExactly(m, buf[hn:]); err != nil {
+					return err
+				}
+				used = need
+			}
+			g, err = shape(buf)
+		}
+		// What shape does not read (Z and M arrays) is passed over.
+		if _, derr := io.CopyN(io.Discard, m, int64(n-used)); derr != nil && zoneErr(derr) != nil {
+			return derr
+		}
+		off += 8 + int64(n)
 		if err != nil {
 			p.add(rec-1, where, "%v", err)
 			continue
@@ -179,7 +273,54 @@ func readSHP(file string, b []byte, attrs []geojson.Properties, c *crs.CRS, fc *
 	if attrs != nil && len(attrs) != rec {
 		p.add(-1, "", "has %d records but the .dbf has %d", rec, len(attrs))
 	}
+	if err := m.drain(); err != nil {
+		return err
+	}
 	return p.err()
+}
+
+// shapeLayout reads a record's head (its first min(n, 44) bytes, n being
+// the content length) and returns how many bytes shape needs and how many
+// points the record says it has, or the error shape gives for a bad head.
+// A null shape needs nothing.
+func shapeLayout(h []byte, n int) (need, points int, err error) {
+	le := binary.LittleEndian
+	st := int(le.Uint32(h[0:4]))
+	base := st
+	if st > 10 && st < 30 {
+		base = st % 10
+	}
+	short := func(k int) error {
+		if n < k {
+			return fmt.Errorf("shape of type %d truncated: %d bytes, needs %d", st, n, k)
+		}
+		return nil
+	}
+	switch base {
+	case shpNull:
+		return 0, 0, nil
+	case shpPoint:
+		if err := short(20); err != nil {
+			return 0, 0, err
+		}
+		return 20, 1, nil
+	case shpMultiPoint:
+		if err := short(40); err != nil {
+			return 0, 0, err
+		}
+		np := int(le.Uint32(h[36:40]))
+		return 40 + 16*np, np, nil
+	case shpPolyLine, shpPolygon:
+		if err := short(44); err != nil {
+			return 0, 0, err
+		}
+		nparts, np := int(le.Uint32(h[36:40])), int(le.Uint32(h[40:44]))
+		if nparts <= 0 || np <= 0 || nparts > np {
+			return 0, 0, fmt.Errorf("%d parts and %d points: not a valid shape", nparts, np)
+		}
+		return 44 + 4*nparts + 16*np, np, nil
+	}
+	return 0, 0, fmt.Errorf("shape type %d is not supported (points, lines and polygons are)", st)
 }
 
 // shape decodes one record's content into an orb geometry (nil for a null
@@ -346,15 +487,29 @@ func dbfEncoding(cpg []byte) (encoding.Encoding, error) {
 // readDBF reads a dBASE III table: one property map per record, keyed by
 // field name. C fields are text (trimmed), N and F numbers (nil when
 // blank), L booleans, D dates as YYYY-MM-DD text. Text is decoded with enc
-// (nil: UTF-8, checked) and normalised to NFC.
-func readDBF(file string, b []byte, enc encoding.Encoding) ([]geojson.Properties, error) {
-	if len(b) < 32 {
-		return nil, fileError(file, "truncated: %d bytes, a .dbf header alone is 32", len(b))
+// (nil: UTF-8, checked) and normalised to NFC. Records are read one at a
+// time, each counted as a feature and its fields as attribute values.
+func readDBF(file string, m *memberReader, enc encoding.Encoding, bud *budget) ([]geojson.Properties, error) {
+	var h [32]byte
+	got, err := readFull(m, h[:])
+	if err != nil {
+		return nil, err
+	}
+	if got < 32 {
+		return nil, fileError(file, "truncated: %d bytes, a .dbf header alone is 32", got)
 	}
 	le := binary.LittleEndian
-	nrec := int(le.Uint32(b[4:8]))
-	hlen, rlen := int(le.Uint16(b[8:10])), int(le.Uint16(b[10:12]))
-	if hlen < 33 || hlen > len(b) || rlen < 1 {
+	nrec := int(le.Uint32(h[4:8]))
+	hlen, rlen := int(le.Uint16(h[8:10])), int(le.Uint16(h[10:12]))
+	if hlen < 33 || rlen < 1 {
+		return nil, fileError(file, "not a dBASE file (header %d bytes, records %d bytes)", hlen, rlen)
+	}
+	b := make([]byte, hlen) // at most 64 KiB
+	copy(b, h[:])
+	if got, err = readFull(m, b[32:]); err != nil {
+		return nil, err
+	}
+	if got < hlen-32 {
 		return nil, fileError(file, "not a dBASE file (header %d bytes, records %d bytes)", hlen, rlen)
 	}
 	type field struct {
@@ -379,14 +534,21 @@ func readDBF(file string, b []byte, enc encoding.Encoding) ([]geojson.Properties
 	p := &problems{file: file}
 	// The header's count is not trusted for the allocation: a damaged or
 	// hostile file may claim billions of records.
-	out := make([]geojson.Properties, 0, min(nrec, (len(b)-hlen)/rlen+1))
+	out := make([]geojson.Properties, 0, min(nrec, bud.lim.MaxFeatures+1, int(m.size)/rlen+1))
+	rec := make([]byte, rlen)
 	for r := 0; r < nrec; r++ {
-		start := hlen + r*rlen
-		if start+rlen > len(b) {
+		if got, err := readFull(m, rec); err != nil {
+			return nil, err
+		} else if got < rlen {
 			p.add(r, fmt.Sprintf("record %d", r+1), "truncated: the header says %d records, the file ends in record %d", nrec, r+1)
 			break
 		}
-		rec := b[start : start+rlen]
+		if r >= bud.lim.MaxFeatures {
+			return nil, limitError(file, -1, "", "more than %d records (the limit per upload)", bud.lim.MaxFeatures)
+		}
+		if err := bud.attributes(file, len(fields)); err != nil {
+			return nil, err
+		}
 		props := geojson.Properties{}
 		for _, f := range fields {
 			raw := rec[f.off : f.off+f.len]
@@ -434,6 +596,9 @@ func readDBF(file string, b []byte, enc encoding.Encoding) ([]geojson.Properties
 			}
 		}
 		out = append(out, props)
+	}
+	if err := m.drain(); err != nil {
+		return nil, err
 	}
 	return out, p.err()
 }

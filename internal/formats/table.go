@@ -32,7 +32,10 @@ type tableRow struct {
 // columns, e.g. edge lengths, ignored) and two are X, Y. Decimal commas
 // ("2417143,85") are read when the column separator is not a comma. A last
 // row repeating the first point is dropped (the ring is closed anyway).
-func decodeTable(name string, data []byte, opt Options) (*Result, error) {
+// Rows are read one at a time; a table with more rows than one boundary may
+// have vertices (MaxFeatureVertices, or MaxVertices if lower) is refused at
+// the first row past them.
+func decodeTable(name string, data []byte, opt Options, bud *budget) (*Result, error) {
 	c := opt.CRS
 	if c == nil {
 		return nil, fileError(name, "a boundary-point table needs its CRS: choose the VN-2000 zone it was surveyed in (e.g. EPSG:9215 for Lang Son, or VN2000:TM3:<central meridian>)")
@@ -40,31 +43,35 @@ func decodeTable(name string, data []byte, opt Options) (*Result, error) {
 	if c.Kind != crs.Projected {
 		return nil, fileError(name, "a boundary-point table holds X (northing) and Y (easting) in metres; %s is geographic: choose the VN-2000 zone", c.Code)
 	}
-	text := string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
-	delim := tableDelimiter(text)
-	records, lines, err := splitTable(text, delim)
+	if err := bud.feature(name, "polygons"); err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	delim := tableDelimiter(lastLine(data))
+	next := tableRecords(data, delim)
+	rec, line, err := next()
 	if err != nil {
 		return nil, fileError(name, "%v", err)
 	}
-	if len(records) == 0 {
+	if rec == nil {
 		return nil, fileError(name, "empty table: expected rows of point number, X, Y")
 	}
 	numCol, xCol, yCol := -1, -1, -1
-	first := 0
-	if isHeader(records[0], delim) {
-		numCol, xCol, yCol = headerColumns(records[0])
-		_, numErr := parseNumber(records[0][0], delim)
+	if isHeader(rec, delim) {
+		numCol, xCol, yCol = headerColumns(rec)
+		_, numErr := parseNumber(rec[0], delim)
 		if xCol >= 0 && yCol >= 0 || numErr != nil {
-			first = 1
+			// The header is not a row.
+			if rec, line, err = next(); err != nil {
+				return nil, fileError(name, "%v", err)
+			}
 		} else {
 			numCol, xCol, yCol = -1, -1, -1 // a data row whose coordinates are bad: report it below
 		}
 	}
 	p := &problems{file: name}
 	var rows []tableRow
-	for i := first; i < len(records); i++ {
-		rec, line := records[i], lines[i]
+	addRow := func(rec []string, line int) {
 		where := fmt.Sprintf("row %d", line)
 		nc, xc, yc := numCol, xCol, yCol
 		if xc < 0 || yc < 0 {
@@ -75,12 +82,12 @@ func decodeTable(name string, data []byte, opt Options) (*Result, error) {
 				nc, xc, yc = -1, 0, 1
 			default:
 				p.add(line-1, where, "has %d column, expected point number, X (northing), Y (easting)", len(rec))
-				continue
+				return
 			}
 		}
 		if xc >= len(rec) || yc >= len(rec) {
 			p.add(line-1, where, "has %d columns; X and Y are columns %d and %d", len(rec), xc+1, yc+1)
-			continue
+			return
 		}
 		x, errX := parseNumber(rec[xc], delim)
 		y, errY := parseNumber(rec[yc], delim)
@@ -91,7 +98,7 @@ func decodeTable(name string, data []byte, opt Options) (*Result, error) {
 			p.add(line-1, where, "Y %q is not a number", rec[yc])
 		}
 		if errX != nil || errY != nil {
-			continue
+			return
 		}
 		num := strconv.Itoa(len(rows) + 1)
 		if nc >= 0 && nc < len(rec) && strings.TrimSpace(rec[nc]) != "" {
@@ -106,9 +113,22 @@ func decodeTable(name string, data []byte, opt Options) (*Result, error) {
 			} else {
 				p.add(line-1, where, "point %s: X %s, Y %s (northing, easting): %s", num, ftoa(x), ftoa(y), reason)
 			}
-			continue
+			return
 		}
 		rows = append(rows, tableRow{line: line, number: num, x: x, y: y})
+	}
+	// Each row is a vertex of the boundary or a problem, so a table with
+	// more rows than a feature may have vertices is refused either way:
+	// stop at the first row past them.
+	maxRows := min(bud.lim.MaxFeatureVertices, bud.lim.MaxVertices)
+	for n := 1; rec != nil; n++ {
+		if n > maxRows {
+			return nil, limitError(name, -1, "", "more than %d rows: a boundary may have at most %d vertices (the limit per feature)", maxRows, maxRows)
+		}
+		addRow(rec, line)
+		if rec, line, err = next(); err != nil {
+			return nil, fileError(name, "%v", err)
+		}
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -118,6 +138,9 @@ func decodeTable(name string, data []byte, opt Options) (*Result, error) {
 	}
 	if len(rows) < 3 {
 		return nil, fileError(name, "a boundary needs at least 3 points, the table has %d", len(rows))
+	}
+	if err := bud.featureVertices(name, 0, "", len(rows)+1); err != nil {
+		return nil, err
 	}
 	ring := make(orb.Ring, 0, len(rows)+1)
 	numbers := make([]any, len(rows))
@@ -152,12 +175,17 @@ func round(v, to float64) float64 { return float64(int64(v/to+0.5)) * to }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
+// lastLine is the last non-empty line of a table, trimmed: CR LF, CR and
+// LF all end a line.
+func lastLine(data []byte) string {
+	t := bytes.TrimSpace(data)
+	return string(bytes.TrimSpace(t[bytes.LastIndexAny(t, "\r\n")+1:]))
+}
+
 // tableDelimiter picks the column separator from the last non-empty line
 // (data rows outnumber the header): tab, semicolon, comma when splitting on
 // it gives at least two numbers, else runs of white space (0).
-func tableDelimiter(text string) rune {
-	lines := strings.Split(strings.TrimSpace(text), "\n")
-	last := strings.TrimSpace(lines[len(lines)-1])
+func tableDelimiter(last string) rune {
 	switch {
 	case strings.Contains(last, "\t"):
 		return '\t'
@@ -177,46 +205,80 @@ func tableDelimiter(text string) rune {
 	return 0
 }
 
-// splitTable splits the text into records of cells with their 1-based line
-// numbers, skipping blank lines.
-func splitTable(text string, delim rune) ([][]string, []int, error) {
-	var recs [][]string
-	var lines []int
+// tableRecords returns a function giving the table's records one at a time
+// with their 1-based line numbers, skipping blank lines; nil at the end.
+// CR LF and a lone CR end a line as LF does.
+func tableRecords(data []byte, delim rune) func() ([]string, int, error) {
 	if delim == 0 {
-		for i, l := range strings.Split(text, "\n") {
-			if f := strings.Fields(l); len(f) > 0 {
-				recs = append(recs, f)
-				lines = append(lines, i+1)
+		line, rest := 0, data
+		return func() ([]string, int, error) {
+			for len(rest) > 0 {
+				line++
+				var l []byte
+				i := bytes.IndexAny(rest, "\r\n")
+				switch {
+				case i < 0:
+					l, rest = rest, nil
+				case rest[i] == '\r' && i+1 < len(rest) && rest[i+1] == '\n':
+					l, rest = rest[:i], rest[i+2:]
+				default:
+					l, rest = rest[:i], rest[i+1:]
+				}
+				if f := strings.Fields(string(l)); len(f) > 0 {
+					return f, line, nil
+				}
 			}
+			return nil, 0, nil
 		}
-		return recs, lines, nil
 	}
-	r := csv.NewReader(strings.NewReader(text))
+	r := csv.NewReader(&lfReader{data: data})
 	r.Comma = delim
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	r.TrimLeadingSpace = true
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		line, _ := r.FieldPos(0)
-		blank := true
-		for _, c := range rec {
-			if strings.TrimSpace(c) != "" {
-				blank = false
+	return func() ([]string, int, error) {
+		for {
+			rec, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				return nil, 0, nil
+			}
+			if err != nil {
+				return nil, 0, err
+			}
+			line, _ := r.FieldPos(0)
+			for _, c := range rec {
+				if strings.TrimSpace(c) != "" {
+					return rec, line, nil
+				}
 			}
 		}
-		if !blank {
-			recs = append(recs, rec)
-			lines = append(lines, line)
-		}
 	}
-	return recs, lines, nil
+}
+
+// lfReader reads data with CR LF and lone CRs as LF.
+type lfReader struct {
+	data []byte
+	i    int
+}
+
+func (r *lfReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && r.i < len(r.data) {
+		c := r.data[r.i]
+		r.i++
+		if c == '\r' {
+			if r.i < len(r.data) && r.data[r.i] == '\n' {
+				continue
+			}
+			c = '\n'
+		}
+		p[n] = c
+		n++
+	}
+	if n == 0 && r.i >= len(r.data) {
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // isHeader: the first record is a header when no cell after the first is
@@ -248,13 +310,18 @@ func headerColumns(rec []string) (num, x, y int) {
 	return num, x, y
 }
 
+// numberSpaces are the thousands separators parseNumber drops; built once,
+// as a Replacer costs about a kilobyte to build and a table has a row per
+// vertex.
+var numberSpaces = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "")
+
 // parseNumber reads a coordinate: "2417143.85", or with a decimal comma
 // "2417143,85" when the column separator is not a comma; spaces and
 // thousands separators ("2.417.143,85", "2,417,143.85", "2 417 143,85")
 // are dropped.
 func parseNumber(s string, delim rune) (float64, error) {
 	s = strings.TrimSpace(strings.Trim(strings.TrimSpace(s), `"`))
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(s)
+	s = numberSpaces.Replace(s)
 	if delim != ',' && strings.Contains(s, ",") {
 		dot, comma := strings.LastIndex(s, "."), strings.LastIndex(s, ",")
 		switch {

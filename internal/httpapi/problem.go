@@ -3,7 +3,9 @@ package httpapi
 import (
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -35,6 +37,14 @@ func statusOf(c zone.Code) int {
 		return http.StatusUnauthorized
 	case zone.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case zone.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case zone.CodeLimit:
+		return http.StatusUnprocessableEntity
+	case zone.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case zone.CodeStorageFull:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }
@@ -53,7 +63,7 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 		status = statusOf(code)
 	}
 	rid := requestID(r.Context())
-	if code == zone.CodeInternal || code == zone.CodeUnavailable {
+	if code == zone.CodeInternal || code == zone.CodeUnavailable || code == zone.CodeStorageFull {
 		log.Error("request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p := problem{
@@ -69,6 +79,9 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 	if code == zone.CodeInternal {
 		p.Detail = "internal error (request " + rid + ")"
 		p.Errors = nil
+	}
+	if ra := zone.ErrorRetryAfter(err); ra > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="zoneplan"`)

@@ -3,6 +3,7 @@ package zone
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for callers: the HTTP layer maps each code to one
@@ -15,7 +16,11 @@ const (
 	CodeConflict     Code = "conflict"     // a duplicate code, a stale version
 	CodeForbidden    Code = "forbidden"    // authenticated, but the role does not allow it
 	CodeUnauthorized Code = "unauthorized" // no valid token
-	CodeUnavailable  Code = "unavailable"  // a dependency (database, file lock) is not there now
+	CodeUnavailable  Code = "unavailable"  // a dependency (database, file lock) is not there now, or the server is at capacity
+	CodeTooLarge     Code = "too_large"    // the request body is over the size limit
+	CodeLimit        Code = "limit"        // well-formed content over a limit: features, vertices, entries, expanded bytes
+	CodeRateLimited  Code = "rate_limited" // the caller's quota is spent for now; RetryAfter says when to come back
+	CodeStorageFull  Code = "storage_full" // the store's disk is full: nothing was written
 	CodeInternal     Code = "internal"     // a bug or an unexpected failure; details are logged, not shown
 )
 
@@ -28,6 +33,10 @@ type Error struct {
 	Message string
 	Details []Detail
 	Err     error
+	// RetryAfter, when positive, is how long the caller should wait before
+	// trying again (Retry-After over HTTP): quotas, admission control, a
+	// database that is down.
+	RetryAfter time.Duration
 }
 
 // Detail names one problem in a multi-part input: which item, where in it,
@@ -91,4 +100,13 @@ func ErrorDetails(err error) []Detail {
 		return e.Details
 	}
 	return nil
+}
+
+// ErrorRetryAfter returns the RetryAfter of err, 0 when it has none.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
