@@ -287,24 +287,27 @@ func TestBrowser(t *testing.T) {
 	b.screenshot(filepath.Join(shots, "decided.png"))
 
 	// 8. An appraiser cleared only for public data checks the same
-	// conflicting site: the verdict stands, the findings about classified
-	// components say they are withheld, and name no component.
+	// conflicting site: the classified works around it are a consultation
+	// area for them, so they get one referral (review) that names no
+	// component and says the details are withheld.
 	if tok := srv.tokens["appraiser_public"]; tok != "" {
 		b.signOut()
 		b.signIn(tok)
 		b.do(chromedp.Click(chromedp.ID("tab-check")), chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{file}))
 		b.waitJS(`/Polygon/.test(document.getElementById('fp-status').textContent)`)
 		b.do(chromedp.Click(chromedp.ID("check-run")))
-		if v := b.waitVerdict(); v != "conflict" {
-			t.Errorf("the public-clearance appraiser's check of %s: %q, want conflict", conflict.Code, v)
+		if v := b.waitVerdict(); v != "review" {
+			t.Errorf("the public-clearance appraiser's check of %s: %q, want review (a referral)", conflict.Code, v)
 		}
 		redacted := evalJS[[]string](b, `[...document.querySelectorAll('#check-result .findings li.redacted')].map(li => li.innerText)`)
-		if len(redacted) == 0 {
-			t.Errorf("no finding is shown as redacted to a public-clearance appraiser")
+		if len(redacted) != 1 {
+			t.Errorf("%d findings shown as redacted to a public-clearance appraiser, want the one referral", len(redacted))
 		}
 		for _, text := range redacted {
-			if !strings.Contains(text, "Thông tin mật đã được ẩn") {
-				t.Errorf("a redacted finding does not say so: %q", text)
+			for _, want := range []string{"Thông tin mật đã được ẩn", "Vùng tham vấn quốc phòng", "defence-consultation"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the referral does not say %q: %q", want, text)
+				}
 			}
 		}
 		b.checkNoBlanks("#check-result")

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,9 @@ import (
 type Active struct {
 	store zone.RuleSetStore
 	cur   atomic.Pointer[activeSet]
+
+	mu       sync.Mutex // serialises swaps, so watchers see them in order
+	watchers []func(*Engine)
 }
 
 type activeSet struct {
@@ -32,6 +36,27 @@ func NewActive(ctx context.Context, store zone.RuleSetStore) (*Active, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// Watch calls fn with the engine in force now and with every new one,
+// before it is put in force: the server keeps the index's consultation
+// cells in step this way, so a check never meets cells made for another
+// rule set.
+func (a *Active) Watch(fn func(*Engine)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.watchers = append(a.watchers, fn)
+	fn(a.Engine())
+}
+
+// swap tells the watchers of a new rule set, then puts it in force.
+func (a *Active) swap(set *activeSet) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, fn := range a.watchers {
+		fn(set.engine)
+	}
+	a.cur.Store(set)
 }
 
 // Engine returns the engine for the rule set in force.
@@ -57,7 +82,7 @@ func (a *Active) Refresh(ctx context.Context) error {
 	if err != nil {
 		return zone.InternalError(err, "the stored rule set %s does not parse", version)
 	}
-	a.cur.Store(&activeSet{engine: New(rs), doc: doc})
+	a.swap(&activeSet{engine: New(rs), doc: doc})
 	return nil
 }
 
@@ -72,7 +97,7 @@ func (a *Active) Load(ctx context.Context, doc []byte, by string) (*rules.RuleSe
 	if err := a.store.SaveRuleSet(ctx, rs.Version, doc, by); err != nil {
 		return nil, err
 	}
-	a.cur.Store(&activeSet{engine: New(rs), doc: doc})
+	a.swap(&activeSet{engine: New(rs), doc: doc})
 	return rs, nil
 }
 

@@ -14,11 +14,20 @@
 // footprint's part inside a zone (overlap area and geometry) comes from an
 // arrangement of the two boundaries (arrangement.go), or from
 // simplefeatures' general overlay when they are not in general position.
+//
+// Secrecy: a check for a caller below a component's classification never
+// touches that component. It searches only the trees the caller's scope
+// sees (so its work, its time and its answer do not depend on hidden
+// works), and asks the index for the consultation cells of the works above
+// the caller (package consult): a footprint touching one gets a single
+// referral finding (consultation.go). A stored appraisal check is made once
+// at full clearance and kept as every clearance would see it (Record).
 package check
 
 import (
 	"math"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,19 +37,31 @@ import (
 	sf "github.com/peterstace/simplefeatures/geom"
 	"github.com/tidwall/geodesic"
 
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 // Source is the set of components a check reads: one consistent snapshot of
-// the in-memory index. Search calls fn for every component, of every layer
-// and classification, whose Bound (geometry and approved zone polygons)
-// meets b, until fn returns false. MaxZoneWidthM is the largest provisional
-// zone width of any component, metres.
+// the in-memory index (index.Snapshot).
 type Source interface {
-	Search(b orb.Bound, fn func(*zone.Component) bool)
+	// SearchScope calls fn for every component of every layer in scope sc
+	// whose Bound (geometry and approved zone polygons) meets b, until fn
+	// returns false; components outside sc are not walked.
+	SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool)
+	// MaxZoneWidthIn is the largest provisional zone width of the
+	// components in sc, metres.
+	MaxZoneWidthIn(sc zone.Scope) float64
+	// Consulted calls fn for the consultation cells meeting b of the works
+	// a caller of clearance cl cannot see, until fn returns false.
+	Consulted(b orb.Bound, cl zone.Classification, fn func(consult.Cell) bool)
+	// Consultation is the grid of those cells and the key of the rule set
+	// they were made with (Engine.ConsultationKey); "" when none.
+	Consultation() (consult.Grid, string)
+	// Version is the store's data version; View identifies what scope sc
+	// sees (index.Snapshot.View).
 	Version() int64
-	MaxZoneWidthM() float64
+	View(sc zone.Scope) string
 }
 
 // touchSlackM absorbs floating-point error in "distance <= width" tests so
@@ -52,11 +73,14 @@ const touchSlackM = 1e-3
 type Engine struct {
 	rs      *rules.RuleSet
 	byLayer map[string][]*rules.Rule
+	grid    consult.Grid
+	key     string
 }
 
 // New returns an engine for rule set rs (validated by rules.Parse).
 func New(rs *rules.RuleSet) *Engine {
-	e := &Engine{rs: rs, byLayer: map[string][]*rules.Rule{}}
+	e := &Engine{rs: rs, byLayer: map[string][]*rules.Rule{}, grid: consult.NewGrid(rs.Consultation.CellM)}
+	e.key = rs.Version + "/" + strconv.FormatFloat(e.grid.CellM, 'g', -1, 64)
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
 		for _, l := range r.AppliesTo.Layers {
@@ -69,19 +93,28 @@ func New(rs *rules.RuleSet) *Engine {
 // RuleSet returns the rule set the engine applies.
 func (e *Engine) RuleSet() *rules.RuleSet { return e.rs }
 
-// Check tests one footprint. The verdict and the findings are the same
-// whoever asks; components above the caller's clearance are reported
-// without their identity, geometry or exact distance.
+// Check tests one footprint for a caller. Components the caller may see
+// are reported in full; those above the caller's clearance are not looked
+// at: the consultation cells standing for them give one referral finding
+// when the footprint touches one (see consultation.go).
 func (e *Engine) Check(src Source, fp Footprint, caller zone.Principal) Result {
 	start := time.Now()
-	fs, stats := e.findings(src, &fp)
-	res := Result{
-		RulesetVersion: e.rs.Version,
-		DataVersion:    src.Version(),
-		Footprint:      stats,
-	}
-	res.Verdict, res.Findings = e.render(fs, caller)
+	cl := caller.Clearance
+	fs, stats := e.findings(src, &fp, zone.ScopeOf(cl))
+	res := e.header(src, cl)
+	res.Footprint = stats
+	res.Verdict, res.Findings = e.render(fs, cl, e.referred(src, fp.Geometry, cl))
 	res.TookMS = ms(time.Since(start))
+	return res
+}
+
+// header is a result's versions as a caller of clearance cl may know
+// them: the store's data version only for a caller who sees everything.
+func (e *Engine) header(src Source, cl zone.Classification) Result {
+	res := Result{RulesetVersion: e.rs.Version, DataView: src.View(zone.ScopeOf(cl))}
+	if cl >= zone.Secret {
+		res.DataVersion = src.Version()
+	}
 	return res
 }
 
@@ -89,25 +122,31 @@ func (e *Engine) Check(src Source, fp Footprint, caller zone.Principal) Result {
 // (see Collection) the result has one entry per feature in Features, and
 // the top-level verdict and findings are those of the whole: every
 // component-rule pair once, with the worst verdict and shortest distance
-// any feature gave it. A single footprint gives the same as Check.
+// any feature gave it, and one referral when any feature has one. A single
+// footprint gives the same as Check.
 func (e *Engine) CheckAll(src Source, fps []Footprint, caller zone.Principal) Result {
 	if !Collection(fps) {
 		return e.Check(src, fps[0], caller)
 	}
 	start := time.Now()
-	res := Result{RulesetVersion: e.rs.Version, DataVersion: src.Version(), Features: make([]FeatureResult, 0, len(fps))}
+	cl := caller.Clearance
+	res := e.header(src, cl)
+	res.Features = make([]FeatureResult, 0, len(fps))
 	var all []*finding
+	anyReferred := false
 	for i := range fps {
 		fp := &fps[i]
-		fs, stats := e.findings(src, fp)
+		fs, stats := e.findings(src, fp, zone.ScopeOf(cl))
 		all = append(all, fs...)
+		referred := e.referred(src, fp.Geometry, cl)
+		anyReferred = anyReferred || referred
 		fr := FeatureResult{Index: fp.Index, Footprint: stats}
-		fr.Verdict, fr.Findings = e.render(fs, caller)
+		fr.Verdict, fr.Findings = e.render(fs, cl, referred)
 		res.Footprint.AreaM2 += fr.Footprint.AreaM2
 		res.Footprint.LengthM += fr.Footprint.LengthM
 		res.Features = append(res.Features, fr)
 	}
-	res.Verdict, res.Findings = e.render(mergeFindings(all), caller)
+	res.Verdict, res.Findings = e.render(mergeFindings(all), cl, anyReferred)
 	res.TookMS = ms(time.Since(start))
 	return res
 }
@@ -162,14 +201,14 @@ var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 // 10 KB) from one check to the next.
 var footprintShapes = sync.Pool{New: func() any { return new(shape) }}
 
-// findings tests one footprint against every component within reach, and
-// measures it. The candidates are shared out among up to GOMAXPROCS
+// findings tests one footprint against every component of scope sc within
+// reach, and measures it. The candidates are shared out among up to GOMAXPROCS
 // workers, each with its own workspace, so that a check near many
 // components (thirty findings, each an overlay) takes a fraction of its
 // time on an otherwise idle server; under load the other cores are busy
 // with other checks and the helpers find little left to take. Findings
 // come out in the candidates' order whoever computed them.
-func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats) {
+func (e *Engine) findings(src Source, fp *Footprint, sc zone.Scope) ([]*finding, FootprintStats) {
 	ll := fp.Geometry.Bound()
 	proj := newLocalTM(ll.Center())
 	fpShape := footprintShapes.Get().(*shape)
@@ -177,9 +216,9 @@ func (e *Engine) findings(src Source, fp *Footprint) ([]*finding, FootprintStats
 	xy := proj.project(fp.Geometry)
 	run := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: fpShape.resetImaged(fp.Geometry, xy), xy: xy}
 	run.shape.runs() // built now: the workers share the shape
-	reach := e.rs.MaxDistanceM() + src.MaxZoneWidthM() + e.rs.EdgeToleranceM
+	reach := e.rs.MaxDistanceM() + src.MaxZoneWidthIn(sc) + e.rs.EdgeToleranceM
 	var cands []*zone.Component
-	src.Search(widen(ll, reach), func(c *zone.Component) bool {
+	src.SearchScope(widen(ll, reach), sc, func(c *zone.Component) bool {
 		cands = append(cands, c)
 		return true
 	})
@@ -308,22 +347,31 @@ func (r *footprintRun) componentDistance(c *zone.Component, radius float64) floa
 	return r.geodesicM(a, b)
 }
 
-// component evaluates every rule that applies to c.
-func (r *footprintRun) component(c *zone.Component) []*finding {
-	rs := r.e.rs
-	var applicable []*rules.Rule
+// applicable lists the rules that apply to c and how far the farthest of
+// them reaches beyond c's geometry and approved zones, metres (its distance
+// or provisional width, plus its edge tolerance).
+func (e *Engine) applicable(c *zone.Component) ([]*rules.Rule, float64) {
+	var out []*rules.Rule
 	reach := 0.0
-	for _, rule := range r.e.byLayer[c.Layer] {
+	for _, rule := range e.byLayer[c.Layer] {
 		if !rule.AppliesTo.Matches(c) {
 			continue
 		}
-		applicable = append(applicable, rule)
-		reach = max(reach, rule.Distance(c)+rs.Tolerance(rule))
+		out = append(out, rule)
+		reach = max(reach, rule.Distance(c)+e.rs.Tolerance(rule))
 	}
+	if len(out) == 0 {
+		return nil, 0
+	}
+	return out, reach + c.MaxWidthM()
+}
+
+// component evaluates every rule that applies to c.
+func (r *footprintRun) component(c *zone.Component) []*finding {
+	applicable, reach := r.e.applicable(c)
 	if len(applicable) == 0 {
 		return nil
 	}
-	reach += c.MaxWidthM()
 	if !c.Bound().Intersects(widen(r.ll, reach)) {
 		return nil
 	}

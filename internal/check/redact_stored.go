@@ -7,61 +7,48 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// Redact returns the view of a stored result for a reader of the given
-// clearance: every finding whose component is above it loses the
-// component's identity, the exact distance, the overlap area and geometry,
-// exactly as if the check had been run by that reader, and the findings are
-// re-ordered so that their order says nothing about distance. The verdicts
-// are unchanged. A result stored from a check run at full clearance (as
-// appraisal records are) can be shown to anyone this way.
-//
-// A finding whose component carries no classification (a result stored by
-// a reader who could not see it) stays redacted.
-func Redact(res Result, clearance zone.Classification, contact rules.Text) Result {
-	res.Findings = redactFindings(res.Findings, clearance, contact)
+// Redact returns the view of a stored full result for a reader of the given
+// clearance when the record holds no view made for that clearance (records
+// written before views were kept per clearance): every finding whose
+// component is above the reader's clearance, or carries no classification,
+// is dropped, and when any is, one referral takes their place. Unlike a
+// view made by Record, it cannot refer a footprint that touches a
+// consultation cell but drew no finding, and its data view is unknown.
+func Redact(res Result, clearance zone.Classification, rs *rules.RuleSet) Result {
+	e := &Engine{rs: rs}
+	res.Verdict, res.Findings = redactFindings(e, res.Findings, clearance)
 	if res.Features != nil {
 		fs := make([]FeatureResult, len(res.Features))
 		for i, f := range res.Features {
-			f.Findings = redactFindings(f.Findings, clearance, contact)
+			f.Verdict, f.Findings = redactFindings(e, f.Findings, clearance)
 			fs[i] = f
 		}
 		res.Features = fs
 	}
+	if clearance < zone.Secret {
+		res.DataVersion, res.DataView, res.TookMS = 0, "", 0
+	}
 	return res
 }
 
-func redactFindings(in []Finding, clearance zone.Classification, contact rules.Text) []Finding {
-	out := make([]Finding, len(in))
-	for i, f := range in {
+func redactFindings(e *Engine, in []Finding, clearance zone.Classification) (rules.Verdict, []Finding) {
+	out := make([]Finding, 0, len(in))
+	verdict, referred := rules.Clear, false
+	for _, f := range in {
 		c := f.Component
-		if !c.Redacted && (c.Classification == nil || !clearance.Allows(*c.Classification)) {
-			ct := contact
-			f = Finding{
-				Verdict: f.Verdict, Rule: f.Rule, Zone: f.Zone, Basis: f.Basis,
-				Message: f.Message, MessageVI: f.MessageVI, Provisional: f.Provisional,
-				EdgeTolerance: f.EdgeTolerance, EscalatedFrom: f.EscalatedFrom,
-				Band: f.Band, Contact: &ct, Component: ComponentRef{Redacted: true},
-			}
+		if f.Referral() || c.Redacted || c.Classification == nil || !clearance.Allows(*c.Classification) {
+			referred = true
+			continue
 		}
-		out[i] = f
+		if f.Verdict != rules.Notice {
+			verdict = verdict.Worse(f.Verdict)
+		}
+		out = append(out, f)
 	}
-	// Same order as render: severity, visible before redacted, visible by
-	// distance (the stored order), redacted by rule then band.
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if ra, rb := a.Verdict.Rank(), b.Verdict.Rank(); ra != rb {
-			return ra > rb
-		}
-		if a.Component.Redacted != b.Component.Redacted {
-			return !a.Component.Redacted
-		}
-		if a.Component.Redacted {
-			if a.Rule != b.Rule {
-				return a.Rule < b.Rule
-			}
-			return a.Band < b.Band
-		}
-		return false
-	})
-	return out
+	if referred {
+		verdict = verdict.Worse(rules.Review)
+		i := sort.Search(len(out), func(i int) bool { return out[i].Verdict.Rank() < rules.Review.Rank() })
+		out = append(out[:i], append([]Finding{e.referral()}, out[i:]...)...)
+	}
+	return verdict, out
 }

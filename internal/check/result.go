@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -14,12 +15,19 @@ import (
 // Result is the answer to a check, as returned to the caller and stored
 // with an appraisal.
 type Result struct {
-	Verdict        rules.Verdict  `json:"verdict"` // the worst of the findings; clear when none is worse than notice
-	RulesetVersion string         `json:"ruleset_version"`
-	DataVersion    int64          `json:"data_version"`
-	Footprint      FootprintStats `json:"footprint"` // for a collection, the sums
-	TookMS         float64        `json:"took_ms"`
-	Findings       []Finding      `json:"findings"`
+	Verdict        rules.Verdict `json:"verdict"` // the worst of the findings; clear when none is worse than notice
+	RulesetVersion string        `json:"ruleset_version"`
+	// DataVersion is the store's data version, only for a caller cleared
+	// for everything: for others it would move with edits they cannot see.
+	DataVersion int64 `json:"data_version,omitempty"`
+	// DataView identifies the data the caller can see (index.Snapshot.View):
+	// equal for equal views, unmoved by edits the caller cannot see.
+	DataView  string         `json:"data_view"`
+	Footprint FootprintStats `json:"footprint"` // for a collection, the sums
+	// TookMS is the checker's time; left out of stored views below secret,
+	// where it would measure work on works the reader cannot see.
+	TookMS   float64   `json:"took_ms,omitempty"`
+	Findings []Finding `json:"findings"`
 	// Features holds one result per feature of a FeatureCollection request;
 	// absent for a single footprint.
 	Features []FeatureResult `json:"features,omitempty"`
@@ -33,13 +41,11 @@ type FeatureResult struct {
 	Findings  []Finding      `json:"findings"`
 }
 
-// Finding is one rule matched by one component.
-//
-// For a component above the caller's clearance (Component.Redacted), the
-// finding keeps its rule, zone, verdict, legal basis and message, gives
-// Contact and a Band ("within the safety belt") and leaves out the
-// component's id, kind, name and layer, the exact distance, the overlap
-// area and the overlap geometry.
+// Finding is one rule matched by one component, or a referral: the one
+// finding (Rule rules.RuleConsultation, Component.Redacted) standing for
+// every work above the caller's clearance whose consultation area the
+// footprint touches, with the consultation's basis, message and Contact,
+// and nothing about the works: no identity, distance, band or overlap.
 type Finding struct {
 	Verdict       rules.Verdict     `json:"verdict"`
 	Rule          string            `json:"rule"`
@@ -54,12 +60,15 @@ type Finding struct {
 	Provisional   bool              `json:"provisional,omitempty"`
 	EdgeTolerance bool              `json:"edge_tolerance,omitempty"` // outside the zone, within the edge tolerance
 	EscalatedFrom rules.Verdict     `json:"escalated_from,omitempty"`
-	Band          string            `json:"band,omitempty"`    // where, in words (all that a redacted finding says of place)
-	Contact       *rules.Text       `json:"contact,omitempty"` // redacted findings: whom to ask
+	Band          string            `json:"band,omitempty"`    // where, in words
+	Contact       *rules.Text       `json:"contact,omitempty"` // referrals: whom to ask
 }
 
-// ComponentRef names the component of a finding; only Redacted is set when
-// the caller may not see it.
+// Referral reports whether the finding is a consultation referral.
+func (f *Finding) Referral() bool { return f.Rule == rules.RuleConsultation && f.Component.Redacted }
+
+// ComponentRef names the component of a finding; only Redacted is set for
+// a referral.
 type ComponentRef struct {
 	ID             string               `json:"id,omitempty"`
 	Layer          string               `json:"layer,omitempty"`
@@ -69,50 +78,54 @@ type ComponentRef struct {
 	Redacted       bool                 `json:"redacted,omitempty"`
 }
 
-// render turns raw findings into the caller's view, sorted: most severe
-// first, then nearest; redacted findings after the visible ones of the same
-// severity, by rule, so that their order tells nothing of their distance.
-func (e *Engine) render(fs []*finding, caller zone.Principal) (rules.Verdict, []Finding) {
+// render turns raw findings into the view of a caller of clearance cl,
+// sorted: most severe first, then nearest, the referral (when referred)
+// after the findings of its severity. A finding whose component is above
+// cl never reaches here (the search is scoped); should one, it is dropped
+// and counted as a referral.
+func (e *Engine) render(fs []*finding, cl zone.Classification, referred bool) (rules.Verdict, []Finding) {
 	verdict := rules.Clear
-	out := make([]Finding, 0, len(fs))
 	type keyed struct {
 		f    Finding
 		dist float64
 		id   string
 	}
-	ks := make([]keyed, 0, len(fs))
+	ks := make([]keyed, 0, len(fs)+1)
 	for _, f := range fs {
+		if !cl.Allows(f.comp.Classification) {
+			referred = true
+			continue
+		}
 		if f.verdict != rules.Notice {
 			verdict = verdict.Worse(f.verdict)
 		}
-		ks = append(ks, keyed{f: e.renderOne(f, caller), dist: f.distanceM, id: f.comp.ID.String()})
+		ks = append(ks, keyed{f: e.renderOne(f), dist: f.distanceM, id: f.comp.ID.String()})
+	}
+	if referred {
+		verdict = verdict.Worse(rules.Review)
+		ks = append(ks, keyed{f: e.referral(), dist: math.Inf(1)})
 	}
 	sort.SliceStable(ks, func(i, j int) bool {
 		a, b := ks[i], ks[j]
 		if ra, rb := a.f.Verdict.Rank(), b.f.Verdict.Rank(); ra != rb {
 			return ra > rb
 		}
-		if a.f.Component.Redacted != b.f.Component.Redacted {
-			return !a.f.Component.Redacted
-		}
-		if !a.f.Component.Redacted && a.dist != b.dist {
+		if a.dist != b.dist {
 			return a.dist < b.dist
 		}
 		if a.f.Rule != b.f.Rule {
 			return a.f.Rule < b.f.Rule
 		}
-		if a.f.Component.Redacted {
-			return a.f.Band < b.f.Band
-		}
 		return a.id < b.id
 	})
+	out := make([]Finding, 0, len(ks))
 	for _, k := range ks {
 		out = append(out, k.f)
 	}
 	return verdict, out
 }
 
-func (e *Engine) renderOne(f *finding, caller zone.Principal) Finding {
+func (e *Engine) renderOne(f *finding) Finding {
 	r := f.rule
 	out := Finding{
 		Verdict: f.verdict, Rule: r.ID, Zone: r.Zone, Basis: r.Basis,
@@ -125,15 +138,7 @@ func (e *Engine) renderOne(f *finding, caller zone.Principal) Finding {
 		out.MessageVI = e.rs.ToleranceMessage.VI + " (" + r.Message.VI + ")"
 	}
 	c := f.comp
-	// The band is kept on every finding, so that a stored result can be
-	// redacted later for a reader of lower clearance (see Redact).
 	out.Band = band(f, e.rs)
-	if !caller.Clearance.Allows(c.Classification) {
-		out.Component = ComponentRef{Redacted: true}
-		contact := e.rs.Contact
-		out.Contact = &contact
-		return out
-	}
 	cl := c.Classification
 	out.Component = ComponentRef{ID: c.ID.String(), Layer: c.Layer, Kind: c.Kind, Name: c.Name, Classification: &cl}
 	d, a := round2(f.distanceM), round2(f.overlapM2)
@@ -142,8 +147,7 @@ func (e *Engine) renderOne(f *finding, caller zone.Principal) Finding {
 	return out
 }
 
-// band says in words where the footprint is relative to the zone, from the
-// rule alone (which is public), never from the component.
+// band says in words where the footprint is relative to the zone.
 func band(f *finding, rs *rules.RuleSet) string {
 	r := f.rule
 	var where string

@@ -1,7 +1,9 @@
 package check
 
 import (
+	"hash/fnv"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/google/uuid"
@@ -9,6 +11,7 @@ import (
 	"github.com/tidwall/geodesic"
 	"github.com/tidwall/rtree"
 
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -36,12 +39,49 @@ func (s *treeSource) add(c *zone.Component) {
 }
 
 func (s *treeSource) Search(b orb.Bound, fn func(*zone.Component) bool) {
+	s.SearchScope(b, zone.FullScope(), fn)
+}
+
+func (s *treeSource) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool) {
 	s.tree.Search([2]float64{b.Min[0], b.Min[1]}, [2]float64{b.Max[0], b.Max[1]},
-		func(_, _ [2]float64, c *zone.Component) bool { return fn(c) })
+		func(_, _ [2]float64, c *zone.Component) bool {
+			if !sc.Sees(c) {
+				return true
+			}
+			return fn(c)
+		})
 }
 
 func (s *treeSource) Version() int64         { return s.version }
 func (s *treeSource) MaxZoneWidthM() float64 { return s.maxW }
+
+func (s *treeSource) MaxZoneWidthIn(sc zone.Scope) float64 {
+	var w float64
+	s.tree.Scan(func(_, _ [2]float64, c *zone.Component) bool {
+		if sc.Sees(c) {
+			w = math.Max(w, c.MaxWidthM())
+		}
+		return true
+	})
+	return w
+}
+
+// The tree source keeps no consultation cells: the engine then computes
+// them from the hidden works (Engine.referredDirect). Tests against the
+// index's cells are in consultation_test.go.
+func (s *treeSource) Consulted(orb.Bound, zone.Classification, func(consult.Cell) bool) {}
+func (s *treeSource) Consultation() (consult.Grid, string)                              { return consult.Grid{}, "" }
+
+func (s *treeSource) View(sc zone.Scope) string {
+	h := fnv.New64a()
+	s.tree.Scan(func(_, _ [2]float64, c *zone.Component) bool {
+		if sc.Sees(c) {
+			_, _ = h.Write(c.ID[:])
+		}
+		return true
+	})
+	return strconv.FormatUint(h.Sum64(), 16)
+}
 
 var _ Source = (*treeSource)(nil)
 

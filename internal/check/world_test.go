@@ -134,6 +134,9 @@ func genWorld(seed uint64, n int, b orb.Bound) []*zone.Component {
 			c.Geometry = randomWalk(rng, at, 100+rng.IntN(200), 300)
 			c.Properties = map[string]any{"province": []string{"Lào Cai", "Hà Giang", "Lai Châu"}[rng.IntN(3)]}
 		}
+		if l, ok := zone.LookupLayer(c.Layer); ok && c.Classification > l.Ceiling {
+			c.Classification = l.Ceiling // the border line is published
+		}
 		c.Name = fmt.Sprintf("SYN %s %d", c.Kind, i)
 		out = append(out, c)
 	}

@@ -134,19 +134,27 @@ func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) err
 	})
 }
 
-// checkRecord keeps a check's result bytes exactly as given (a
-// json.RawMessage field would be re-compacted).
+// checkRecord is a check as stored in the checks bucket: its metadata and
+// verdicts by clearance. Its results by clearance are in check_views, one
+// key each, so a reader reads only its own. A record written before views
+// were kept holds its full result here (Result) and no Verdicts.
 type checkRecord struct {
 	zone.CheckRecord
-	Result []byte `json:"result"`
+	Result   []byte   `json:"result,omitempty"`
+	Verdicts []string `json:"verdicts,omitempty"`
 }
 
 // checkKey orders an appraisal's checks by time, then id.
 func checkKey(appraisal uuid.UUID, at time.Time, id uuid.UUID) []byte {
-	k := make([]byte, 0, 40)
+	k := make([]byte, 0, 41)
 	k = append(k, appraisal[:]...)
 	k = binary.BigEndian.AppendUint64(k, uint64(at.UnixNano())^(1<<63))
 	return append(k, id[:]...)
+}
+
+// viewKey is the key of one clearance's view of a check.
+func viewKey(check []byte, cl zone.Classification) []byte {
+	return append(slices.Clone(check), byte(cl))
 }
 
 var verdicts = []string{"clear", "review", "conflict"}
@@ -158,13 +166,25 @@ func validVerdict(v string) error {
 	return zone.Errorf(zone.CodeInvalid, "verdict %q is not clear, review or conflict", v)
 }
 
+// prepareCheck validates a record's views and returns its metadata
+// record; every clearance must have a view (check.Record).
 func (s *Store) prepareCheck(rec *zone.CheckRecord, appraisal uuid.UUID, by string) ([]byte, error) {
-	if err := validVerdict(rec.Verdict); err != nil {
-		return nil, err
+	if rec.Views[zone.Secret].Verdict == "" {
+		return nil, zone.Errorf(zone.CodeInvalid, "a check record needs its views by clearance (check.Record)")
 	}
-	if !json.Valid(rec.Result) {
-		return nil, zone.Errorf(zone.CodeInvalid, "the check result is not valid JSON")
+	vs := make([]string, zone.Levels)
+	for _, cl := range zone.Classifications() {
+		v := rec.Views[cl]
+		if err := validVerdict(v.Verdict); err != nil {
+			return nil, err
+		}
+		if !json.Valid(v.Result) {
+			return nil, zone.Errorf(zone.CodeInvalid, "the %s view of the check is not valid JSON", cl)
+		}
+		vs[cl] = v.Verdict
+		rec.Views[cl].Result = slices.Clone(v.Result)
 	}
+	rec.Verdict, rec.Result = rec.Views[zone.Secret].Verdict, rec.Views[zone.Secret].Result
 	if rec.ID == uuid.Nil {
 		id, err := newID()
 		if err != nil {
@@ -180,22 +200,57 @@ func (s *Store) prepareCheck(rec *zone.CheckRecord, appraisal uuid.UUID, by stri
 	if rec.CreatedBy == "" {
 		rec.CreatedBy = by
 	}
-	rec.Result = slices.Clone(rec.Result)
-	return json.Marshal(checkRecord{CheckRecord: *rec, Result: rec.Result})
+	meta := *rec
+	meta.Result, meta.Views = nil, [zone.Levels]zone.CheckView{}
+	return json.Marshal(checkRecord{CheckRecord: meta, Verdicts: vs})
 }
 
 func (t *txn) putCheck(rec zone.CheckRecord, b []byte) error {
-	checks := t.tx.Bucket(bucketChecks)
-	checks.FillPercent = 0.9
-	return checks.Put(checkKey(rec.AppraisalID, rec.CreatedAt, rec.ID), b)
+	checks, views := t.tx.Bucket(bucketChecks), t.tx.Bucket(bucketViews)
+	checks.FillPercent, views.FillPercent = 0.9, 0.9
+	key := checkKey(rec.AppraisalID, rec.CreatedAt, rec.ID)
+	if err := checks.Put(key, b); err != nil {
+		return err
+	}
+	for _, cl := range zone.Classifications() {
+		if err := views.Put(viewKey(key, cl), rec.Views[cl].Result); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (t *txn) appraisal(id uuid.UUID, withChecks bool) (*zone.Appraisal, error) {
+// storedAppraisal is an appraisal as stored: its verdicts by clearance
+// (a record written before they were kept has only Verdict).
+type storedAppraisal struct {
+	zone.Appraisal
+	Verdicts []string `json:"verdicts,omitempty"`
+}
+
+// verdictFor is the verdict a reader of clearance cl sees. A record without
+// verdicts by clearance shows a reader below secret "review" for anything
+// but "clear": the referral such a reader would get.
+func (a *storedAppraisal) verdictFor(cl zone.Classification) string {
+	if !cl.Valid() {
+		cl = zone.Public
+	}
+	if len(a.Verdicts) == zone.Levels {
+		return a.Verdicts[cl]
+	}
+	if cl == zone.Secret || a.Verdict == "clear" {
+		return a.Verdict
+	}
+	return "review"
+}
+
+// appraisal reads an appraisal as stored (nil when there is none), with
+// its checks, newest first, as a reader of clearance cl sees them.
+func (t *txn) appraisal(id uuid.UUID, withChecks bool, cl zone.Classification) (*storedAppraisal, error) {
 	b := t.tx.Bucket(bucketAppraisals).Get(id[:])
 	if b == nil {
 		return nil, nil
 	}
-	var a zone.Appraisal
+	var a storedAppraisal
 	if err := json.Unmarshal(b, &a); err != nil {
 		return nil, err
 	}
@@ -203,6 +258,10 @@ func (t *txn) appraisal(id uuid.UUID, withChecks bool) (*zone.Appraisal, error) 
 	if !withChecks {
 		return &a, nil
 	}
+	if !cl.Valid() {
+		cl = zone.Public
+	}
+	views := t.tx.Bucket(bucketViews)
 	cur := t.tx.Bucket(bucketChecks).Cursor()
 	// Newest first: walk the appraisal's keys backwards from past its end.
 	end := append(slices.Clone(id[:]), bytes.Repeat([]byte{0xff}, 24)...)
@@ -218,13 +277,29 @@ func (t *txn) appraisal(id uuid.UUID, withChecks bool) (*zone.Appraisal, error) 
 			return nil, err
 		}
 		rec := r.CheckRecord
-		rec.Result = r.Result
+		if len(r.Verdicts) == zone.Levels {
+			rec.Verdict, rec.ViewOf = r.Verdicts[cl], cl
+			rec.Result = slices.Clone(views.Get(viewKey(k, cl)))
+		} else {
+			// written before views were kept: the full result, to redact
+			rec.Result, rec.ViewOf = r.Result, zone.Secret
+		}
+		if cl != zone.Secret {
+			rec.DataVersion = 0
+		}
 		a.Checks = append(a.Checks, rec)
 	}
 	return &a, nil
 }
 
-func (t *txn) putAppraisal(a *zone.Appraisal) error {
+// forReader is the appraisal as a reader of clearance cl sees it.
+func (a *storedAppraisal) forReader(cl zone.Classification) *zone.Appraisal {
+	out := a.Appraisal
+	out.Verdict = a.verdictFor(cl)
+	return &out
+}
+
+func (t *txn) putAppraisal(a *storedAppraisal) error {
 	stored := *a
 	stored.Checks = nil
 	b, err := json.Marshal(stored)
@@ -277,7 +352,8 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	if site.Properties == nil {
 		site.Properties = map[string]any{}
 	}
-	site.Properties[zone.PropVerdict] = first.Verdict
+	site.Properties[zone.PropVerdict] = first.Views[zone.Public].Verdict
+	site.Properties[zone.PropVerdicts] = zone.SiteVerdicts(first.Views)
 	site.Properties[zone.PropStatus] = a.Status
 	if probs := site.Validate(); len(probs) > 0 {
 		return nil, invalid("project site", probs)
@@ -302,10 +378,14 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 		a.CreatedAt = now
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
-	a.UpdatedAt, a.SiteID, a.Verdict = now, site.ID, first.Verdict
 	recBytes, err := s.prepareCheck(&first, a.ID, a.CreatedBy)
 	if err != nil {
 		return nil, err
+	}
+	a.UpdatedAt, a.SiteID, a.Verdict = now, site.ID, first.Verdict
+	stored := &storedAppraisal{Appraisal: *a, Verdicts: make([]string, zone.Levels)}
+	for _, cl := range zone.Classifications() {
+		stored.Verdicts[cl] = first.Views[cl].Verdict
 	}
 	err = s.update(ctx, "create appraisal", func(t *txn) error {
 		if t.tx.Bucket(bucketAppraisals).Get(a.ID[:]) != nil {
@@ -317,7 +397,7 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 		if err := t.put(site, nil); err != nil {
 			return err
 		}
-		if err := t.putAppraisal(a); err != nil {
+		if err := t.putAppraisal(stored); err != nil {
 			return err
 		}
 		return t.putCheck(first, recBytes)
@@ -325,16 +405,22 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	if err != nil {
 		return nil, err
 	}
-	a.Checks = []zone.CheckRecord{first}
-	return a, nil
+	out := *a
+	rec := first
+	rec.Views, rec.ViewOf = [zone.Levels]zone.CheckView{}, zone.Secret
+	out.Checks = []zone.CheckRecord{rec}
+	return &out, nil
 }
 
-// GetAppraisal returns an appraisal with its checks, newest first.
-func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID) (*zone.Appraisal, error) {
+// GetAppraisal returns an appraisal with its checks, newest first, as a
+// reader of clearance cl sees them.
+func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID, cl zone.Classification) (*zone.Appraisal, error) {
 	var a *zone.Appraisal
 	err := s.view(ctx, "get appraisal", func(t *txn) error {
-		var err error
-		a, err = t.appraisal(id, true)
+		st, err := t.appraisal(id, true, cl)
+		if st != nil {
+			a = st.forReader(cl)
+		}
 		return err
 	})
 	if err == nil && a == nil {
@@ -350,16 +436,17 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 	var all []zone.Appraisal
 	err := s.view(ctx, "list appraisals", func(t *txn) error {
 		return t.tx.Bucket(bucketAppraisals).ForEach(func(k, v []byte) error {
-			var a zone.Appraisal
-			if err := json.Unmarshal(v, &a); err != nil {
+			var st storedAppraisal
+			if err := json.Unmarshal(v, &st); err != nil {
 				return err
 			}
+			a := st.forReader(q.Clearance)
 			if (q.CreatedBy != "" && a.CreatedBy != q.CreatedBy) || (q.Status != "" && a.Status != q.Status) ||
 				(q.Verdict != "" && a.Verdict != q.Verdict) || (text != "" && !strings.Contains(strings.ToLower(a.Name), text)) {
 				return nil
 			}
 			a.Checks = nil
-			all = append(all, a)
+			all = append(all, *a)
 			return nil
 		})
 	})
@@ -375,17 +462,17 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 	return page(all, q.Offset, q.Limit), len(all), nil
 }
 
-// AddCheck appends a check record and makes its verdict the appraisal's and
-// its site's.
-func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord) (*zone.Appraisal, error) {
+// AddCheck appends a check record and makes its verdicts the appraisal's
+// and its site's.
+func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Classification) (*zone.Appraisal, error) {
 	recBytes, err := s.prepareCheck(&rec, rec.AppraisalID, "")
 	if err != nil {
 		return nil, err
 	}
-	var a *zone.Appraisal
+	var out *zone.Appraisal
 	err = s.update(ctx, "add check", func(t *txn) error {
-		var err error
-		if a, err = t.appraisal(rec.AppraisalID, false); err != nil {
+		a, err := t.appraisal(rec.AppraisalID, false, cl)
+		if err != nil {
 			return err
 		}
 		if a == nil {
@@ -395,24 +482,31 @@ func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord) (*zone.Appra
 			return err
 		}
 		a.Verdict, a.UpdatedAt = rec.Verdict, later(s.now(), a.UpdatedAt)
+		a.Verdicts = make([]string, zone.Levels)
+		for _, c := range zone.Classifications() {
+			a.Verdicts[c] = rec.Views[c].Verdict
+		}
 		if err := t.putAppraisal(a); err != nil {
 			return err
 		}
-		if err := t.setSiteProperties(a.SiteID, map[string]any{zone.PropVerdict: rec.Verdict}, rec.CreatedBy); err != nil {
+		props := map[string]any{zone.PropVerdict: rec.Views[zone.Public].Verdict, zone.PropVerdicts: zone.SiteVerdicts(rec.Views)}
+		if err := t.setSiteProperties(a.SiteID, props, rec.CreatedBy); err != nil {
 			return err
 		}
-		a, err = t.appraisal(a.ID, true)
+		if a, err = t.appraisal(a.ID, true, cl); err == nil {
+			out = a.forReader(cl)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	return out, nil
 }
 
 // DecideAppraisal records a reviewer's decision and sets the status of the
 // appraisal and its site.
-func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decision) (*zone.Appraisal, error) {
+func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decision, cl zone.Classification) (*zone.Appraisal, error) {
 	if d.Outcome == zone.StatusPending {
 		return nil, zone.Errorf(zone.CodeInvalid, "a decision's outcome is approved, approved_with_conditions or rejected, not pending")
 	}
@@ -423,10 +517,10 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 		d.At = s.now()
 	}
 	d.At = d.At.UTC()
-	var a *zone.Appraisal
+	var out *zone.Appraisal
 	err := s.update(ctx, "decide appraisal", func(t *txn) error {
-		var err error
-		if a, err = t.appraisal(id, false); err != nil {
+		a, err := t.appraisal(id, false, cl)
+		if err != nil {
 			return err
 		}
 		if a == nil {
@@ -439,13 +533,15 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 		if err := t.setSiteProperties(a.SiteID, map[string]any{zone.PropStatus: d.Outcome}, d.By); err != nil {
 			return err
 		}
-		a, err = t.appraisal(id, true)
+		if a, err = t.appraisal(id, true, cl); err == nil {
+			out = a.forReader(cl)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a, nil
+	return out, nil
 }
 
 func validStatus(s string) error {

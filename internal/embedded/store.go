@@ -10,6 +10,7 @@
 //	meta: "format", "seq" (latest change), "pruned" (changes up to it are gone), "ruleset"
 //	tokens: id -> token record; token_hashes: hash -> id
 //	appraisals: id -> appraisal; checks: appraisal id + time + check id -> check record
+//	check_views: check key + clearance (1 byte) -> the check's result as that clearance sees it
 //	rulesets: version -> rule set record
 //
 // Commits are fsynced (bbolt's default), so an acknowledged write survives
@@ -46,6 +47,7 @@ var (
 	bucketTokenHash  = []byte("token_hashes")
 	bucketAppraisals = []byte("appraisals")
 	bucketChecks     = []byte("checks")
+	bucketViews      = []byte("check_views")
 	bucketRuleSets   = []byte("rulesets")
 
 	metaFormat  = []byte("format")
@@ -56,7 +58,7 @@ var (
 
 func allBuckets() [][]byte {
 	return [][]byte{bucketComponents, bucketLayerIndex, bucketCodes, bucketChanges, bucketMeta,
-		bucketTokens, bucketTokenHash, bucketAppraisals, bucketChecks, bucketRuleSets}
+		bucketTokens, bucketTokenHash, bucketAppraisals, bucketChecks, bucketViews, bucketRuleSets}
 }
 
 // Options tunes Open. The zero value is usable.

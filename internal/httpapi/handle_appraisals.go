@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"github.com/paulmach/orb/geojson"
+
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -20,18 +22,15 @@ import (
 // so two tokens with the same name are still told apart.
 func owner(p zone.Principal) string { return p.Name + " (" + p.TokenID.String() + ")" }
 
-// fullClearance is the principal stored checks run as: the stored record
-// holds everything and is redacted for each reader (check.Redact).
-func fullClearance(p zone.Principal) zone.Principal {
-	p.Clearance = zone.Secret
-	return p
-}
-
 // appraisalView is an appraisal as one reader may see it: each check's
 // result redacted for the reader's clearance.
 type appraisalView struct {
 	zone.Appraisal
 	Checks []checkView `json:"checks,omitempty"`
+	// Site is the project site as a GeoJSON Feature, its verdict as the
+	// reader's own check would give it: the record carries it because the
+	// site is not in its layer for readers until an admin publishes it.
+	Site *geojson.Feature `json:"site,omitempty"`
 }
 
 type checkView struct {
@@ -39,23 +38,39 @@ type checkView struct {
 	Result check.Result `json:"result"`
 }
 
+// view is an appraisal as read for p (the store gave each check as p's
+// clearance sees it); a check stored before views were kept comes as its
+// full result and is redacted here.
 func (s *server) view(a *zone.Appraisal, p zone.Principal) (appraisalView, error) {
 	v := appraisalView{Appraisal: *a}
 	v.Appraisal.Checks = nil
-	contact := s.Rules.Engine().RuleSet().Contact
 	for _, c := range a.Checks {
 		var res check.Result
 		if err := json.Unmarshal(c.Result, &res); err != nil {
 			return v, zone.InternalError(err, "stored check %s does not decode", c.ID)
 		}
+		if c.ViewOf > p.Clearance {
+			res = check.Redact(res, p.Clearance, s.Rules.Engine().RuleSet())
+			c.Verdict = string(res.Verdict)
+		}
+		if p.Clearance < zone.Secret {
+			c.DataVersion = 0
+		}
 		c.Result = nil
-		v.Checks = append(v.Checks, checkView{CheckRecord: c, Result: check.Redact(res, p.Clearance, contact)})
+		v.Checks = append(v.Checks, checkView{CheckRecord: c, Result: res})
+	}
+	if n := len(v.Checks); n > 0 {
+		v.Verdict = v.Checks[0].Verdict
+	}
+	if site, ok := s.Index.Snapshot().Get(a.SiteID); ok {
+		v.Site = site.ForClearance(p.Clearance).Feature()
 	}
 	return v, nil
 }
 
-// runStoredCheck checks a site's footprint at full clearance and returns the
-// record to store (its Result is the unredacted JSON).
+// runStoredCheck checks a site's footprint once at full clearance and
+// returns the record to store, with the check as every clearance sees it
+// (check.Record), and the view of p's clearance.
 func (s *server) runStoredCheck(site *zone.Component, appraisalID uuid.UUID, p zone.Principal) (zone.CheckRecord, check.Result, error) {
 	fp := check.Footprint{Index: -1, Geometry: site.Geometry, Properties: site.Properties}
 	if h, ok := site.Properties[zone.PropHeightM].(float64); ok {
@@ -69,15 +84,49 @@ func (s *server) runStoredCheck(site *zone.Component, appraisalID uuid.UUID, p z
 		}
 	}
 	fp.Sector, _ = site.Properties[zone.PropSector].(string)
-	res := s.Rules.Engine().Check(s.Index.Snapshot(), fp, fullClearance(p))
-	raw, err := json.Marshal(res)
-	if err != nil {
-		return zone.CheckRecord{}, res, zone.InternalError(err, "encode check result")
-	}
-	return zone.CheckRecord{
+	views := s.Rules.Engine().Record(s.Index.Snapshot(), fp)
+	full := views[zone.Secret]
+	rec := zone.CheckRecord{
 		ID: uuid.New(), AppraisalID: appraisalID, CreatedAt: time.Now().UTC(), CreatedBy: owner(p),
-		Verdict: string(res.Verdict), RulesetVersion: res.RulesetVersion, DataVersion: res.DataVersion, Result: raw,
-	}, res, nil
+		RulesetVersion: full.RulesetVersion, DataVersion: full.DataVersion,
+	}
+	for cl, v := range views {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return zone.CheckRecord{}, full, zone.InternalError(err, "encode check result")
+		}
+		rec.Views[cl] = zone.CheckView{Verdict: string(v.Verdict), Result: raw}
+	}
+	rec.Verdict, rec.Result = rec.Views[zone.Secret].Verdict, rec.Views[zone.Secret].Result
+	return rec, views[level(p.Clearance)], nil
+}
+
+// level is cl as an index of a by-clearance array (an invalid one as public).
+func level(cl zone.Classification) zone.Classification {
+	if !cl.Valid() {
+		return zone.Public
+	}
+	return cl
+}
+
+// holdUntil delays a write's answer to a caller below secret until floor
+// after start: the stored check examined the works hidden from that
+// caller, and how long it took must not say how many there were near the
+// footprint. A write slower than the floor is answered when done.
+func (s *server) holdUntil(r *http.Request, p zone.Principal, start time.Time) {
+	if p.Clearance >= zone.Secret || s.Config.UnclearedWriteFloor <= 0 {
+		return
+	}
+	wait := time.Until(start.Add(s.Config.UnclearedWriteFloor))
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }
 
 // syncIndex makes the in-memory index include the change just written, so
@@ -102,6 +151,7 @@ type appraisalRequest struct {
 // appraisal with its first check record, all in one store transaction.
 func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		start := time.Now()
 		// The project comes as a JSON body with a footprint member, or as
 		// form fields beside an uploaded file (readFootprintInput).
 		in, err := readFootprintInput(r)
@@ -140,7 +190,9 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 			s.failInput(w, r, zone.Errorf(zone.CodeInvalid, "an appraisal has one footprint; %s holds %d features (merge them into one Multi geometry)", in.Name, len(fps)))
 			return
 		}
-		props := map[string]any{zone.PropStatus: zone.StatusPending}
+		// The site is visible only to those who may read the appraisal
+		// until an admin publishes it.
+		props := map[string]any{zone.PropStatus: zone.StatusPending, zone.PropPublished: false}
 		if req.Investor != "" {
 			props[zone.PropInvestor] = req.Investor
 		}
@@ -178,13 +230,14 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 		}
 		s.audit(r, p, "appraisal "+created.ID.String(), []check.Footprint{fps[0]}, res)
 		s.syncIndex(r.Context())
+		s.holdUntil(r, p, start)
 		s.respondAppraisal(w, r, p, created.ID, http.StatusCreated)
 	}
 }
 
 // respondAppraisal reads an appraisal back and writes the reader's view.
 func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone.Principal, id uuid.UUID, status int) {
-	a, err := s.Store.GetAppraisal(r.Context(), id)
+	a, err := s.Store.GetAppraisal(r.Context(), id, p.Clearance)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -209,7 +262,7 @@ func (s *server) visibleAppraisal(r *http.Request, p zone.Principal) (*zone.Appr
 	if err != nil {
 		return nil, notFound
 	}
-	a, err := s.Store.GetAppraisal(r.Context(), id)
+	a, err := s.Store.GetAppraisal(r.Context(), id, p.Clearance)
 	if zone.ErrorCode(err) == zone.CodeNotFound {
 		return nil, notFound
 	}
@@ -225,7 +278,7 @@ func (s *server) visibleAppraisal(r *http.Request, p zone.Principal) (*zone.Appr
 func (s *server) handleAppraisalList() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
 		q := r.URL.Query()
-		aq := zone.AppraisalQuery{Status: q.Get("status"), Verdict: q.Get("verdict"), Text: q.Get("q"), Limit: 50}
+		aq := zone.AppraisalQuery{Status: q.Get("status"), Verdict: q.Get("verdict"), Text: q.Get("q"), Limit: 50, Clearance: p.Clearance}
 		var err error
 		if aq.Limit, err = intParam(q.Get("limit"), 50, 1, 500, "limit"); err != nil {
 			s.fail(w, r, err)
@@ -278,6 +331,7 @@ func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, z
 // in force now and appends a new record; earlier records are kept as they are.
 func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		start := time.Now()
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -293,12 +347,13 @@ func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Reques
 			s.fail(w, r, err)
 			return
 		}
-		if _, err := s.Store.AddCheck(r.Context(), rec); err != nil {
+		if _, err := s.Store.AddCheck(r.Context(), rec, p.Clearance); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.audit(r, p, "recheck "+a.ID.String(), []check.Footprint{{Geometry: site.Geometry}}, res)
 		s.syncIndex(r.Context())
+		s.holdUntil(r, p, start)
 		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
 	}
 }
@@ -328,12 +383,42 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 			return
 		}
 		d := zone.Decision{Outcome: req.Outcome, Note: req.Note, By: owner(p), At: time.Now().UTC()}
-		if _, err := s.Store.DecideAppraisal(r.Context(), a.ID, d); err != nil {
+		if _, err := s.Store.DecideAppraisal(r.Context(), a.ID, d, p.Clearance); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.Log.Info("audit decision", "request_id", requestID(r.Context()), "appraisal", a.ID, "by", p.Name, "outcome", req.Outcome)
 		s.syncIndex(r.Context())
+		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
+	}
+}
+
+// handleAppraisalPublish makes an appraisal's project site visible to
+// every reader its classification admits (it is otherwise visible only to
+// those who may read the appraisal); each reader sees the site's verdict
+// as their own check would give it.
+func (s *server) handleAppraisalPublish() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		a, err := s.visibleAppraisal(r, p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		site, err := s.Store.GetComponent(r.Context(), a.SiteID, zone.Secret)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !site.Published() {
+			c := site.Clone()
+			c.Properties[zone.PropPublished] = true
+			if _, err := s.Store.UpdateComponent(r.Context(), c, site.Version, zone.Secret, p.Name); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			s.Log.Info("audit publish", "request_id", requestID(r.Context()), "appraisal", a.ID, "site", site.ID, "by", p.Name)
+			s.syncIndex(r.Context())
+		}
 		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
 	}
 }

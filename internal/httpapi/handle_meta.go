@@ -25,7 +25,9 @@ func handleHealthz() http.HandlerFunc {
 }
 
 // handleReadyz answers 200 only when the store answers and the index is
-// loaded, so a load balancer sends traffic only to instances that can serve it.
+// loaded, so a load balancer sends traffic only to instances that can serve
+// it. It says nothing else: no counts, no data version (anyone may ask,
+// and both would move with works the asker may not know of).
 func (s *server) handleReadyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -38,8 +40,7 @@ func (s *server) handleReadyz() http.HandlerFunc {
 			s.fail(w, r, zone.Errorf(zone.CodeUnavailable, "index still loading"))
 			return
 		}
-		snap := s.Index.Snapshot()
-		encode(w, http.StatusOK, map[string]any{"status": "ready", "data_version": snap.Version(), "components": snap.Len()})
+		encode(w, http.StatusOK, map[string]any{"status": "ready"})
 	}
 }
 
@@ -102,7 +103,7 @@ func (s *server) handleLayers() func(http.ResponseWriter, *http.Request, zone.Pr
 		snap := s.Index.Snapshot()
 		out := make([]layerInfo, 0, len(zone.Layers()))
 		for _, l := range zone.Layers() {
-			out = append(out, layerInfo{Layer: l, Count: snap.Count(l.ID, p.Clearance)})
+			out = append(out, layerInfo{Layer: l, Count: snap.Count(l.ID, p.Scope())})
 		}
 		encode(w, http.StatusOK, out)
 	}

@@ -211,9 +211,9 @@ type extentCache struct {
 }
 
 type extentKey struct {
-	layer     string
-	clearance zone.Classification
-	version   int64
+	layer  string
+	scope  zone.Scope
+	digest uint64
 }
 
 // layerExtent is the box of the geometries a caller may see (WGS84
@@ -224,15 +224,15 @@ type layerExtent struct {
 	oldest, newest time.Time
 }
 
-func (ec *extentCache) get(snap *index.Snapshot, layer string, clearance zone.Classification) layerExtent {
-	key := extentKey{layer, clearance, snap.LayerVersion(layer, clearance)}
+func (ec *extentCache) get(snap *index.Snapshot, layer string, sc zone.Scope) layerExtent {
+	key := extentKey{layer, sc, snap.LayerDigest(layer, sc)}
 	ec.mu.Lock()
 	e, ok := ec.m[key]
 	ec.mu.Unlock()
 	if ok {
 		return e
 	}
-	snap.SearchLayer(layer, worldBound(), clearance, func(c *zone.Component) bool {
+	snap.SearchLayer(layer, worldBound(), sc, func(c *zone.Component) bool {
 		b := c.Geometry.Bound()
 		if e.n == 0 {
 			e.box, e.oldest, e.newest = b, c.UpdatedAt, c.UpdatedAt
@@ -250,7 +250,7 @@ func (ec *extentCache) get(snap *index.Snapshot, layer string, clearance zone.Cl
 	})
 	ec.mu.Lock()
 	for k := range ec.m {
-		if k.layer == layer && k.clearance == clearance {
+		if k.layer == layer && k.scope == sc {
 			delete(ec.m, k) // an older version of the same view
 		}
 	}
@@ -315,7 +315,7 @@ func (s *server) handleOGCCollections(one bool) func(http.ResponseWriter, *http.
 				s.fail(w, r, err)
 				return
 			}
-			doc := collectionDoc(base, l, extents.get(snap, l.ID, p.Clearance))
+			doc := collectionDoc(base, l, extents.get(snap, l.ID, p.Scope()))
 			if f == "html" {
 				s.renderHTML(w, r, pages, "collection", doc)
 				return
@@ -326,7 +326,7 @@ func (s *server) handleOGCCollections(one bool) func(http.ResponseWriter, *http.
 		cols := make([]map[string]any, 0, len(zone.Layers()))
 		for i := range zone.Layers() {
 			l := &zone.Layers()[i]
-			cols = append(cols, collectionDoc(base, l, extents.get(snap, l.ID, p.Clearance)))
+			cols = append(cols, collectionDoc(base, l, extents.get(snap, l.ID, p.Scope())))
 		}
 		doc := map[string]any{
 			"collections": cols,

@@ -15,9 +15,13 @@ import (
 
 // OGC API - Features Part 4: create, replace, update (merge patch) and
 // delete features, for editors. Bodies are GeoJSON Features validated by
-// zone.FromFeature exactly as the import validates them. A feature above
-// the editor's clearance is not found; an editor may not create or raise a
-// feature to a classification above their own clearance.
+// zone.FromFeature exactly as the import validates them.
+//
+// No answer to a write may tell of a component the editor cannot see, so:
+// an editor writes only in layers whose every component they may see
+// (zone.Scope.MayWrite: a clearance up to the layer's ceiling), where a
+// duplicate code can only be one they see; and ids are the server's (a
+// create with an id is refused whatever the id), so no id can be probed.
 
 // ifMatchVersion reads an If-Match header holding one feature version
 // ("3" or W/"3"); 0 when absent or "*".
@@ -88,6 +92,19 @@ func mayClassify(p zone.Principal, c zone.Classification) error {
 		Details: []zone.Detail{{Index: -1, Pointer: "properties.classification", Reason: "above your clearance"}}}
 }
 
+// mayWrite refuses a write in a layer the editor cannot see all of; the
+// answer names only the layer's ceiling, a fact of the registry.
+func mayWrite(p zone.Principal, l *zone.Layer) error {
+	if p.Scope().MayWrite(l) {
+		return nil
+	}
+	if l.ID == zone.LayerProjectSites {
+		return zone.Errorf(zone.CodeForbidden, "editing project sites needs a role that may read every appraisal")
+	}
+	return zone.Errorf(zone.CodeForbidden, "layer %s holds components up to %s; editing it needs %s clearance (yours: %s)",
+		l.ID, l.Ceiling, l.Ceiling, p.Clearance)
+}
+
 // respondFeature writes a feature with its ETag.
 func (s *server) respondFeature(w http.ResponseWriter, r *http.Request, c *zone.Component, status int) {
 	b, err := json.Marshal(c.Feature())
@@ -109,9 +126,18 @@ func (s *server) handleOGCCreate() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
+		if err := mayWrite(p, l); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		c, err := decodeFeature(r, l.ID)
 		if err != nil {
 			s.failInput(w, r, err)
+			return
+		}
+		if c.ID != uuid.Nil {
+			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "a new feature's id is assigned by the server: leave \"id\" out (PUT .../items/{id} replaces an existing feature)",
+				Details: []zone.Detail{{Index: -1, Pointer: "id", Reason: "ids are assigned by the server"}}})
 			return
 		}
 		if err := mayClassify(p, c.Classification); err != nil {
@@ -134,6 +160,9 @@ func (s *server) handleOGCCreate() func(http.ResponseWriter, *http.Request, zone
 func (s *server) editTarget(r *http.Request, p zone.Principal) (*zone.Layer, *zone.Component, int64, error) {
 	l, err := ogcLayer(r)
 	if err != nil {
+		return nil, nil, 0, err
+	}
+	if err := mayWrite(p, l); err != nil {
 		return nil, nil, 0, err
 	}
 	raw := chi.URLParam(r, "id")
@@ -168,6 +197,9 @@ func (s *server) storeUpdate(w http.ResponseWriter, r *http.Request, p zone.Prin
 		return
 	}
 	c.ID, c.Layer = old.ID, old.Layer
+	if vs, ok := old.Properties[zone.PropVerdicts]; ok {
+		c.Properties[zone.PropVerdicts] = vs // the checker's, never a client's
+	}
 	updated, err := s.Store.UpdateComponent(r.Context(), c, ifVersion, p.Clearance, p.Name)
 	if err != nil {
 		if ifVersion != 0 && zone.ErrorCode(err) == zone.CodeConflict {

@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
-	"github.com/paulmach/orb/planar"
 	"github.com/zoneplan/zoneplan/internal/cql"
 	"github.com/zoneplan/zoneplan/internal/geojsonl"
 	"github.com/zoneplan/zoneplan/internal/ogcquery"
@@ -35,10 +34,10 @@ func (s *server) visibleComponent(layer, rawID string, p zone.Principal) (*zone.
 		return nil, notFound
 	}
 	c, ok := s.Index.Snapshot().Get(id)
-	if !ok || c.Layer != layer || !p.Clearance.Allows(c.Classification) {
+	if !ok || c.Layer != layer || !p.Scope().Sees(c) {
 		return nil, notFound
 	}
-	return c, nil
+	return c.ForClearance(p.Clearance), nil
 }
 
 // etagOf is a component's entity tag: its version.
@@ -126,7 +125,7 @@ func cmpID(a, b match) int {
 // bbox (exactly, touching counts), that satisfy the filter; ordered by
 // sortby then id. It returns every match (numberMatched is its length).
 // buf is reused for the result when it is large enough.
-func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema, clearance zone.Classification, cache *featureCache, buf []match) ([]match, error) {
+func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) ([]match, error) {
 	pred, err := q.Predicate(schema)
 	if err != nil {
 		return nil, err
@@ -144,10 +143,10 @@ func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema,
 	}
 	snap := s.Index.Snapshot()
 	matches := buf[:0]
-	snap.SearchLayer(layer, bound, clearance, func(c *zone.Component) bool {
+	snap.SearchLayer(layer, bound, sc, func(c *zone.Component) bool {
 		// The index matches on c.Bound(), which includes approved zone
 		// polygons; a feature is selected by its own geometry.
-		if q.BBox != nil && !intersectsBox(c.Geometry, cache.bound(c), bound) {
+		if q.BBox != nil && !zone.IntersectsBound(c.Geometry, cache.bound(c), bound) {
 			return true
 		}
 		var get cql.Getter
@@ -223,7 +222,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 				matchBuffers.Put(bufp)
 			}
 		}()
-		matches, err := s.selectItems(l.ID, q, schemas[l.ID], p.Clearance, cache, *bufp)
+		matches, err := s.selectItems(l.ID, q, schemas[l.ID], p.Scope(), cache, *bufp)
 		*bufp = matches
 		if err != nil {
 			s.fail(w, r, err)
@@ -257,13 +256,19 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		fw := geojsonl.NewWriter(w)
 		for _, m := range page {
 			var err error
+			// A project site's verdict is the reader's own (ForClearance);
+			// the cache holds the public one, which needs no copy.
+			c := m.c
+			if p.Clearance > zone.Public && c.Layer == zone.LayerProjectSites {
+				c = c.ForClearance(p.Clearance)
+			}
 			switch {
 			case q.Properties != nil:
-				err = fw.Write(selectProperties(out.feature(m.c), q.Properties))
-			case out.stored():
-				err = fw.WriteRaw(cache.feature(m.c))
+				err = fw.Write(selectProperties(out.feature(c), q.Properties))
+			case out.stored() && c == m.c:
+				err = fw.WriteRaw(cache.feature(c))
 			default:
-				err = fw.Write(out.feature(m.c))
+				err = fw.Write(out.feature(c))
 			}
 			if err != nil {
 				return // the client went away; nothing more to say
@@ -314,109 +319,6 @@ func selectProperties(f *geojson.Feature, keep []string) *geojson.Feature {
 	}
 	f.Properties = props
 	return f
-}
-
-// intersectsBox reports whether geometry g (WGS84 degrees), whose bound is
-// gb, shares at least one point with box b; touching counts, as with
-// PostGIS ST_Intersects against ST_MakeEnvelope.
-func intersectsBox(g orb.Geometry, gb, b orb.Bound) bool {
-	if g == nil {
-		return false
-	}
-	if p, ok := g.(orb.Point); ok {
-		return b.Contains(p)
-	}
-	if !gb.Intersects(b) {
-		return false
-	}
-	if b.Contains(gb.Min) && b.Contains(gb.Max) {
-		return true
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		return b.Contains(g)
-	case orb.MultiPoint:
-		for _, p := range g {
-			if b.Contains(p) {
-				return true
-			}
-		}
-	case orb.LineString:
-		return pathIntersectsBox(g, b)
-	case orb.MultiLineString:
-		for _, ls := range g {
-			if intersectsBox(ls, ls.Bound(), b) {
-				return true
-			}
-		}
-	case orb.Ring:
-		return intersectsBox(orb.Polygon{g}, gb, b)
-	case orb.Polygon:
-		for _, ring := range g {
-			if pathIntersectsBox(orb.LineString(ring), b) {
-				return true
-			}
-		}
-		// No edge meets the box, so the box lies wholly inside or
-		// wholly outside the polygon (a hole counts as outside).
-		return planar.PolygonContains(g, b.Min)
-	case orb.MultiPolygon:
-		for _, p := range g {
-			if intersectsBox(p, p.Bound(), b) {
-				return true
-			}
-		}
-	case orb.Collection:
-		for _, x := range g {
-			if intersectsBox(x, x.Bound(), b) {
-				return true
-			}
-		}
-	case orb.Bound:
-		return g.Intersects(b)
-	}
-	return false
-}
-
-// pathIntersectsBox reports whether any segment of a path meets box b
-// (Liang-Barsky clipping; boundaries included).
-func pathIntersectsBox(path orb.LineString, b orb.Bound) bool {
-	if len(path) == 1 {
-		return b.Contains(path[0])
-	}
-	for i := 0; i+1 < len(path); i++ {
-		if segmentIntersectsBox(path[i], path[i+1], b) {
-			return true
-		}
-	}
-	return false
-}
-
-func segmentIntersectsBox(p, q orb.Point, b orb.Bound) bool {
-	t0, t1 := 0.0, 1.0
-	dx, dy := q[0]-p[0], q[1]-p[1]
-	clip := func(den, num float64) bool {
-		// The segment is inside where den*t <= num.
-		switch {
-		case den == 0:
-			return num >= 0
-		case den > 0:
-			t := num / den
-			if t < t0 {
-				return false
-			}
-			t1 = min(t1, t)
-		default:
-			t := num / den
-			if t > t1 {
-				return false
-			}
-			t0 = max(t0, t)
-		}
-		return t0 <= t1
-	}
-	return clip(-dx, p[0]-b.Min[0]) && clip(dx, b.Max[0]-p[0]) &&
-		clip(-dy, p[1]-b.Min[1]) && clip(dy, b.Max[1]-p[1])
 }
 
 // maxPooledMatches is the largest match list kept for reuse (2.5 MB).

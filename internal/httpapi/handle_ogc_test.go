@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/google/uuid"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -240,7 +241,7 @@ const depotFeature = `{"type":"Feature","geometry":{"type":"Point","coordinates"
 
 func TestOGCCreateReplacePatchDelete(t *testing.T) {
 	ts := newTestServer(t, false)
-	editor := ts.token(t, zone.RoleEditor, zone.Restricted)
+	editor := ts.token(t, zone.RoleEditor, zone.Secret)
 	viewer := ts.token(t, zone.RoleViewer, zone.Secret)
 	items := ts.URL + "/ogc/collections/defence_works/items"
 
@@ -300,25 +301,38 @@ func TestOGCCreateReplacePatchDelete(t *testing.T) {
 	status, h, body = do(t, http.MethodPost, items, editor, nil, `{"type":"FeatureCollection","features":[]}`)
 	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
 
-	// An editor may not classify above their clearance, by POST, PUT or PATCH.
-	secret := strings.NewReplacer(`"internal"`, `"secret"`, `"K9"`, `"K10"`).Replace(depotFeature)
-	status, h, body = do(t, http.MethodPost, items, editor, nil, secret)
-	mustProblem(t, status, h, body, http.StatusForbidden)
-	status, h, body = do(t, http.MethodPatch, loc, editor, nil, `{"properties":{"classification":"secret"}}`)
-	mustProblem(t, status, h, body, http.StatusForbidden)
+	// A new feature's id is the server's: one given is refused, whatever it is.
+	withID := strings.Replace(depotFeature, `"type":"Feature"`, `"type":"Feature","id":"`+uuid.NewString()+`"`, 1)
+	status, h, body = do(t, http.MethodPost, items, editor, nil, withID)
+	mustProblem(t, status, h, body, http.StatusUnprocessableEntity)
 
-	// A feature above the editor's clearance is not found, for every verb.
+	// An editor below the layer's ceiling may not write in it at all, so
+	// no answer can tell a hidden feature from a missing one: the same 403
+	// for a hidden id, a missing id, and a create.
+	secret := strings.NewReplacer(`"internal"`, `"secret"`, `"K9"`, `"K10"`).Replace(depotFeature)
 	status, h, body = do(t, http.MethodPost, items, ts.token(t, zone.RoleAdmin, zone.Secret), nil, secret)
 	if status != http.StatusCreated {
 		t.Fatalf("admin create secret: %d %s", status, body)
 	}
 	hidden := h.Get("Location")
-	for _, m := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		status, h, body = do(t, m, hidden, editor, nil, `{"type":"Feature","geometry":{"type":"Point","coordinates":[106,21]},"properties":{"name":"x"}}`)
-		mustProblem(t, status, h, body, http.StatusNotFound)
-		if strings.Contains(string(body), "Kho") {
-			t.Fatalf("%s on a hidden feature reveals it: %s", m, body)
+	low := ts.token(t, zone.RoleEditor, zone.Restricted)
+	var answers []string
+	for _, target := range []string{hidden, items + "/" + uuid.NewString()} {
+		for _, m := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			status, h, body = do(t, m, target, low, nil, `{"type":"Feature","geometry":{"type":"Point","coordinates":[106,21]},"properties":{"name":"x","code":"K10"}}`)
+			mustProblem(t, status, h, body, http.StatusForbidden)
+			answers = append(answers, m+" "+problemDetail(t, body))
 		}
+	}
+	for i := 0; i < 3; i++ {
+		if answers[i] != answers[i+3] {
+			t.Fatalf("a hidden and a missing feature answer differently: %q vs %q", answers[i], answers[i+3])
+		}
+	}
+	status, h, body = do(t, http.MethodPost, items, low, nil, strings.Replace(depotFeature, `"K9"`, `"K10"`, 1))
+	mustProblem(t, status, h, body, http.StatusForbidden)
+	if strings.Contains(string(body), "K10") || strings.Contains(string(body), "Kho") {
+		t.Fatalf("the refusal tells of the hidden feature: %s", body)
 	}
 
 	// Delete: a stale If-Match is 412, the right one 204, then 404.
@@ -558,4 +572,17 @@ func FuzzOGCItemsQuery(f *testing.F) {
 			t.Fatalf("%q: status %d: %s", query, w.Code, w.Body.String())
 		}
 	})
+}
+
+// problemDetail is a problem document's detail, without its request id.
+func problemDetail(t *testing.T, body []byte) string {
+	t.Helper()
+	var p struct {
+		Detail string `json:"detail"`
+		Code   string `json:"code"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("not a problem: %s", body)
+	}
+	return p.Code + ": " + p.Detail
 }

@@ -45,7 +45,7 @@ func (s *server) handleSearch() func(http.ResponseWriter, *http.Request, zone.Pr
 		var found []ranked
 		snap := s.Index.Snapshot()
 		for _, l := range zone.Layers() {
-			snap.SearchLayer(l.ID, world, p.Clearance, func(c *zone.Component) bool {
+			snap.SearchLayer(l.ID, world, p.Scope(), func(c *zone.Component) bool {
 				name, code := cql.FoldAccents(c.Name), cql.FoldAccents(c.Code)
 				rank := -1
 				switch {

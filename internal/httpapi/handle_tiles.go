@@ -28,7 +28,7 @@ func (s *server) handleTile(ogc bool) func(http.ResponseWriter, *http.Request, z
 			s.fail(w, r, err)
 			return
 		}
-		req := tiles.Request{Layer: layer, Coord: coord, Clearance: p.Clearance}
+		req := tiles.Request{Layer: layer, Coord: coord, Scope: p.Scope()}
 		var notModified func(string) bool
 		if inm := r.Header.Get("If-None-Match"); inm != "" {
 			notModified = func(etag string) bool { return etagMatches(inm, etag) }

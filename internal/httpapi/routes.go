@@ -66,6 +66,7 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/api/appraisals/{id}/report", s.authed(zone.PermCheck, s.handleAppraisalReport()))
 	r.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.handleAppraisalRecheck()))
 	r.Method(http.MethodPost, "/api/appraisals/{id}/decision", s.authed(zone.PermDecide, s.handleAppraisalDecision()))
+	r.Method(http.MethodPost, "/api/appraisals/{id}/publish", s.authed(zone.PermPublish, s.handleAppraisalPublish()))
 
 	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
 	r.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
@@ -18,7 +19,17 @@ type Config struct {
 	BasemapAttribution string
 	PublicRead         bool   // anonymous callers may read public features
 	Version            string // build version, shown by /api/config and `zoneplan version`
+	// UnclearedWriteFloor is the least time an appraisal write (create,
+	// recheck) takes to answer a caller below secret: its stored check
+	// examines works hidden from that caller, whose number near the
+	// footprint the answer's timing must not tell. 0 turns it off.
+	UnclearedWriteFloor time.Duration
 }
+
+// DefaultUnclearedWriteFloor is UnclearedWriteFloor unless configured:
+// above the time of a dense check at a million components (p99 ~100 ms)
+// and its store transaction.
+const DefaultUnclearedWriteFloor = 400 * time.Millisecond
 
 // Deps are the parts the server is built from; cmd/zoneplan chooses them.
 type Deps struct {
@@ -52,6 +63,11 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Tiles == nil && d.Index != nil {
 		d.Tiles = tiles.New(d.Index, tiles.Options{CacheBytes: tiles.DefaultCacheBytes})
+	}
+	if d.Rules != nil && d.Index != nil {
+		// The consultation cells of hidden works follow the rule set in
+		// force (their reach is the rules').
+		d.Rules.Watch(func(e *check.Engine) { d.Index.SetConsultation(e) })
 	}
 	s := &server{Deps: d}
 	return s.routes()

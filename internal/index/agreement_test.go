@@ -384,7 +384,7 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 			if err != nil {
 				t.Fatalf("CountComponents: %v", err)
 			}
-			if got := snap.Count(layer, cl); got != n {
+			if got := snap.Count(layer, zone.ScopeOf(cl)); got != n {
 				t.Fatalf("Count(%s, %s) = %d, the store counts %d", layer, cl, got, n)
 			}
 		}
@@ -402,7 +402,7 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 					}
 				}
 			}
-			got, ok := snap.Extent(layer, cl)
+			got, ok := snap.Extent(layer, zone.ScopeOf(cl))
 			if ok != found || (ok && !closeOutside(got, want)) {
 				t.Fatalf("Extent(%s, %s) = %v %v, the store's components span %v %v", layer, cl, got, ok, want, found)
 			}
@@ -430,7 +430,7 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 		if !sameIDs(got, want) {
 			t.Fatalf("Search(%v) found %d, want the %d whose box meets it", b, len(got), len(want))
 		}
-		gotLayer := ids(func(fn func(*zone.Component) bool) { snap.SearchLayer(layer, b, cl, fn) })
+		gotLayer := ids(func(fn func(*zone.Component) bool) { snap.SearchLayer(layer, b, zone.ScopeOf(cl), fn) })
 		if !sameIDs(gotLayer, wantLayer) {
 			t.Fatalf("SearchLayer(%s, %v, %s) found %d, want %d", layer, b, cl, len(gotLayer), len(wantLayer))
 		}

@@ -95,7 +95,7 @@ func BenchmarkSearchTile(b *testing.B) {
 			found := 0
 			cpuBefore := processCPU()
 			for i := 0; i < b.N; i++ {
-				s.SearchLayer(zone.LayerCombatBases, tiles[i%len(tiles)], zone.Public, func(*zone.Component) bool { found++; return true })
+				s.SearchLayer(zone.LayerCombatBases, tiles[i%len(tiles)], zone.ScopeOf(zone.Public), func(*zone.Component) bool { found++; return true })
 			}
 			b.ReportMetric(float64((processCPU()-cpuBefore).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(found)/float64(b.N), "items/op")

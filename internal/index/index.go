@@ -11,6 +11,15 @@
 // work lock-free on a consistent view; a batch is seen entirely or not at
 // all, and a Snapshot a reader holds never changes afterwards.
 //
+// What a caller sees is a zone.Scope: each layer keeps one tree per
+// classification and one for project sites no admin has published, and a
+// reader walks only the trees of its scope, so components outside it cost
+// it nothing (no time, no count). Per tree the index keeps a content digest
+// (the data view a caller's answers are versioned by), the widest
+// provisional zone, and, for classified components, the consultation cells
+// (package consult) that stand in for them in the checks of callers below
+// their classification.
+//
 // Boxes are WGS84 longitude/latitude degrees (EPSG:4326); touching counts as
 // intersecting.
 package index
@@ -18,14 +27,18 @@ package index
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
+	"hash/fnv"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
+	"github.com/paulmach/orb"
 	"github.com/tidwall/btree"
 	"github.com/tidwall/rtree"
 
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -39,13 +52,41 @@ type Index struct {
 
 // New returns an empty index at data version 0.
 func New() *Index {
-	ix := &Index{w: newWriterState()}
+	ix := &Index{w: newWriterState(nil)}
 	ix.current.Store(&Snapshot{
 		byID:   ix.w.byID.Copy(),
 		layers: map[string]*layerTrees{},
+		cells:  ix.w.copyCells(),
 		next:   make(chan struct{}),
 	})
 	return ix
+}
+
+// Consultation says how a classified component becomes consultation cells
+// (check.Engine is one): the grid, and Reach, the farthest in metres any
+// rule tests the component beyond its geometry and approved zones (false
+// when no rule applies to it, so it needs no cells). ConsultationKey names
+// the rule set and grid, so a check can tell which cells a snapshot holds.
+type Consultation interface {
+	Grid() consult.Grid
+	Reach(c *zone.Component) (float64, bool)
+	ConsultationKey() string
+}
+
+// SetConsultation recomputes every classified component's cells with c and
+// publishes the result (same data version). The server calls it when the
+// rule set in force changes; until the first call no cells are kept.
+func (ix *Index) SetConsultation(c Consultation) {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.w.consult = c
+	ix.w.cells = newCellTrees()
+	ix.w.byID.Scan(func(e entry) bool {
+		ix.w.addCells(e.c, +1)
+		return true
+	})
+	prev := ix.current.Load()
+	ix.publish(prev, prev.version, dirtySet{})
 }
 
 // Snapshot returns the latest published view. It never returns nil, and the
@@ -72,6 +113,7 @@ func (ix *Index) Apply(changes []zone.Change, version int64) {
 		return
 	}
 	dirty := dirtySet{}
+
 	for _, ch := range changes {
 		switch {
 		case ch.Deleted:
@@ -86,7 +128,7 @@ func (ix *Index) Apply(changes []zone.Change, version int64) {
 // replace builds the index afresh from cs and publishes it as version.
 // Called with writeMu held.
 func (ix *Index) replace(cs []*zone.Component, version int64) {
-	ix.w = buildWriterState(cs)
+	ix.w = buildWriterState(cs, ix.w.consult)
 	dirty := dirtySet{}
 	for name := range ix.w.layers {
 		dirty[name] = 1<<tiers - 1
@@ -119,25 +161,25 @@ func (ix *Index) WaitFor(ctx context.Context, version int64) error {
 }
 
 // publish makes the writer's state visible as a new Snapshot. Trees of
-// layers and classifications the batch did not touch are shared with prev.
+// layers and tiers the batch did not touch are shared with prev.
 // Called with writeMu held.
 func (ix *Index) publish(prev *Snapshot, version int64, dirty dirtySet) {
 	next := &Snapshot{
-		version:   version,
-		byID:      ix.w.byID.Copy(),
-		layers:    make(map[string]*layerTrees, len(ix.w.layers)),
-		maxWidthM: ix.w.maxWidthM(),
-		changedAt: make(map[string][tiers]int64, len(ix.w.layers)),
-		next:      make(chan struct{}),
+		version: version,
+		byID:    ix.w.byID.Copy(),
+		layers:  make(map[string]*layerTrees, len(ix.w.layers)),
+		digests: make(map[string][tiers]uint64, len(ix.w.layers)),
+		cells:   ix.w.copyCells(),
+		next:    make(chan struct{}),
+	}
+	for t := range tiers {
+		next.maxWidthM[t] = ix.w.maxWidthM(t)
+	}
+	if c := ix.w.consult; c != nil {
+		next.grid, next.consultKey = c.Grid(), c.ConsultationKey()
 	}
 	for name, master := range ix.w.layers {
-		at := prev.changedAt[name]
-		for t := range at {
-			if dirty[name]&(1<<t) != 0 {
-				at[t] = version
-			}
-		}
-		next.changedAt[name] = at
+		next.digests[name] = ix.w.digests[name]
 		old, published := prev.layers[name]
 		mask, touched := dirty[name]
 		if published && !touched {
@@ -162,9 +204,13 @@ func (ix *Index) publish(prev *Snapshot, version int64, dirty dirtySet) {
 	close(prev.next)
 }
 
-// tiers is the number of classification levels; each has its own tree so a
-// reader with a low clearance never walks components above it.
-const tiers = int(zone.Secret) + 1
+// tiers is the number of trees per layer: one per classification, so a
+// reader with a low clearance never walks components above it, and one for
+// unpublished project sites.
+const tiers = int(zone.Secret) + 2
+
+// unpublishedTier holds the project sites no admin has published.
+const unpublishedTier = tiers - 1
 
 // tree holds one layer's components of one classification. Boxes are
 // float32, rounded outward, which halves the tree's memory; Search removes
@@ -183,8 +229,34 @@ func tier(c zone.Classification) int {
 	return int(c)
 }
 
-// dirtySet records, per layer, a bit per classification tree changed by a
-// batch.
+// tierOf returns the tree c is kept in.
+func tierOf(c *zone.Component) int {
+	if !c.Published() {
+		return unpublishedTier
+	}
+	return tier(c.Classification)
+}
+
+// tierMask is the set of trees a scope sees, one bit per tier.
+type tierMask uint8
+
+func maskOf(sc zone.Scope) tierMask {
+	var m tierMask
+	if sc.Clearance < zone.Public {
+		return 0
+	}
+	for t := 0; t <= tier(sc.Clearance); t++ {
+		m |= 1 << t
+	}
+	if sc.Unpublished {
+		m |= 1 << unpublishedTier
+	}
+	return m
+}
+
+func (m tierMask) has(t int) bool { return m&(1<<t) != 0 }
+
+// dirtySet records, per layer, a bit per tree changed by a batch.
 type dirtySet map[string]uint8
 
 func (d dirtySet) mark(layer string, t int) { d[layer] |= 1 << t }
@@ -223,26 +295,101 @@ func cmpKey(a, b idKey) int {
 type writerState struct {
 	byID   *btree.BTreeG[entry]
 	layers map[string]*layerTrees
-	// widths counts components by their largest provisional zone width
-	// (metres), so the maximum stays right when the widest is deleted.
-	widths *btree.Map[float64, int]
+	// widths counts each tier's components by their largest provisional
+	// zone width (metres), so the maximum stays right when the widest is
+	// deleted.
+	widths [tiers]*btree.Map[float64, int]
+	// digests is, per layer and tier, the XOR of the components' content
+	// hashes (contentHash): equal for equal contents, whatever the order
+	// of the changes that led there.
+	digests map[string][tiers]uint64
+	// cells counts, per tier, the components whose consultation covers
+	// each cell (by consult.Cell key); nil consult: none kept.
+	cells   cellTrees
+	consult Consultation
 }
 
-func newWriterState() *writerState {
-	return &writerState{
+// cellTrees holds each tier's consultation cells and how many components
+// cover each.
+type cellTrees [tiers]*btree.Map[uint64, int32]
+
+func newCellTrees() cellTrees {
+	var ct cellTrees
+	for t := range ct {
+		ct[t] = btree.NewMap[uint64, int32](0)
+	}
+	return ct
+}
+
+func newWriterState(c Consultation) *writerState {
+	w := &writerState{
 		// NoLocks: published copies are never written, and the writer is
 		// serialised by Index.writeMu.
-		byID:   btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true}),
-		layers: map[string]*layerTrees{},
-		widths: btree.NewMap[float64, int](0),
+		byID:    btree.NewBTreeGOptions(entryLess, btree.Options{NoLocks: true}),
+		layers:  map[string]*layerTrees{},
+		digests: map[string][tiers]uint64{},
+		cells:   newCellTrees(),
+		consult: c,
+	}
+	for t := range w.widths {
+		w.widths[t] = btree.NewMap[float64, int](0)
+	}
+	return w
+}
+
+func (w *writerState) copyCells() cellTrees {
+	var ct cellTrees
+	for t := range ct {
+		ct[t] = w.cells[t].Copy()
+	}
+	return ct
+}
+
+// contentHash identifies one state of a component: its id, version and
+// update time (a re-created id starts at version 1 again, at a new time).
+func contentHash(c *zone.Component) uint64 {
+	var b [16 + 8 + 8]byte
+	copy(b[:16], c.ID[:])
+	binary.LittleEndian.PutUint64(b[16:], uint64(c.Version))
+	binary.LittleEndian.PutUint64(b[24:], uint64(c.UpdatedAt.UnixNano()))
+	h := fnv.New64a()
+	_, _ = h.Write(b[:])
+	return h.Sum64()
+}
+
+// addCells adds (sign +1) or removes (-1) c's consultation cells. Public
+// components need none: no caller is below public.
+func (w *writerState) addCells(c *zone.Component, sign int32) {
+	t := tierOf(c)
+	if w.consult == nil || t == int(zone.Public) || t == unpublishedTier {
+		return
+	}
+	reach, ok := w.consult.Reach(c)
+	if !ok {
+		return
+	}
+	geoms := []orb.Geometry{c.Geometry}
+	for _, z := range c.Zones {
+		if z.Geometry != nil {
+			geoms = append(geoms, z.Geometry)
+		}
+	}
+	tree := w.cells[t]
+	for key := range w.consult.Grid().Covering(reach, geoms...) {
+		n, _ := tree.Get(key)
+		if n += sign; n > 0 {
+			tree.Set(key, n)
+		} else {
+			tree.Delete(key)
+		}
 	}
 }
 
 // buildWriterState builds a writer state holding cs (the last one wins
 // for a repeated id). Sorting ids once and bulk-loading the id map is
 // several times faster than one upsert at a time and packs its nodes full.
-func buildWriterState(cs []*zone.Component) *writerState {
-	w := newWriterState()
+func buildWriterState(cs []*zone.Component, c Consultation) *writerState {
+	w := newWriterState(c)
 	// Boxes are computed in listing order, which is allocation order and
 	// so kinder to the CPU cache than id order.
 	entries := make([]entry, 0, len(cs))
@@ -319,18 +466,23 @@ func (w *writerState) upsert(c *zone.Component, dirty dirtySet) {
 	w.link(e, dirty)
 }
 
-// link adds e's component to its tree and the width counts (not to the id
-// map). dirty may be nil when no snapshot shares the trees.
+// link adds e's component to its tree, the width counts, the digest and
+// the cells (not to the id map). dirty may be nil when no snapshot shares
+// the trees.
 func (w *writerState) link(e entry, dirty dirtySet) {
-	t := tier(e.c.Classification)
+	t := tierOf(e.c)
 	w.layer(e.c.Layer)[t].Insert(e.box.min, e.box.max, e.c)
 	if dirty != nil {
 		dirty.mark(e.c.Layer, t)
 	}
 	if m := e.c.MaxWidthM(); m > 0 {
-		n, _ := w.widths.Get(m)
-		w.widths.Set(m, n+1)
+		n, _ := w.widths[t].Get(m)
+		w.widths[t].Set(m, n+1)
 	}
+	d := w.digests[e.c.Layer]
+	d[t] ^= contentHash(e.c)
+	w.digests[e.c.Layer] = d
+	w.addCells(e.c, +1)
 }
 
 func (w *writerState) remove(id uuid.UUID, dirty dirtySet) {
@@ -343,20 +495,24 @@ func (w *writerState) remove(id uuid.UUID, dirty dirtySet) {
 // unlink removes e's component from its tree and the width counts (not from
 // the id map).
 func (w *writerState) unlink(e entry, dirty dirtySet) {
-	t := tier(e.c.Classification)
+	t := tierOf(e.c)
 	w.layers[e.c.Layer][t].Delete(e.box.min, e.box.max, e.c)
 	dirty.mark(e.c.Layer, t)
 	if m := e.c.MaxWidthM(); m > 0 {
-		if n, _ := w.widths.Get(m); n > 1 {
-			w.widths.Set(m, n-1)
+		if n, _ := w.widths[t].Get(m); n > 1 {
+			w.widths[t].Set(m, n-1)
 		} else {
-			w.widths.Delete(m)
+			w.widths[t].Delete(m)
 		}
 	}
+	d := w.digests[e.c.Layer]
+	d[t] ^= contentHash(e.c)
+	w.digests[e.c.Layer] = d
+	w.addCells(e.c, -1)
 }
 
-func (w *writerState) maxWidthM() float64 {
-	m, _, ok := w.widths.Max()
+func (w *writerState) maxWidthM(t int) float64 {
+	m, _, ok := w.widths[t].Max()
 	if !ok {
 		return 0
 	}

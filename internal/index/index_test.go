@@ -97,7 +97,7 @@ func TestApplySearchGetCount(t *testing.T) {
 		t.Errorf("Search over everything found %d, want all 4 whatever their classification", len(got))
 	}
 	hq := func(cl zone.Classification) []uuid.UUID {
-		return ids(func(fn func(*zone.Component) bool) { s.SearchLayer(zone.LayerCommuneHQs, all, cl, fn) })
+		return ids(func(fn func(*zone.Component) bool) { s.SearchLayer(zone.LayerCommuneHQs, all, zone.ScopeOf(cl), fn) })
 	}
 	if got := hq(zone.Public); !sameIDs(got, idsOf(pub)) {
 		t.Errorf("public clearance sees %v, want only the public HQ", got)
@@ -109,14 +109,14 @@ func TestApplySearchGetCount(t *testing.T) {
 		t.Errorf("secret clearance sees %v", got)
 	}
 	for cl, want := range map[zone.Classification]int{zone.Public: 1, zone.Internal: 2, zone.Restricted: 2, zone.Secret: 3} {
-		if n := s.Count(zone.LayerCommuneHQs, cl); n != want {
+		if n := s.Count(zone.LayerCommuneHQs, zone.ScopeOf(cl)); n != want {
 			t.Errorf("Count(commune_hqs, %s) = %d, want %d", cl, n, want)
 		}
 	}
-	if n := s.Count(zone.LayerCombatBases, zone.Internal); n != 0 {
+	if n := s.Count(zone.LayerCombatBases, zone.ScopeOf(zone.Internal)); n != 0 {
 		t.Errorf("Count(combat_bases, internal) = %d, want 0 (the base is restricted)", n)
 	}
-	if n := s.Count("no_such_layer", zone.Secret); n != 0 {
+	if n := s.Count("no_such_layer", zone.ScopeOf(zone.Secret)); n != 0 {
 		t.Errorf("unknown layer counts %d", n)
 	}
 
@@ -127,14 +127,14 @@ func TestApplySearchGetCount(t *testing.T) {
 		t.Errorf("a point inside the approved zone's box found %v, want the base", got)
 	}
 	// Extent: the union of the boxes a clearance sees, never smaller.
-	if e, ok := s.Extent(zone.LayerCommuneHQs, zone.Internal); !ok || !e.Contains(orb.Point{105, 21}) || !e.Contains(orb.Point{105.2, 21}) ||
+	if e, ok := s.Extent(zone.LayerCommuneHQs, zone.ScopeOf(zone.Internal)); !ok || !e.Contains(orb.Point{105, 21}) || !e.Contains(orb.Point{105.2, 21}) ||
 		e.Max[0] > 105.2+1e-5 || e.Min[0] < 105-1e-5 {
 		t.Errorf("Extent(commune_hqs, internal) = %v, %v; want about [105 21, 105.2 21]", e, ok)
 	}
-	if _, ok := s.Extent(zone.LayerCommuneHQs, -1); ok {
+	if _, ok := s.Extent(zone.LayerCommuneHQs, zone.ScopeOf(-1)); ok {
 		t.Error("Extent below public clearance is not empty")
 	}
-	if e, ok := s.Extent(zone.LayerCombatBases, zone.Secret); !ok || !e.Contains(base.Bound().Min) || !e.Contains(base.Bound().Max) {
+	if e, ok := s.Extent(zone.LayerCombatBases, zone.ScopeOf(zone.Secret)); !ok || !e.Contains(base.Bound().Min) || !e.Contains(base.Bound().Max) {
 		t.Errorf("Extent(combat_bases) = %v does not hold the base's zone box %v", e, base.Bound())
 	}
 	if w := s.MaxZoneWidthM(); w != 800 {
@@ -174,14 +174,14 @@ func TestApplyUpdateAndDelete(t *testing.T) {
 		t.Errorf("the old position still finds %v", got)
 	}
 	if got := ids(func(fn func(*zone.Component) bool) {
-		s.SearchLayer(zone.LayerDefenceWorks, box(106.9, 22.9, 107.1, 23.1), zone.Secret, fn)
+		s.SearchLayer(zone.LayerDefenceWorks, box(106.9, 22.9, 107.1, 23.1), zone.ScopeOf(zone.Secret), fn)
 	}); !sameIDs(got, idsOf(a2)) {
 		t.Errorf("the new position finds %v", got)
 	}
 	if c, _ := s.Get(a.ID); c.Version != 2 || c.Layer != zone.LayerDefenceWorks {
 		t.Errorf("Get returns %+v, want version 2 in defence_works", c)
 	}
-	if s.Count(zone.LayerCombatBases, zone.Secret) != 1 || s.Count(zone.LayerDefenceWorks, zone.Restricted) != 0 || s.Count(zone.LayerDefenceWorks, zone.Secret) != 1 {
+	if s.Count(zone.LayerCombatBases, zone.ScopeOf(zone.Secret)) != 1 || s.Count(zone.LayerDefenceWorks, zone.ScopeOf(zone.Restricted)) != 0 || s.Count(zone.LayerDefenceWorks, zone.ScopeOf(zone.Secret)) != 1 {
 		t.Error("counts did not follow the layer and classification change")
 	}
 	if s.Len() != 2 || s.MaxZoneWidthM() != 1500 {
@@ -190,7 +190,7 @@ func TestApplyUpdateAndDelete(t *testing.T) {
 
 	ix.Apply([]zone.Change{deletion(wide), deletion(point(zone.LayerCombatBases, 0, 0, 0))}, 3)
 	s = ix.Snapshot()
-	if s.Len() != 1 || s.MaxZoneWidthM() != 0 || s.Count(zone.LayerCombatBases, zone.Secret) != 0 {
+	if s.Len() != 1 || s.MaxZoneWidthM() != 0 || s.Count(zone.LayerCombatBases, zone.ScopeOf(zone.Secret)) != 0 {
 		t.Errorf("after deleting the widest: len %d max width %v", s.Len(), s.MaxZoneWidthM())
 	}
 	if _, ok := s.Get(b.ID); ok {
@@ -407,7 +407,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 			if got := ids(func(fn func(*zone.Component) bool) { s.Search(b, fn) }); !sameIDs(got, want) {
 				t.Fatalf("version %d: Search(%v) found %d, brute force %d", v, b, len(got), len(want))
 			}
-			if got := ids(func(fn func(*zone.Component) bool) { s.SearchLayer(layer, b, cl, fn) }); !sameIDs(got, wantLayer) {
+			if got := ids(func(fn func(*zone.Component) bool) { s.SearchLayer(layer, b, zone.ScopeOf(cl), fn) }); !sameIDs(got, wantLayer) {
 				t.Fatalf("version %d: SearchLayer(%s, %v, %s) found %d, brute force %d", v, layer, b, cl, len(got), len(wantLayer))
 			}
 		}
@@ -484,7 +484,7 @@ func TestReplaceKeepsLastOfRepeatedID(t *testing.T) {
 	if c, _ := s.Get(first.ID); s.Len() != 2 || c != second || s.Version() != 7 {
 		t.Fatalf("len %d, Get = %v: want 2 components and the later of a repeated id", s.Len(), c)
 	}
-	if n := s.Count(zone.LayerCommuneHQs, zone.Secret); n != 2 {
+	if n := s.Count(zone.LayerCommuneHQs, zone.ScopeOf(zone.Secret)); n != 2 {
 		t.Fatalf("trees hold %d, want 2 (one per id)", n)
 	}
 	if got := ids(func(fn func(*zone.Component) bool) { s.Search(box(102, 20, 104, 22), fn) }); len(got) != 0 {

@@ -1,12 +1,16 @@
 package index
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"sort"
+	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/btree"
 
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -18,11 +22,13 @@ type Snapshot struct {
 	byID       *btree.BTreeG[entry]
 	layers     map[string]*layerTrees
 	layerNames []string // keys of layers: registry order, then unknown layers by name
-	maxWidthM  float64
-	// changedAt is, per layer, the data version at which each
-	// classification's tree last changed (for tile cache keys).
-	changedAt map[string][tiers]int64
-	next      chan struct{} // closed when the following Snapshot is published
+	maxWidthM  [tiers]float64
+	// digests is, per layer, each tree's content digest.
+	digests    map[string][tiers]uint64
+	cells      cellTrees
+	grid       consult.Grid
+	consultKey string        // "" until the index has a Consultation
+	next       chan struct{} // closed when the following Snapshot is published
 }
 
 // Version is the store data version this view reflects.
@@ -32,7 +38,7 @@ func (s *Snapshot) Version() int64 { return s.version }
 func (s *Snapshot) Len() int { return s.byID.Len() }
 
 // Get returns a component by id, whatever its classification: the caller
-// must check the reader's clearance before showing it.
+// must check the reader's scope before showing it.
 func (s *Snapshot) Get(id uuid.UUID) (*zone.Component, bool) {
 	e, ok := s.byID.Get(entry{key: keyOf(id)})
 	if !ok {
@@ -43,68 +49,100 @@ func (s *Snapshot) Get(id uuid.UUID) (*zone.Component, bool) {
 
 // Search calls fn for every component, of every layer and classification,
 // whose box (c.Bound(): geometry plus approved zone polygons) intersects b;
-// touching counts. It is meant for the conflict checker, which must find
-// secret works too and redacts them itself. fn returns false to stop.
+// touching counts. It is meant for the checker's stored records, which
+// hold everything and are redacted per reader. fn returns false to stop.
 // Order: layers in registry order, lower classifications first.
 func (s *Snapshot) Search(b orb.Bound, fn func(*zone.Component) bool) {
+	s.SearchScope(b, zone.FullScope(), fn)
+}
+
+// SearchScope is Search over the components of every layer a caller of
+// scope sc sees: the trees outside the scope are not walked at all.
+func (s *Snapshot) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool) {
+	m := maskOf(sc)
 	for _, name := range s.layerNames {
-		if !s.searchTrees(s.layers[name], b, zone.Secret, fn) {
+		if !s.searchTrees(s.layers[name], b, m, fn) {
 			return
 		}
 	}
 }
 
-// SearchLayer calls fn for every component of layer, classified at most
-// clearance, whose box (c.Bound()) intersects b; touching counts. An unknown
-// layer has no components. fn returns false to stop.
-func (s *Snapshot) SearchLayer(layer string, b orb.Bound, clearance zone.Classification, fn func(*zone.Component) bool) {
+// SearchLayer calls fn for every component of layer in scope sc whose box
+// (c.Bound()) intersects b; touching counts. An unknown layer has no
+// components. fn returns false to stop.
+func (s *Snapshot) SearchLayer(layer string, b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool) {
 	if lt, ok := s.layers[layer]; ok {
-		s.searchTrees(lt, b, clearance, fn)
+		s.searchTrees(lt, b, maskOf(sc), fn)
 	}
 }
 
-// Count is the number of components of layer classified at most clearance,
-// in constant time.
-func (s *Snapshot) Count(layer string, clearance zone.Classification) int {
+// Count is the number of components of layer in scope sc, in constant time.
+func (s *Snapshot) Count(layer string, sc zone.Scope) int {
 	lt, ok := s.layers[layer]
 	if !ok {
 		return 0
 	}
-	n := 0
-	for t := 0; t < tiers && t <= int(clearance); t++ {
-		n += lt[t].Len()
+	m, n := maskOf(sc), 0
+	for t := range tiers {
+		if m.has(t) {
+			n += lt[t].Len()
+		}
 	}
 	return n
 }
 
-// LayerVersion is the data version at which the part of layer a caller with
-// clearance sees last changed: the newest change to any of the layer's
-// components classified at most clearance (0 for a layer never seen). An
-// edit to a secret component does not change it for a public caller, so a
-// tile cache keyed on it keeps public tiles and reveals nothing.
-func (s *Snapshot) LayerVersion(layer string, clearance zone.Classification) int64 {
-	at, ok := s.changedAt[layer]
+// LayerDigest identifies the part of layer a caller of scope sc sees: it
+// changes exactly when a component of that part changes, and is the same
+// for the same contents on every server and after every history (it hashes
+// the components' ids, versions and update times, never sequence numbers).
+// A change to a component outside the scope leaves it as it was, so a tile
+// cache keyed on it keeps the tiles of lower clearances and reveals
+// nothing. 0 for a layer with nothing in scope.
+func (s *Snapshot) LayerDigest(layer string, sc zone.Scope) uint64 {
+	d, ok := s.digests[layer]
 	if !ok {
 		return 0
 	}
-	var v int64
-	for t := 0; t < tiers && t <= int(clearance); t++ {
-		v = max(v, at[t])
+	m := maskOf(sc)
+	var h uint64
+	for t := range tiers {
+		if m.has(t) {
+			// Mix in the tier, so that two tiers' digests never cancel.
+			h ^= d[t] * (2*uint64(t) + 0x9e3779b97f4a7c15)
+		}
 	}
-	return v
+	return h
 }
 
-// Extent is the box of every component of layer classified at most
-// clearance (the union of their c.Bound()), in constant time; ok is false
-// when there is none. It may exceed the exact union by less than one float32
-// step (under a metre), never fall short of it.
-func (s *Snapshot) Extent(layer string, clearance zone.Classification) (b orb.Bound, ok bool) {
+// View identifies everything a caller of scope sc sees, as LayerDigest
+// does for one layer: a hex string, equal for equal views.
+func (s *Snapshot) View(sc zone.Scope) string {
+	h := fnv.New64a()
+	var b [8]byte
+	for _, name := range s.layerNames {
+		d := s.LayerDigest(name, sc)
+		if d == 0 {
+			continue
+		}
+		_, _ = h.Write([]byte(name))
+		binary.LittleEndian.PutUint64(b[:], d)
+		_, _ = h.Write(b[:])
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// Extent is the box of every component of layer in scope sc (the union of
+// their c.Bound()), in constant time; ok is false when there is none. It
+// may exceed the exact union by less than one float32 step (under a
+// metre), never fall short of it.
+func (s *Snapshot) Extent(layer string, sc zone.Scope) (b orb.Bound, ok bool) {
 	lt, found := s.layers[layer]
 	if !found {
 		return orb.Bound{}, false
 	}
-	for t := 0; t < tiers && t <= int(clearance); t++ {
-		if lt[t].Len() == 0 {
+	m := maskOf(sc)
+	for t := range tiers {
+		if !m.has(t) || lt[t].Len() == 0 {
 			continue
 		}
 		min, max := lt[t].Bounds()
@@ -124,14 +162,65 @@ func (s *Snapshot) Extent(layer string, clearance zone.Classification) (b orb.Bo
 // MaxZoneWidthM is the largest provisional protection-zone width (metres)
 // of any component, 0 when none has one. The conflict checker widens its
 // search box by it, since provisional widths are not part of c.Bound().
-func (s *Snapshot) MaxZoneWidthM() float64 { return s.maxWidthM }
+func (s *Snapshot) MaxZoneWidthM() float64 { return s.MaxZoneWidthIn(zone.FullScope()) }
 
-// searchTrees searches the trees of lt up to clearance and reports whether
-// fn asked to go on.
-func (s *Snapshot) searchTrees(lt *layerTrees, b orb.Bound, clearance zone.Classification, fn func(*zone.Component) bool) bool {
+// MaxZoneWidthIn is MaxZoneWidthM over the components of scope sc only, so
+// that a caller's search box does not grow with a work it cannot see.
+func (s *Snapshot) MaxZoneWidthIn(sc zone.Scope) float64 {
+	m, w := maskOf(sc), 0.0
+	for t := range tiers {
+		if m.has(t) {
+			w = max(w, s.maxWidthM[t])
+		}
+	}
+	return w
+}
+
+// Consultation returns the grid of the snapshot's consultation cells and
+// the key of the rule set they were made with ("" when none were made).
+func (s *Snapshot) Consultation() (consult.Grid, string) { return s.grid, s.consultKey }
+
+// Consulted calls fn for the consultation cells meeting b (closed
+// rectangles: touching counts) of the classified components a caller of
+// clearance cl cannot see; a cell several tiers hold comes once per tier.
+// fn returns false to stop. The work done depends only on the cells, never
+// on the components behind them.
+func (s *Snapshot) Consulted(b orb.Bound, cl zone.Classification, fn func(consult.Cell) bool) {
+	if s.consultKey == "" {
+		return
+	}
+	for t := tier(cl) + 1; t <= int(zone.Secret); t++ {
+		tree := s.cells[t]
+		if tree.Len() == 0 {
+			continue
+		}
+		goOn := true
+		s.grid.Rows(b, func(row, c0, c1 int32) bool {
+			from, to := consult.Cell{Row: row, Col: c0}.Key(), consult.Cell{Row: row, Col: c1}.Key()
+			tree.Ascend(from, func(k uint64, _ int32) bool {
+				if k > to {
+					return false
+				}
+				goOn = fn(consult.CellOf(k))
+				return goOn
+			})
+			return goOn
+		})
+		if !goOn {
+			return
+		}
+	}
+}
+
+// searchTrees searches the trees of lt in mask m and reports whether fn
+// asked to go on.
+func (s *Snapshot) searchTrees(lt *layerTrees, b orb.Bound, m tierMask, fn func(*zone.Component) bool) bool {
 	q := outward(b)
 	goOn := true
-	for t := 0; t < tiers && t <= int(clearance) && goOn; t++ {
+	for t := 0; t < tiers && goOn; t++ {
+		if !m.has(t) {
+			continue
+		}
 		lt[t].Search(q.min, q.max, func(min, max [2]float32, c *zone.Component) bool {
 			if !surelyIntersects(box32{min, max}, b) && !intersects(c.Bound(), b) {
 				return true // a false hit of the outward rounding

@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,17 +15,48 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-const appraisalColumns = `id, site_id, name, status, verdict, created_by, created_at, updated_at,
+// appraisalColumns selects an appraisal as a reader of clearance cl sees
+// it: the verdict is the reader's (verdicts is indexed from 1).
+func appraisalColumns(cl zone.Classification) string {
+	return `id, site_id, name, status, ` + verdictFor(cl) + `, created_by, created_at, updated_at,
 	decision_outcome, decision_note, decision_by, decision_at`
+}
+
+// verdictFor is the SQL of an appraisal's verdict as a reader of clearance
+// cl sees it. A row without verdicts by clearance (written before they were
+// kept, or by another tool) shows a reader below secret "review" for
+// anything but "clear": the referral such a reader would get.
+func verdictFor(cl zone.Classification) string {
+	n := strconv.Itoa(level(cl) + 1)
+	if level(cl) == int(zone.Secret) {
+		return `coalesce(verdicts[` + n + `], verdict)`
+	}
+	return `coalesce(verdicts[` + n + `], CASE WHEN verdict IN ('', 'clear') THEN verdict ELSE 'review' END)`
+}
+
+// level is cl as an index of the by-clearance arrays, an invalid clearance
+// counting as public (the least it may see).
+func level(cl zone.Classification) int {
+	if !cl.Valid() {
+		return int(zone.Public)
+	}
+	return int(cl)
+}
+
+// viewColumns are the check_records columns holding each clearance's view
+// (a fixed list: never a name from a request).
+var viewColumns = [zone.Levels]string{"view_public", "view_internal", "view_restricted", "result"}
 
 func scanAppraisal(row pgx.Row) (*zone.Appraisal, error) {
 	var a zone.Appraisal
 	var outcome, note, by *string
 	var at *time.Time
-	if err := row.Scan(&a.ID, &a.SiteID, &a.Name, &a.Status, &a.Verdict, &a.CreatedBy, &a.CreatedAt, &a.UpdatedAt,
+	var verdict *string
+	if err := row.Scan(&a.ID, &a.SiteID, &a.Name, &a.Status, &verdict, &a.CreatedBy, &a.CreatedAt, &a.UpdatedAt,
 		&outcome, &note, &by, &at); err != nil {
 		return nil, err
 	}
+	a.Verdict = deref(verdict)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	if outcome != nil && at != nil {
 		a.Decision = &zone.Decision{Outcome: *outcome, Note: deref(note), By: deref(by), At: at.UTC()}
@@ -58,6 +90,9 @@ func checkVerdict(v string) error {
 // appraisal and its first check in one transaction. The site's verdict and
 // status properties are set from the check and the appraisal.
 func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zone.Component, first zone.CheckRecord) (*zone.Appraisal, error) {
+	ctx, cancel := s.callContext(ctx)
+	defer cancel()
+	const cl = zone.Secret // the creator's view is read again by the caller
 	if a == nil || site == nil {
 		return nil, zone.Errorf(zone.CodeInvalid, "an appraisal needs its record and its project site")
 	}
@@ -69,7 +104,8 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	if allowed := projectSiteEnum(zone.PropStatus); !slices.Contains(allowed, out.Status) {
 		return nil, zone.Errorf(zone.CodeInvalid, "appraisal status %q is not one of %s", out.Status, strings.Join(allowed, ", "))
 	}
-	if err := checkVerdict(first.Verdict); err != nil {
+	first, err := withViews(first)
+	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(out.Name) == "" {
@@ -85,9 +121,10 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	if sc.Properties == nil {
 		sc.Properties = map[string]any{}
 	}
-	sc.Properties[zone.PropVerdict] = first.Verdict
+	sc.Properties[zone.PropVerdict] = first.Views[zone.Public].Verdict
+	sc.Properties[zone.PropVerdicts] = zone.SiteVerdicts(first.Views)
 	sc.Properties[zone.PropStatus] = out.Status
-	sc, err := validated(sc)
+	sc, err = validated(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +139,6 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 		out.ID = uuid.New()
 	}
 	out.SiteID = sc.ID
-	out.Verdict = first.Verdict
 	first.AppraisalID = out.ID
 	if first.CreatedBy == "" {
 		first.CreatedBy = out.CreatedBy
@@ -120,16 +156,17 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 		if err := insertZones(ctx, tx, sc.ID, v.zones); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO appraisals (id, site_id, name, name_folded, status, verdict, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			out.ID, out.SiteID, out.Name, strings.ToLower(out.Name), out.Status, out.Verdict, out.CreatedBy); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO appraisals (id, site_id, name, name_folded, status, verdict, verdicts, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			out.ID, out.SiteID, out.Name, strings.ToLower(out.Name), out.Status, first.Views[zone.Secret].Verdict,
+			verdictArray(first.Views), out.CreatedBy); err != nil {
 			return err
 		}
 		if err := insertCheck(ctx, tx, first); err != nil {
 			return err
 		}
 		var err error
-		created, err = getAppraisal(ctx, tx, out.ID)
+		created, err = getAppraisal(ctx, tx, out.ID, cl)
 		return err
 	})
 	if err != nil {
@@ -138,36 +175,71 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	return created, nil
 }
 
-// insertCheck writes one check record; its id and time default to new ones.
+// withViews checks a record's views before it is written: every clearance
+// has one (a record given only Verdict and Result is a full check with no
+// views for lower clearances, which must then see a referral: such a
+// record is refused rather than shown to them in full).
+func withViews(rec zone.CheckRecord) (zone.CheckRecord, error) {
+	if rec.Views[zone.Secret].Verdict == "" && rec.Verdict != "" {
+		return rec, zone.Errorf(zone.CodeInvalid, "a check record needs its views by clearance (check.Record)")
+	}
+	for _, cl := range zone.Classifications() {
+		v := rec.Views[cl]
+		if err := checkVerdict(v.Verdict); err != nil {
+			return rec, err
+		}
+		if !json.Valid(v.Result) {
+			return rec, zone.Errorf(zone.CodeInvalid, "the %s view of the check is not valid JSON", cl)
+		}
+	}
+	rec.Verdict, rec.Result = rec.Views[zone.Secret].Verdict, rec.Views[zone.Secret].Result
+	return rec, nil
+}
+
+func verdictArray(views [zone.Levels]zone.CheckView) []string {
+	out := make([]string, zone.Levels)
+	for i, v := range views {
+		out[i] = v.Verdict
+	}
+	return out
+}
+
+// insertCheck writes one check record with its views; its id and time
+// default to new ones.
 func insertCheck(ctx context.Context, tx pgx.Tx, rec zone.CheckRecord) error {
 	if rec.ID == uuid.Nil {
 		rec.ID = uuid.New()
-	}
-	result := string(rec.Result)
-	if len(rec.Result) == 0 {
-		result = "null"
 	}
 	var at *time.Time
 	if !rec.CreatedAt.IsZero() {
 		at = &rec.CreatedAt
 	}
+	v := rec.Views
 	_, err := tx.Exec(ctx, `INSERT INTO check_records
-		(id, appraisal_id, created_at, created_by, verdict, ruleset_version, data_version, result)
-		VALUES ($1, $2, coalesce($3, now()), $4, $5, $6, $7, $8::json)`,
-		rec.ID, rec.AppraisalID, at, rec.CreatedBy, rec.Verdict, rec.RulesetVersion, rec.DataVersion, result)
+		(id, appraisal_id, created_at, created_by, verdict, ruleset_version, data_version, result,
+		 verdicts, view_public, view_internal, view_restricted)
+		VALUES ($1, $2, coalesce($3, now()), $4, $5, $6, $7, $8::json, $9, $10::json, $11::json, $12::json)`,
+		rec.ID, rec.AppraisalID, at, rec.CreatedBy, rec.Verdict, rec.RulesetVersion, rec.DataVersion, string(rec.Result),
+		verdictArray(v), string(v[zone.Public].Result), string(v[zone.Internal].Result), string(v[zone.Restricted].Result))
 	return err
 }
 
-// getAppraisal reads an appraisal and its checks, newest first.
-func getAppraisal(ctx context.Context, q pgx.Tx, id uuid.UUID) (*zone.Appraisal, error) {
-	a, err := scanAppraisal(q.QueryRow(ctx, `SELECT `+appraisalColumns+` FROM appraisals WHERE id = $1`, id))
+// getAppraisal reads an appraisal and its checks, newest first, as a
+// reader of clearance cl sees them: only that clearance's view is read.
+func getAppraisal(ctx context.Context, q pgx.Tx, id uuid.UUID, cl zone.Classification) (*zone.Appraisal, error) {
+	a, err := scanAppraisal(q.QueryRow(ctx, `SELECT `+appraisalColumns(cl)+` FROM appraisals WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, zone.Errorf(zone.CodeNotFound, "appraisal %s not found", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT id, appraisal_id, created_at, created_by, verdict, ruleset_version, data_version, result::text
+	lv := level(cl)
+	// A record without views (written before they were kept) gives its
+	// full result, marked so, for the caller to redact.
+	rows, err := q.Query(ctx, `SELECT id, appraisal_id, created_at, created_by, ruleset_version, data_version,
+			coalesce(verdicts[`+strconv.Itoa(lv+1)+`], verdict), (verdicts IS NOT NULL),
+			coalesce(`+viewColumns[lv]+`, result)::text
 		FROM check_records WHERE appraisal_id = $1 ORDER BY seq DESC`, id)
 	if err != nil {
 		return nil, err
@@ -176,22 +248,33 @@ func getAppraisal(ctx context.Context, q pgx.Tx, id uuid.UUID) (*zone.Appraisal,
 	for rows.Next() {
 		var c zone.CheckRecord
 		var result string
-		if err := rows.Scan(&c.ID, &c.AppraisalID, &c.CreatedAt, &c.CreatedBy, &c.Verdict, &c.RulesetVersion, &c.DataVersion, &result); err != nil {
+		var viewed bool
+		if err := rows.Scan(&c.ID, &c.AppraisalID, &c.CreatedAt, &c.CreatedBy, &c.RulesetVersion, &c.DataVersion, &c.Verdict, &viewed, &result); err != nil {
 			return nil, err
 		}
 		c.CreatedAt = c.CreatedAt.UTC()
 		c.Result = []byte(result)
+		c.ViewOf = zone.Classification(lv)
+		if !viewed {
+			c.ViewOf = zone.Secret
+		}
+		if c.ViewOf != zone.Secret || lv != int(zone.Secret) {
+			c.DataVersion = 0
+		}
 		a.Checks = append(a.Checks, c)
 	}
 	return a, rows.Err()
 }
 
-// GetAppraisal returns an appraisal with its checks, newest first.
-func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID) (*zone.Appraisal, error) {
+// GetAppraisal returns an appraisal with its checks, newest first, as a
+// reader of clearance cl sees them.
+func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID, cl zone.Classification) (*zone.Appraisal, error) {
+	ctx, cancel := s.callContext(ctx)
+	defer cancel()
 	var a *zone.Appraisal
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
-		a, err = getAppraisal(ctx, tx, id)
+		a, err = getAppraisal(ctx, tx, id, cl)
 		return err
 	})
 	if err != nil {
@@ -200,28 +283,35 @@ func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID) (*zone.Appraisal
 	return a, nil
 }
 
-// setSiteProperty sets one property of an appraisal's project site as a
-// change of the site (version + 1, so followers and editors see it). A site
-// deleted meanwhile is left alone.
-func setSiteProperty(ctx context.Context, tx pgx.Tx, siteID uuid.UUID, prop, value, by string) error {
-	_, err := tx.Exec(ctx, `UPDATE components
-		SET properties = properties || jsonb_build_object($2::text, $3::text),
-		    version = version + 1, updated_at = now(), updated_by = $4
-		WHERE id = $1`, siteID, prop, value, by)
+// setSiteProperties merges properties into an appraisal's project site as
+// a change of the site (version + 1, so followers and editors see it). A
+// site deleted meanwhile is left alone.
+func setSiteProperties(ctx context.Context, tx pgx.Tx, siteID uuid.UUID, props map[string]any, by string) error {
+	b, err := json.Marshal(props)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE components
+		SET properties = properties || $2::jsonb,
+		    version = version + 1, updated_at = now(), updated_by = $3
+		WHERE id = $1`, siteID, string(b), by)
 	return err
 }
 
-// AddCheck appends a check record and makes its verdict the appraisal's and
-// its site's latest.
-func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord) (*zone.Appraisal, error) {
-	if err := checkVerdict(rec.Verdict); err != nil {
+// AddCheck appends a check record and makes its verdicts the appraisal's
+// and its site's latest.
+func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Classification) (*zone.Appraisal, error) {
+	ctx, cancel := s.callContext(ctx)
+	defer cancel()
+	rec, err := withViews(rec)
+	if err != nil {
 		return nil, err
 	}
 	var a *zone.Appraisal
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var siteID uuid.UUID
-		err := tx.QueryRow(ctx, `UPDATE appraisals SET verdict = $2, updated_at = now() WHERE id = $1 RETURNING site_id`,
-			rec.AppraisalID, rec.Verdict).Scan(&siteID)
+		err := tx.QueryRow(ctx, `UPDATE appraisals SET verdict = $2, verdicts = $3, updated_at = now() WHERE id = $1 RETURNING site_id`,
+			rec.AppraisalID, rec.Verdict, verdictArray(rec.Views)).Scan(&siteID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return zone.Errorf(zone.CodeNotFound, "appraisal %s not found", rec.AppraisalID)
 		}
@@ -231,10 +321,11 @@ func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord) (*zone.Appra
 		if err := insertCheck(ctx, tx, rec); err != nil {
 			return err
 		}
-		if err := setSiteProperty(ctx, tx, siteID, zone.PropVerdict, rec.Verdict, rec.CreatedBy); err != nil {
+		props := map[string]any{zone.PropVerdict: rec.Views[zone.Public].Verdict, zone.PropVerdicts: zone.SiteVerdicts(rec.Views)}
+		if err := setSiteProperties(ctx, tx, siteID, props, rec.CreatedBy); err != nil {
 			return err
 		}
-		a, err = getAppraisal(ctx, tx, rec.AppraisalID)
+		a, err = getAppraisal(ctx, tx, rec.AppraisalID, cl)
 		return err
 	})
 	if err != nil {
@@ -245,7 +336,9 @@ func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord) (*zone.Appra
 
 // DecideAppraisal records a reviewer's decision and sets the appraisal's and
 // its site's status to its outcome. A later decision replaces an earlier one.
-func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decision) (*zone.Appraisal, error) {
+func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decision, cl zone.Classification) (*zone.Appraisal, error) {
+	ctx, cancel := s.callContext(ctx)
+	defer cancel()
 	switch d.Outcome {
 	case zone.StatusApproved, zone.StatusApprovedWithConditions, zone.StatusRejected:
 	default:
@@ -267,10 +360,10 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 		if err != nil {
 			return err
 		}
-		if err := setSiteProperty(ctx, tx, siteID, zone.PropStatus, d.Outcome, d.By); err != nil {
+		if err := setSiteProperties(ctx, tx, siteID, map[string]any{zone.PropStatus: d.Outcome}, d.By); err != nil {
 			return err
 		}
-		a, err = getAppraisal(ctx, tx, id)
+		a, err = getAppraisal(ctx, tx, id, cl)
 		return err
 	})
 	if err != nil {
@@ -282,6 +375,8 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 // ListAppraisals returns one page of the matching appraisals, newest first
 // (without their checks), and how many match in all.
 func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zone.Appraisal, int, error) {
+	ctx, cancel := s.callContext(ctx)
+	defer cancel()
 	var conds []string
 	var args []any
 	param := func(v any) string {
@@ -295,7 +390,7 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 		conds = append(conds, "status = "+param(q.Status))
 	}
 	if q.Verdict != "" {
-		conds = append(conds, "verdict = "+param(q.Verdict))
+		conds = append(conds, verdictFor(q.Clearance)+" = "+param(q.Verdict))
 	}
 	if q.Text != "" {
 		// Folded in Go on both sides: Unicode case folding whatever the
@@ -312,7 +407,7 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM appraisals`+where, args...).Scan(&total); err != nil {
 			return err
 		}
-		sql := `SELECT ` + appraisalColumns + ` FROM appraisals` + where + ` ORDER BY created_at DESC, seq DESC`
+		sql := `SELECT ` + appraisalColumns(q.Clearance) + ` FROM appraisals` + where + ` ORDER BY created_at DESC, seq DESC`
 		pageArgs := args
 		if q.Limit > 0 {
 			pageArgs = append(pageArgs, q.Limit)

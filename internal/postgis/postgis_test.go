@@ -464,6 +464,7 @@ func testCheckRecordsImmutable(t *testing.T, open func(*testing.T) (*Store, stri
 	for _, sql := range []string{
 		`UPDATE check_records SET verdict = 'clear'`,
 		`UPDATE check_records SET result = '{}'::json`,
+		`UPDATE check_records SET view_public = '{}'::json`,
 		`DELETE FROM check_records`,
 		`TRUNCATE check_records CASCADE`,
 	} {
@@ -471,11 +472,11 @@ func testCheckRecordsImmutable(t *testing.T, open func(*testing.T) (*Store, stri
 			t.Errorf("%s: error %v, want the immutability trigger to refuse", sql, err)
 		}
 	}
-	full, err := s.GetAppraisal(t.Context(), got.ID)
+	full, err := s.GetAppraisal(t.Context(), got.ID, zone.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(full.Checks) != 1 || full.Checks[0].Verdict != "review" || string(full.Checks[0].Result) != string(rec.Result) {
+	if len(full.Checks) != 1 || full.Checks[0].Verdict != "review" || string(full.Checks[0].Result) != string(rec.Views[zone.Secret].Result) {
 		t.Errorf("check records after refused changes: %+v", full.Checks)
 	}
 }
@@ -708,13 +709,21 @@ func testProvisionalZoneWithBadDate(t *testing.T, open func(*testing.T) (*Store,
 func testCheckResultKeptByteExact(t *testing.T, open func(*testing.T) (*Store, string)) {
 	s, _ := open(t)
 	a, site, rec := storetest.NewAppraisalInput("Cảng", "a", "clear", orb.Point{106.7, 21.8})
-	rec.Result = json.RawMessage(`{ "z": 1,  "a": [2, 1], "z": 3 }`)
+	rec.Views[zone.Secret].Result = json.RawMessage(`{ "z": 1,  "a": [2, 1], "z": 3 }`)
+	rec.Views[zone.Public].Result = json.RawMessage(`{"p":  0 ,"p":1}`)
 	got, err := s.CreateAppraisal(t.Context(), a, site, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(got.Checks[0].Result) != string(rec.Result) {
-		t.Errorf("result %s, want %s byte for byte", got.Checks[0].Result, rec.Result)
+	if string(got.Checks[0].Result) != string(rec.Views[zone.Secret].Result) {
+		t.Errorf("result %s, want %s byte for byte", got.Checks[0].Result, rec.Views[zone.Secret].Result)
+	}
+	pub, err := s.GetAppraisal(t.Context(), got.ID, zone.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(pub.Checks[0].Result) != string(rec.Views[zone.Public].Result) {
+		t.Errorf("public view %s, want %s byte for byte", pub.Checks[0].Result, rec.Views[zone.Public].Result)
 	}
 }
 

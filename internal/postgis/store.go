@@ -50,7 +50,18 @@ type Options struct {
 	// Logger receives the store's background events (listener reconnects,
 	// pruning failures). nil discards them.
 	Logger *slog.Logger
+	// CallTimeout bounds every short database call (a lookup, a write, a
+	// page of appraisals), so that a stalled database turns into an
+	// unavailable error instead of a hang. 0 means DefaultCallTimeout;
+	// negative disables it. Long calls (a full listing, an import) are
+	// bounded by their caller's context only.
+	CallTimeout time.Duration
 }
+
+// DefaultCallTimeout bounds a short database call when Options.CallTimeout
+// is 0: well under the 3 s in which every request must be answered with the
+// database frozen.
+const DefaultCallTimeout = 2 * time.Second
 
 // DefaultChangeRetention is how long the change log is kept when
 // Options.ChangeRetention is 0.
@@ -62,9 +73,10 @@ const pruneEvery = time.Hour
 // Store is zone.Store on PostgreSQL with PostGIS. Its schema comes from
 // Migrate. It is safe for concurrent use.
 type Store struct {
-	pool      *pgxpool.Pool
-	log       *slog.Logger
-	retention time.Duration
+	pool        *pgxpool.Pool
+	log         *slog.Logger
+	retention   time.Duration
+	callTimeout time.Duration
 
 	// bg lives as long as the store: Close cancels it, which ends the pruning
 	// loop and every subscription.
@@ -92,9 +104,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{pool: pool, log: log, retention: opt.ChangeRetention}
+	s := &Store{pool: pool, log: log, retention: opt.ChangeRetention, callTimeout: opt.CallTimeout}
 	if s.retention == 0 {
 		s.retention = DefaultChangeRetention
+	}
+	if s.callTimeout == 0 {
+		s.callTimeout = DefaultCallTimeout
 	}
 	if err := s.checkSchema(ctx); err != nil {
 		pool.Close()
@@ -176,6 +191,18 @@ func (s *Store) checkSchema(ctx context.Context) error {
 		s.log.Warn("the database schema is newer than this build", "schema_version", have, "build_version", want)
 	}
 	return nil
+}
+
+// callContext bounds one short database call by the store's call timeout,
+// or by ctx's own deadline when that is sooner.
+func (s *Store) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.callTimeout <= 0 {
+		return ctx, func() {}
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.callTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.callTimeout)
 }
 
 // Pool returns the store's connection pool, for read-only SQL other

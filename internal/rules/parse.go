@@ -44,6 +44,7 @@ func Parse(doc []byte) (*RuleSet, error) {
 	if err := yaml.Unmarshal(doc, &root); err != nil {
 		return nil, invalid(yamlDetails(err))
 	}
+	rs.Consultation.defaults()
 	if probs := rs.validate(lineIndex(&root)); len(probs) > 0 {
 		return nil, invalid(probs)
 	}
@@ -153,6 +154,9 @@ func (rs *RuleSet) validate(l lines) []zone.Detail {
 		}
 	}
 	text(-1, "contact", rs.Contact)
+	if c := rs.Consultation.CellM; !finite(c) || c < MinConsultationCellM || c > MaxConsultationCellM {
+		bad(-1, "consultation.cell_m", "must be between %d and %d metres, got %v", MinConsultationCellM, MaxConsultationCellM, c)
+	}
 	if len(rs.Rules) == 0 {
 		bad(-1, "rules", "at least one rule is required")
 	}
@@ -230,6 +234,23 @@ func (rs *RuleSet) validate(l lines) []zone.Detail {
 		text(i, p+".message", r.Message)
 	}
 	return probs
+}
+
+// defaults fills the fields a document left out from DefaultConsultation.
+func (c *Consultation) defaults() {
+	d := DefaultConsultation()
+	if c.CellM == 0 {
+		c.CellM = d.CellM
+	}
+	if strings.TrimSpace(c.Basis) == "" {
+		c.Basis = d.Basis
+	}
+	if strings.TrimSpace(c.Message.VI) == "" {
+		c.Message.VI = d.Message.VI
+	}
+	if strings.TrimSpace(c.Message.EN) == "" {
+		c.Message.EN = d.Message.EN
+	}
 }
 
 var knownActivities = []string{zone.ActivityBlasting, zone.ActivityMining, zone.ActivityResidential, zone.ActivityCrowd}

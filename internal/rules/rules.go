@@ -72,7 +72,14 @@ const (
 	TestBorderBelt ZoneTest = "border_belt"
 	// A plain distance: within distance_m of the component's geometry.
 	TestDistance ZoneTest = "distance"
+	// ZoneConsultation is the zone of a referral finding: a consultation
+	// area standing in for works the caller may not see. Rules do not test
+	// it; the checker gives it.
+	ZoneConsultation ZoneTest = "consultation_area"
 )
+
+// RuleConsultation is the rule id of a referral finding.
+const RuleConsultation = "defence-consultation"
 
 // Valid reports whether t is a known zone test.
 func (t ZoneTest) Valid() bool {
@@ -198,9 +205,43 @@ type RuleSet struct {
 	ToleranceMessage Text    `yaml:"tolerance_message" json:"tolerance_message"`
 	// Contact is shown instead of the details of a component the caller may
 	// not see.
-	Contact Text   `yaml:"contact" json:"contact"`
-	Rules   []Rule `yaml:"rules" json:"rules"`
+	Contact Text `yaml:"contact" json:"contact"`
+	// Consultation is how works above a caller's clearance stand in that
+	// caller's checks; absent fields take DefaultConsultation's.
+	Consultation Consultation `yaml:"consultation,omitempty" json:"consultation"`
+	Rules        []Rule       `yaml:"rules" json:"rules"`
 }
+
+// Consultation is the referral a caller below a work's classification gets
+// instead of the work: the work is replaced by the cells (package consult)
+// of at least CellM metres that its reach touches, and a footprint touching
+// one gets one finding (rule RuleConsultation, verdict review) with this
+// basis, message and the set's contact, and nothing about the work.
+type Consultation struct {
+	CellM   float64 `yaml:"cell_m,omitempty" json:"cell_m"`
+	Basis   string  `yaml:"basis,omitempty" json:"basis"`
+	Message Text    `yaml:"message,omitempty" json:"message"`
+}
+
+// DefaultConsultation is the consultation of a rule set that sets none:
+// 2 km cells.
+func DefaultConsultation() Consultation {
+	return Consultation{
+		CellM: 2000,
+		Basis: "Law 25/2023/QH15 art. 18 (defence works may not be positioned or published); Decree 164/2018/ND-CP (opinion of the military authority)",
+		Message: Text{
+			VI: "Dự án nằm trong vùng tham vấn quốc phòng; cần có ý kiến của Bộ Chỉ huy quân sự tỉnh trước khi phê duyệt.",
+			EN: "The project lies in a defence consultation area; the provincial military command must give its opinion before approval.",
+		},
+	}
+}
+
+// Minimum and maximum consultation cell sizes, metres: a smaller cell
+// would come close to positioning the work it stands for.
+const (
+	MinConsultationCellM = 500
+	MaxConsultationCellM = 50_000
+)
 
 // Tolerance returns the edge tolerance of r in this set, in metres.
 func (rs *RuleSet) Tolerance(r *Rule) float64 {

@@ -106,15 +106,30 @@ func sameTimePtr(a, b *time.Time) bool {
 
 // NewAppraisalInput returns what CreateAppraisal takes for a pending
 // appraisal named name: the appraisal, its project site (a factory footprint
-// in layer project_sites) and a first check record with the given verdict.
+// in layer project_sites) and a first check record whose full verdict is
+// verdict, with views by clearance as check.Record makes them: below
+// secret the verdict is "review" (a referral) unless "clear", and each
+// view's result names its clearance.
 func NewAppraisalInput(name, by, verdict string, site orb.Geometry) (*zone.Appraisal, *zone.Component, zone.CheckRecord) {
 	a := &zone.Appraisal{Name: name, Status: zone.StatusPending, CreatedBy: by}
 	c := NewComponent(zone.LayerProjectSites, name, site)
 	c.Kind = "factory"
 	c.Properties = map[string]any{zone.PropInvestor: "Công ty TNHH " + name, zone.PropHeightM: 35.5, zone.PropActivities: []any{zone.ActivityBlasting}}
-	rec := zone.CheckRecord{CreatedBy: by, Verdict: verdict, RulesetVersion: "2025.1", DataVersion: 7,
-		Result: json.RawMessage(fmt.Sprintf(`{"verdict":%q,"conflicts":[{"rule":"safety_belt","zone":"safety_belt","distance_m":312.5}],"note":"Dự án %s"}`, verdict, name))}
+	rec := zone.CheckRecord{CreatedBy: by, RulesetVersion: "2025.1", DataVersion: 7}
+	for _, cl := range zone.Classifications() {
+		v := LowerVerdict(verdict, cl)
+		rec.Views[cl] = zone.CheckView{Verdict: v, Result: json.RawMessage(fmt.Sprintf(
+			`{"verdict":%q,"view":%q,"findings":[{"rule":"safety_belt","zone":"safety_belt","distance_m":312.5}],"note":"Dự án %s"}`, v, cl, name))}
+	}
 	return a, c, rec
+}
+
+// LowerVerdict is the verdict NewAppraisalInput gives clearance cl.
+func LowerVerdict(verdict string, cl zone.Classification) string {
+	if cl < zone.Secret && verdict != "clear" {
+		return "review"
+	}
+	return verdict
 }
 
 func jsonEqual(a, b []byte) bool {
@@ -151,7 +166,10 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 			stored.Properties[zone.PropInvestor] != site.Properties[zone.PropInvestor] {
 			t.Errorf("site properties %v; want verdict review, status pending and the investor kept", stored.Properties)
 		}
-		full, err := s.GetAppraisal(ctx, got.ID)
+		if vs, ok := stored.Properties[zone.PropVerdicts].(map[string]any); !ok || vs["secret"] != "review" || vs["public"] != "review" {
+			t.Errorf("site verdicts by clearance %v", stored.Properties[zone.PropVerdicts])
+		}
+		full, err := s.GetAppraisal(ctx, got.ID, zone.Secret)
 		if err != nil {
 			t.Fatalf("GetAppraisal: %v", err)
 		}
@@ -159,8 +177,8 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 			t.Fatalf("GetAppraisal gave %d checks, want 1", len(full.Checks))
 		}
 		c1 := full.Checks[0]
-		if c1.ID == uuid.Nil || c1.AppraisalID != got.ID || c1.Verdict != "review" || c1.RulesetVersion != "2025.1" ||
-			c1.DataVersion != 7 || c1.CreatedBy != "appraiser-1" || c1.CreatedAt.IsZero() || !jsonEqual(c1.Result, rec.Result) {
+		if c1.ID == uuid.Nil || c1.AppraisalID != got.ID || c1.Verdict != "review" || c1.RulesetVersion != "2025.1" || c1.ViewOf != zone.Secret ||
+			c1.DataVersion != 7 || c1.CreatedBy != "appraiser-1" || c1.CreatedAt.IsZero() || !jsonEqual(c1.Result, rec.Views[zone.Secret].Result) {
 			t.Errorf("first check stored as %+v (result %s)", c1, c1.Result)
 		}
 		firstResult := append([]byte(nil), c1.Result...)
@@ -170,13 +188,40 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 		_, _, rec2 := NewAppraisalInput(a.Name, "reviewer-1", "conflict", nil)
 		rec2.AppraisalID = got.ID
 		rec2.RulesetVersion = "2025.2"
-		after, err := s.AddCheck(ctx, rec2)
+		after, err := s.AddCheck(ctx, rec2, zone.Secret)
 		if err != nil {
 			t.Fatalf("AddCheck: %v", err)
 		}
 		if after.Verdict != "conflict" || after.Status != zone.StatusPending {
 			t.Errorf("after AddCheck: verdict %q status %q; want conflict, pending", after.Verdict, after.Status)
 		}
+		// Each clearance reads its own view, nothing of the others.
+		for _, cl := range []zone.Classification{zone.Public, zone.Internal, zone.Restricted} {
+			seen, err := s.GetAppraisal(ctx, got.ID, cl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen.Verdict != "review" || len(seen.Checks) != 2 {
+				t.Fatalf("%s reads verdict %q and %d checks, want review and 2", cl, seen.Verdict, len(seen.Checks))
+			}
+			for i, c := range seen.Checks {
+				want := []zone.CheckRecord{rec2, rec}[i].Views[cl]
+				if c.ViewOf != cl || c.Verdict != want.Verdict || !jsonEqual(c.Result, want.Result) || c.DataVersion != 0 {
+					t.Errorf("%s reads check %d as %+v (result %s), want its own view %s and no data version", cl, i, c, c.Result, want.Result)
+				}
+			}
+			list, _, err := s.ListAppraisals(ctx, zone.AppraisalQuery{Clearance: cl, Verdict: "conflict"})
+			if err != nil || len(list) != 0 {
+				t.Errorf("%s lists %d conflicts (%v); the conflict is not theirs to see", cl, len(list), err)
+			}
+		}
+		if list, _, err := s.ListAppraisals(ctx, zone.AppraisalQuery{Clearance: zone.Secret, Verdict: "conflict"}); err != nil || len(list) != 1 || list[0].Verdict != "conflict" {
+			t.Errorf("secret lists %v (%v), want the one conflict", list, err)
+		}
+		// A record without views by clearance is refused.
+		bare := zone.CheckRecord{AppraisalID: got.ID, Verdict: "clear", Result: json.RawMessage(`{}`)}
+		_, err = s.AddCheck(ctx, bare, zone.Secret)
+		RequireCode(t, err, zone.CodeInvalid, "AddCheck without views")
 		if v := dataVersion(t, s); v <= versionBefore {
 			t.Errorf("AddCheck changed the site but not the data version (%d -> %d)", versionBefore, v)
 		}
@@ -184,10 +229,16 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stored2.Properties[zone.PropVerdict] != "conflict" || stored2.Version <= stored.Version {
-			t.Errorf("site after AddCheck: verdict %v version %d; want conflict and a version above %d", stored2.Properties[zone.PropVerdict], stored2.Version, stored.Version)
+		if stored2.Properties[zone.PropVerdict] != "review" || stored2.Version <= stored.Version {
+			t.Errorf("site after AddCheck: verdict %v version %d; want the public view's review and a version above %d", stored2.Properties[zone.PropVerdict], stored2.Version, stored.Version)
 		}
-		full, err = s.GetAppraisal(ctx, got.ID)
+		if vs, _ := stored2.Properties[zone.PropVerdicts].(map[string]any); vs["secret"] != "conflict" || vs["restricted"] != "review" {
+			t.Errorf("site verdicts after AddCheck %v", stored2.Properties[zone.PropVerdicts])
+		}
+		if f := stored2.ForClearance(zone.Secret); f.Properties[zone.PropVerdict] != "conflict" {
+			t.Errorf("a secret reader sees the site's verdict %v", f.Properties[zone.PropVerdict])
+		}
+		full, err = s.GetAppraisal(ctx, got.ID, zone.Secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,12 +250,14 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 		}
 		secondResult := append([]byte(nil), full.Checks[0].Result...)
 
-		_, err = s.AddCheck(ctx, zone.CheckRecord{AppraisalID: uuid.New(), Verdict: "clear", Result: json.RawMessage(`{}`)})
+		_, _, lost := NewAppraisalInput("lost", "x", "clear", nil)
+		lost.AppraisalID = uuid.New()
+		_, err = s.AddCheck(ctx, lost, zone.Secret)
 		RequireCode(t, err, zone.CodeNotFound, "AddCheck to an unknown appraisal")
 
 		decidedAt := time.Now().UTC().Truncate(time.Millisecond)
 		d := zone.Decision{Outcome: zone.StatusApprovedWithConditions, Note: "Giữ khoảng cách tối thiểu 300 m với kho", By: "reviewer-1", At: decidedAt}
-		decided, err := s.DecideAppraisal(ctx, got.ID, d)
+		decided, err := s.DecideAppraisal(ctx, got.ID, d, zone.Secret)
 		if err != nil {
 			t.Fatalf("DecideAppraisal: %v", err)
 		}
@@ -216,17 +269,17 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if stored3.Properties[zone.PropStatus] != zone.StatusApprovedWithConditions || stored3.Properties[zone.PropVerdict] != "conflict" {
+		if stored3.Properties[zone.PropStatus] != zone.StatusApprovedWithConditions || stored3.Properties[zone.PropVerdict] != "review" {
 			t.Errorf("site after the decision: %v", stored3.Properties)
 		}
-		_, err = s.DecideAppraisal(ctx, got.ID, zone.Decision{Outcome: "maybe", By: "reviewer-1", At: decidedAt})
+		_, err = s.DecideAppraisal(ctx, got.ID, zone.Decision{Outcome: "maybe", By: "reviewer-1", At: decidedAt}, zone.Secret)
 		RequireCode(t, err, zone.CodeInvalid, "DecideAppraisal with an unknown outcome")
-		_, err = s.DecideAppraisal(ctx, uuid.New(), d)
+		_, err = s.DecideAppraisal(ctx, uuid.New(), d, zone.Secret)
 		RequireCode(t, err, zone.CodeNotFound, "DecideAppraisal of an unknown appraisal")
-		_, err = s.GetAppraisal(ctx, uuid.New())
+		_, err = s.GetAppraisal(ctx, uuid.New(), zone.Secret)
 		RequireCode(t, err, zone.CodeNotFound, "GetAppraisal of an unknown id")
 
-		full, err = s.GetAppraisal(ctx, got.ID)
+		full, err = s.GetAppraisal(ctx, got.ID, zone.Secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +328,7 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 			ids[i] = got.ID
 			time.Sleep(3 * time.Millisecond) // distinct creation times: lists are newest first
 		}
-		if _, err := s.DecideAppraisal(ctx, ids[1], zone.Decision{Outcome: zone.StatusRejected, Note: "Chồng lấn căn cứ", By: "rv", At: time.Now()}); err != nil {
+		if _, err := s.DecideAppraisal(ctx, ids[1], zone.Decision{Outcome: zone.StatusRejected, Note: "Chồng lấn căn cứ", By: "rv", At: time.Now()}, zone.Secret); err != nil {
 			t.Fatal(err)
 		}
 		cases := []struct {
@@ -288,11 +341,12 @@ func runAppraisals(t *testing.T, open func(t *testing.T) zone.Store) {
 			{"by creator", zone.AppraisalQuery{CreatedBy: "alice"}, []int{2, 0}, 2},
 			{"by status rejected", zone.AppraisalQuery{Status: zone.StatusRejected}, []int{1}, 1},
 			{"by status pending", zone.AppraisalQuery{Status: zone.StatusPending}, []int{4, 3, 2, 0}, 4},
-			{"by verdict", zone.AppraisalQuery{Verdict: "conflict"}, []int{3, 1}, 2},
+			{"by verdict", zone.AppraisalQuery{Verdict: "conflict", Clearance: zone.Secret}, []int{3, 1}, 2},
+			{"by verdict as public sees it", zone.AppraisalQuery{Verdict: "review"}, []int{4, 3, 1, 0}, 4},
 			{"text lower-case Vietnamese", zone.AppraisalQuery{Text: "đồng đăng"}, []int{4, 0}, 2},
 			{"text upper-case Vietnamese", zone.AppraisalQuery{Text: "ĐỒNG"}, []int{4, 3, 0}, 3},
 			{"text mixed case", zone.AppraisalQuery{Text: "đá đồng mỎ"}, []int{3}, 1},
-			{"creator and verdict", zone.AppraisalQuery{CreatedBy: "bob", Verdict: "review"}, []int{4}, 1},
+			{"creator and verdict", zone.AppraisalQuery{CreatedBy: "bob", Verdict: "review", Clearance: zone.Secret}, []int{4}, 1},
 			{"page", zone.AppraisalQuery{Limit: 2, Offset: 1}, []int{3, 2}, 5},
 			{"page past the end", zone.AppraisalQuery{Limit: 2, Offset: 5}, nil, 5},
 			{"no match", zone.AppraisalQuery{Text: "không có"}, nil, 0},

@@ -65,7 +65,7 @@ func BenchmarkTileCold(b *testing.B) {
 			// Warm the zone-buffer cache, as a running server has.
 			maxBytes, total := 0, 0
 			for _, t := range tl {
-				tile, err := s.Tile(context.Background(), Request{Layer: AllLayers, Coord: Coord{uint32(t.Z), t.X, t.Y}, Clearance: zone.Secret}, false, nil)
+				tile, err := s.Tile(context.Background(), Request{Layer: AllLayers, Coord: Coord{uint32(t.Z), t.X, t.Y}, Scope: zone.ScopeOf(zone.Secret)}, false, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -75,7 +75,7 @@ func BenchmarkTileCold(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				t := tl[i%len(tl)]
-				if _, err := s.Tile(context.Background(), Request{Layer: AllLayers, Coord: Coord{uint32(t.Z), t.X, t.Y}, Clearance: zone.Secret}, false, nil); err != nil {
+				if _, err := s.Tile(context.Background(), Request{Layer: AllLayers, Coord: Coord{uint32(t.Z), t.X, t.Y}, Scope: zone.ScopeOf(zone.Secret)}, false, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -67,7 +67,7 @@ func TestModesServeTheSameTiles(t *testing.T) {
 	for _, z := range []maptile.Zoom{6, 9, 12, 14} {
 		tl := maptile.At(centre, z)
 		for _, cl := range zone.Classifications() {
-			req := tiles.Request{Layer: tiles.AllLayers, Coord: tiles.Coord{Z: uint32(z), X: tl.X, Y: tl.Y}, Clearance: cl}
+			req := tiles.Request{Layer: tiles.AllLayers, Coord: tiles.Coord{Z: uint32(z), X: tl.X, Y: tl.Y}, Scope: zone.ScopeOf(cl)}
 			a, err := services["postgis"].Tile(ctx, req, false, nil)
 			if err != nil {
 				t.Fatal(err)

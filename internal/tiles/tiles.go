@@ -14,14 +14,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -99,8 +98,9 @@ type Service struct {
 	// cold low-zoom requests queues instead of starving every other request.
 	builds chan struct{}
 	gzips  sync.Pool
-	// epoch changes with every process, so an ETag from a previous run (whose
-	// rendering may differ) never matches.
+	// epoch names the build and the options, so an ETag from a build or a
+	// configuration that renders differently never matches, while every
+	// server of one build and configuration gives a tile the same ETag.
 	epoch string
 }
 
@@ -113,15 +113,24 @@ type cached struct {
 // New returns a Service drawing from ix.
 func New(ix *index.Index, opt Options) *Service {
 	opt = opt.withDefaults()
-	var e [6]byte
-	_, _ = rand.Read(e[:])
-	s := &Service{ix: ix, opt: opt, epoch: hex.EncodeToString(e[:]),
+	s := &Service{ix: ix, opt: opt, epoch: epochOf(opt),
 		zones:  newLRU[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost),
 		builds: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	if opt.CacheBytes > 0 {
 		s.cache = newLRU[string, cached](opt.CacheBytes, func(c cached) int64 { return int64(len(c.gz)) + 96 })
 	}
 	return s
+}
+
+// epochOf hashes the build (module versions and VCS revision) and the
+// rendering options.
+func epochOf(opt Options) string {
+	h := fnv.New64a()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		_, _ = io.WriteString(h, bi.String())
+	}
+	fmt.Fprintf(h, "%+v", opt)
+	return strconv.FormatUint(h.Sum64()&0xffffffffffff, 16)
 }
 
 // Options returns the options in force, defaults filled in.
@@ -161,9 +170,9 @@ func ParseCoord(z, x, y string) (Coord, error) {
 
 // Request names one tile as one caller sees it.
 type Request struct {
-	Layer     string // a layer id, or AllLayers
-	Coord     Coord
-	Clearance zone.Classification
+	Layer string // a layer id, or AllLayers
+	Coord Coord
+	Scope zone.Scope // what the caller may see
 }
 
 // Tile is an encoded tile.
@@ -192,26 +201,32 @@ func layersOf(name string) ([]string, error) {
 }
 
 // key is the cache key of a request against a snapshot: it names the
-// tile, the clearance and the version of every layer the caller sees in it,
-// so an edit changes the key of exactly the tiles of the layers (and
-// clearances) it touched, and a key never serves one clearance another's tile.
+// tile, the scope and the digest of every layer the caller sees in it, so
+// an edit changes the key of exactly the tiles of the layers (and scopes)
+// it touched, a key never serves one scope another's tile, and an edit
+// outside the caller's scope changes nothing the caller sees, ETag
+// included.
 func (s *Service) key(snap *index.Snapshot, req Request) (string, error) {
 	layers, err := layersOf(req.Layer)
 	if err != nil {
 		return "", err
 	}
-	if !req.Clearance.Valid() {
-		return "", zone.Errorf(zone.CodeInvalid, "invalid clearance %d", int(req.Clearance))
+	if !req.Scope.Clearance.Valid() {
+		return "", zone.Errorf(zone.CodeInvalid, "invalid clearance %d", int(req.Scope.Clearance))
 	}
-	b := make([]byte, 0, 64+12*len(layers))
+	unpublished := uint32(0)
+	if req.Scope.Unpublished {
+		unpublished = 1
+	}
+	b := make([]byte, 0, 64+17*len(layers))
 	b = append(b, req.Layer...)
-	for _, n := range []uint32{req.Coord.Z, req.Coord.X, req.Coord.Y, uint32(req.Clearance)} {
+	for _, n := range []uint32{req.Coord.Z, req.Coord.X, req.Coord.Y, uint32(req.Scope.Clearance), unpublished} {
 		b = append(b, '/')
 		b = strconv.AppendUint(b, uint64(n), 10)
 	}
 	for _, l := range layers {
 		b = append(b, '/')
-		b = strconv.AppendInt(b, snap.LayerVersion(l, req.Clearance), 10)
+		b = strconv.AppendUint(b, snap.LayerDigest(l, req.Scope), 16)
 	}
 	return string(b), nil
 }
@@ -352,7 +367,7 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	groups := make([]group, 0, len(layers))
 	for _, l := range layers {
 		var cs []*zone.Component
-		snap.SearchLayer(l, box, req.Clearance, func(c *zone.Component) bool {
+		snap.SearchLayer(l, box, req.Scope, func(c *zone.Component) bool {
 			cs = append(cs, c)
 			return true
 		})
@@ -363,7 +378,7 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	}
 	var zoneComps []*zone.Component
 	if req.Layer == AllLayers && int(c.Z) >= s.opt.ZonesMinZoom {
-		zoneComps = zoneCandidates(snap, layers, box, req.Clearance)
+		zoneComps = zoneCandidates(snap, layers, box, req.Scope)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled", Err: err}
@@ -389,7 +404,7 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 				comp := g.comps[next[gi]]
 				next[gi]++
 				if geom := f.shape(comp.Geometry); geom != nil {
-					attrs = componentAttrs(attrs[:0], comp)
+					attrs = componentAttrs(attrs[:0], comp, req.Scope.Clearance)
 					n, ok := enc.addWithin(enc.size+budget-used, id64(comp), geom, attrs)
 					if !ok {
 						full = true
@@ -421,14 +436,14 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	return data, nil
 }
 
-// zoneCandidates lists, in id order, the components of layers seen at
-// clearance that have zones and whose box is within the widest provisional
-// width of box.
-func zoneCandidates(snap *index.Snapshot, layers []string, box orb.Bound, clearance zone.Classification) []*zone.Component {
-	grown := growMetres(box, snap.MaxZoneWidthM())
+// zoneCandidates lists, in id order, the components of layers in scope sc
+// that have zones and whose box is within the widest provisional width (of
+// that scope: a hidden work's belt must not widen the search) of box.
+func zoneCandidates(snap *index.Snapshot, layers []string, box orb.Bound, sc zone.Scope) []*zone.Component {
+	grown := growMetres(box, snap.MaxZoneWidthIn(sc))
 	var cs []*zone.Component
 	for _, l := range layers {
-		snap.SearchLayer(l, grown, clearance, func(c *zone.Component) bool {
+		snap.SearchLayer(l, grown, sc, func(c *zone.Component) bool {
 			if len(c.Zones) > 0 {
 				cs = append(cs, c)
 			}
@@ -504,9 +519,10 @@ func zoneKindIndex(k zone.ZoneKind) int {
 // big-endian. The full UUID is the feature's "id" property.
 func id64(c *zone.Component) uint64 { return binary.BigEndian.Uint64(c.ID[:8]) }
 
-// componentAttrs appends the attributes a tile carries for a component;
+// componentAttrs appends the attributes a tile carries for a component, as
+// a reader of clearance cl sees it (a project site's verdict is theirs);
 // empty optional values are left out.
-func componentAttrs(out []attr, c *zone.Component) []attr {
+func componentAttrs(out []attr, c *zone.Component, cl zone.Classification) []attr {
 	out = append(out,
 		attr{key: "id", str: c.ID.String(), unique: true},
 		attr{key: "layer", str: c.Layer},
@@ -520,6 +536,7 @@ func componentAttrs(out []attr, c *zone.Component) []attr {
 		out = append(out, attr{key: "group", str: string(c.Group)})
 	}
 	if c.Layer == zone.LayerProjectSites {
+		c = c.ForClearance(cl)
 		for _, k := range []string{zone.PropVerdict, zone.PropStatus} {
 			if v, ok := c.Properties[k].(string); ok && v != "" {
 				out = append(out, attr{key: k, str: v})

@@ -73,7 +73,7 @@ func decode(t *testing.T, tile *Tile) map[string]*mvt.Layer {
 
 func getTile(t *testing.T, s *Service, layer string, tl maptile.Tile, cl zone.Classification) (*Tile, map[string]*mvt.Layer) {
 	t.Helper()
-	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Clearance: cl}, false, nil)
+	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Scope: zone.ScopeOf(cl)}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestTileContent(t *testing.T) {
 // them into float64).
 func rawIDs(t *testing.T, s *Service, layer string, tl maptile.Tile) map[string][]uint64 {
 	t.Helper()
-	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Clearance: zone.Secret}, false, nil)
+	tile, err := s.Tile(context.Background(), Request{Layer: layer, Coord: Coord{uint32(tl.Z), tl.X, tl.Y}, Scope: zone.ScopeOf(zone.Secret)}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +265,8 @@ func TestClearanceAndCache(t *testing.T) {
 	if n, _ := s.CacheStats(); n != 4 {
 		t.Errorf("cache holds %d tiles, want 4 (one per clearance)", n)
 	}
-	e1, _ := s.ETag(Request{Layer: AllLayers, Coord: Coord{14, tl.X, tl.Y}, Clearance: zone.Restricted})
-	e2, _ := s.ETag(Request{Layer: AllLayers, Coord: Coord{14, tl.X, tl.Y}, Clearance: zone.Secret})
+	e1, _ := s.ETag(Request{Layer: AllLayers, Coord: Coord{14, tl.X, tl.Y}, Scope: zone.ScopeOf(zone.Restricted)})
+	e2, _ := s.ETag(Request{Layer: AllLayers, Coord: Coord{14, tl.X, tl.Y}, Scope: zone.ScopeOf(zone.Secret)})
 	if e1 == e2 {
 		t.Errorf("restricted and secret callers share the ETag %s", e1)
 	}
@@ -291,7 +291,7 @@ func TestEditInvalidates(t *testing.T) {
 	s := New(w.ix, Options{CacheBytes: 1 << 20})
 	tl := maptile.At(pt, 12)
 	req := func(layer string, cl zone.Classification) Request {
-		return Request{Layer: layer, Coord: Coord{12, tl.X, tl.Y}, Clearance: cl}
+		return Request{Layer: layer, Coord: Coord{12, tl.X, tl.Y}, Scope: zone.ScopeOf(cl)}
 	}
 	etag := func(layer string, cl zone.Classification) string {
 		e, err := s.ETag(req(layer, cl))

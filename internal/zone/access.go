@@ -96,6 +96,7 @@ const (
 	PermEdit         Permission = "edit"            // create, change, delete defence components
 	PermManageTokens Permission = "manage_tokens"   // create, list, revoke tokens
 	PermManageRules  Permission = "manage_rules"    // load a rule set
+	PermPublish      Permission = "publish"         // publish an appraisal's project site to every reader
 )
 
 // rolePermissions is the whole access policy by role, in one table.
@@ -104,7 +105,7 @@ var rolePermissions = map[Role][]Permission{
 	RoleAppraiser: {PermRead, PermCheck, PermAppraise},
 	RoleReviewer:  {PermRead, PermCheck, PermReadAllAppr, PermDecide},
 	RoleEditor:    {PermRead, PermCheck, PermEdit},
-	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules},
+	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermPublish},
 }
 
 // Valid reports whether r is a known role.
@@ -141,6 +142,42 @@ type Principal struct {
 	Role      Role           `json:"role"`
 	Clearance Classification `json:"clearance"`
 	Anonymous bool           `json:"anonymous,omitempty"`
+}
+
+// Scope is what one caller may see of the stored components: those
+// classified at most Clearance and, of the project sites an appraisal
+// created, only the published ones unless Unpublished (reviewers and
+// admins, who may read every appraisal). Nothing outside a caller's scope
+// exists for them: not in lists, counts, tiles, search or lookups.
+type Scope struct {
+	Clearance   Classification
+	Unpublished bool
+}
+
+// ScopeOf is the scope of a caller of clearance c who may not read every
+// appraisal.
+func ScopeOf(c Classification) Scope { return Scope{Clearance: c} }
+
+// FullScope sees every component (the checker, the CLI's own commands).
+func FullScope() Scope { return Scope{Clearance: Secret, Unpublished: true} }
+
+// Sees reports whether a caller of scope s may see c.
+func (s Scope) Sees(c *Component) bool {
+	return s.Clearance.Allows(c.Classification) && (s.Unpublished || c.Published())
+}
+
+// MayWrite reports whether a caller of scope s may create, change or
+// delete components of layer l: only one who sees all the layer can hold
+// (its ceiling; and, for project sites, the unpublished ones too), so that
+// no refusal (a duplicate code, an existing id) tells of a component the
+// caller cannot see.
+func (s Scope) MayWrite(l *Layer) bool {
+	return s.Clearance.Allows(l.Ceiling) && (l.ID != LayerProjectSites || s.Unpublished)
+}
+
+// Scope is what the principal may see.
+func (p Principal) Scope() Scope {
+	return Scope{Clearance: p.Clearance, Unpublished: p.Can(PermReadAllAppr)}
 }
 
 // Anonymous is the caller allowed by --public-read: read public features only.

@@ -153,6 +153,36 @@ func (c *Component) Bound() orb.Bound {
 	return b
 }
 
+// Published reports whether the component is visible to every caller its
+// classification admits. Only a project site an appraisal created can be
+// unpublished (property published: false, until an admin publishes it);
+// such a site exists only for those who may read its appraisal.
+func (c *Component) Published() bool {
+	if c.Layer != LayerProjectSites {
+		return true
+	}
+	p, ok := c.Properties[PropPublished].(bool)
+	return !ok || p
+}
+
+// ForClearance returns the component as a reader of clearance cl sees it:
+// a project site's verdict is the one that reader would get from the same
+// check (property verdicts, by clearance; the stored verdict property is the
+// public one), and the by-clearance verdicts never leave. Other components
+// are returned as they are.
+func (c *Component) ForClearance(cl Classification) *Component {
+	vs, ok := c.Properties[PropVerdicts].(map[string]any)
+	if !ok {
+		return c
+	}
+	d := c.Clone()
+	delete(d.Properties, PropVerdicts)
+	if v, ok := vs[cl.String()].(string); ok && v != "" {
+		d.Properties[PropVerdict] = v
+	}
+	return d
+}
+
 // MaxWidthM is the largest provisional zone width, in metres.
 func (c *Component) MaxWidthM() float64 {
 	var m float64

@@ -51,7 +51,9 @@ func (c *Component) Feature() *geojson.Feature {
 	f.ID = c.ID.String()
 	p := make(geojson.Properties, len(c.Properties)+14)
 	for k, v := range c.Properties {
-		p[k] = v
+		if k != PropVerdicts { // by-clearance verdicts never leave (ForClearance)
+			p[k] = v
+		}
 	}
 	p[FieldLayer] = c.Layer
 	p[FieldKind] = c.Kind
@@ -158,7 +160,8 @@ func FromFeature(layer string, f *geojson.Feature) (*Component, []Detail) {
 		}
 	}
 	for k, v := range props {
-		if !reservedFields[k] {
+		// By-clearance verdicts come from the checker, never from a client.
+		if !reservedFields[k] && k != PropVerdicts {
 			c.Properties[k] = v
 		}
 	}
@@ -202,6 +205,8 @@ func (c *Component) Validate() []Detail {
 	}
 	if !c.Classification.Valid() {
 		bad("properties.classification", "invalid classification")
+	} else if c.Classification > l.Ceiling {
+		bad("properties.classification", "layer %s holds components up to %s, not %s", l.ID, l.Ceiling, c.Classification)
 	}
 	for _, d := range ValidateGeometry(c.Geometry) {
 		d.Pointer = joinPointer("geometry", d.Pointer)
@@ -269,6 +274,10 @@ func checkProperty(spec PropertySpec, v any) string {
 		}
 		if f < 0 {
 			return fmt.Sprintf("%s must not be negative, got %v", spec.Name, f)
+		}
+	case PropBoolean:
+		if _, ok := v.(bool); !ok {
+			return fmt.Sprintf("%s must be true or false, got %v", spec.Name, v)
 		}
 	case PropStrings:
 		list, ok := v.([]any)

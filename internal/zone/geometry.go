@@ -6,6 +6,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/planar"
 	sfgeom "github.com/peterstace/simplefeatures/geom"
 )
 
@@ -172,4 +173,107 @@ func toSF(g orb.Geometry) (sfgeom.Geometry, error) {
 		return sfgeom.Geometry{}, err
 	}
 	return sfgeom.UnmarshalWKB(b)
+}
+
+// IntersectsBound reports whether geometry g (WGS84 degrees), whose bound is
+// gb, shares at least one point with box b; touching counts, as with
+// PostGIS ST_Intersects against ST_MakeEnvelope.
+func IntersectsBound(g orb.Geometry, gb, b orb.Bound) bool {
+	if g == nil {
+		return false
+	}
+	if p, ok := g.(orb.Point); ok {
+		return b.Contains(p)
+	}
+	if !gb.Intersects(b) {
+		return false
+	}
+	if b.Contains(gb.Min) && b.Contains(gb.Max) {
+		return true
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		return b.Contains(g)
+	case orb.MultiPoint:
+		for _, p := range g {
+			if b.Contains(p) {
+				return true
+			}
+		}
+	case orb.LineString:
+		return pathIntersectsBox(g, b)
+	case orb.MultiLineString:
+		for _, ls := range g {
+			if IntersectsBound(ls, ls.Bound(), b) {
+				return true
+			}
+		}
+	case orb.Ring:
+		return IntersectsBound(orb.Polygon{g}, gb, b)
+	case orb.Polygon:
+		for _, ring := range g {
+			if pathIntersectsBox(orb.LineString(ring), b) {
+				return true
+			}
+		}
+		// No edge meets the box, so the box lies wholly inside or
+		// wholly outside the polygon (a hole counts as outside).
+		return planar.PolygonContains(g, b.Min)
+	case orb.MultiPolygon:
+		for _, p := range g {
+			if IntersectsBound(p, p.Bound(), b) {
+				return true
+			}
+		}
+	case orb.Collection:
+		for _, x := range g {
+			if IntersectsBound(x, x.Bound(), b) {
+				return true
+			}
+		}
+	case orb.Bound:
+		return g.Intersects(b)
+	}
+	return false
+}
+
+// pathIntersectsBox reports whether any segment of a path meets box b
+// (Liang-Barsky clipping; boundaries included).
+func pathIntersectsBox(path orb.LineString, b orb.Bound) bool {
+	if len(path) == 1 {
+		return b.Contains(path[0])
+	}
+	for i := 0; i+1 < len(path); i++ {
+		if segmentIntersectsBox(path[i], path[i+1], b) {
+			return true
+		}
+	}
+	return false
+}
+
+func segmentIntersectsBox(p, q orb.Point, b orb.Bound) bool {
+	t0, t1 := 0.0, 1.0
+	dx, dy := q[0]-p[0], q[1]-p[1]
+	clip := func(den, num float64) bool {
+		// The segment is inside where den*t <= num.
+		switch {
+		case den == 0:
+			return num >= 0
+		case den > 0:
+			t := num / den
+			if t < t0 {
+				return false
+			}
+			t1 = min(t1, t)
+		default:
+			t := num / den
+			if t > t1 {
+				return false
+			}
+			t0 = max(t0, t)
+		}
+		return t0 <= t1
+	}
+	return clip(-dx, p[0]-b.Min[0]) && clip(dx, b.Max[0]-p[0]) &&
+		clip(-dy, p[1]-b.Min[1]) && clip(dy, b.Max[1]-p[1])
 }

@@ -37,6 +37,7 @@ const (
 	PropString  PropertyType = "string"
 	PropNumber  PropertyType = "number"
 	PropStrings PropertyType = "string[]"
+	PropBoolean PropertyType = "boolean"
 )
 
 // PropertySpec declares one typed property a layer's features carry in their
@@ -71,6 +72,11 @@ type Layer struct {
 	Properties  []PropertySpec  `json:"properties,omitempty"`
 	Style       Style           `json:"style"`
 	DefenceWork bool            `json:"defence"` // a defence component (false only for project sites)
+	// Ceiling is the highest classification the layer may hold. Writing in
+	// a layer takes a clearance of at least its ceiling (Scope.MayWrite):
+	// an editor who could not see all of a layer could learn from a
+	// refused code or id that a hidden component exists.
+	Ceiling Classification `json:"ceiling"`
 }
 
 // DefaultKind is the kind given to a feature that names none.
@@ -133,6 +139,12 @@ const (
 	PropActivities = "activities"
 	PropStatus     = "status"
 	PropVerdict    = "verdict"
+	// PropPublished false marks a project site an appraisal created and no
+	// admin has published (Component.Published).
+	PropPublished = "published"
+	// PropVerdicts holds a site's verdict by reader clearance
+	// (Component.ForClearance); it is never shown.
+	PropVerdicts = "verdicts"
 
 	ActivityBlasting    = "blasting"
 	ActivityMining      = "mining"
@@ -145,27 +157,32 @@ var layers = []Layer{
 	{
 		ID: LayerBorderLines, TitleVI: "Đường biên giới quốc gia", TitleEN: "National border lines", Group: "border",
 		Geometries: []GeometryClass{GeomLine}, Kinds: []string{"land_border"}, DefenceWork: true,
-		Style: Style{Color: "#b00020", Weight: 3, Dash: "8 4 2 4"},
+		Style:   Style{Color: "#b00020", Weight: 3, Dash: "8 4 2 4"},
+		Ceiling: Public, // the border line is fixed by treaty and published
 	},
 	{
 		ID: LayerBorderMarkers, TitleVI: "Mốc quốc giới", TitleEN: "Border markers", Group: "border",
 		Geometries: []GeometryClass{GeomPoint}, Kinds: []string{"border_marker"}, DefenceWork: true,
-		Style: Style{Color: "#b00020", FillColor: "#ffffff", Weight: 2, Radius: 4},
+		Style:   Style{Color: "#b00020", FillColor: "#ffffff", Weight: 2, Radius: 4},
+		Ceiling: Secret,
 	},
 	{
 		ID: LayerPatrolRoutes, TitleVI: "Đường tuần tra biên giới", TitleEN: "Border patrol routes", Group: "border",
 		Geometries: []GeometryClass{GeomLine}, Kinds: []string{"patrol_route"}, DefenceWork: true,
-		Style: Style{Color: "#e65100", Weight: 2, Dash: "6 4"},
+		Style:   Style{Color: "#e65100", Weight: 2, Dash: "6 4"},
+		Ceiling: Secret,
 	},
 	{
 		ID: LayerCombatBases, TitleVI: "Căn cứ chiến đấu", TitleEN: "Combat bases", Group: "defence",
 		Geometries: []GeometryClass{GeomPoint, GeomPolygon}, Kinds: []string{"combat_base"}, DefenceWork: true,
-		Style: Style{Color: "#1b5e20", FillColor: "#43a047", Weight: 2, Radius: 7},
+		Style:   Style{Color: "#1b5e20", FillColor: "#43a047", Weight: 2, Radius: 7},
+		Ceiling: Secret,
 	},
 	{
 		ID: LayerCommuneHQs, TitleVI: "Trụ sở Ban chỉ huy quân sự cấp xã", TitleEN: "Commune military command HQs", Group: "defence",
 		Geometries: []GeometryClass{GeomPoint}, Kinds: []string{"commune_hq"}, DefenceWork: true,
-		Style: Style{Color: "#0d47a1", FillColor: "#42a5f5", Weight: 2, Radius: 6},
+		Style:   Style{Color: "#0d47a1", FillColor: "#42a5f5", Weight: 2, Radius: 6},
+		Ceiling: Secret,
 	},
 	{
 		ID: LayerDefenceWorks, TitleVI: "Công trình quốc phòng và khu quân sự", TitleEN: "Defence works and military zones", Group: "defence",
@@ -174,6 +191,7 @@ var layers = []Layer{
 			KindDepot, KindAntennaField, KindShootingRange, KindMilitaryZone, KindBorderRestrictedZone},
 		DefenceWork: true,
 		Style:       Style{Color: "#4a148c", FillColor: "#ab47bc", Weight: 2, Radius: 6},
+		Ceiling:     Secret,
 	},
 	{
 		ID: LayerProjectSites, TitleVI: "Dự án kinh tế - xã hội", TitleEN: "Socio-economic project sites", Group: "projects",
@@ -189,8 +207,10 @@ var layers = []Layer{
 				Enum: []string{"pending", "approved", "approved_with_conditions", "rejected"}},
 			{Name: PropVerdict, Type: PropString, TitleVI: "Kết luận thẩm định", TitleEN: "Latest verdict",
 				Enum: []string{"clear", "review", "conflict"}},
+			{Name: PropPublished, Type: PropBoolean, TitleVI: "Đã công bố", TitleEN: "Published"},
 		},
-		Style: Style{Color: "#f9a825", FillColor: "#fff176", Weight: 2, Radius: 6},
+		Style:   Style{Color: "#f9a825", FillColor: "#fff176", Weight: 2, Radius: 6},
+		Ceiling: Secret,
 	},
 }
 

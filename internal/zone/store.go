@@ -130,19 +130,24 @@ const (
 
 // Appraisal is the record of one civil project's appraisal: its project site
 // (a component of layer project_sites), its immutable check records, and the
-// reviewer's decision.
+// reviewer's decision. What a store returns is as one reader sees it: the
+// verdict and every check's result as a caller of the reader's clearance
+// would get them.
 type Appraisal struct {
 	ID        uuid.UUID     `json:"id"`
 	SiteID    uuid.UUID     `json:"site_id"`
 	Name      string        `json:"name"`
 	Status    string        `json:"status"`
-	Verdict   string        `json:"verdict"`    // of the latest check
+	Verdict   string        `json:"verdict"`    // of the latest check, as the reader sees it
 	CreatedBy string        `json:"created_by"` // token name
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	Decision  *Decision     `json:"decision,omitempty"`
 	Checks    []CheckRecord `json:"checks,omitempty"` // newest first; filled by GetAppraisal
 }
+
+// Levels is the number of clearances, the length of every by-clearance array.
+const Levels = int(Secret) + 1
 
 // Decision is a reviewer's ruling on an appraisal.
 type Decision struct {
@@ -154,41 +159,104 @@ type Decision struct {
 
 // CheckRecord is one stored check of an appraisal. It is never changed after
 // it is written.
+//
+// A record is written with Views: the check as each clearance sees it
+// (check.Record), kept apart, so that reading one reader's view reads
+// nothing of the others (its time and size say nothing of what is hidden).
+// Read back for a reader of clearance cl, Verdict and Result are that view
+// and ViewOf is cl; a record written without views (before they were kept)
+// comes back with its full result and ViewOf Secret, for the caller to
+// redact.
 type CheckRecord struct {
-	ID             uuid.UUID       `json:"id"`
-	AppraisalID    uuid.UUID       `json:"appraisal_id"`
-	CreatedAt      time.Time       `json:"created_at"`
-	CreatedBy      string          `json:"created_by"`
-	Verdict        string          `json:"verdict"`
-	RulesetVersion string          `json:"ruleset_version"`
-	DataVersion    int64           `json:"data_version"`
-	Result         json.RawMessage `json:"result"` // the full check result as returned to the caller
+	ID             uuid.UUID `json:"id"`
+	AppraisalID    uuid.UUID `json:"appraisal_id"`
+	CreatedAt      time.Time `json:"created_at"`
+	CreatedBy      string    `json:"created_by"`
+	Verdict        string    `json:"verdict"`
+	RulesetVersion string    `json:"ruleset_version"`
+	// DataVersion is the store's data version when checked; read back only
+	// for a reader cleared for everything.
+	DataVersion int64           `json:"data_version,omitempty"`
+	Result      json.RawMessage `json:"result"`
+	ViewOf      Classification  `json:"-"`
+	// Views, by clearance, when writing; Views[Secret] is the full check.
+	Views [Levels]CheckView `json:"-"`
+}
+
+// CheckView is a check's verdict and result as one clearance sees it.
+type CheckView struct {
+	Verdict string
+	Result  json.RawMessage
+}
+
+// Full returns the record's full verdict and result: Views[Secret] when
+// views are set, else Verdict and Result.
+func (r *CheckRecord) Full() CheckView {
+	if v := r.Views[Secret]; v.Verdict != "" {
+		return v
+	}
+	return CheckView{Verdict: r.Verdict, Result: r.Result}
+}
+
+// View returns the view of clearance cl, falling back to the nearest
+// clearance above it that has one (the full check at worst). ok is false
+// when the fallback was needed.
+func (r *CheckRecord) View(cl Classification) (v CheckView, of Classification, ok bool) {
+	if !cl.Valid() {
+		cl = Public
+	}
+	for c := cl; c <= Secret; c++ {
+		if r.Views[c].Verdict != "" {
+			return r.Views[c], c, c == cl
+		}
+	}
+	return r.Full(), Secret, cl == Secret
 }
 
 // AppraisalQuery filters ListAppraisals.
 type AppraisalQuery struct {
 	CreatedBy string // "" for all
 	Status    string
-	Verdict   string
+	Verdict   string // as the reader (Clearance) sees it
 	Text      string // case-insensitive substring of the name
 	Limit     int    // 0: no limit
 	Offset    int
+	// Clearance is the reader's: verdicts are listed and filtered as a
+	// caller of that clearance sees them.
+	Clearance Classification
 }
 
-// AppraisalStore keeps appraisals and their check records.
+// AppraisalStore keeps appraisals and their check records. Every read takes
+// the reader's clearance and returns verdicts and results as a caller of
+// that clearance would get them (CheckRecord).
 type AppraisalStore interface {
 	// CreateAppraisal stores the project site, the appraisal and its first
-	// check in one transaction, setting the site's verdict and status properties.
+	// check in one transaction, setting the site's status and verdict
+	// properties (the public verdict, and PropVerdicts by clearance).
 	CreateAppraisal(ctx context.Context, a *Appraisal, site *Component, first CheckRecord) (*Appraisal, error)
-	// GetAppraisal returns an appraisal with its checks, newest first.
-	GetAppraisal(ctx context.Context, id uuid.UUID) (*Appraisal, error)
+	// GetAppraisal returns an appraisal with its checks, newest first, as a
+	// reader of clearance cl sees them.
+	GetAppraisal(ctx context.Context, id uuid.UUID, cl Classification) (*Appraisal, error)
 	// ListAppraisals returns one page, newest first, and the total matched.
 	ListAppraisals(ctx context.Context, q AppraisalQuery) ([]Appraisal, int, error)
-	// AddCheck appends a check record and makes its verdict the appraisal's
-	// (and its site's) latest.
-	AddCheck(ctx context.Context, rec CheckRecord) (*Appraisal, error)
+	// AddCheck appends a check record and makes its verdicts the
+	// appraisal's (and its site's) latest; the appraisal comes back as a
+	// reader of clearance cl sees it.
+	AddCheck(ctx context.Context, rec CheckRecord, cl Classification) (*Appraisal, error)
 	// DecideAppraisal records a decision and sets the status (and the site's).
-	DecideAppraisal(ctx context.Context, id uuid.UUID, d Decision) (*Appraisal, error)
+	DecideAppraisal(ctx context.Context, id uuid.UUID, d Decision, cl Classification) (*Appraisal, error)
+}
+
+// SiteVerdicts is the PropVerdicts value of a check's views: the verdict
+// by clearance name.
+func SiteVerdicts(views [Levels]CheckView) map[string]any {
+	m := make(map[string]any, Levels)
+	for _, cl := range Classifications() {
+		if v := views[cl].Verdict; v != "" {
+			m[cl.String()] = v
+		}
+	}
+	return m
 }
 
 // RuleSetStore keeps the versions of the conflict rule set an admin loaded,

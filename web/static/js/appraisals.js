@@ -164,12 +164,16 @@ export class Appraisals {
     await this.showFootprint(a);
   }
 
-  /** showFootprint draws the appraisal's project site (read through the OGC API) and zooms to it. */
+  /**
+   * showFootprint draws the appraisal's project site and zooms to it. The
+   * record carries the site (it is in its layer for other readers only once
+   * an admin publishes it); an older server's record is read through the OGC API.
+   */
   async showFootprint(a) {
     this.footprint.clearLayers();
-    if (!a.site_id) return;
+    if (!a.site_id && !a.site) return;
     try {
-      const site = await this.app.fetchFeature('project_sites', a.site_id);
+      const site = a.site || await this.app.fetchFeature('project_sites', a.site_id);
       if (this.current !== a) return;
       // The project's attributes live on its site feature.
       this.site = site.properties || {};

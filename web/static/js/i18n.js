@@ -509,6 +509,7 @@ const KINDS = {
   protected_area: ['Khu vực bảo vệ', 'Protected area'],
   safety_belt: ['Vành đai an toàn', 'Safety belt'],
   border_belt: ['Vành đai biên giới', 'Border belt'],
+  consultation_area: ['Vùng tham vấn quốc phòng', 'Defence consultation area'],
   component: ['Chính công trình', 'The component itself'],
   distance: ['Khoảng cách tới công trình', 'Distance to the component'],
   project: ['Dự án', 'Project'],

@@ -1,0 +1,155 @@
+package check
+
+import (
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/zoneplan/zoneplan/internal/consult"
+	"github.com/zoneplan/zoneplan/internal/rules"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// Consultation areas stand in, in the checks of a caller below a work's
+// classification, for the work and all its zones. They are cells of the
+// grid of package consult (at least the rule set's consultation.cell_m a
+// side): those that the work's reach touches, the reach being the farthest
+// any rule tests it (its geometry and approved zones widened by the
+// largest rule distance or provisional width plus the edge tolerance, with
+// a margin). So every footprint that would get any finding from the work,
+// a notice included, touches one of its cells, and a footprint touching a
+// cell learns only that some work above its clearance reaches into it.
+//
+// A caller below secret gets, for a footprint touching any such cell, one
+// referral finding (rule defence-consultation, zone consultation_area,
+// verdict review, the consultation's basis and message and the contact),
+// never conflict or clear because of a hidden work, never a distance,
+// band, overlap, count or kind; several works in one cell, or several
+// cells, make one referral. What such a caller can learn is therefore
+// bounded by the cells: moving a work anywhere that keeps its cells, or
+// replacing it by another work with the same cells, changes no answer.
+
+// Grid is the consultation grid of the engine's rule set.
+func (e *Engine) Grid() consult.Grid { return e.grid }
+
+// ConsultationKey names the rule set and grid the engine makes cells with;
+// a Source whose cells were made with another key is not trusted for
+// referrals.
+func (e *Engine) ConsultationKey() string { return e.key }
+
+// reachMarginM and reachMarginRel widen a work's reach for its cells, so
+// that rounding in the checker's local projection (a footprint's edge is
+// straight there, not in degrees) never puts a finding outside them.
+const (
+	reachMarginM   = 25
+	reachMarginRel = 0.005
+)
+
+// Reach is how far, in metres beyond c's geometry and approved zones, any
+// rule of the set can find c; false when no rule applies to c (then no
+// footprint can get a finding from it, and it needs no cells).
+func (e *Engine) Reach(c *zone.Component) (float64, bool) {
+	rs, reach := e.applicable(c)
+	if len(rs) == 0 {
+		return 0, false
+	}
+	return reach*(1+reachMarginRel) + reachMarginM + touchSlackM, true
+}
+
+// referred reports whether footprint g touches a consultation cell of the
+// works a caller of clearance cl cannot see. The cells come from src, whose
+// work depends on the cells alone; a Source whose cells were made for
+// another rule set (a rule-set change in progress) is not trusted, and the
+// cells are computed from the hidden works themselves instead.
+func (e *Engine) referred(src Source, g orb.Geometry, cl zone.Classification) bool {
+	if cl >= zone.Secret {
+		return false
+	}
+	gb := g.Bound()
+	if grid, key := src.Consultation(); key == e.key {
+		found := false
+		src.Consulted(gb, cl, func(c consult.Cell) bool {
+			found = zone.IntersectsBound(g, gb, grid.Bound(c))
+			return !found
+		})
+		return found
+	}
+	return e.referredDirect(src, g, cl)
+}
+
+// referredDirect is referred from the works themselves: every work above
+// cl whose box comes within the widest reach of g, its cells computed here.
+func (e *Engine) referredDirect(src Source, g orb.Geometry, cl zone.Classification) bool {
+	gb := g.Bound()
+	search := consult.Widen(gb, (e.rs.MaxDistanceM()+src.MaxZoneWidthIn(zone.FullScope()))*1.01+100+3*e.grid.CellM)
+	found := false
+	src.SearchScope(search, zone.FullScope(), func(c *zone.Component) bool {
+		if cl.Allows(c.Classification) {
+			return true
+		}
+		reach, ok := e.Reach(c)
+		if !ok {
+			return true
+		}
+		geoms := []orb.Geometry{c.Geometry}
+		for _, z := range c.Zones {
+			if z.Geometry != nil {
+				geoms = append(geoms, z.Geometry)
+			}
+		}
+		for key := range e.grid.Covering(reach, geoms...) {
+			if zone.IntersectsBound(g, gb, e.grid.Bound(consult.CellOf(key))) {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// referral is the one finding a referred footprint gets.
+func (e *Engine) referral() Finding {
+	c := e.rs.Consultation
+	contact := e.rs.Contact
+	return Finding{
+		Verdict: rules.Review, Rule: rules.RuleConsultation, Zone: rules.ZoneConsultation,
+		Basis: c.Basis, Message: c.Message.EN, MessageVI: c.Message.VI,
+		Component: ComponentRef{Redacted: true}, Contact: &contact,
+	}
+}
+
+// Views is one check as each clearance sees it, indexed by
+// zone.Classification: Views[zone.Secret] is the full result; each other
+// is exactly what Check would give a caller of that clearance (TookMS
+// aside, which is left out of the views below secret: it measures work on
+// the hidden works too).
+type Views [zone.Secret + 1]Result
+
+// Record checks one footprint once at full clearance and returns the
+// result as every clearance sees it, for an appraisal's stored record.
+func (e *Engine) Record(src Source, fp Footprint) Views {
+	start := time.Now()
+	fs, stats := e.findings(src, &fp, zone.FullScope())
+	var v Views
+	for _, cl := range zone.Classifications() {
+		res := e.header(src, cl)
+		res.Footprint = stats
+		res.Verdict, res.Findings = e.render(visibleTo(fs, cl), cl, e.referred(src, fp.Geometry, cl))
+		v[cl] = res
+	}
+	v[zone.Secret].TookMS = ms(time.Since(start))
+	return v
+}
+
+// visibleTo keeps the findings whose component a caller of clearance cl
+// may see.
+func visibleTo(fs []*finding, cl zone.Classification) []*finding {
+	out := make([]*finding, 0, len(fs))
+	for _, f := range fs {
+		if cl.Allows(f.comp.Classification) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
