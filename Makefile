@@ -40,6 +40,14 @@ bench:
 bench-tiles:
 	@./.ci/bench-tiles/run
 
+# Mixed load: 64 connections for 60 s (half tiles z10-14, three tenths item
+# pages, one fifth checks) on PostGIS with 100,000 generated components,
+# against a baseline build and this one in the same run. Figures:
+# docs/performance.md.
+.PHONY: bench-load
+bench-load:
+	@./.ci/bench-load/run
+
 # OGC API - Features benchmark: items?bbox=...&limit=1000 pages from
 # `zoneplan serve` (wrk, internal/httpapi/testdata/ogc_items_bench.lua)
 # against the raw PostGIS ST_AsGeoJSON query of the same pages at the same

@@ -13,12 +13,14 @@ import (
 // Consultation areas stand in, in the checks of a caller below a work's
 // classification, for the work and all its zones. They are cells of the
 // grid of package consult (at least the rule set's consultation.cell_m a
-// side): those that the work's reach touches, the reach being the farthest
-// any rule tests it (its geometry and approved zones widened by the
-// largest rule distance or provisional width plus the edge tolerance, with
-// a margin). So every footprint that would get any finding from the work,
-// a notice included, touches one of its cells, and a footprint touching a
-// cell learns only that some work above its clearance reaches into it.
+// side): the cells the work's geometry and approved zones touch, widened by
+// its reach, and every cell that meets them (consult.Grid.Covering), the
+// reach being the farthest any rule tests the work (the largest rule
+// distance or provisional width plus the edge tolerance, with a margin).
+// So every footprint that would get any finding from the work, a notice
+// included, touches one of its cells, and a footprint touching a cell
+// learns only that some work above its clearance lies in or near it; where
+// in its cells the work lies changes no cell.
 //
 // A caller below secret gets, for a footprint touching any such cell, one
 // referral finding (rule defence-consultation, zone consultation_area,

@@ -5,12 +5,23 @@
 // Mature defence safeguarding publishes consultation zones of approximate
 // extent that trigger a referral, never the asset's position or shape.
 // zoneplan does the same with a fixed grid of cells of at least CellM
-// metres a side: a hidden component is replaced by the cells its reach (its
-// geometry and approved zones widened by the farthest any rule tests it)
-// touches. The construction is deterministic and depends only on the
-// component's parts, the rule set and the cell size, so asking again, or
-// asking around, learns nothing finer than the cells; a component moved
-// anywhere that keeps the same cells leaves every answer unchanged.
+// metres a side. A hidden component is replaced by its consultation area
+// (Covering): the cells its parts (geometry and approved zones) touch, its
+// *own cells*, each widened by its reach (the farthest any rule tests it),
+// and every cell that meets them. The area is a function of the own cells
+// and the reach alone, never of where in its cells the component lies: a
+// point work anywhere inside one cell has the same area, so however many
+// questions a caller asks it learns at most which cells a hidden work's
+// parts touch, and its reach in whole cells (a reach under one cell gives
+// the own cells and their neighbours, 3 x 3 cells for a point work). (Growing the work's own
+// box by its reach and taking the cells that box meets, the obvious
+// construction, leaks more: a work whose box just crosses a grid corner
+// into four cells is then known to lie within its reach of that corner.)
+//
+// The construction is deterministic and depends only on the component's
+// parts, the rule set and the cell size, so asking again learns nothing
+// new, and a component moved anywhere that keeps its own cells leaves every
+// answer unchanged.
 //
 // The grid is in WGS84 degrees, so it is the same on every server and needs
 // no projection: rows are CellM / 110,574 degrees of latitude tall (a
@@ -203,14 +214,29 @@ func path(l orb.LineString, fn func(orb.Bound)) {
 // Area is a set of cells.
 type Area map[uint64]struct{}
 
-// Covering returns the cells that meet any of geoms' parts widened by
-// reachM metres: a superset of every point within reachM of the geometries.
-func (g Grid) Covering(reachM float64, geoms ...orb.Geometry) Area {
+// Own returns the cells that geoms' parts (Parts) meet.
+func (g Grid) Own(geoms ...orb.Geometry) Area {
 	a := Area{}
 	for _, geom := range geoms {
 		Parts(geom, func(b orb.Bound) {
-			g.Cover(Widen(b, reachM), func(c Cell) { a[c.Key()] = struct{}{} })
+			g.Cover(b, func(c Cell) { a[c.Key()] = struct{}{} })
 		})
+	}
+	return a
+}
+
+// Covering returns the consultation area of geometries that rules test up
+// to reachM metres beyond them: the cells meeting one of their own cells
+// (Own) widened by reachM. It contains every point within reachM of the
+// geometries (a point p within reachM of a point q of cell C lies in C
+// widened by reachM), and depends on the own cells and reachM alone; as
+// every own cell's neighbours meet it widened by any reach, reachM shows
+// only in whole cells (under one cell: the own cells and their eight
+// neighbours; under two: two rings; and so on).
+func (g Grid) Covering(reachM float64, geoms ...orb.Geometry) Area {
+	a := Area{}
+	for key := range g.Own(geoms...) {
+		g.Cover(Widen(g.Bound(CellOf(key)), reachM), func(c Cell) { a[c.Key()] = struct{}{} })
 	}
 	return a
 }

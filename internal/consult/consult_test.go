@@ -163,3 +163,46 @@ func TestKeysSortLikeCells(t *testing.T) {
 		}
 	}
 }
+
+// The area depends on the cells a work touches, not on where in them it
+// lies: a point work anywhere inside one cell (near a corner, where the
+// cells its reach meets would tell it within its reach of that corner, or
+// in the middle) has the same area: for a reach under one cell, its cell,
+// the two beside it and two to four in each row above and below (rows'
+// columns do not line up, as each row's cells are as wide as its latitude
+// needs).
+func TestCoveringHidesThePositionInsideTheCell(t *testing.T) {
+	g := NewGrid(2000)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var home Cell
+	g.Cover(orb.Bound{Min: orb.Point{105.6123, 21.3456}, Max: orb.Point{105.6123, 21.3456}}, func(c Cell) { home = c })
+	b := g.Bound(home)
+	in := func(fx, fy float64) orb.Point {
+		return orb.Point{b.Min[0] + fx*(b.Max[0]-b.Min[0]), b.Min[1] + fy*(b.Max[1]-b.Min[1])}
+	}
+	for _, reach := range []float64{30, 600, 1900} {
+		want := g.Covering(reach, in(0.5, 0.5))
+		if len(want) < 7 || len(want) > 11 {
+			t.Fatalf("reach %g: %d cells, want the cell and one ring of 6 to 10 neighbours", reach, len(want))
+		}
+		for i := range 500 {
+			fx, fy := rng.Float64(), rng.Float64()
+			if i < 4 { // the four corners, just inside
+				fx, fy = float64(i%2)*0.999999+0.0000005, float64(i/2)*0.999999+0.0000005
+			}
+			got := g.Covering(reach, in(fx, fy))
+			if len(got) != len(want) {
+				t.Fatalf("reach %g: a point at (%.6f, %.6f) of its cell has %d cells, the centre %d", reach, fx, fy, len(got), len(want))
+			}
+			for k := range want {
+				if _, ok := got[k]; !ok {
+					t.Fatalf("reach %g: a point at (%.6f, %.6f) of its cell has another area", reach, fx, fy)
+				}
+			}
+		}
+	}
+	// A reach over one cell adds a ring: about 5 x 5.
+	if n := len(g.Covering(2500, in(0.5, 0.5))); n < 19 || n > 25 {
+		t.Fatalf("reach 2500 m: %d cells, want two rings around the cell", n)
+	}
+}
