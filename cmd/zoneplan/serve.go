@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	publicRead := fs.Bool("public-read", false, "let anonymous callers read public features (no token needed)")
 	tileCacheMB := fs.Int("tile-cache-mb", tiles.DefaultCacheBytes>>20, "vector tile cache size in MiB (gzipped tiles); 0 turns the cache off")
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
+	writeFloor := fs.Duration("uncleared-write-floor", httpapi.DefaultUnclearedWriteFloor, "least time an appraisal create or recheck takes to answer a caller below secret, so its timing says nothing of hidden works; 0 turns it off")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,7 +70,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL},
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
-			PublicRead: *publicRead, Version: versionString()},
+			PublicRead: *publicRead, Version: versionString(), UnclearedWriteFloor: *writeFloor},
 		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
 	})
 
