@@ -497,7 +497,9 @@ func TestUnknownLayer(t *testing.T) {
 func TestBuildsAreBounded(t *testing.T) {
 	w := newWorld()
 	w.put(comp(zone.LayerCommuneHQs, zone.Public, "hq", orb.Point{105.8, 21.0}))
-	gate := admission.New("tile builds", admission.Limit{Concurrent: 1, Queue: 1, Wait: 100 * time.Millisecond})
+	// Two may wait: the build abandoned by the cancelled request below
+	// may still be leaving the queue when the next one joins it.
+	gate := admission.New("tile builds", admission.Limit{Concurrent: 1, Queue: 2, Wait: 100 * time.Millisecond})
 	s := New(w.ix, Options{CacheBytes: 1 << 20, Builds: gate})
 	tl := maptile.At(orb.Point{105.8, 21.0}, 10)
 	cachedReq := Request{Layer: AllLayers, Coord: Coord{10, tl.X, tl.Y}}
