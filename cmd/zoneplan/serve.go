@@ -36,7 +36,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
 	procs := runtime.GOMAXPROCS(0)
-	maxConns := fs.Int("max-conns", connlimit.DefaultMax(), "most connections open at once; past it idle ones are closed to make room, else a new one gets 503 (default: 10000, less under a low descriptor limit)")
+	maxConns := fs.Int("max-conns", connlimit.DefaultMax(), "most connections open at once; past it idle ones are closed to make room, else a new one gets 503 (the default is lower under a low descriptor limit)")
 	idleTimeout := fs.Duration("idle-timeout", 15*time.Second, "how long a keep-alive connection may idle between requests (1 s from three quarters of --max-conns on)")
 	headerTimeout := fs.Duration("read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers")
 	bodyTimeout := fs.Duration("body-read-timeout", httpapi.DefaultBodyReadTimeout, "how long a request body may take to start arriving; then it must keep up 32 KiB/s")
