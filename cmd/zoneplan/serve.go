@@ -7,14 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"time"
 
+	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/tiles"
+	"github.com/zoneplan/zoneplan/internal/zone"
 	"github.com/zoneplan/zoneplan/web"
 )
 
@@ -32,8 +36,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	writeFloor := fs.Duration("uncleared-write-floor", httpapi.DefaultUnclearedWriteFloor, "least time an appraisal create or recheck takes to answer a caller below secret, so its timing says nothing of hidden works; 0 turns it off")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
+	procs := runtime.GOMAXPROCS(0)
+	maxConns := fs.Int("max-conns", connlimit.DefaultMax(), "most connections open at once; past it idle ones are closed to make room, else a new one gets 503 (the default is lower under a low descriptor limit)")
+	idleTimeout := fs.Duration("idle-timeout", 15*time.Second, "how long a keep-alive connection may idle between requests (1 s from three quarters of --max-conns on)")
+	headerTimeout := fs.Duration("read-header-timeout", 5*time.Second, "how long a client may take to send a request's headers")
+	bodyTimeout := fs.Duration("body-read-timeout", httpapi.DefaultBodyReadTimeout, "how long a request body may take to start arriving; then it must keep up 32 KiB/s")
+	maxHeavy := fs.Int("max-heavy-pages", httpapi.DefaultHeavyPages(procs).Concurrent, fmt.Sprintf("items pages of more than %d features served at once (4 more wait per slot, up to 2 s; past that 503)", httpapi.HeavyPageItems))
+	maxUploads := fs.Int("max-uploads", httpapi.DefaultUploads(procs).Concurrent, "uploads and large bodies parsed at once (4 more wait per slot, up to 5 s; past that 503)")
+	maxChecks := fs.Int("max-checks", httpapi.DefaultChecks(procs).Concurrent, "checks and appraisals run at once (4 more wait per slot, up to 2 s; past that 503)")
+	maxBodyMB := fs.Int("max-body-memory-mb", httpapi.DefaultBodyMemory>>20, "MiB of request bodies (uploads, checks) held in memory at once while they arrive and wait; past it 503")
+	maxTileBuilds := fs.Int("max-tile-builds", tiles.DefaultBuilds().Concurrent, "tiles built at once on cache misses (4 more wait per slot, up to 2 s; past that 503); cached tiles are not limited")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	for _, n := range []*int{maxConns, maxHeavy, maxUploads, maxChecks, maxTileBuilds, maxBodyMB} {
+		if *n < 1 {
+			return exitError{code: 2, msg: "--max-conns, --max-heavy-pages, --max-uploads, --max-checks, --max-tile-builds and --max-body-memory-mb must be at least 1"}
+		}
 	}
 	// One log line per request: written out in batches (every 100 ms, and
 	// at once for warnings and errors) instead of one write call each.
@@ -66,12 +85,22 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	ix := index.New()
 	ready := new(atomic.Bool)
+	// Each class of heavy work is bounded (see httpapi's classes.go); their
+	// InFlight and Queued counts are there to read.
+	gates := httpapi.Admission{
+		HeavyPages: admission.New("heavy pages", scaledTo(httpapi.DefaultHeavyPages(procs), *maxHeavy)),
+		Uploads:    admission.New("uploads", scaledTo(httpapi.DefaultUploads(procs), *maxUploads)),
+		Checks:     admission.New("checks", scaledTo(httpapi.DefaultChecks(procs), *maxChecks)),
+		Bodies:     admission.NewBudget("request body memory", int64(*maxBodyMB)<<20),
+	}
+	tileBuilds := admission.New("tile builds", scaledTo(tiles.DefaultBuilds(), *maxTileBuilds))
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL},
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
-			PublicRead: *publicRead, Version: versionString(), UnclearedWriteFloor: *writeFloor},
-		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
+			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor},
+		Tiles:     tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds}),
+		Admission: gates,
 	})
 
 	start := time.Now()
@@ -90,19 +119,29 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
 
-	ln, err := net.Listen("tcp", addr)
+	inner, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	// Past --max-conns a new connection is answered 503 by the listener
+	// and closed, unless an idle or stalled one can be closed for it.
+	ln := connlimit.Listen(inner, connlimit.Options{Max: *maxConns,
+		Refusal: httpapi.RawProblem(&zone.Error{Code: zone.CodeUnavailable, RetryAfter: time.Second,
+			Message: fmt.Sprintf("the server has too many open connections (%d); try again shortly", *maxConns)})})
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      5 * time.Minute, // a large export streams for a while
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ReadHeaderTimeout: *headerTimeout,
+		// No ReadTimeout: bodies are bounded by httpapi's body guard. A
+		// ReadTimeout would also end the context of any request running
+		// longer (the server's watch for the client leaving reads under
+		// it), and with it a large page still streaming.
+		WriteTimeout: 5 * time.Minute, // a large page streams for a while
+		IdleTimeout:  *idleTimeout,
+		ConnState:    ln.ConnState,
+		BaseContext:  func(net.Listener) context.Context { return ctx },
 	}
-	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "public_read", *publicRead)
+	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "public_read", *publicRead,
+		"max_conns", *maxConns, "max_heavy_pages", *maxHeavy, "max_uploads", *maxUploads, "max_checks", *maxChecks, "max_tile_builds", *maxTileBuilds)
 	fmt.Fprintf(e.stdout, "zoneplan serving on http://%s\n", displayAddr(ln.Addr()))
 
 	errc := make(chan error, 1)
@@ -119,6 +158,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// scaledTo is def with n slots and its queue kept in proportion.
+func scaledTo(def admission.Limit, n int) admission.Limit {
+	return admission.Limit{Concurrent: n, Queue: def.Queue / def.Concurrent * n, Wait: def.Wait}
 }
 
 // tokenCacheTTL is how long a server trusts a token it looked up; a token

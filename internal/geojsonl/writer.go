@@ -1,11 +1,12 @@
 // Package geojsonl streams GeoJSON FeatureCollections: one feature per line,
 // written as it comes, so exporting or serving a large layer never holds it
-// in memory.
+// in memory; and stops as soon as the reader has gone.
 package geojsonl
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"sort"
@@ -14,13 +15,23 @@ import (
 // Writer writes a FeatureCollection feature by feature.
 type Writer struct {
 	w   *bufio.Writer
+	ctx context.Context
 	n   int
 	err error
 }
 
 // NewWriter starts a FeatureCollection on w.
 func NewWriter(w io.Writer) *Writer {
-	fw := &Writer{w: bufio.NewWriterSize(w, 64<<10)}
+	return NewWriterContext(context.Background(), w)
+}
+
+// NewWriterContext starts a FeatureCollection on w for a reader whose
+// going away ends ctx (an HTTP request's context): once ctx is done, every
+// write fails with its error, so a caller stops encoding for nobody even
+// while the connection's buffers still take the bytes. It looks every 64
+// features.
+func NewWriterContext(ctx context.Context, w io.Writer) *Writer {
+	fw := &Writer{w: bufio.NewWriterSize(w, 64<<10), ctx: ctx}
 	_, fw.err = fw.w.WriteString(`{"type":"FeatureCollection","features":[` + "\n")
 	return fw
 }
@@ -43,6 +54,11 @@ func (fw *Writer) WriteRaw(b []byte) error {
 	if fw.err != nil {
 		return fw.err
 	}
+	if fw.n%64 == 63 {
+		if fw.err = fw.ctx.Err(); fw.err != nil {
+			return fw.err
+		}
+	}
 	if fw.n > 0 {
 		if _, fw.err = fw.w.WriteString(",\n"); fw.err != nil {
 			return fw.err
@@ -61,6 +77,9 @@ func (fw *Writer) Count() int { return fw.n }
 func (fw *Writer) Close(members map[string]any) error {
 	if fw.err != nil {
 		return fw.err
+	}
+	if err := fw.ctx.Err(); err != nil {
+		return err
 	}
 	if _, err := fw.w.WriteString("\n]"); err != nil {
 		return err

@@ -2,7 +2,10 @@ package geojsonl
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -51,5 +54,35 @@ func TestLinksAreNotHTMLEscaped(t *testing.T) {
 	}
 	if !bytes.Contains(buf.Bytes(), []byte("limit=10&offset=10")) {
 		t.Fatalf("link escaped: %s", buf.String())
+	}
+}
+
+// TestWriterStopsWhenTheReaderHasGone: once the context ends, writes fail
+// with its error within 64 features and nothing more is written; Close
+// does not end the collection either.
+func TestWriterStopsWhenTheReaderHasGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var buf bytes.Buffer
+	fw := NewWriterContext(ctx, &buf)
+	f := geojson.NewFeature(orb.Point{105.5, 21})
+	for i := 0; i < 10; i++ {
+		if err := fw.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	var err error
+	written := 10
+	for ; written < 200 && err == nil; written++ {
+		err = fw.Write(f)
+	}
+	if !errors.Is(err, context.Canceled) || written > 10+64 {
+		t.Fatalf("after the reader left: %v after %d features", err, written)
+	}
+	if err := fw.Close(nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close after the reader left: %v", err)
+	}
+	if fw.Count() > 64 || strings.Contains(buf.String(), "]") {
+		t.Fatalf("%d features written, and the collection ended, for a reader that left", fw.Count())
 	}
 }

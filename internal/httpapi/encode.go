@@ -6,13 +6,26 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
+	"github.com/zoneplan/zoneplan/internal/formats"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// maxBody bounds request bodies: a 100,000-vertex footprint in GeoJSON is
-// about 4 MB; imports through the API are batches of features.
-const maxBody = 64 << 20
+// Request body limits, each enforced while the body is read (bodyLimit)
+// and answered with 413 problem+json when passed, by a declared
+// Content-Length before anything is read:
+//   - maxBody: a JSON footprint, feature or rule set: a 100,000-vertex
+//     footprint in GeoJSON is about 4 MB; imports through the API are
+//     batches of features;
+//   - maxUploadBody: a multipart upload, the file (formats.MaxFileBytes)
+//     and a few small fields; the largest any route takes;
+//   - maxSmallBody: the small JSON documents of tokens and decisions.
+const (
+	maxBody       = 64 << 20
+	maxUploadBody = formats.MaxFileBytes + 1<<20
+	maxSmallBody  = 1 << 20
+)
 
 // encode writes v as JSON with the given status.
 func encode(w http.ResponseWriter, status int, v any) {
@@ -23,17 +36,51 @@ func encode(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// readBody reads a bounded request body.
+// readBody reads a bounded request body (at most maxBody, less when the
+// route's limit is lower).
 func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, zone.Errorf(zone.CodeInvalid, "request body is larger than %d MiB", maxBody>>20)
+	if rb, ok := r.Body.(*receivedBody); ok { // received before admission
+		if len(rb.data) > maxBody {
+			return nil, tooLarge(maxBody)
+		}
+		return rb.data, nil
 	}
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return nil, zone.Errorf(zone.CodeInvalid, "reading request body: %v", err)
+		return nil, bodyError(err, "reading request body")
 	}
 	return b, nil
+}
+
+// bodyError is the error for a failed body read: 413 (CodeTooLarge) past a
+// size limit, the body guard's own error for a body arriving too slowly,
+// else CodeInvalid saying what was being read.
+func bodyError(err error, what string) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(tooBig.Limit)
+	}
+	var ze *zone.Error
+	if errors.As(err, &ze) {
+		return ze
+	}
+	return zone.Errorf(zone.CodeInvalid, "%s: %v", what, err)
+}
+
+// tooLarge is the error for a body over limit bytes.
+func tooLarge(limit int64) error {
+	return zone.Errorf(zone.CodeTooLarge, "request body is larger than %s (the limit of this endpoint)", sizeText(limit))
+}
+
+// sizeText writes a byte count as limits are read: "64 MiB", "1 KiB" or bytes.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // decode reads a JSON body into v, rejecting unknown fields so a misspelt

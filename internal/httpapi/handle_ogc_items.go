@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -124,8 +125,9 @@ func cmpID(a, b match) int {
 // components of layer the clearance allows, whose geometry intersects the
 // bbox (exactly, touching counts), that satisfy the filter; ordered by
 // sortby then id. It returns every match (numberMatched is its length).
-// buf is reused for the result when it is large enough.
-func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) ([]match, error) {
+// buf is reused for the result when it is large enough. It gives up when
+// ctx ends (the client went away), checking every few thousand components.
+func (s *server) selectItems(ctx context.Context, layer string, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) ([]match, error) {
 	pred, err := q.Predicate(schema)
 	if err != nil {
 		return nil, err
@@ -143,7 +145,11 @@ func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema,
 	}
 	snap := s.Index.Snapshot()
 	matches := buf[:0]
+	walked := 0
 	snap.SearchLayer(layer, bound, sc, func(c *zone.Component) bool {
+		if walked++; walked%4096 == 0 && ctx.Err() != nil {
+			return false
+		}
 		// The index matches on c.Bound(), which includes approved zone
 		// polygons; a feature is selected by its own geometry.
 		if q.BBox != nil && !zone.IntersectsBound(c.Geometry, cache.bound(c), bound) {
@@ -164,6 +170,9 @@ func (s *server) selectItems(layer string, q *ogcquery.Query, schema cql.Schema,
 		matches = append(matches, m)
 		return true
 	})
+	if err := ctx.Err(); err != nil {
+		return matches, clientGone(err)
+	}
 	if order != nil {
 		slices.SortFunc(matches, func(a, b match) int {
 			if c := order(a.get, b.get); c != 0 {
@@ -222,8 +231,11 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 				matchBuffers.Put(bufp)
 			}
 		}()
-		matches, err := s.selectItems(l.ID, q, schemas[l.ID], p.Scope(), cache, *bufp)
+		matches, err := s.selectItems(r.Context(), l.ID, q, schemas[l.ID], p.Scope(), cache, *bufp)
 		*bufp = matches
+		if r.Context().Err() != nil {
+			return // the client went away; nobody to answer
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -253,7 +265,9 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		}
 		w.Header().Set("Content-Type", mediaGeoJSON)
 		w.Header().Set("Content-Crs", out.contentCRS())
-		fw := geojsonl.NewWriter(w)
+		// Writes to a client that went away may still succeed for a while
+		// (buffers): the writer stops when the request's context ends.
+		fw := geojsonl.NewWriterContext(r.Context(), w)
 		for _, m := range page {
 			var err error
 			// A project site's verdict is the reader's own (ForClearance);

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -47,8 +46,15 @@ type footprintInput struct {
 	Attributes map[string]any
 }
 
-// maxFormField bounds one non-file form field.
-const maxFormField = 64 << 10
+// An upload's parts: at most maxParts of them, each field other than the
+// file at most maxFormField bytes and all of them together maxFormFields.
+// Parts are read one by one from the body as it arrives, never through
+// ParseMultipartForm: nothing is written to temporary files.
+const (
+	maxParts      = 32
+	maxFormField  = 64 << 10
+	maxFormFields = 256 << 10
+)
 
 // readFootprintInput reads a check or appraisal request body: a
 // multipart/form-data upload with one "file" part (and "crs", "format" and,
@@ -106,13 +112,15 @@ func readFootprintInput(r *http.Request) (*footprintInput, error) {
 }
 
 // readMultipart reads the parts of an upload into in: exactly one "file"
-// part, bounded by formats.MaxFileBytes, and small text fields.
+// part, bounded by formats.MaxFileBytes (413 past it), and a few small
+// text fields. What it holds is the file (read into memory, up to twice
+// its size while it grows) and the fields (maxFormFields).
 func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 	if boundary == "" {
 		return zone.Errorf(zone.CodeInvalid, "multipart/form-data without a boundary")
 	}
-	mr := multipart.NewReader(http.MaxBytesReader(nil, r.Body, maxBody), boundary)
-	files := 0
+	mr := multipart.NewReader(http.MaxBytesReader(nil, r.Body, maxUploadBody), boundary)
+	files, parts, fieldBytes := 0, 0, 0
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -120,6 +128,9 @@ func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 		}
 		if err != nil {
 			return uploadReadError(err)
+		}
+		if parts++; parts > maxParts {
+			return fieldError("upload", "the upload has more than %d parts (a file and a few fields are expected)", maxParts)
 		}
 		name := part.FormName()
 		if part.FileName() != "" || name == "file" {
@@ -139,7 +150,8 @@ func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 				return uploadReadError(err)
 			}
 			if len(b) > formats.MaxFileBytes {
-				return fieldError("file", "%s is larger than %d MiB", in.Name, formats.MaxFileBytes>>20)
+				return &zone.Error{Code: zone.CodeTooLarge, Message: fmt.Sprintf("%s is larger than %d MiB (the limit per uploaded file)", in.Name, formats.MaxFileBytes>>20),
+					Details: []zone.Detail{{Index: -1, Pointer: "file", Reason: fmt.Sprintf("larger than %d MiB", formats.MaxFileBytes>>20)}}}
 			}
 			in.Data = b
 			continue
@@ -150,6 +162,9 @@ func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 		}
 		if len(b) > maxFormField {
 			return fieldError(name, "form field %s is longer than %d KiB", name, maxFormField>>10)
+		}
+		if fieldBytes += len(b); fieldBytes > maxFormFields {
+			return fieldError(name, "the upload's form fields are longer than %d KiB in all", maxFormFields>>10)
 		}
 		in.Fields.Add(name, string(b))
 	}
@@ -163,11 +178,7 @@ func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 }
 
 func uploadReadError(err error) error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return zone.Errorf(zone.CodeInvalid, "request body is larger than %d MiB", maxBody>>20)
-	}
-	return zone.Errorf(zone.CodeInvalid, "reading the multipart upload: %v", err)
+	return bodyError(err, "reading the multipart upload")
 }
 
 // fieldError is an input error about one request field or parameter.

@@ -56,7 +56,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logRequests gives each request an id (echoed in X-Request-Id), recovers
-// panics as problem+json 500s, and logs one line per request.
+// panics as problem+json 500s, and logs one line per request (its query
+// string with token-like values redacted).
 func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,11 +77,23 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 					}
 				}
 				// LogAttrs: typed attributes, no boxing (this runs for every request).
-				log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", rid),
+				attrs := [7]slog.Attr{slog.String("request_id", rid),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.status),
-					slog.Int("bytes", rec.bytes), slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
+					slog.Int("bytes", rec.bytes), slog.Float64("ms", float64(time.Since(start).Microseconds())/1000)}
+				n := 6
+				if r.URL.RawQuery != "" {
+					attrs[n] = slog.String("query", redactQuery(r.URL.RawQuery)) // never a token
+					n++
+				}
+				log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:n]...)
 			}()
 			next.ServeHTTP(rec, r)
 		})
 	}
+}
+
+// clientGone is the error of work stopped because its request's context
+// ended: the client went away (or the server is shutting down).
+func clientGone(err error) error {
+	return &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled", Err: err}
 }

@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -90,4 +93,41 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// RawProblem is err as a whole HTTP/1.1 response that closes the
+// connection, written by the one writer above: for answering where there
+// is no http.ResponseWriter (a connection refused at the cap, before the
+// server reads its request).
+func RawProblem(err error) []byte {
+	rw := &rawResponse{header: http.Header{}}
+	writeError(rw, &http.Request{Method: http.MethodGet, URL: &url.URL{}}, slog.New(slog.DiscardHandler), err)
+	rw.header.Set("Content-Length", strconv.Itoa(rw.body.Len()))
+	rw.header.Set("Connection", "close")
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", rw.status, http.StatusText(rw.status))
+	_ = rw.header.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(rw.body.Bytes())
+	return b.Bytes()
+}
+
+// rawResponse is an http.ResponseWriter into memory.
+type rawResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *rawResponse) Header() http.Header { return w.header }
+
+func (w *rawResponse) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *rawResponse) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
 }

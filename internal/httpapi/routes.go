@@ -11,6 +11,10 @@ import (
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(logRequests(s.Log))
+	// Every body is bounded (a route may bound it lower) and must keep
+	// arriving; every query string must read whole.
+	r.Use(s.guardBody, s.bodyLimit(maxUploadBody), s.checkQuery)
+	small, jsonBody := r.With(s.bodyLimit(maxSmallBody)), r.With(s.bodyLimit(maxBody))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
 	})
@@ -35,8 +39,8 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/ogc/collections", s.authed(zone.PermRead, s.handleOGCCollections(false)))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}", s.authed(zone.PermRead, s.handleOGCCollections(true)))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/queryables", s.authed(zone.PermRead, s.handleOGCQueryables()))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/items", s.authed(zone.PermRead, s.handleOGCItems()))
-	r.Method(http.MethodPost, "/ogc/collections/{layer}/items", s.authed(zone.PermEdit, s.handleOGCCreate()))
+	r.Method(http.MethodGet, "/ogc/collections/{layer}/items", s.authed(zone.PermRead, s.admit(s.itemsPage, s.handleOGCItems())))
+	jsonBody.Method(http.MethodPost, "/ogc/collections/{layer}/items", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCCreate())))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
 
 	// Tiles answer HEAD too: GDAL's /vsicurl/ (the MVT driver on a tile URL)
@@ -51,26 +55,26 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodHead, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", ogcTile)
 	r.Get("/ogc/tileMatrixSets", handleTileMatrixSets())
 	r.Get("/ogc/tileMatrixSets/WebMercatorQuad", handleTileMatrixSet())
-	r.Method(http.MethodPut, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCReplace()))
-	r.Method(http.MethodPatch, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCUpdate()))
-	r.Method(http.MethodDelete, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCDelete()))
+	jsonBody.Method(http.MethodPut, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCReplace())))
+	jsonBody.Method(http.MethodPatch, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCUpdate())))
+	small.Method(http.MethodDelete, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCDelete()))
 
 	r.Method(http.MethodGet, "/api/rules", s.authed(zone.PermRead, s.handleRules()))
-	r.Method(http.MethodPost, "/api/rules", s.authed(zone.PermManageRules, s.handleRulesLoad()))
-	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.handleCheck()))
+	small.Method(http.MethodPost, "/api/rules", s.authed(zone.PermManageRules, s.handleRulesLoad()))
+	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.admit(s.checkWork, s.handleCheck())))
 	r.Get("/api/crs", handleCRSList())
-	r.Method(http.MethodPost, "/api/convert", s.authed(zone.PermCheck, s.handleConvert()))
-	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.handleAppraisalCreate()))
+	r.Method(http.MethodPost, "/api/convert", s.authed(zone.PermCheck, s.admit(s.uploadWork, s.handleConvert())))
+	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.admit(s.checkWork, s.handleAppraisalCreate())))
 	r.Method(http.MethodGet, "/api/appraisals", s.authed(zone.PermCheck, s.handleAppraisalList()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}", s.authed(zone.PermCheck, s.handleAppraisalGet()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}/report", s.authed(zone.PermCheck, s.handleAppraisalReport()))
-	r.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.handleAppraisalRecheck()))
-	r.Method(http.MethodPost, "/api/appraisals/{id}/decision", s.authed(zone.PermDecide, s.handleAppraisalDecision()))
-	r.Method(http.MethodPost, "/api/appraisals/{id}/publish", s.authed(zone.PermPublish, s.handleAppraisalPublish()))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.admit(s.checkWork, s.handleAppraisalRecheck())))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/decision", s.authed(zone.PermDecide, s.handleAppraisalDecision()))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/publish", s.authed(zone.PermPublish, s.handleAppraisalPublish()))
 
 	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
-	r.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
-	r.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))
+	small.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
+	small.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))
 
 	// Unknown paths under the APIs get problem+json, not the web page's 404.
 	for _, prefix := range []string{"/api/*", "/ogc/*", "/tiles/*"} {

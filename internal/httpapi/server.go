@@ -24,6 +24,10 @@ type Config struct {
 	// examines works hidden from that caller, whose number near the
 	// footprint the answer's timing must not tell. 0 turns it off.
 	UnclearedWriteFloor time.Duration
+	// BodyReadTimeout is how long a request body may take to start
+	// arriving; then it must keep up 32 KiB/s on average (guardBody). 0:
+	// DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 }
 
 // DefaultUnclearedWriteFloor is UnclearedWriteFloor unless configured:
@@ -45,6 +49,9 @@ type Deps struct {
 	// Tiles builds and caches vector tiles; nil: one drawing from Index
 	// with the default cache.
 	Tiles *tiles.Service
+	// Admission bounds each class of heavy work (classes.go); nil gates
+	// get their default sizes.
+	Admission Admission
 }
 
 // server holds the dependencies the handlers close over.
@@ -69,6 +76,7 @@ func NewServer(d Deps) http.Handler {
 		// force (their reach is the rules').
 		d.Rules.Watch(func(e *check.Engine) { d.Index.SetConsultation(e) })
 	}
+	d.Admission = d.Admission.withDefaults()
 	s := &server{Deps: d}
 	return s.routes()
 }

@@ -19,7 +19,7 @@ func FuzzParseQuery(f *testing.F) {
 		"datetime=2024-01-01/..", "datetime=../2024-01-01T00:00:00Z", "datetime=2024-01-01",
 		"filter=name%20LIKE%20%27Kho%25%27&filter-lang=cql2-text",
 		"filter=S_INTERSECTS(geometry,BBOX(102,8,110,23))", "filter-lang=cql2-json", "colour=red", "limit=1&limit=2",
-		"f=json&token=x", "filter=%ff", "bbox=NaN,1,2,3",
+		"f=json&token=x", "filter=%ff", "bbox=NaN,1,2,3", "offset=9223372036854775807", "offset=2147483648&limit=10000",
 	} {
 		f.Add(s)
 	}
@@ -38,7 +38,7 @@ func FuzzParseQuery(f *testing.F) {
 			}
 			return
 		}
-		if q.Limit < 1 || q.Limit > DefaultMaxLimit || q.Offset < 0 {
+		if q.Limit < 1 || q.Limit > DefaultMaxLimit || q.Offset < 0 || q.Offset > MaxOffset || q.Offset+q.Limit < q.Offset {
 			t.Fatalf("Parse(%q): limit %d offset %d", raw, q.Limit, q.Offset)
 		}
 		if _, _, err := q.SQL(s, 1); err != nil {

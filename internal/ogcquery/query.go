@@ -32,6 +32,9 @@ const (
 	DefaultLimit     = 100
 	DefaultMaxLimit  = 10_000
 	DefaultMaxFilter = 16 << 10 // characters
+	// MaxOffset is the largest offset accepted: far past any collection,
+	// and small enough that offset+limit never overflows.
+	MaxOffset = 1<<31 - 1
 )
 
 // Options tunes Parse.
@@ -171,8 +174,8 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 		}
 	}
 	if v := get("offset"); v != "" {
-		if q.Offset, err = strconv.Atoi(v); err != nil || q.Offset < 0 {
-			return nil, invalid("offset", "must be a whole number >= 0, got %q", v)
+		if q.Offset, err = strconv.Atoi(v); err != nil || q.Offset < 0 || q.Offset > MaxOffset {
+			return nil, invalid("offset", "must be a whole number from 0 to %d, got %q", MaxOffset, v)
 		}
 	}
 	if q.CRS, err = crsParam("crs", get("crs"), opt); err != nil {

@@ -24,10 +24,11 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/paulmach/orb"
-	"golang.org/x/sync/singleflight"
 
+	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -65,6 +66,17 @@ type Options struct {
 	ZonesMinZoom int
 	// ZoneCacheBytes bounds the cache of computed provisional-zone buffers. Default 64 MiB.
 	ZoneCacheBytes int64
+	// Builds admits tile builds (cache misses; a cached tile passes no
+	// gate), so a burst of cold low-zoom requests is bounded and its excess
+	// refused with RetryAfter instead of starving every other request.
+	// nil: DefaultBuilds.
+	Builds *admission.Gate
+}
+
+// DefaultBuilds is the build limit when Options.Builds is nil: twice the
+// CPUs at once, four waiting for each, for up to 2 s.
+func DefaultBuilds() admission.Limit {
+	return admission.Scaled(runtime.GOMAXPROCS(0), 2, 4, 2*time.Second)
 }
 
 func (o Options) withDefaults() Options {
@@ -84,6 +96,9 @@ func (o Options) withDefaults() Options {
 	if o.CacheBytes < 0 {
 		o.CacheBytes = 0
 	}
+	if o.Builds == nil {
+		o.Builds = admission.New("tile builds", DefaultBuilds())
+	}
 	return o
 }
 
@@ -93,10 +108,7 @@ type Service struct {
 	opt    Options
 	cache  *lru[string, cached] // nil when the cache is off
 	zones  *lru[zoneKey, []zonePolygon]
-	flight singleflight.Group
-	// builds bounds the tiles built at once (twice the CPUs), so a burst of
-	// cold low-zoom requests queues instead of starving every other request.
-	builds chan struct{}
+	flight flight
 	gzips  sync.Pool
 	// epoch names the build and the options, so an ETag from a build or a
 	// configuration that renders differently never matches, while every
@@ -114,8 +126,7 @@ type cached struct {
 func New(ix *index.Index, opt Options) *Service {
 	opt = opt.withDefaults()
 	s := &Service{ix: ix, opt: opt, epoch: epochOf(opt),
-		zones:  newLRU[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost),
-		builds: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+		zones: newLRU[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost)}
 	if opt.CacheBytes > 0 {
 		s.cache = newLRU[string, cached](opt.CacheBytes, func(c cached) int64 { return int64(len(c.gz)) + 96 })
 	}
@@ -129,6 +140,7 @@ func epochOf(opt Options) string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		_, _ = io.WriteString(h, bi.String())
 	}
+	opt.Builds = nil // how many build at once does not change a tile
 	fmt.Fprintf(h, "%+v", opt)
 	return strconv.FormatUint(h.Sum64()&0xffffffffffff, 16)
 }
@@ -274,13 +286,15 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 	}
 	c, ok := s.cache.get(k)
 	if !ok {
-		v, err, _ := s.flight.Do(k, func() (any, error) {
+		// One build per key for every caller asking while it runs; it
+		// stops when they have all gone (see flight).
+		c, err = s.flight.do(ctx, k, func(ctx context.Context) (cached, error) {
 			if c, ok := s.cache.get(k); ok {
 				return c, nil
 			}
 			raw, err := s.build(ctx, snap, req)
 			if err != nil {
-				return nil, err
+				return cached{}, err
 			}
 			c := cached{empty: len(raw) == 0}
 			if !c.empty {
@@ -292,7 +306,6 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 		if err != nil {
 			return nil, err
 		}
-		c = v.(cached)
 	}
 	switch {
 	case c.empty:
@@ -345,12 +358,11 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case s.builds <- struct{}{}:
-		defer func() { <-s.builds }()
-	case <-ctx.Done():
-		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled while waiting to build a tile", Err: ctx.Err()}
+	release, err := s.opt.Builds.Acquire(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	c := req.Coord
 	tol := float64(s.opt.Extent) / 256 / 2 // half a screen pixel
 	if c.Z >= 16 {
@@ -393,8 +405,13 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	used := 0
 	full := false
 	var attrs []attr
-	for more := true; more && !full; {
+	for more, round := true, 0; more && !full; round++ {
 		more = false
+		// A tile nobody waits for any more is dropped (each round adds a
+		// feature to every layer that has one left).
+		if round%64 == 63 && ctx.Err() != nil {
+			return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled", Err: ctx.Err()}
+		}
 		for gi, g := range groups {
 			if encs[gi] == nil {
 				encs[gi] = newLayerEncoder(g.name, s.opt.Extent)

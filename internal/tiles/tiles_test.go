@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gogo/protobuf/proto"
 	"github.com/google/uuid"
@@ -17,6 +20,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
+	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -486,26 +490,175 @@ func TestUnknownLayer(t *testing.T) {
 	}
 }
 
-// TestBuildsAreBounded: when every build slot is taken, a request whose
-// context ends while it waits fails as unavailable instead of piling on.
+// TestBuildsAreBounded: tile builds pass the Builds gate. With every slot
+// taken, a request whose context ends while it waits, or that waits past
+// the gate's wait, fails as unavailable with a Retry-After instead of piling
+// on; a cached tile needs no slot.
 func TestBuildsAreBounded(t *testing.T) {
 	w := newWorld()
 	w.put(comp(zone.LayerCommuneHQs, zone.Public, "hq", orb.Point{105.8, 21.0}))
-	s := New(w.ix, Options{})
-	for i := 0; i < cap(s.builds); i++ {
-		s.builds <- struct{}{}
+	// Two may wait: the build abandoned by the cancelled request below
+	// may still be leaving the queue when the next one joins it.
+	gate := admission.New("tile builds", admission.Limit{Concurrent: 1, Queue: 2, Wait: 100 * time.Millisecond})
+	s := New(w.ix, Options{CacheBytes: 1 << 20, Builds: gate})
+	tl := maptile.At(orb.Point{105.8, 21.0}, 10)
+	cachedReq := Request{Layer: AllLayers, Coord: Coord{10, tl.X, tl.Y}}
+	if _, err := s.Tile(context.Background(), cachedReq, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	release, err := gate.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	tl := maptile.At(orb.Point{105.8, 21.0}, 10)
-	_, err := s.Tile(ctx, Request{Layer: AllLayers, Coord: Coord{10, tl.X, tl.Y}}, false, nil)
-	if zone.ErrorCode(err) != zone.CodeUnavailable {
+	cold := Request{Layer: zone.LayerCommuneHQs, Coord: Coord{10, tl.X, tl.Y}}
+	if _, err = s.Tile(ctx, cold, false, nil); zone.ErrorCode(err) != zone.CodeUnavailable {
 		t.Fatalf("with every slot taken and the request cancelled: %v, want unavailable", err)
 	}
-	for i := 0; i < cap(s.builds); i++ {
-		<-s.builds
+	start := time.Now()
+	_, err = s.Tile(context.Background(), cold, false, nil)
+	if zone.ErrorCode(err) != zone.CodeUnavailable || zone.ErrorRetryAfter(err) < time.Second {
+		t.Fatalf("with every slot taken: %v, want unavailable with Retry-After", err)
 	}
-	if _, err := s.Tile(context.Background(), Request{Layer: AllLayers, Coord: Coord{10, tl.X, tl.Y}}, false, nil); err != nil {
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("refused after %s, want about the gate's 100 ms", el)
+	}
+	if _, err := s.Tile(context.Background(), cachedReq, false, nil); err != nil {
+		t.Fatalf("a cached tile while builds are full: %v", err)
+	}
+	release()
+	if _, err := s.Tile(context.Background(), cold, false, nil); err != nil {
 		t.Fatalf("after the slots freed: %v", err)
+	}
+	if gate.InFlight() != 0 || gate.Refused() != 1 {
+		t.Fatalf("gate after the builds: %d in flight, %d refused", gate.InFlight(), gate.Refused())
+	}
+}
+
+// TestCancelledCallerDoesNotFailOthers: two callers wait for one build;
+// the first giving up leaves the build to the second, which gets the tile.
+func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
+	w := newWorld()
+	w.put(comp(zone.LayerCommuneHQs, zone.Public, "hq", orb.Point{105.8, 21.0}))
+	gate := admission.New("tile builds", admission.Limit{Concurrent: 1, Queue: 4, Wait: 10 * time.Second})
+	s := New(w.ix, Options{CacheBytes: 1 << 20, Builds: gate})
+	tl := maptile.At(orb.Point{105.8, 21.0}, 10)
+	req := Request{Layer: zone.LayerCommuneHQs, Coord: Coord{10, tl.X, tl.Y}}
+	release, _ := gate.Acquire(context.Background()) // the build waits for this slot
+	first, cancel := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() { _, err := s.Tile(first, req, false, nil); firstErr <- err }()
+	second := make(chan error, 1)
+	var got *Tile
+	go func() {
+		var err error
+		got, err = s.Tile(context.Background(), req, false, nil)
+		second <- err
+	}()
+	waitUntil(t, "both wait for one build", func() bool { return gate.Queued() == 1 && s.flight.waiting(s.keyOf(t, req)) == 2 })
+	cancel()
+	if err := <-firstErr; zone.ErrorCode(err) != zone.CodeUnavailable {
+		t.Fatalf("the caller that left: %v", err)
+	}
+	release()
+	if err := <-second; err != nil {
+		t.Fatalf("the caller that stayed: %v", err)
+	}
+	if len(decode(t, got)[zone.LayerCommuneHQs].Features) != 1 {
+		t.Fatalf("the caller that stayed got the wrong tile")
+	}
+}
+
+// TestAbandonedBuildStops: when every caller waiting for a build has gone,
+// the build's context ends (it stops at its next check), and the next
+// caller starts a new build instead of joining the abandoned one.
+func TestAbandonedBuildStops(t *testing.T) {
+	var f flight
+	started := make(chan struct{}, 2)
+	stopped := make(chan struct{}, 2)
+	build := func(ctx context.Context) (cached, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		stopped <- struct{}{}
+		return cached{}, ctx.Err()
+	}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	go func() { _, err := f.do(ctx1, "k", build); errs <- err }()
+	<-started
+	go func() { _, err := f.do(ctx2, "k", build); errs <- err }()
+	waitUntil(t, "two callers wait", func() bool { return f.waiting("k") == 2 })
+	cancel1()
+	<-errs
+	select {
+	case <-stopped:
+		t.Fatal("the build stopped while a caller still waited for it")
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel2()
+	<-errs
+	select {
+	case <-stopped:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the build went on with nobody waiting")
+	}
+	// A new caller starts a new build (and gets its result).
+	res, err := f.do(context.Background(), "k", func(context.Context) (cached, error) { return cached{empty: true}, nil })
+	if err != nil || !res.empty {
+		t.Fatalf("a new build after the abandoned one: %+v %v", res, err)
+	}
+	if len(started) != 0 {
+		t.Fatal("the abandoned build was joined again")
+	}
+}
+
+// TestFlightSharesOneBuild: callers asking for one key at once share one
+// build.
+func TestFlightSharesOneBuild(t *testing.T) {
+	var f flight
+	var builds atomic.Int32
+	gate := make(chan struct{})
+	build := func(ctx context.Context) (cached, error) {
+		builds.Add(1)
+		<-gate
+		return cached{gz: []byte("tile")}, nil
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if c, err := f.do(context.Background(), "k", build); err != nil || string(c.gz) != "tile" {
+				t.Errorf("%+v %v", c, err)
+			}
+		}()
+	}
+	waitUntil(t, "eight callers wait", func() bool { return f.waiting("k") == 8 })
+	close(gate)
+	wg.Wait()
+	if builds.Load() != 1 {
+		t.Fatalf("%d builds, want 1", builds.Load())
+	}
+}
+
+func (s *Service) keyOf(t *testing.T, req Request) string {
+	t.Helper()
+	k, err := s.key(s.ix.Snapshot(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
