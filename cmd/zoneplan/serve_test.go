@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,5 +63,35 @@ func TestUnclearedWriteFloorIsWired(t *testing.T) {
 	}
 	if d := appraise(token("secret")); d >= floor {
 		t.Errorf("a secret-cleared appraiser's appraisal was held for %v (the floor is for callers below secret)", d)
+	}
+}
+
+// TestWriteFloorHoldsNoCheckSlot: an uncleared appraisal waiting out the
+// floor has given its check slot back, so with one slot (whose queue waits
+// 2 s) three appraisals at once are all served, not refused while the
+// first waits 3 s.
+func TestWriteFloorHoldsNoCheckSlot(t *testing.T) {
+	srv := startServer(t, map[string]string{"ZONEPLAN_DB": filepath.Join(t.TempDir(), "z.db")},
+		"--uncleared-write-floor", "3s", "--max-checks", "1")
+	status, b := postJSON(t, srv.URL+"/api/tokens", srv.Admin, map[string]string{"name": "slot", "role": "appraiser", "clearance": "public"})
+	var tok struct {
+		Secret string `json:"token"`
+	}
+	if status != http.StatusCreated || json.Unmarshal(b, &tok) != nil {
+		t.Fatalf("token: %d %s", status, b)
+	}
+	statuses := make(chan string, 3)
+	for i := range 3 {
+		go func() {
+			status, b := postJSON(t, srv.URL+"/api/appraisals", tok.Secret, map[string]any{
+				"name": "Dự án " + strconv.Itoa(i), "footprint": map[string]any{"type": "Point", "coordinates": []float64{104.5 + float64(i)/10, 20.5}},
+			})
+			statuses <- strconv.Itoa(status) + " " + string(b)
+		}()
+	}
+	for range 3 {
+		if s := <-statuses; !strings.HasPrefix(s, "201 ") {
+			t.Errorf("an appraisal beside two others: %.200s", s)
+		}
 	}
 }

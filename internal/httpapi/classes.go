@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zoneplan/zoneplan/internal/admission"
@@ -110,8 +112,30 @@ func (s *server) admit(class func(*http.Request) *admission.Gate, h func(http.Re
 			s.fail(w, r, err)
 			return
 		}
-		defer release()
-		h(w, r, p)
+		once := &slotRelease{release: release}
+		defer once.do()
+		h(w, r.WithContext(context.WithValue(r.Context(), slotKey, once)), p)
+	}
+}
+
+// slotRelease gives an admitted request's slot back once, early (a
+// handler whose work is done but whose answer waits, see releaseSlot) or
+// when the handler returns.
+type slotRelease struct {
+	once    sync.Once
+	release func()
+}
+
+func (s *slotRelease) do() { s.once.Do(s.release) }
+
+const slotKey ctxKey = 2
+
+// releaseSlot gives back the admission slot r holds, if any, before the
+// handler returns: for a handler that has done its work and only waits
+// (the uncleared write floor), so the wait holds no slot others need.
+func releaseSlot(r *http.Request) {
+	if s, ok := r.Context().Value(slotKey).(*slotRelease); ok {
+		s.do()
 	}
 }
 

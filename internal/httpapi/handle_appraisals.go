@@ -121,6 +121,7 @@ func (s *server) holdUntil(r *http.Request, p zone.Principal, start time.Time) {
 	if wait <= 0 {
 		return
 	}
+	releaseSlot(r) // the work is done: waiting holds no check slot
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
