@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -66,8 +68,14 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 		status = statusOf(code)
 	}
 	rid := requestID(r.Context())
-	if code == zone.CodeInternal || code == zone.CodeUnavailable || code == zone.CodeStorageFull {
+	switch {
+	case code == zone.CodeInternal || code == zone.CodeStorageFull:
 		log.Error("request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
+	case code == zone.CodeUnavailable && errors.Unwrap(err) != nil && !errors.Is(err, context.Canceled):
+		// A dependency failed. Refusals at capacity (no cause) are counted
+		// by the request log and the metrics, not logged again: under a
+		// storm there are thousands, and each error line is flushed at once.
+		log.Warn("request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p := problem{
 		Type:      "https://zoneplan.example/problems/" + string(code),
