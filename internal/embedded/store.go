@@ -87,6 +87,7 @@ type Store struct {
 	created bool
 	keep    int64
 	hub     *hub
+	revoked *revocationHub
 	now     func() time.Time
 	// full is set when a write finds the disk full, and cleared by the
 	// next write that succeeds or by Ping finding room (spaceMargin).
@@ -146,7 +147,7 @@ func Open(path string, opt Options) (*Store, error) {
 		}
 		return nil, &zone.Error{Code: zone.CodeUnavailable, Err: err, Message: fmt.Sprintf("cannot open database file %s: %v", path, err)}
 	}
-	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, hub: newHub(),
+	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, hub: newHub(), revoked: newRevocationHub(),
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
@@ -182,6 +183,7 @@ const spaceMargin = 1 << 20
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.hub.close()
+		s.revoked.close()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr

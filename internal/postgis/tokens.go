@@ -131,3 +131,60 @@ func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) (er
 	}
 	return nil
 }
+
+// tokensChannel is the NOTIFY channel the tokens trigger signals a
+// revocation on, with the token's id as payload
+// (migrations/00009_token_revocations.sql).
+const tokensChannel = "zoneplan_tokens"
+
+// WatchRevocations listens on the zoneplan_tokens channel on a connection
+// of its own: every token revoked (or deleted) after it returns, through
+// any server instance, the CLI or psql, is sent on the channel. The channel
+// is closed when ctx ends, when the store closes, and when the connection
+// is lost (revocations may then go unheard: the caller distrusts what it
+// cached and watches again).
+func (s *Store) WatchRevocations(ctx context.Context) (<-chan uuid.UUID, error) {
+	if s.bg.Err() != nil {
+		return nil, zone.Errorf(zone.CodeUnavailable, "the store is closed")
+	}
+	if err := s.refuse("watch token revocations"); err != nil {
+		return nil, err
+	}
+	conn, err := s.listen(ctx, tokensChannel)
+	if err != nil {
+		return nil, dbError(err, "watch token revocations")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stopWithStore := context.AfterFunc(s.bg, cancel)
+	out := make(chan uuid.UUID, 16)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer stopWithStore()
+		defer cancel()
+		defer close(out)
+		defer closeConn(conn)
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("token revocation feed lost its connection", "err", err)
+				}
+				return
+			}
+			id, err := uuid.Parse(n.Payload)
+			if err != nil {
+				// Some token changed, but which is unknown: end the feed,
+				// so the caller distrusts every token it cached.
+				s.log.Warn("token revocation feed: unreadable notification; ending the feed", "payload", n.Payload)
+				return
+			}
+			select {
+			case out <- id:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
