@@ -11,6 +11,7 @@ import (
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(logRequests(s.Log))
+	r.Use(answerDeadline(s.Config.RequestTimeout))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
 	})
