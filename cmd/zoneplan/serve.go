@@ -31,9 +31,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	tileCacheMB := fs.Int("tile-cache-mb", tiles.DefaultCacheBytes>>20, "vector tile cache size in MiB (gzipped tiles); 0 turns the cache off")
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
+	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "answer deadline: a request's work is cancelled when no byte of its answer was written within this (streams once begun are not cut)")
+	degradedTokenTTL := fs.Duration("degraded-token-ttl", defaultDegradedTokenTTL, "while the database is unreachable, tokens this server validated within this long keep working (revoked ones stay refused); 0: none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *requestTimeout <= 0 || *degradedTokenTTL < 0 {
+		return exitError{code: 2, msg: "--request-timeout must be > 0 and --degraded-token-ttl >= 0"}
+	}
+	sc.server = true
 	// One log line per request: written out in batches (every 100 ms, and
 	// at once for warnings and errors) instead of one write call each.
 	lw := newLogWriter(e.stderr, 100*time.Millisecond)
@@ -65,11 +71,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	ix := index.New()
 	ready := new(atomic.Bool)
+	authn := &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
-		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL},
+		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
-			PublicRead: *publicRead, Version: versionString()},
+			PublicRead: *publicRead, Version: versionString(), RequestTimeout: *requestTimeout},
 		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
 	})
 
@@ -88,6 +95,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}()
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
+	// Tokens revoked through any instance are refused here at once.
+	go authn.FollowRevocations(followCtx, st, e.log)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -120,10 +129,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// tokenCacheTTL is how long a server trusts a token it looked up; a token
-// revoked through another instance stops working here within this time
-// (through this instance, at once).
-const tokenCacheTTL = 5 * time.Second
+// tokenCacheTTL is how long a server trusts a token it looked up before
+// asking the store again. Revocations do not wait for it: they reach every
+// instance at once through the store's revocation feed.
+const tokenCacheTTL = time.Minute
+
+// defaultDegradedTokenTTL is --degraded-token-ttl unless given: the
+// bounded staleness of the degraded mode.
+const defaultDegradedTokenTTL = 10 * time.Minute
 
 func displayAddr(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
