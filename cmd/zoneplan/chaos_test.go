@@ -308,11 +308,19 @@ func (w *chaosWorld) recovered(t *testing.T, label string) {
 			break
 		}
 		if time.Since(start) > 10*time.Second {
-			t.Fatalf("%s: a change made after recovery is not in the index after 10 s: %d", label, a.status)
+			t.Fatalf("%s: a change made after recovery is not in the index after 10 s: %d\nserver log (end):\n%s", label, a.status, tail(w.srv.Stderr.String(), 6000))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("%s: a change made elsewhere reached the index in %s", label, time.Since(start).Round(time.Millisecond))
+}
+
+// tail is the end of s, at most n bytes.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 // TestChaosDatabaseOutages: the database frozen (SIGSTOP) for longer than

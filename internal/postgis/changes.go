@@ -184,11 +184,13 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 
 // listen opens a connection outside the pool (it is held for as long as the
 // subscription lives) and LISTENs on channel (a constant of this package)
-// on it, within the call timeout.
+// on it, within the connect timeout: connecting is most of the work, and
+// a busy server may take a while to start a backend.
 func (s *Store) listen(ctx context.Context, channel string) (*pgx.Conn, error) {
-	ctx, cancel := s.callContext(ctx)
+	cfg := s.pool.Config().ConnConfig.Copy()
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
