@@ -155,12 +155,6 @@ func timedGet(url, token string) (int, http.Header, []byte, time.Duration, error
 	return resp.StatusCode, resp.Header, b, time.Since(start), err
 }
 
-func percentile(ds []time.Duration, p float64) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
-
 // testStormAndAdmission: on PostGIS with 40,000 generated components
 // (24,000 defence works, so a 10,000-feature page is 16 MB):
 //

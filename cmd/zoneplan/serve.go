@@ -46,6 +46,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maxChecks := fs.Int("max-checks", httpapi.DefaultChecks(procs).Concurrent, "checks and appraisals run at once (4 more wait per slot, up to 2 s; past that 503)")
 	maxBodyMB := fs.Int("max-body-memory-mb", httpapi.DefaultBodyMemory>>20, "MiB of request bodies (uploads, checks) held in memory at once while they arrive and wait; past it 503")
 	maxTileBuilds := fs.Int("max-tile-builds", tiles.DefaultBuilds().Concurrent, "tiles built at once on cache misses (4 more wait per slot, up to 2 s; past that 503); cached tiles are not limited")
+	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "answer deadline: a request's work is cancelled when no byte of its answer was written within this (streams once begun are not cut)")
+	degradedTokenTTL := fs.Duration("degraded-token-ttl", defaultDegradedTokenTTL, "while the database is unreachable, tokens this server validated within this long keep working (revoked ones stay refused); 0: none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -54,6 +56,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return exitError{code: 2, msg: "--max-conns, --max-heavy-pages, --max-uploads, --max-checks, --max-tile-builds and --max-body-memory-mb must be at least 1"}
 		}
 	}
+	if *requestTimeout <= 0 || *degradedTokenTTL < 0 {
+		return exitError{code: 2, msg: "--request-timeout must be > 0 and --degraded-token-ttl >= 0"}
+	}
+	sc.server = true
 	// One log line per request: written out in batches (every 100 ms, and
 	// at once for warnings and errors) instead of one write call each.
 	lw := newLogWriter(e.stderr, 100*time.Millisecond)
@@ -94,11 +100,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Bodies:     admission.NewBudget("request body memory", int64(*maxBodyMB)<<20),
 	}
 	tileBuilds := admission.New("tile builds", scaledTo(tiles.DefaultBuilds(), *maxTileBuilds))
+	authn := &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
-		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL},
+		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
-			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor},
+			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
+			RequestTimeout: *requestTimeout},
 		Tiles:     tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds}),
 		Admission: gates,
 	})
@@ -118,6 +126,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}()
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
+	// Tokens revoked through any instance are refused here at once.
+	go authn.FollowRevocations(followCtx, st, e.log)
 
 	inner, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -165,10 +175,14 @@ func scaledTo(def admission.Limit, n int) admission.Limit {
 	return admission.Limit{Concurrent: n, Queue: def.Queue / def.Concurrent * n, Wait: def.Wait}
 }
 
-// tokenCacheTTL is how long a server trusts a token it looked up; a token
-// revoked through another instance stops working here within this time
-// (through this instance, at once).
-const tokenCacheTTL = 5 * time.Second
+// tokenCacheTTL is how long a server trusts a token it looked up before
+// asking the store again. Revocations do not wait for it: they reach every
+// instance at once through the store's revocation feed.
+const tokenCacheTTL = time.Minute
+
+// defaultDegradedTokenTTL is --degraded-token-ttl unless given: the
+// bounded staleness of the degraded mode.
+const defaultDegradedTokenTTL = 10 * time.Minute
 
 func displayAddr(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)

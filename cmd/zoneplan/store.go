@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/embedded"
@@ -17,6 +18,22 @@ type storeConfig struct {
 	DatabaseURL string
 	File        string
 	NoDemo      bool
+	// server: opened by serve, whose PostGIS pool gets the server's
+	// deadlines (serverStoreOptions); the CLI's import and export may take
+	// as long as their data needs.
+	server bool
+}
+
+// serverStoreOptions are the PostGIS options of serve: statement and
+// idle-in-transaction limits (a backstop for when the server cannot cancel:
+// the store bounds each call by its own deadline first), and a prober that
+// makes every call fail at once while the database does not answer.
+func serverStoreOptions() postgis.Options {
+	return postgis.Options{
+		StatementTimeout:         15 * time.Second,
+		IdleInTransactionTimeout: 15 * time.Second,
+		ProbeInterval:            postgis.DefaultProbeInterval,
+	}
 }
 
 // addStoreFlags registers the store flags, with defaults from the environment.
@@ -47,7 +64,12 @@ func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) 
 		if err := postgis.Migrate(ctx, sc.DatabaseURL, e.log); err != nil {
 			return nil, err
 		}
-		return postgis.Open(ctx, sc.DatabaseURL, postgis.Options{})
+		opt := postgis.Options{}
+		if sc.server {
+			opt = serverStoreOptions()
+			opt.Logger = e.log
+		}
+		return postgis.Open(ctx, sc.DatabaseURL, opt)
 	}
 	st, err := embedded.Open(sc.File, embedded.Options{})
 	if err != nil {

@@ -4,6 +4,13 @@
 // A token is "zp_" followed by 32 random bytes in base64url; only its SHA-256
 // is stored. SHA-256 without a salt is enough because the secret has 256
 // bits of entropy: no dictionary can guess it.
+//
+// The Authenticator caches what the store says of a token. Revocations
+// reach the cache at once through the store's revocation feed
+// (FollowRevocations), from any server instance; the cache's lifetime only
+// spares the store lookups and, while the store cannot answer, lets tokens
+// it confirmed recently keep working (MaxStale: the degraded mode's bounded
+// staleness).
 package auth
 
 import (
@@ -11,9 +18,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,38 +121,160 @@ type Authenticator struct {
 	PublicRead bool             // anonymous callers may read public features
 	Now        func() time.Time // nil: time.Now
 	// CacheTTL is how long a token found in the store is trusted without
-	// asking the store again (0: always ask). It bounds how long a token
-	// revoked through another server instance keeps working here; Forget
-	// drops the cache at once for revocations made through this one.
+	// asking the store again (0: always ask). It does not bound how long a
+	// revoked token keeps working: while FollowRevocations runs, a
+	// revocation made anywhere reaches the cache at once, and while its
+	// feed is interrupted no cached token is trusted without asking.
+	// Without FollowRevocations, a token revoked through another instance
+	// works here until its entry is CacheTTL old.
 	CacheTTL time.Duration
+	// MaxStale is the degraded mode's bounded staleness: while the store
+	// cannot answer (CodeUnavailable), a token it confirmed within MaxStale
+	// is still honoured. A token seen revoked stays refused, however old
+	// that news is. 0: a token needs the store (or a fresh cache entry).
+	MaxStale time.Duration
+	// LookupPatience bounds asking the store about a token the cache could
+	// fall back on (confirmed within MaxStale); past it the cached answer
+	// is used, so a stalled store delays such a request by no more than
+	// this. 0: DefaultLookupPatience.
+	LookupPatience time.Duration
 
 	cache sync.Map // [sha256.Size]byte -> cachedToken
+	// epoch moves on when revocations may have gone unheard (the feed came
+	// back after an interruption): entries from an older epoch are asked
+	// about again before they are trusted.
+	epoch atomic.Uint64
+	// unheard: the revocation feed is down, so no entry is trusted without
+	// asking the store.
+	unheard atomic.Bool
+	// heard counts revocations applied, so that a lookup that raced with
+	// one does not cache what the store said before it; mu makes checking
+	// it and storing one step against Revoked.
+	heard atomic.Uint64
+	mu    sync.Mutex
 }
+
+// DefaultLookupPatience is LookupPatience unless set: far above a healthy
+// token lookup (about a millisecond), well under the 3 s in which a request
+// must be answered with the database frozen.
+const DefaultLookupPatience = 500 * time.Millisecond
 
 type cachedToken struct {
 	token   *zone.Token
-	fetched time.Time
+	checked time.Time // when the store confirmed it, or its revocation was heard
+	epoch   uint64
 }
 
-// Forget drops every cached token, so a revocation takes effect at once.
+// Forget drops every cached token.
 func (a *Authenticator) Forget() { a.cache.Clear() }
 
-// lookup finds a token by its secret's hash, from the cache while fresh.
-func (a *Authenticator) lookup(ctx context.Context, secret string, now time.Time) (*zone.Token, error) {
-	key := sha256.Sum256([]byte(secret)) // Hash(secret), without the copy
-	if a.CacheTTL > 0 {
-		if v, ok := a.cache.Load(key); ok {
-			if c := v.(cachedToken); now.Sub(c.fetched) < a.CacheTTL {
-				return c.token, nil
+// Revoked makes the cache refuse token id at once: it is what
+// FollowRevocations does for each revocation the feed reports, and what a
+// revocation made through this instance does without waiting for the feed.
+func (a *Authenticator) Revoked(id uuid.UUID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.heard.Add(1)
+	now := a.now()
+	a.cache.Range(func(k, v any) bool {
+		c := v.(cachedToken)
+		if c.token.ID != id {
+			return true
+		}
+		t := *c.token
+		if t.RevokedAt == nil {
+			at := now.UTC()
+			t.RevokedAt = &at
+		}
+		a.cache.Store(k, cachedToken{token: &t, checked: now, epoch: a.epoch.Load()})
+		return true
+	})
+}
+
+// FollowRevocations applies the revocations feed reports to the cache until
+// ctx ends (log may be nil). When the feed is interrupted it watches again
+// with backoff; meanwhile no cached token is trusted without asking the
+// store, and once the feed is back every token cached before is asked about
+// again, since a revocation may have been missed in between.
+func (a *Authenticator) FollowRevocations(ctx context.Context, feed zone.RevocationFeed, log *slog.Logger) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	const backoffMin, backoffMax = 100 * time.Millisecond, 5 * time.Second
+	backoff := backoffMin
+	for ctx.Err() == nil {
+		a.unheard.Store(true)
+		revoked, err := feed.WatchRevocations(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
 			}
+			log.Warn("token revocation feed unavailable; asking the store about every token", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, backoffMax)
+			continue
+		}
+		backoff = backoffMin
+		a.epoch.Add(1)
+		a.unheard.Store(false)
+		for id := range revoked {
+			a.Revoked(id)
+		}
+		if ctx.Err() == nil {
+			log.Warn("token revocation feed interrupted; asking the store about every token until it is back")
 		}
 	}
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// lookup finds a token by its secret's hash: from the cache while its entry
+// is trusted, else from the store; when the store cannot answer, from an
+// entry the degraded mode may use (confirmed within MaxStale, or revoked).
+func (a *Authenticator) lookup(ctx context.Context, secret string, now time.Time) (*zone.Token, error) {
+	key := sha256.Sum256([]byte(secret)) // Hash(secret), without the copy
+	epoch := a.epoch.Load()
+	var cached *cachedToken
+	if v, ok := a.cache.Load(key); ok {
+		c := v.(cachedToken)
+		cached = &c
+		if a.CacheTTL > 0 && now.Sub(c.checked) < a.CacheTTL && c.epoch == epoch && !a.unheard.Load() {
+			return c.token, nil
+		}
+	}
+	fallback := cached != nil && (cached.token.RevokedAt != nil || (a.MaxStale > 0 && now.Sub(cached.checked) < a.MaxStale))
+	if fallback {
+		patience := a.LookupPatience
+		if patience <= 0 {
+			patience = DefaultLookupPatience
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, patience)
+		defer cancel()
+	}
+	heard := a.heard.Load()
 	t, err := a.Tokens.TokenByHash(ctx, key[:])
 	if err != nil {
+		if fallback && zone.ErrorCode(err) == zone.CodeUnavailable {
+			return cached.token, nil
+		}
 		return nil, err
 	}
-	if a.CacheTTL > 0 {
-		a.cache.Store(key, cachedToken{token: t, fetched: now})
+	if a.CacheTTL > 0 || a.MaxStale > 0 {
+		a.mu.Lock()
+		if a.heard.Load() == heard {
+			a.cache.Store(key, cachedToken{token: t, checked: now, epoch: epoch})
+		}
+		a.mu.Unlock()
 	}
 	return t, nil
 }
@@ -163,10 +294,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (zone.P
 		}
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "the Authorization header must be 'Bearer <token>'")
 	}
-	now := time.Now()
-	if a.Now != nil {
-		now = a.Now()
-	}
+	now := a.now()
 	t, err := a.lookup(ctx, secret, now)
 	if zone.ErrorCode(err) == zone.CodeNotFound {
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "unknown token")

@@ -130,6 +130,7 @@ func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) err
 		if err != nil {
 			return err
 		}
+		t.tx.OnCommit(func() { s.revoked.send(id) })
 		return t.tx.Bucket(bucketTokens).Put(id[:], rec)
 	})
 }

@@ -14,7 +14,10 @@
 //	rulesets: version -> rule set record
 //
 // Commits are fsynced (bbolt's default), so an acknowledged write survives
-// the process being killed.
+// the process being killed. A write that finds the disk full (ENOSPC) is
+// rolled back whole (bbolt writes its pages before the meta page that
+// makes them current) and fails with CodeStorageFull; Ping then reports
+// the store full until the file's filesystem has room again.
 package embedded
 
 import (
@@ -23,7 +26,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -81,7 +87,11 @@ type Store struct {
 	created bool
 	keep    int64
 	hub     *hub
+	revoked *revocationHub
 	now     func() time.Time
+	// full is set when a write finds the disk full, and cleared by the
+	// next write that succeeds or by Ping finding room (spaceMargin).
+	full atomic.Bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -137,7 +147,7 @@ func Open(path string, opt Options) (*Store, error) {
 		}
 		return nil, &zone.Error{Code: zone.CodeUnavailable, Err: err, Message: fmt.Sprintf("cannot open database file %s: %v", path, err)}
 	}
-	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, hub: newHub(),
+	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, hub: newHub(), revoked: newRevocationHub(),
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
@@ -148,15 +158,32 @@ func (s *Store) Created() bool { return s.created }
 // Path is the file the store keeps its data in.
 func (s *Store) Path() string { return s.path }
 
-// Ping reports whether the store is open.
+// Ping reports whether the store is open, and CodeStorageFull while a
+// write has found the disk full and the file's filesystem has not had
+// spaceMargin free since.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.fail(s.db.View(func(*bolt.Tx) error { return nil }), "ping")
+	if err := s.fail(s.db.View(func(*bolt.Tx) error { return nil }), "ping"); err != nil {
+		return err
+	}
+	if s.full.Load() {
+		if free, ok := freeSpace(s.path); !ok || free < spaceMargin {
+			return &zone.Error{Code: zone.CodeStorageFull, Message: "the embedded store's disk is full"}
+		}
+		s.full.Store(false)
+	}
+	return nil
 }
+
+// spaceMargin is the free space at which a store found full counts as
+// having room again: many ordinary writes' worth (a component is a few KB;
+// bbolt grows its file sparsely, so growth itself needs no room).
+const spaceMargin = 1 << 20
 
 // Close closes the file and every subscription. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.hub.close()
+		s.revoked.close()
 		s.closeErr = s.db.Close()
 	})
 	return s.closeErr
@@ -178,7 +205,21 @@ func (s *Store) fail(err error, op string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &zone.Error{Code: zone.CodeUnavailable, Message: op + " was cancelled", Err: err}
 	}
+	if noSpace(err) {
+		s.full.Store(true)
+		return &zone.Error{Code: zone.CodeStorageFull, Message: op + ": the embedded store's disk is full; nothing was written", Err: err}
+	}
 	return zone.InternalError(err, "embedded store: %s", op)
+}
+
+// noSpace reports whether err is a full disk or quota. bbolt wraps some
+// file errors with %s rather than %w, so the message is matched too.
+func noSpace(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, syscall.ENOSPC.Error()) || strings.Contains(msg, syscall.EDQUOT.Error())
 }
 
 // update runs fn in one write transaction and tells subscribers after a
@@ -187,7 +228,7 @@ func (s *Store) update(ctx context.Context, op string, fn func(*txn) error) erro
 	if err := ctx.Err(); err != nil {
 		return s.fail(err, op)
 	}
-	return s.fail(s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		t := newTxn(tx, s)
 		if err := fn(t); err != nil {
 			return err
@@ -199,7 +240,11 @@ func (s *Store) update(ctx context.Context, op string, fn func(*txn) error) erro
 			tx.OnCommit(s.hub.notify)
 		}
 		return nil
-	}), op)
+	})
+	if err == nil {
+		s.full.Store(false) // a commit found room
+	}
+	return s.fail(err, op)
 }
 
 func (s *Store) view(ctx context.Context, op string, fn func(*txn) error) error {

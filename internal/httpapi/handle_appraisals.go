@@ -133,10 +133,18 @@ func (s *server) holdUntil(r *http.Request, p zone.Principal, start time.Time) {
 // syncIndex makes the in-memory index include the change just written, so
 // the next tile or feature request shows it.
 func (s *server) syncIndex(ctx context.Context) {
+	// Reading the change log is a long call for the store (a follower far
+	// behind reads much); here it follows one write, and must not hold the
+	// answer up for long if the database stalls right after it.
+	ctx, cancel := context.WithTimeout(ctx, syncIndexTimeout)
+	defer cancel()
 	if err := s.Index.Sync(ctx, s.Store); err != nil {
 		s.Log.Warn("index sync after write failed; it will catch up from the change feed", "err", err)
 	}
 }
+
+// syncIndexTimeout bounds the read-your-writes sync after a write.
+const syncIndexTimeout = time.Second
 
 type appraisalRequest struct {
 	Name       string          `json:"name"`

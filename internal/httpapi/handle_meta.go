@@ -24,23 +24,45 @@ func handleHealthz() http.HandlerFunc {
 	}
 }
 
-// handleReadyz answers 200 only when the store answers and the index is
-// loaded, so a load balancer sends traffic only to instances that can serve
-// it. It says nothing else: no counts, no data version (anyone may ask,
-// and both would move with works the asker may not know of).
+// readiness is the /readyz answer: a status and, when not plainly ready, a
+// fixed short reason. Nothing else (no counts, no versions, no times):
+// anyone may ask, and counts and versions move with works the asker may not
+// know of.
+type readiness struct {
+	Status string `json:"status"` // ready, degraded
+	Reason string `json:"reason,omitempty"`
+}
+
+// handleReadyz tells a load balancer whether to send this instance traffic:
+//   - 200 ready: the index is loaded and the store answers;
+//   - 200 degraded: the database is unreachable, but the index is loaded,
+//     so tiles, items, searches and checks are answered from memory for
+//     tokens validated recently, while writes get 503 with Retry-After.
+//     200, so that a load balancer keeps sending the reads: every instance
+//     on the same database is degraded alike, and taking them all out of
+//     rotation would turn a database outage into a total one. (A balancer
+//     that can tell instances apart by body may prefer "ready" ones.)
+//   - 503 not ready: the index is still loading, the store's disk is full
+//     (writes would fail with 507), or the store fails otherwise.
 func (s *server) handleReadyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if !s.Ready.Load() {
+			s.fail(w, r, zone.Errorf(zone.CodeUnavailable, "not ready: the index is loading"))
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := s.Store.Ping(ctx); err != nil {
-			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "store unreachable", Err: err})
-			return
+		switch err := s.Store.Ping(ctx); zone.ErrorCode(err) {
+		case "":
+			encode(w, http.StatusOK, readiness{Status: "ready"})
+		case zone.CodeUnavailable:
+			encode(w, http.StatusOK, readiness{Status: "degraded", Reason: "database unreachable"})
+		case zone.CodeStorageFull:
+			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "not ready: storage full", Err: err})
+		default:
+			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "not ready: store failing", Err: err})
 		}
-		if !s.Ready.Load() {
-			s.fail(w, r, zone.Errorf(zone.CodeUnavailable, "index still loading"))
-			return
-		}
-		encode(w, http.StatusOK, map[string]any{"status": "ready"})
 	}
 }
 

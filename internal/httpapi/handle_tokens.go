@@ -80,7 +80,7 @@ func (s *server) handleTokenRevoke() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, err)
 			return
 		}
-		s.Auth.Forget()
+		s.Auth.Revoked(id) // here at once; other instances through the store's revocation feed
 		s.Log.Info("token revoked", "by", p.Name, "token_id", id)
 		w.WriteHeader(http.StatusNoContent)
 	}

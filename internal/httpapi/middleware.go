@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -97,3 +99,63 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 func clientGone(err error) error {
 	return &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled", Err: err}
 }
+
+// errAnswerDeadline is the cause of a request context ended by the answer
+// deadline.
+var errAnswerDeadline = errors.New("no answer within the request timeout")
+
+// answerDeadline ends each request's context when its handler has written
+// nothing within d (Config.RequestTimeout); once the answer has begun, the
+// deadline no longer applies, so streams are not cut. d <= 0: no deadline.
+func answerDeadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithCancelCause(r.Context())
+			defer cancel(nil)
+			aw := &answerWriter{ResponseWriter: w}
+			aw.timer = time.AfterFunc(d, func() {
+				if aw.state.CompareAndSwap(answerPending, answerExpired) {
+					cancel(errAnswerDeadline)
+				}
+			})
+			defer aw.timer.Stop()
+			next.ServeHTTP(aw, r.WithContext(ctx))
+		})
+	}
+}
+
+// States of an answerWriter.
+const (
+	answerPending int32 = iota // nothing written, deadline running
+	answerBegun                // written to: the deadline is off
+	answerExpired              // the deadline passed first
+)
+
+// answerWriter notes when a handler begins its answer.
+type answerWriter struct {
+	http.ResponseWriter
+	state atomic.Int32
+	timer *time.Timer
+}
+
+func (a *answerWriter) begin() {
+	if a.state.CompareAndSwap(answerPending, answerBegun) {
+		a.timer.Stop()
+	}
+}
+
+func (a *answerWriter) WriteHeader(code int) {
+	a.begin()
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerWriter) Write(b []byte) (int, error) {
+	a.begin()
+	return a.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush on the real writer.
+func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }

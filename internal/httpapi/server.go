@@ -28,7 +28,21 @@ type Config struct {
 	// arriving; then it must keep up 32 KiB/s on average (guardBody). 0:
 	// DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// RequestTimeout is the answer deadline: a request's context ends when
+	// its handler has written no byte of the answer within it (answers then
+	// fail with 503 where the work heeds the context). A streamed answer,
+	// once begun, is not cut by it: a large page or export to a slow client
+	// is bounded by the server's write timeout and the client instead.
+	// Waits on the database are bounded more tightly, call by call, by the
+	// store. 0 means DefaultRequestTimeout; negative turns it off.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is RequestTimeout unless configured: longer than
+// any answer that is not stuck takes to begin (a dense check, a large
+// upload parsed, a low-zoom tile built), short enough that stuck work does
+// not pile up.
+const DefaultRequestTimeout = 30 * time.Second
 
 // DefaultUnclearedWriteFloor is UnclearedWriteFloor unless configured:
 // above the time of a dense check at a million components (p99 ~100 ms)
@@ -63,6 +77,9 @@ type server struct {
 func NewServer(d Deps) http.Handler {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Config.RequestTimeout == 0 {
+		d.Config.RequestTimeout = DefaultRequestTimeout
 	}
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)

@@ -76,14 +76,16 @@ func (ix *Index) Sync(ctx context.Context, s LoadSource) error {
 // Follow keeps the index current until ctx ends, then returns nil. It syncs
 // once at the start, on every change signal of the store, and every few
 // seconds as a safety net. Failures are logged (log may be nil) and
-// retried; only a failure to subscribe at the start is returned.
+// retried, a failure to subscribe at the start too (the database may be
+// down or slow just then): it polls until a subscription succeeds.
 func (ix *Index) Follow(ctx context.Context, s LoadSource, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	signals, err := s.Subscribe(ctx)
 	if err != nil {
-		return err
+		log.Warn("index: cannot subscribe to the change feed; polling", "err", err)
+		signals = nil
 	}
 	poll := time.NewTicker(pollInterval)
 	defer poll.Stop()

@@ -89,9 +89,7 @@ func checkVerdict(v string) error {
 // CreateAppraisal stores the project site (layer project_sites), the
 // appraisal and its first check in one transaction. The site's verdict and
 // status properties are set from the check and the appraisal.
-func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zone.Component, first zone.CheckRecord) (*zone.Appraisal, error) {
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
+func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zone.Component, first zone.CheckRecord) (_ *zone.Appraisal, err error) {
 	const cl = zone.Secret // the creator's view is read again by the caller
 	if a == nil || site == nil {
 		return nil, zone.Errorf(zone.CodeInvalid, "an appraisal needs its record and its project site")
@@ -104,7 +102,7 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	if allowed := projectSiteEnum(zone.PropStatus); !slices.Contains(allowed, out.Status) {
 		return nil, zone.Errorf(zone.CodeInvalid, "appraisal status %q is not one of %s", out.Status, strings.Join(allowed, ", "))
 	}
-	first, err := withViews(first)
+	first, err = withViews(first)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +141,11 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 	if first.CreatedBy == "" {
 		first.CreatedBy = out.CreatedBy
 	}
+	ctx, end, err := s.call(ctx, "store the appraisal")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	var created *zone.Appraisal
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO components
@@ -268,11 +271,14 @@ func getAppraisal(ctx context.Context, q pgx.Tx, id uuid.UUID, cl zone.Classific
 
 // GetAppraisal returns an appraisal with its checks, newest first, as a
 // reader of clearance cl sees them.
-func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID, cl zone.Classification) (*zone.Appraisal, error) {
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
+func (s *Store) GetAppraisal(ctx context.Context, id uuid.UUID, cl zone.Classification) (_ *zone.Appraisal, err error) {
+	ctx, end, err := s.call(ctx, "read the appraisal")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	var a *zone.Appraisal
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
 		a, err = getAppraisal(ctx, tx, id, cl)
 		return err
@@ -300,10 +306,13 @@ func setSiteProperties(ctx context.Context, tx pgx.Tx, siteID uuid.UUID, props m
 
 // AddCheck appends a check record and makes its verdicts the appraisal's
 // and its site's latest.
-func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Classification) (*zone.Appraisal, error) {
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
-	rec, err := withViews(rec)
+func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Classification) (_ *zone.Appraisal, err error) {
+	ctx, end, err := s.call(ctx, "add the check")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
+	rec, err = withViews(rec)
 	if err != nil {
 		return nil, err
 	}
@@ -336,9 +345,12 @@ func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Clas
 
 // DecideAppraisal records a reviewer's decision and sets the appraisal's and
 // its site's status to its outcome. A later decision replaces an earlier one.
-func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decision, cl zone.Classification) (*zone.Appraisal, error) {
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
+func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decision, cl zone.Classification) (_ *zone.Appraisal, err error) {
+	ctx, end, err := s.call(ctx, "record the decision")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	switch d.Outcome {
 	case zone.StatusApproved, zone.StatusApprovedWithConditions, zone.StatusRejected:
 	default:
@@ -349,7 +361,7 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 		d.At = time.Now()
 	}
 	var a *zone.Appraisal
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var siteID uuid.UUID
 		err := tx.QueryRow(ctx, `UPDATE appraisals SET status = $2, decision_outcome = $2, decision_note = $3,
 				decision_by = $4, decision_at = $5, updated_at = now()
@@ -374,9 +386,12 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 
 // ListAppraisals returns one page of the matching appraisals, newest first
 // (without their checks), and how many match in all.
-func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zone.Appraisal, int, error) {
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
+func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) (_ []zone.Appraisal, _ int, err error) {
+	ctx, end, err := s.call(ctx, "list appraisals")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer end(&err)
 	var conds []string
 	var args []any
 	param := func(v any) string {
@@ -403,7 +418,7 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 	}
 	var list []zone.Appraisal
 	var total int
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM appraisals`+where, args...).Scan(&total); err != nil {
 			return err
 		}

@@ -14,9 +14,14 @@ const changesChannel = "zoneplan_changes"
 
 // DataVersion is the sequence number of the latest committed change: the
 // largest change_log seq, or how far the log was pruned when it is empty.
-func (s *Store) DataVersion(ctx context.Context) (int64, error) {
+func (s *Store) DataVersion(ctx context.Context) (_ int64, err error) {
+	ctx, end, err := s.call(ctx, "read the data version")
+	if err != nil {
+		return 0, err
+	}
+	defer end(&err)
 	var v int64
-	err := s.pool.QueryRow(ctx, `SELECT greatest(
+	err = s.pool.QueryRow(ctx, `SELECT greatest(
 			(SELECT coalesce(max(seq), 0) FROM change_log),
 			(SELECT pruned_upto FROM change_log_state))`).Scan(&v)
 	if err != nil {
@@ -27,10 +32,19 @@ func (s *Store) DataVersion(ctx context.Context) (int64, error) {
 
 // ChangesSince calls fn, in sequence order, with the latest state of every
 // component changed after seq. It reads one snapshot (repeatable read), so
-// the pruning horizon, the log and the components agree.
-func (s *Store) ChangesSince(ctx context.Context, seq int64, fn func(zone.Change) error) (int64, error) {
+// the pruning horizon, the log and the components agree. It is a long call
+// (a follower far behind reads many changes).
+func (s *Store) ChangesSince(ctx context.Context, seq int64, fn func(zone.Change) error) (_ int64, err error) {
+	ctx, end, err := s.longCall(ctx, "read the change log")
+	if err != nil {
+		return seq, err
+	}
+	defer end(&err)
 	reached := seq
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := s.liftStatementTimeout(ctx, tx); err != nil {
+			return err
+		}
 		var pruned int64
 		if err := tx.QueryRow(ctx, `SELECT pruned_upto FROM change_log_state`).Scan(&pruned); err != nil {
 			return err
@@ -95,9 +109,17 @@ func (e callbackError) Unwrap() error { return e.err }
 // zone.ErrChangesPruned. It returns the number of entries removed. Entries
 // go by sequence number, not time alone: nothing newer than a kept entry's
 // predecessors is removed.
-func (s *Store) PruneChanges(ctx context.Context, retention time.Duration) (int64, error) {
+func (s *Store) PruneChanges(ctx context.Context, retention time.Duration) (_ int64, err error) {
+	ctx, end, err := s.longCall(ctx, "prune the change log")
+	if err != nil {
+		return 0, err
+	}
+	defer end(&err)
 	var removed int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.liftStatementTimeout(ctx, tx); err != nil {
+			return err
+		}
 		var upto *int64
 		if err := tx.QueryRow(ctx, `SELECT max(seq) FROM change_log WHERE at < now() - make_interval(secs => $1)`,
 			retention.Seconds()).Scan(&upto); err != nil {
@@ -139,7 +161,10 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 	if s.bg.Err() != nil {
 		return nil, zone.Errorf(zone.CodeUnavailable, "the store is closed")
 	}
-	conn, err := s.listen(ctx)
+	if err := s.refuse("listen for changes"); err != nil {
+		return nil, err
+	}
+	conn, err := s.listen(ctx, changesChannel)
 	if err != nil {
 		return nil, dbError(err, "listen for changes")
 	}
@@ -158,13 +183,18 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 }
 
 // listen opens a connection outside the pool (it is held for as long as the
-// subscription lives) and LISTENs on it.
-func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+// subscription lives) and LISTENs on channel (a constant of this package)
+// on it, within the connect timeout: connecting is most of the work, and
+// a busy server may take a while to start a backend.
+func (s *Store) listen(ctx context.Context, channel string) (*pgx.Conn, error) {
+	cfg := s.pool.Config().ConnConfig.Copy()
+	ctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		closeConn(conn)
 		return nil, err
 	}
@@ -207,7 +237,7 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn, out chan struct{}) {
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, listenBackoffMax)
-			conn, err = s.listen(ctx)
+			conn, err = s.listen(ctx, changesChannel)
 			if err == nil {
 				break
 			}

@@ -269,8 +269,8 @@ func writeError(err error, c *zone.Component, what string) error {
 
 // CreateComponent validates c, assigns an id when it has none, and stores it
 // with version 1.
-func (s *Store) CreateComponent(ctx context.Context, c *zone.Component, by string) (*zone.Component, error) {
-	c, err := validated(c)
+func (s *Store) CreateComponent(ctx context.Context, c *zone.Component, by string) (_ *zone.Component, err error) {
+	c, err = validated(c)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +281,11 @@ func (s *Store) CreateComponent(ctx context.Context, c *zone.Component, by strin
 	if err != nil {
 		return nil, err
 	}
+	ctx, end, err := s.call(ctx, "store the component")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO components
 			(id, layer, kind, name, code, function_type, "group", classification, properties, synthetic,
@@ -306,9 +311,14 @@ func (s *Store) CreateComponent(ctx context.Context, c *zone.Component, by strin
 
 // GetComponent returns one component, not found when it is missing or
 // above clearance.
-func (s *Store) GetComponent(ctx context.Context, id uuid.UUID, clearance zone.Classification) (*zone.Component, error) {
+func (s *Store) GetComponent(ctx context.Context, id uuid.UUID, clearance zone.Classification) (_ *zone.Component, err error) {
+	ctx, end, err := s.call(ctx, "read the component")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	var r componentRow
-	err := s.pool.QueryRow(ctx, selectComponents()+` WHERE c.id = $1 AND c.classification <= $2`, id, int16(clearance)).Scan(r.dest()...)
+	err = s.pool.QueryRow(ctx, selectComponents()+` WHERE c.id = $1 AND c.classification <= $2`, id, int16(clearance)).Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound(id)
 	}
@@ -325,8 +335,8 @@ func notFound(id uuid.UUID) error {
 // UpdateComponent replaces the component with c.ID and its zones; the
 // version increments by one in the same statement, so concurrent updates
 // never lose one.
-func (s *Store) UpdateComponent(ctx context.Context, c *zone.Component, ifVersion int64, clearance zone.Classification, by string) (*zone.Component, error) {
-	c, err := validated(c)
+func (s *Store) UpdateComponent(ctx context.Context, c *zone.Component, ifVersion int64, clearance zone.Classification, by string) (_ *zone.Component, err error) {
+	c, err = validated(c)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +344,11 @@ func (s *Store) UpdateComponent(ctx context.Context, c *zone.Component, ifVersio
 	if err != nil {
 		return nil, err
 	}
+	ctx, end, err := s.call(ctx, "update the component")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `UPDATE components SET
 				layer = $2, kind = $3, name = $4, code = $5, function_type = $6, "group" = $7, classification = $8,
@@ -379,8 +394,13 @@ func whyNotWritten(ctx context.Context, tx pgx.Tx, id uuid.UUID, ifVersion int64
 
 // DeleteComponent removes a component and its zones, with the same version
 // and clearance rules as UpdateComponent.
-func (s *Store) DeleteComponent(ctx context.Context, id uuid.UUID, ifVersion int64, clearance zone.Classification, by string) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+func (s *Store) DeleteComponent(ctx context.Context, id uuid.UUID, ifVersion int64, clearance zone.Classification, by string) (err error) {
+	ctx, end, err := s.call(ctx, "delete the component")
+	if err != nil {
+		return err
+	}
+	defer end(&err)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM components WHERE id = $1 AND classification <= $2 AND ($3::bigint = 0 OR version = $3)`,
 			id, int16(clearance), ifVersion)
 		if err != nil {
@@ -420,9 +440,16 @@ func queryFilter(q zone.Query) (string, []any) {
 }
 
 // ListComponents streams the matching components ordered by layer then id
-// (byte order), one row at a time. fn runs while the query holds one pool
-// connection, so calling the store from fn needs a second one.
-func (s *Store) ListComponents(ctx context.Context, q zone.Query, fn func(*zone.Component) error) error {
+// (byte order), one row at a time, in a read-only transaction free of the
+// pool's statement_timeout (a full listing is a long call). fn runs while
+// the query holds one pool connection, so calling the store from fn needs a
+// second one.
+func (s *Store) ListComponents(ctx context.Context, q zone.Query, fn func(*zone.Component) error) (err error) {
+	ctx, end, err := s.longCall(ctx, "list components")
+	if err != nil {
+		return err
+	}
+	defer end(&err)
 	where, args := queryFilter(q)
 	sql := selectComponents() + where + " ORDER BY c.layer, c.id"
 	if q.Limit > 0 {
@@ -433,34 +460,56 @@ func (s *Store) ListComponents(ctx context.Context, q zone.Query, fn func(*zone.
 		args = append(args, q.Offset)
 		sql += " OFFSET $" + strconv.Itoa(len(args))
 	}
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return dbError(err, "list components")
-	}
-	defer rows.Close()
-	var r componentRow
-	for rows.Next() {
-		r = componentRow{}
-		if err := rows.Scan(r.dest()...); err != nil {
-			return dbError(err, "list components")
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := s.liftStatementTimeout(ctx, tx); err != nil {
+			return err
 		}
-		c, err := r.component()
+		rows, err := tx.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
-		if err := fn(c); err != nil {
-			return err
+		defer rows.Close()
+		var r componentRow
+		for rows.Next() {
+			r = componentRow{}
+			if err := rows.Scan(r.dest()...); err != nil {
+				return err
+			}
+			c, err := r.component()
+			if err != nil {
+				return callbackError{err}
+			}
+			if err := fn(c); err != nil {
+				return callbackError{err}
+			}
 		}
+		return rows.Err()
+	})
+	var ce callbackError
+	if errors.As(err, &ce) {
+		return ce.err
 	}
-	return dbError(rows.Err(), "list components")
+	return dbError(err, "list components")
 }
 
 // CountComponents counts what ListComponents would return without Limit and
 // Offset.
-func (s *Store) CountComponents(ctx context.Context, q zone.Query) (int, error) {
+// Counting a large store is a long call.
+func (s *Store) CountComponents(ctx context.Context, q zone.Query) (_ int, err error) {
+	ctx, end, err := s.longCall(ctx, "count components")
+	if err != nil {
+		return 0, err
+	}
+	defer end(&err)
 	where, args := queryFilter(q)
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM components c`+where, args...).Scan(&n); err != nil {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := s.liftStatementTimeout(ctx, tx); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT count(*) FROM components c`+where, args...).Scan(&n)
+	})
+	if err != nil {
 		return 0, dbError(err, "count components")
 	}
 	return n, nil

@@ -21,6 +21,7 @@ const (
 	sqlCharacterNotInRepertoire = "22021"
 	sqlSerialization            = "40001"
 	sqlDeadlock                 = "40P01"
+	sqlDiskFull                 = "53100"
 	sqlTooManyConnections       = "53300"
 	sqlAdminShutdown            = "57P01"
 	sqlCrashShutdown            = "57P02"
@@ -43,13 +44,13 @@ func dbError(err error, what string) error {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the request was cancelled or timed out", Err: err}
+		return unavailable(what, "the request was cancelled or timed out", err)
 	}
 	// A failed connection attempt (server down, unknown database, refused
 	// credentials) may wrap a server error: it is still unavailability.
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": cannot connect to the database", Err: err}
+		return unavailable(what, "cannot connect to the database", err)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -65,19 +66,27 @@ func dbError(err error, what string) error {
 		case sqlSerialization, sqlDeadlock:
 			return &zone.Error{Code: zone.CodeConflict, Message: "cannot " + what + ": a concurrent change interfered; try again", Err: err}
 		case sqlTooManyConnections, sqlAdminShutdown, sqlCrashShutdown, sqlCannotConnectNow:
-			return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not available", Err: err}
+			return unavailable(what, "the database is not available", err)
+		case sqlDiskFull:
+			return errDiskFull(what, err)
 		}
 		if len(pe.Code) == 5 && pe.Code[:2] == "08" { // connection exception class
-			return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not available", Err: err}
+			return unavailable(what, "the database is not available", err)
 		}
 		return zone.InternalError(err, "cannot %s: database error", what)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed) || pgconn.Timeout(err) {
-		return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is not reachable", Err: err}
+		return unavailable(what, "the database is not reachable", err)
 	}
 	return zone.InternalError(err, "cannot %s: database error", what)
+}
+
+// unavailable is a call the database could not serve now: 503 with a
+// Retry-After over HTTP.
+func unavailable(what, why string, err error) error {
+	return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": " + why, Err: err, RetryAfter: RetryAfterUnavailable}
 }
 
 // constraintReason explains a CHECK constraint of the schema in words.

@@ -24,7 +24,7 @@ const progressEvery = 1000
 // moved into components and protection_zones by set-based INSERT ... SELECT
 // statements. Without Upsert an existing id or (layer, code) fails the whole
 // import with CodeConflict and one Detail per clashing component.
-func (s *Store) ImportComponents(ctx context.Context, layer string, cs []*zone.Component, opt zone.ImportOptions) (zone.ImportResult, error) {
+func (s *Store) ImportComponents(ctx context.Context, layer string, cs []*zone.Component, opt zone.ImportOptions) (_ zone.ImportResult, err error) {
 	var res zone.ImportResult
 	if _, ok := zone.LookupLayer(layer); !ok {
 		_, err := zone.GetLayer(layer)
@@ -40,7 +40,15 @@ func (s *Store) ImportComponents(ctx context.Context, layer string, cs []*zone.C
 	if len(rows) == 0 {
 		return res, nil
 	}
+	ctx, end, err := s.longCall(ctx, "import the components")
+	if err != nil {
+		return res, err
+	}
+	defer end(&err)
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.liftStatementTimeout(ctx, tx); err != nil {
+			return err
+		}
 		if err := copyImport(ctx, tx, rows, opt.Progress); err != nil {
 			return err
 		}

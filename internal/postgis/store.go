@@ -20,6 +20,8 @@ package postgis
 import (
 	"context"
 	"log/slog"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -53,15 +55,65 @@ type Options struct {
 	// CallTimeout bounds every short database call (a lookup, a write, a
 	// page of appraisals), so that a stalled database turns into an
 	// unavailable error instead of a hang. 0 means DefaultCallTimeout;
-	// negative disables it. Long calls (a full listing, an import) are
-	// bounded by their caller's context only.
+	// negative disables it. Long calls (a full listing, a count, the change
+	// feed, an import, pruning) are bounded by their caller's context only.
 	CallTimeout time.Duration
+	// ConnectTimeout bounds opening one connection, unless the DSN sets
+	// connect_timeout. It matters even when callers have deadlines: pgxpool
+	// keeps connecting in the background after an Acquire gives up (for 2
+	// minutes by default), and a frozen server's kernel completes the TCP
+	// handshake without the server ever answering. 0 means
+	// DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// StatementTimeout and IdleInTransactionTimeout set statement_timeout
+	// and idle_in_transaction_session_timeout on every connection of the
+	// pool, unless the DSN or Settings set them: the server's own limits,
+	// for when the client cannot cancel (an application server frozen or cut
+	// off in the middle of a transaction would otherwise keep its locks,
+	// the component writers' advisory lock among them). 0 leaves the
+	// server's setting. Long calls lift the statement limit for their own
+	// transaction (a full listing of a large store may take longer); the
+	// server sets both, the CLI neither (an import or export takes what it
+	// takes).
+	StatementTimeout         time.Duration
+	IdleInTransactionTimeout time.Duration
+	// ProbeInterval, when positive, runs a prober: every interval, and at
+	// once when a call finds the database unavailable, it asks the database
+	// on a connection of its own whether it answers (within a second).
+	// While it does not, every call fails at once with CodeUnavailable and
+	// a Retry-After instead of waiting for its deadline, so a server answers
+	// what it can from memory and refuses the rest quickly; the first probe
+	// that succeeds ends that. While a write has found the disk full
+	// (SQLSTATE 53100), the prober also tries a write in the components'
+	// tablespace (rolled back) and Ping reports CodeStorageFull until one
+	// succeeds. 0 runs no prober: calls wait for their own deadlines.
+	ProbeInterval time.Duration
 }
 
 // DefaultCallTimeout bounds a short database call when Options.CallTimeout
-// is 0: well under the 3 s in which every request must be answered with the
-// database frozen.
-const DefaultCallTimeout = 2 * time.Second
+// is 0. A request makes at most one such wait before the prober finds the
+// database unreachable (and the token lookup before it has a shorter one,
+// auth.DefaultLookupPatience), so every request is answered within 3 s with
+// the database frozen.
+const DefaultCallTimeout = 1500 * time.Millisecond
+
+// DefaultConnectTimeout bounds opening a connection when neither
+// Options.ConnectTimeout nor the DSN's connect_timeout says otherwise.
+const DefaultConnectTimeout = 5 * time.Second
+
+// DefaultProbeInterval is the prober's interval the server uses.
+const DefaultProbeInterval = time.Second
+
+// TCP keepalives on every connection: a database host that vanished (power,
+// network) is noticed within about 30 s on an idle connection, the change
+// feed's among them, instead of the kernel's default of over two hours. (A
+// frozen server's kernel still answers keepalives: that case is the
+// prober's and the call deadlines'.)
+const (
+	keepAliveIdle     = 15 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
+)
 
 // DefaultChangeRetention is how long the change log is kept when
 // Options.ChangeRetention is 0.
@@ -77,6 +129,11 @@ type Store struct {
 	log         *slog.Logger
 	retention   time.Duration
 	callTimeout time.Duration
+	// liftStatements: the pool's connections have a statement_timeout,
+	// which long calls lift for their transaction.
+	liftStatements bool
+	probeInterval  time.Duration
+	health         *health
 
 	// bg lives as long as the store: Close cancels it, which ends the pruning
 	// loop and every subscription.
@@ -104,7 +161,8 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{pool: pool, log: log, retention: opt.ChangeRetention, callTimeout: opt.CallTimeout}
+	s := &Store{pool: pool, log: log, retention: opt.ChangeRetention, callTimeout: opt.CallTimeout,
+		liftStatements: hasStatementTimeout(cfg), probeInterval: opt.ProbeInterval, health: newHealth()}
 	if s.retention == 0 {
 		s.retention = DefaultChangeRetention
 	}
@@ -119,6 +177,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if s.retention > 0 {
 		s.wg.Add(1)
 		go s.pruneLoop(s.bg)
+	}
+	if s.probeInterval > 0 {
+		s.wg.Add(1)
+		go s.probeLoop(s.bg)
 	}
 	return s, nil
 }
@@ -156,6 +218,17 @@ func poolConfig(dsn string, opt Options) (*pgxpool.Config, error) {
 	if opt.MinConns > 0 {
 		cfg.MinConns = opt.MinConns
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = opt.ConnectTimeout
+		if cfg.ConnConfig.ConnectTimeout <= 0 {
+			cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+		}
+	}
+	dialer := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true,
+		Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount}}
+	cfg.ConnConfig.DialFunc = dialer.DialContext
+	setDefaultParam(cfg, "statement_timeout", opt.StatementTimeout)
+	setDefaultParam(cfg, "idle_in_transaction_session_timeout", opt.IdleInTransactionTimeout)
 	for k, v := range opt.Settings {
 		cfg.ConnConfig.RuntimeParams[k] = v
 	}
@@ -165,6 +238,27 @@ func poolConfig(dsn string, opt Options) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
+// setDefaultParam sets a run-time parameter in milliseconds on every
+// connection, unless the DSN already sets it or d is not positive.
+func setDefaultParam(cfg *pgxpool.Config, name string, d time.Duration) {
+	if _, set := cfg.ConnConfig.RuntimeParams[name]; set || d <= 0 {
+		return
+	}
+	cfg.ConnConfig.RuntimeParams[name] = strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// hasStatementTimeout reports whether the pool's connections get a
+// statement_timeout or idle_in_transaction_session_timeout, which long
+// calls then lift.
+func hasStatementTimeout(cfg *pgxpool.Config) bool {
+	for _, name := range []string{"statement_timeout", "idle_in_transaction_session_timeout"} {
+		if v, ok := cfg.ConnConfig.RuntimeParams[name]; ok && v != "" && v != "0" {
+			return true
+		}
+	}
+	return false
+}
+
 // checkSchema fails with a clear message when the database was never
 // migrated, or is behind the migrations this build carries.
 func (s *Store) checkSchema(ctx context.Context) error {
@@ -172,6 +266,8 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := s.callContext(ctx)
+	defer cancel()
 	var versioned bool
 	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&versioned); err != nil {
 		return dbError(err, "connect to the database")
@@ -205,15 +301,71 @@ func (s *Store) callContext(ctx context.Context) (context.Context, context.Cance
 	return context.WithTimeout(ctx, s.callTimeout)
 }
 
+// call prepares one short database call, what being a phrase for messages
+// ("read the token"). While the database is known unreachable it fails at
+// once. Otherwise it returns ctx bounded by the call timeout and end, to be
+// deferred with the address of the call's (zone) error: end releases the
+// deadline and tells the prober of unavailability and of a full disk.
+//
+//	ctx, end, err := s.call(ctx, "read the token")
+//	if err != nil {
+//		return nil, err
+//	}
+//	defer end(&err)
+func (s *Store) call(ctx context.Context, what string) (context.Context, func(*error), error) {
+	if err := s.refuse(what); err != nil {
+		return ctx, nil, err
+	}
+	cctx, cancel := s.callContext(ctx)
+	return cctx, func(errp *error) {
+		cancel()
+		s.observe(ctx, *errp)
+	}, nil
+}
+
+// longCall is call for the long calls (a full listing, a count, the change
+// feed, an import, pruning): the same, without the call timeout; their
+// caller's context bounds them.
+func (s *Store) longCall(ctx context.Context, what string) (context.Context, func(*error), error) {
+	if err := s.refuse(what); err != nil {
+		return ctx, nil, err
+	}
+	return ctx, func(errp *error) { s.observe(ctx, *errp) }, nil
+}
+
+// liftStatementTimeout lets the rest of a long call's transaction run past
+// the pool's statement_timeout, and pause between statements (while its
+// caller works through rows already received) past the idle-in-transaction
+// limit: a long call is bounded by its caller's context. The long calls
+// that run in the server (the index's full load and change feed reads,
+// pruning) take no lock a writer waits for.
+func (s *Store) liftStatementTimeout(ctx context.Context, tx pgx.Tx) error {
+	if !s.liftStatements {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0`)
+	return err
+}
+
 // Pool returns the store's connection pool, for read-only SQL other
 // packages run directly (vector tiles with ST_AsMVT, say). Writes must go
 // through the Store's methods, which keep versions and the change log.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Ping reports whether the database is reachable.
-func (s *Store) Ping(ctx context.Context) error {
+// Ping reports whether the database answers (CodeUnavailable when not) and
+// has room for writes (CodeStorageFull while a write found its disk full
+// and the prober has not found room since).
+func (s *Store) Ping(ctx context.Context) (err error) {
+	ctx, end, err := s.call(ctx, "reach the database")
+	if err != nil {
+		return err
+	}
+	defer end(&err)
 	if err := s.pool.Ping(ctx); err != nil {
 		return dbError(err, "reach the database")
+	}
+	if s.health.isFull() {
+		return &zone.Error{Code: zone.CodeStorageFull, Message: "the database's disk is full"}
 	}
 	return nil
 }

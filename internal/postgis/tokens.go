@@ -36,7 +36,7 @@ func scanToken(row pgx.Row) (*zone.Token, error) {
 
 // CreateToken stores a token, assigning its id and creation time when they
 // are zero. A secret hash in use is a conflict.
-func (s *Store) CreateToken(ctx context.Context, t *zone.Token) error {
+func (s *Store) CreateToken(ctx context.Context, t *zone.Token) (err error) {
 	switch {
 	case !t.Role.Valid():
 		return zone.Errorf(zone.CodeInvalid, "token role %q is not a known role", t.Role)
@@ -53,7 +53,12 @@ func (s *Store) CreateToken(ctx context.Context, t *zone.Token) error {
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = time.Now().UTC()
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	ctx, end, err := s.call(ctx, "store the token")
+	if err != nil {
+		return err
+	}
+	defer end(&err)
+	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		t.ID, t.Name, string(t.Role), int16(t.Clearance), t.Hash, t.CreatedAt, t.ExpiresAt, t.RevokedAt)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
@@ -67,7 +72,12 @@ func (s *Store) CreateToken(ctx context.Context, t *zone.Token) error {
 
 // TokenByHash returns the token whose secret has the given SHA-256 hash,
 // revoked and expired ones included.
-func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*zone.Token, error) {
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (_ *zone.Token, err error) {
+	ctx, end, err := s.call(ctx, "read the token")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, zone.Errorf(zone.CodeNotFound, "no such token")
@@ -79,7 +89,12 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*zone.Token, erro
 }
 
 // ListTokens returns every token, oldest first.
-func (s *Store) ListTokens(ctx context.Context) ([]zone.Token, error) {
+func (s *Store) ListTokens(ctx context.Context) (_ []zone.Token, err error) {
+	ctx, end, err := s.call(ctx, "list tokens")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, dbError(err, "list tokens")
@@ -101,7 +116,12 @@ func (s *Store) ListTokens(ctx context.Context) ([]zone.Token, error) {
 
 // RevokeToken marks a token revoked at the given time (a token revoked
 // before keeps its first revocation time).
-func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) error {
+func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) (err error) {
+	ctx, end, err := s.call(ctx, "revoke the token")
+	if err != nil {
+		return err
+	}
+	defer end(&err)
 	tag, err := s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1`, id, at)
 	if err != nil {
 		return dbError(err, "revoke the token")
@@ -110,4 +130,61 @@ func (s *Store) RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) err
 		return zone.Errorf(zone.CodeNotFound, "token %s not found", id)
 	}
 	return nil
+}
+
+// tokensChannel is the NOTIFY channel the tokens trigger signals a
+// revocation on, with the token's id as payload
+// (migrations/00009_token_revocations.sql).
+const tokensChannel = "zoneplan_tokens"
+
+// WatchRevocations listens on the zoneplan_tokens channel on a connection
+// of its own: every token revoked (or deleted) after it returns, through
+// any server instance, the CLI or psql, is sent on the channel. The channel
+// is closed when ctx ends, when the store closes, and when the connection
+// is lost (revocations may then go unheard: the caller distrusts what it
+// cached and watches again).
+func (s *Store) WatchRevocations(ctx context.Context) (<-chan uuid.UUID, error) {
+	if s.bg.Err() != nil {
+		return nil, zone.Errorf(zone.CodeUnavailable, "the store is closed")
+	}
+	if err := s.refuse("watch token revocations"); err != nil {
+		return nil, err
+	}
+	conn, err := s.listen(ctx, tokensChannel)
+	if err != nil {
+		return nil, dbError(err, "watch token revocations")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	stopWithStore := context.AfterFunc(s.bg, cancel)
+	out := make(chan uuid.UUID, 16)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer stopWithStore()
+		defer cancel()
+		defer close(out)
+		defer closeConn(conn)
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("token revocation feed lost its connection", "err", err)
+				}
+				return
+			}
+			id, err := uuid.Parse(n.Payload)
+			if err != nil {
+				// Some token changed, but which is unknown: end the feed,
+				// so the caller distrusts every token it cached.
+				s.log.Warn("token revocation feed: unreadable notification; ending the feed", "payload", n.Payload)
+				return
+			}
+			select {
+			case out <- id:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }

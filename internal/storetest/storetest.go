@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) zone.Store) {
 	t.Run("Import", func(t *testing.T) { runImport(t, open) })
 	t.Run("ChangeFeed", func(t *testing.T) { runChangeFeed(t, open) })
 	t.Run("Tokens", func(t *testing.T) { runTokens(t, open) })
+	t.Run("WatchRevocations", func(t *testing.T) { runWatchRevocations(t, open) })
 	t.Run("Appraisals", func(t *testing.T) { runAppraisals(t, open) })
 	t.Run("RuleSets", func(t *testing.T) { runRuleSets(t, open) })
 }

@@ -27,9 +27,11 @@ type Store interface {
 	ComponentStore
 	ChangeFeed
 	TokenStore
+	RevocationFeed
 	AppraisalStore
 	RuleSetStore
-	// Ping reports whether the store is reachable.
+	// Ping reports whether the store can serve: nil, CodeUnavailable while
+	// it is unreachable, CodeStorageFull while its disk is full.
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -118,6 +120,18 @@ type TokenStore interface {
 	ListTokens(ctx context.Context) ([]Token, error)
 	// RevokeToken marks a token revoked; not-found when there is no such token.
 	RevokeToken(ctx context.Context, id uuid.UUID, at time.Time) error
+}
+
+// RevocationFeed tells a server of token revocations made anywhere, so that
+// a revoked token is refused at once by every instance sharing the store.
+type RevocationFeed interface {
+	// WatchRevocations returns a channel that receives the id of every
+	// token revoked after it returns (by this process or, with PostGIS, any
+	// other). The channel is closed when ctx ends, when the store closes,
+	// and when the feed is interrupted: revocations may then have been
+	// missed, so the caller distrusts what it learned before and watches
+	// again.
+	WatchRevocations(ctx context.Context) (<-chan uuid.UUID, error)
 }
 
 // Appraisal statuses.

@@ -1,0 +1,216 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/zoneplan/zoneplan/internal/zone"
+)
+
+// probeTimeout bounds one probe: connecting, SELECT 1, the disk write.
+const probeTimeout = time.Second
+
+// probeGap is the least time between two probes, however often calls fail.
+const probeGap = 100 * time.Millisecond
+
+// RetryAfterUnavailable is the Retry-After of a call refused because the
+// database does not answer: a few probe intervals.
+const RetryAfterUnavailable = 5 * time.Second
+
+// health is what the store knows of the database: whether it answers (as
+// the prober last found) and whether its disk is full (as a write or the
+// prober last found). Only the prober sets them, so that nothing stays set
+// with nobody to clear it.
+type health struct {
+	down atomic.Bool
+	full atomic.Bool
+	kick chan struct{} // a call found the database unavailable: probe now
+
+	mu        sync.Mutex
+	downSince time.Time
+	fullSince time.Time
+}
+
+func newHealth() *health { return &health{kick: make(chan struct{}, 1)} }
+
+func (h *health) isFull() bool { return h.full.Load() }
+
+// refuse fails a call at once while the database is known unreachable.
+func (s *Store) refuse(what string) error {
+	if !s.health.down.Load() {
+		return nil
+	}
+	return &zone.Error{Code: zone.CodeUnavailable, Message: "cannot " + what + ": the database is unreachable",
+		RetryAfter: RetryAfterUnavailable}
+}
+
+// observe tells the prober what a call found: unavailability (unless the
+// caller cancelled: a client that went away says nothing of the database,
+// while one whose deadline passed may have waited for it) makes it probe
+// now; a full disk marks the store full.
+func (s *Store) observe(caller context.Context, err error) {
+	if s.probeInterval <= 0 {
+		return
+	}
+	switch zone.ErrorCode(err) {
+	case zone.CodeUnavailable:
+		if !errors.Is(caller.Err(), context.Canceled) && !s.health.down.Load() {
+			select {
+			case s.health.kick <- struct{}{}:
+			default:
+			}
+		}
+	case zone.CodeStorageFull:
+		s.setFull(true, err)
+	}
+}
+
+// probeLoop probes every ProbeInterval and when kicked, until ctx ends.
+func (s *Store) probeLoop(ctx context.Context) {
+	defer s.wg.Done()
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			closeConn(conn)
+		}
+	}()
+	tick := time.NewTicker(s.probeInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.health.kick:
+		}
+		err := s.probe(ctx, &conn)
+		if ctx.Err() != nil {
+			return
+		}
+		s.setDown(err)
+		if err == nil && s.health.isFull() {
+			err := probeDisk(ctx, conn)
+			switch code := zone.ErrorCode(dbError(err, "probe the disk")); {
+			case err == nil:
+				s.setFull(false, nil)
+			case code == zone.CodeStorageFull:
+			default:
+				s.log.Debug("disk probe failed", "err", err)
+			}
+		}
+		select { // however often calls kick, probe at most every probeGap
+		case <-ctx.Done():
+			return
+		case <-time.After(probeGap):
+		}
+	}
+}
+
+// probe asks the database for SELECT 1 on the prober's own connection (not
+// the pool's, which may be busy), connecting first when there is none. An
+// old connection that fails at once (broken by a restart) is replaced and
+// the probe tried again: it says nothing of the database now.
+func (s *Store) probe(ctx context.Context, conn **pgx.Conn) error {
+	for {
+		fresh := *conn == nil
+		if fresh {
+			cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			c, err := pgx.ConnectConfig(cctx, s.pool.Config().ConnConfig.Copy())
+			cancel()
+			if err != nil {
+				return err
+			}
+			*conn = c
+		}
+		cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		_, err := (*conn).Exec(cctx, `SELECT 1`)
+		timedOut := cctx.Err() != nil
+		cancel()
+		if err == nil {
+			return nil
+		}
+		// A timed-out connection is closed already (pgx closes a
+		// connection whose context ended mid-call); Close returns at once.
+		closeConn(*conn)
+		*conn = nil
+		if fresh || timedOut {
+			return err
+		}
+	}
+}
+
+// probeDisk tries a write that needs a new page in the components'
+// tablespace: a table of its own (named after the probing backend, so that
+// instances probing at once do not wait on each other) with one row, all
+// rolled back, leaving nothing behind.
+func probeDisk(ctx context.Context, conn *pgx.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var space string
+	if err := tx.QueryRow(ctx, `SELECT spcname FROM pg_tablespace WHERE oid = (
+			SELECT coalesce(nullif(c.reltablespace, 0), d.dattablespace)
+			FROM pg_class c, pg_database d
+			WHERE c.oid = 'components'::regclass AND d.datname = current_database())`).Scan(&space); err != nil {
+		return err
+	}
+	table := pgx.Identifier{fmt.Sprintf("zoneplan_disk_probe_%d", conn.PgConn().PID())}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE TABLE `+table+` (b int) TABLESPACE `+pgx.Identifier{space}.Sanitize()); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO `+table+` VALUES (1)`)
+	return err
+}
+
+// setDown records the outcome of a probe, logging changes.
+func (s *Store) setDown(err error) {
+	h := s.health
+	down := err != nil
+	if h.down.Swap(down) == down {
+		return
+	}
+	h.mu.Lock()
+	since := h.downSince
+	if down {
+		h.downSince = time.Now()
+	}
+	h.mu.Unlock()
+	if down {
+		s.log.Warn("database unreachable: database calls fail at once until it answers", "err", err)
+		return
+	}
+	s.log.Info("database reachable again", "after", time.Since(since).Round(time.Millisecond))
+}
+
+// setFull records whether the disk is full, logging changes.
+func (s *Store) setFull(full bool, err error) {
+	h := s.health
+	if h.full.Swap(full) == full {
+		return
+	}
+	h.mu.Lock()
+	since := h.fullSince
+	if full {
+		h.fullSince = time.Now()
+	}
+	h.mu.Unlock()
+	if full {
+		s.log.Error("database disk full: writes fail until the prober finds room", "err", err)
+		return
+	}
+	s.log.Info("database disk has room again", "after", time.Since(since).Round(time.Millisecond))
+}
+
+// errDiskFull is a write refused because the database's disk is full.
+func errDiskFull(what string, err error) error {
+	return &zone.Error{Code: zone.CodeStorageFull, Message: "cannot " + what + ": the database's disk is full; nothing was written", Err: err}
+}
