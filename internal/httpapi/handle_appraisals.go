@@ -446,8 +446,15 @@ func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request
 			s.fail(w, r, err)
 			return
 		}
+		// The history lists every check as the reader's view has it: a
+		// record kept before views holds its full verdict, redacted in v.
+		shown := *a
+		shown.Checks = make([]zone.CheckRecord, len(v.Checks))
+		for i, c := range v.Checks {
+			shown.Checks[i] = c.CheckRecord
+		}
 		var buf bytes.Buffer
-		err = report.Render(&buf, report.Data{Appraisal: *a, Site: site, Latest: v.Checks[0].CheckRecord,
+		err = report.Render(&buf, report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
 			Result: v.Checks[0].Result, Reader: p.Name, GeneratedAt: time.Now()})
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "render report"))
