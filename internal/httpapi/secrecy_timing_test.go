@@ -89,6 +89,9 @@ const maxCPURatio = 1.35
 // (a secret caller's costs x100 more in the dense world), are answered to
 // an uncleared caller no sooner than the configured floor, in either world.
 func TestSecrecyTiming(t *testing.T) {
+	if raceEnabled {
+		t.Skip("timing is measured without the race detector: it multiplies costs unevenly and drops pooled objects at random")
+	}
 	e := defaultEngine()
 	g := e.Grid()
 	depot := depotAt(at(area, 300, -200))
@@ -232,6 +235,7 @@ func TestSecrecyTiming(t *testing.T) {
 		if status != http.StatusCreated {
 			t.Fatalf("create: %d %s", status, resp)
 		}
+		t.Logf("%s world: an uncleared appraisal answered after %v (floor %v)", w.name, took, floor)
 		if took < floor {
 			t.Errorf("LEAK: %s world: an uncleared appraisal was answered in %v, before the %v floor", w.name, took, floor)
 		}

@@ -293,7 +293,10 @@ func serveDeps(t *testing.T, st zone.Store, cfg httpapi.Config, tileService func
 		t.Fatal(err)
 	}
 	cfg.PublicRead, cfg.Version = true, "test"
-	deps := httpapi.Deps{Store: st, Index: ix, Rules: active, Auth: &auth.Authenticator{Tokens: st, PublicRead: true}, Config: cfg}
+	// Tokens are trusted for a few seconds once looked up, as zoneplan
+	// serve does.
+	deps := httpapi.Deps{Store: st, Index: ix, Rules: active, Config: cfg,
+		Auth: &auth.Authenticator{Tokens: st, PublicRead: true, CacheTTL: 5 * time.Second}}
 	if tileService != nil {
 		deps.Tiles = tileService(ix)
 	}
