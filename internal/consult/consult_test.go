@@ -1,11 +1,14 @@
 package consult
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
 	"github.com/tidwall/geodesic"
 )
 
@@ -160,6 +163,80 @@ func TestKeysSortLikeCells(t *testing.T) {
 	for i := 1; i < len(cells); i++ {
 		if cells[i-1].Key() >= cells[i].Key() {
 			t.Fatalf("key of %v >= key of %v", cells[i-1], cells[i])
+		}
+	}
+}
+
+// The bound: a component's area depends on its position only through its
+// anchor cell (the cell holding the centre of its box). Any move that
+// keeps the anchor in its cell keeps every cell; points, lines and
+// polygons with zones, all over the cell, and a reach under and over a
+// cell.
+func TestCoveringDependsOnlyOnTheAnchorCell(t *testing.T) {
+	g := NewGrid(2000)
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := []func(p orb.Point) []orb.Geometry{
+		func(p orb.Point) []orb.Geometry { return []orb.Geometry{p} },
+		func(p orb.Point) []orb.Geometry {
+			return []orb.Geometry{orb.LineString{{p[0] - 0.03, p[1] - 0.01}, {p[0] + 0.01, p[1] + 0.02}, {p[0] + 0.04, p[1]}}}
+		},
+		func(p orb.Point) []orb.Geometry {
+			sq := func(h float64) orb.Polygon {
+				return orb.Polygon{{{p[0] - h, p[1] - h}, {p[0] + h, p[1] - h}, {p[0] + h, p[1] + h}, {p[0] - h, p[1] + h}, {p[0] - h, p[1] - h}}}
+			}
+			return []orb.Geometry{sq(0.0007), sq(0.0013)}
+		},
+	}
+	moved := func(gs []orb.Geometry, dx, dy float64) []orb.Geometry {
+		out := make([]orb.Geometry, len(gs))
+		for i, x := range gs {
+			out[i] = project.Geometry(orb.Clone(x), func(p orb.Point) orb.Point { return orb.Point{p[0] + dx, p[1] + dy} })
+		}
+		return out
+	}
+	keys := func(a Area) string {
+		ks := a.Keys()
+		slices.Sort(ks)
+		return fmt.Sprint(ks)
+	}
+	for trial := range 300 {
+		shape := shapes[trial%len(shapes)]
+		reach := []float64{60, 540, 1040, 2600}[trial%4]
+		p := orb.Point{102.5 + 7*rng.Float64(), 8.5 + 14.5*rng.Float64()}
+		gs := shape(p)
+		area := g.Covering(reach, gs...)
+		// The anchor: the centre of the box of all parts.
+		var b orb.Bound
+		for i, x := range gs {
+			if i == 0 {
+				b = x.Bound()
+			} else {
+				b = b.Union(x.Bound())
+			}
+		}
+		anchor := b.Center()
+		home := g.Bound(g.CellAt(anchor))
+		if !home.Contains(anchor) {
+			t.Fatalf("CellAt(%v) = %v, which does not hold it", anchor, home)
+		}
+		// Moves to random places in the anchor cell, and next to its
+		// corners (not onto them: floating point may put the moved anchor
+		// a hair across the edge).
+		for k := range 20 {
+			u, v := rng.Float64(), rng.Float64()
+			if k < 4 {
+				u, v = 1e-6+float64(k&1)*0.999998, 1e-6+float64(k>>1)*0.999998
+			}
+			to := orb.Point{home.Min[0] + u*(home.Max[0]-home.Min[0]), home.Min[1] + v*(home.Max[1]-home.Min[1])}
+			m := g.Covering(reach, moved(gs, to[0]-anchor[0], to[1]-anchor[1])...)
+			if keys(m) != keys(area) {
+				t.Fatalf("trial %d (reach %g): moving the anchor within its cell, from %v to %v, changes the area from %d to %d cells",
+					trial, reach, anchor, to, len(area), len(m))
+			}
+		}
+		// Out of the cell, the area moves with it.
+		if m := g.Covering(reach, moved(gs, home.Max[0]-home.Min[0], 0)...); keys(m) == keys(area) {
+			t.Fatalf("trial %d: a move of a whole cell eastwards leaves the area as it was", trial)
 		}
 	}
 }
