@@ -240,3 +240,34 @@ func TestCoveringDependsOnlyOnTheAnchorCell(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCovering is the cost of one component's area (what the index
+// pays per classified component on load and on a rule-set change).
+func BenchmarkCovering(b *testing.B) {
+	g := NewGrid(2000)
+	p := orb.Point{106.3, 21.5}
+	sq := func(h float64) orb.Polygon {
+		return orb.Polygon{{{p[0] - h, p[1] - h}, {p[0] + h, p[1] - h}, {p[0] + h, p[1] + h}, {p[0] - h, p[1] + h}, {p[0] - h, p[1] - h}}}
+	}
+	var route orb.LineString
+	for i := range 12 {
+		route = append(route, orb.Point{p[0] + 0.008*float64(i), p[1] + 0.004*float64(i%3)})
+	}
+	for _, c := range []struct {
+		name  string
+		reach float64
+		geoms []orb.Geometry
+	}{
+		{"point", 540, []orb.Geometry{p}},
+		{"depot with zones", 1040, []orb.Geometry{sq(0.0007), sq(0.0013)}},
+		{"10 km route", 540, []orb.Geometry{route}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cells := 0
+			for b.Loop() {
+				cells = len(g.Covering(c.reach, c.geoms...))
+			}
+			b.ReportMetric(float64(cells), "cells")
+		})
+	}
+}
