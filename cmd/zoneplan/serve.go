@@ -69,7 +69,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL},
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
-			PublicRead: *publicRead, Version: versionString()},
+			PublicRead: *publicRead, Version: versionString(), UnclearedWriteFloor: httpapi.DefaultUnclearedWriteFloor},
 		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
 	})
 
