@@ -18,7 +18,6 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/zoneplan/zoneplan/internal/httpapi"
-	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -105,11 +104,11 @@ func TestSecrecyTiming(t *testing.T) {
 	}
 	union := map[string]bool{}
 	for _, c := range packed {
-		for _, cell := range splitCells(cellsOf(e, c)) {
+		for _, cell := range strings.Fields(cellsOf(e, c)) {
 			union[cell] = true
 		}
 	}
-	for _, cell := range splitCells(cellsOf(e, depot)) {
+	for _, cell := range strings.Fields(cellsOf(e, depot)) {
 		delete(union, cell)
 	}
 	if len(union) > 0 {
@@ -275,12 +274,4 @@ func grid5(p orb.Point, step float64) []orb.Point {
 		}
 	}
 	return out
-}
-
-func splitCells(s string) []string { return strings.Fields(s) }
-
-// serveWith is serve with a tile service of the given options.
-func serveWith(t *testing.T, st zone.Store, cfg httpapi.Config, topt tiles.Options) *worldServer {
-	t.Helper()
-	return serveDeps(t, st, cfg, func(ix *index.Index) *tiles.Service { return tiles.New(ix, topt) })
 }
