@@ -13,14 +13,13 @@ import (
 // Consultation areas stand in, in the checks of a caller below a work's
 // classification, for the work and all its zones. They are cells of the
 // grid of package consult (at least the rule set's consultation.cell_m a
-// side): the cells the work's geometry and approved zones touch, widened by
-// its reach, and every cell that meets them (consult.Grid.Covering), the
-// reach being the farthest any rule tests the work (the largest rule
-// distance or provisional width plus the edge tolerance, with a margin).
-// So every footprint that would get any finding from the work, a notice
-// included, touches one of its cells, and a footprint touching a cell
-// learns only that some work above its clearance lies in or near it; where
-// in its cells the work lies changes no cell.
+// side) covering the work's reach, the farthest any rule tests it (its
+// geometry and approved zones widened by the largest rule distance or
+// provisional width plus the edge tolerance, with a margin), placed
+// relative to the cell holding the work's centre (consult.Grid.Covering):
+// so every footprint that would get any finding from the work, a notice
+// included, touches one of its cells, and the cells say where the work is
+// only to that one cell.
 //
 // A caller below secret gets, for a footprint touching any such cell, one
 // referral finding (rule defence-consultation, zone consultation_area,
@@ -28,8 +27,9 @@ import (
 // never conflict or clear because of a hidden work, never a distance,
 // band, overlap, count or kind; several works in one cell, or several
 // cells, make one referral. What such a caller can learn is therefore
-// bounded by the cells: moving a work anywhere that keeps its cells, or
-// replacing it by another work with the same cells, changes no answer.
+// bounded by the cells: moving a work anywhere that keeps its cells (any
+// move that keeps its centre in the same cell does), or replacing it by
+// another work with the same cells, changes no answer.
 
 // Grid is the consultation grid of the engine's rule set.
 func (e *Engine) Grid() consult.Grid { return e.grid }

@@ -5,23 +5,32 @@
 // Mature defence safeguarding publishes consultation zones of approximate
 // extent that trigger a referral, never the asset's position or shape.
 // zoneplan does the same with a fixed grid of cells of at least CellM
-// metres a side. A hidden component is replaced by its consultation area
-// (Covering): the cells its parts (geometry and approved zones) touch, its
-// *own cells*, each widened by its reach (the farthest any rule tests it),
-// and every cell that meets them. The area is a function of the own cells
-// and the reach alone, never of where in its cells the component lies: a
-// point work anywhere inside one cell has the same area, so however many
-// questions a caller asks it learns at most which cells a hidden work's
-// parts touch, and its reach in whole cells (a reach under one cell gives
-// the own cells and their neighbours, 3 x 3 cells for a point work). (Growing the work's own
-// box by its reach and taking the cells that box meets, the obvious
-// construction, leaks more: a work whose box just crosses a grid corner
-// into four cells is then known to lie within its reach of that corner.)
+// metres a side. A hidden component is replaced by the cells of its
+// consultation area (Covering), built so that it depends on where the
+// component is only through one cell, its anchor cell: the cell holding
+// the centre of the box of its geometry and approved zones. Each part of
+// the component (a point, a segment of a line, a polygon's box) is placed
+// relative to the anchor cell rather than to the anchor itself: the
+// anchor cell's rectangle is grown by the part's offsets from the anchor,
+// which holds the part wherever in the cell the anchor lies, then widened
+// by the component's reach (its geometry and approved zones widened by
+// the farthest any rule tests it); the area is every cell those boxes
+// touch. The construction is deterministic and depends only on the anchor
+// cell, the component's shape relative to its anchor, the rule set and the
+// cell size.
 //
-// The construction is deterministic and depends only on the component's
-// parts, the rule set and the cell size, so asking again learns nothing
-// new, and a component moved anywhere that keeps its own cells leaves every
-// answer unchanged.
+// The bound this gives: moving the component anywhere that keeps its
+// anchor in the same cell changes no cell, so no number of questions
+// tells an uncleared caller more about its position than its anchor cell:
+// every position in that cell, at least CellM across in each direction,
+// stays consistent with every answer, and no estimate is sure to be
+// closer than CellM/√2 to the component. (Covering the cells the reach
+// itself touches, which this replaces, pinned a component down far more
+// finely when its reach's edges lay just inside a cell's: the number of
+// cells it spans says where those edges are, to within the difference
+// between the reach's width and a whole number of cells, tens of metres.)
+// The price is reach: a point work's area is its anchor cell widened by
+// its reach, 3 × 3 cells for any reach under a cell.
 //
 // The grid is in WGS84 degrees, so it is the same on every server and needs
 // no projection: rows are CellM / 110,574 degrees of latitude tall (a
@@ -214,32 +223,53 @@ func path(l orb.LineString, fn func(orb.Bound)) {
 // Area is a set of cells.
 type Area map[uint64]struct{}
 
-// Own returns the cells that geoms' parts (Parts) meet.
-func (g Grid) Own(geoms ...orb.Geometry) Area {
-	a := Area{}
+// CellAt is the cell holding p: the one whose rectangle holds it, the
+// cell to the north and east where p lies on an edge.
+func (g Grid) CellAt(p orb.Point) Cell {
+	r := g.row(clampLat(p[1]))
+	return Cell{Row: r, Col: int32(math.Floor(p[0] / g.dLon(r)))}
+}
+
+// Covering returns the consultation area of a component made of geoms (its
+// geometry and approved zones) that rules reach reachM metres beyond: a
+// superset of every point within reachM of the geometries that depends on
+// their position only through the anchor cell (see the package doc).
+//
+// Each part box p (Parts) becomes the anchor cell's rectangle grown by p's
+// offsets from the anchor, which contains p because the anchor lies in
+// the cell; the offsets are rounded outward to 1e-7° (about a centimetre),
+// so that two copies of a component that differ only by a move give
+// exactly the same offsets despite floating-point rounding.
+func (g Grid) Covering(reachM float64, geoms ...orb.Geometry) Area {
+	var parts []orb.Bound
 	for _, geom := range geoms {
-		Parts(geom, func(b orb.Bound) {
-			g.Cover(b, func(c Cell) { a[c.Key()] = struct{}{} })
-		})
+		Parts(geom, func(b orb.Bound) { parts = append(parts, b) })
+	}
+	a := Area{}
+	if len(parts) == 0 {
+		return a
+	}
+	all := parts[0]
+	for _, p := range parts[1:] {
+		all = all.Union(p)
+	}
+	anchor := all.Center()
+	home := g.Bound(g.CellAt(anchor))
+	for _, p := range parts {
+		q := orb.Bound{
+			Min: orb.Point{home.Min[0] + roundDown(p.Min[0]-anchor[0]), home.Min[1] + roundDown(p.Min[1]-anchor[1])},
+			Max: orb.Point{home.Max[0] + roundUp(p.Max[0]-anchor[0]), home.Max[1] + roundUp(p.Max[1]-anchor[1])},
+		}
+		g.Cover(Widen(q, reachM), func(c Cell) { a[c.Key()] = struct{}{} })
 	}
 	return a
 }
 
-// Covering returns the consultation area of geometries that rules test up
-// to reachM metres beyond them: the cells meeting one of their own cells
-// (Own) widened by reachM. It contains every point within reachM of the
-// geometries (a point p within reachM of a point q of cell C lies in C
-// widened by reachM), and depends on the own cells and reachM alone; as
-// every own cell's neighbours meet it widened by any reach, reachM shows
-// only in whole cells (under one cell: the own cells and their eight
-// neighbours; under two: two rings; and so on).
-func (g Grid) Covering(reachM float64, geoms ...orb.Geometry) Area {
-	a := Area{}
-	for key := range g.Own(geoms...) {
-		g.Cover(Widen(g.Bound(CellOf(key)), reachM), func(c Cell) { a[c.Key()] = struct{}{} })
-	}
-	return a
-}
+// offsetStep is the resolution of a part's offsets from its anchor, degrees.
+const offsetStep = 1e-7
+
+func roundDown(d float64) float64 { return math.Floor(d/offsetStep) * offsetStep }
+func roundUp(d float64) float64   { return math.Ceil(d/offsetStep) * offsetStep }
 
 // Keys lists the area's cells, in no particular order.
 func (a Area) Keys() []uint64 {

@@ -1,11 +1,14 @@
 package consult
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
 	"github.com/tidwall/geodesic"
 )
 
@@ -164,45 +167,107 @@ func TestKeysSortLikeCells(t *testing.T) {
 	}
 }
 
-// The area depends on the cells a work touches, not on where in them it
-// lies: a point work anywhere inside one cell (near a corner, where the
-// cells its reach meets would tell it within its reach of that corner, or
-// in the middle) has the same area: for a reach under one cell, its cell,
-// the two beside it and two to four in each row above and below (rows'
-// columns do not line up, as each row's cells are as wide as its latitude
-// needs).
-func TestCoveringHidesThePositionInsideTheCell(t *testing.T) {
+// The bound: a component's area depends on its position only through its
+// anchor cell (the cell holding the centre of its box). Any move that
+// keeps the anchor in its cell keeps every cell; points, lines and
+// polygons with zones, all over the cell, and a reach under and over a
+// cell.
+func TestCoveringDependsOnlyOnTheAnchorCell(t *testing.T) {
 	g := NewGrid(2000)
 	rng := rand.New(rand.NewPCG(3, 4))
-	var home Cell
-	g.Cover(orb.Bound{Min: orb.Point{105.6123, 21.3456}, Max: orb.Point{105.6123, 21.3456}}, func(c Cell) { home = c })
-	b := g.Bound(home)
-	in := func(fx, fy float64) orb.Point {
-		return orb.Point{b.Min[0] + fx*(b.Max[0]-b.Min[0]), b.Min[1] + fy*(b.Max[1]-b.Min[1])}
+	shapes := []func(p orb.Point) []orb.Geometry{
+		func(p orb.Point) []orb.Geometry { return []orb.Geometry{p} },
+		func(p orb.Point) []orb.Geometry {
+			return []orb.Geometry{orb.LineString{{p[0] - 0.03, p[1] - 0.01}, {p[0] + 0.01, p[1] + 0.02}, {p[0] + 0.04, p[1]}}}
+		},
+		func(p orb.Point) []orb.Geometry {
+			sq := func(h float64) orb.Polygon {
+				return orb.Polygon{{{p[0] - h, p[1] - h}, {p[0] + h, p[1] - h}, {p[0] + h, p[1] + h}, {p[0] - h, p[1] + h}, {p[0] - h, p[1] - h}}}
+			}
+			return []orb.Geometry{sq(0.0007), sq(0.0013)}
+		},
 	}
-	for _, reach := range []float64{30, 600, 1900} {
-		want := g.Covering(reach, in(0.5, 0.5))
-		if len(want) < 7 || len(want) > 11 {
-			t.Fatalf("reach %g: %d cells, want the cell and one ring of 6 to 10 neighbours", reach, len(want))
+	moved := func(gs []orb.Geometry, dx, dy float64) []orb.Geometry {
+		out := make([]orb.Geometry, len(gs))
+		for i, x := range gs {
+			out[i] = project.Geometry(orb.Clone(x), func(p orb.Point) orb.Point { return orb.Point{p[0] + dx, p[1] + dy} })
 		}
-		for i := range 500 {
-			fx, fy := rng.Float64(), rng.Float64()
-			if i < 4 { // the four corners, just inside
-				fx, fy = float64(i%2)*0.999999+0.0000005, float64(i/2)*0.999999+0.0000005
+		return out
+	}
+	keys := func(a Area) string {
+		ks := a.Keys()
+		slices.Sort(ks)
+		return fmt.Sprint(ks)
+	}
+	for trial := range 300 {
+		shape := shapes[trial%len(shapes)]
+		reach := []float64{60, 540, 1040, 2600}[trial%4]
+		p := orb.Point{102.5 + 7*rng.Float64(), 8.5 + 14.5*rng.Float64()}
+		gs := shape(p)
+		area := g.Covering(reach, gs...)
+		// The anchor: the centre of the box of all parts.
+		var b orb.Bound
+		for i, x := range gs {
+			if i == 0 {
+				b = x.Bound()
+			} else {
+				b = b.Union(x.Bound())
 			}
-			got := g.Covering(reach, in(fx, fy))
-			if len(got) != len(want) {
-				t.Fatalf("reach %g: a point at (%.6f, %.6f) of its cell has %d cells, the centre %d", reach, fx, fy, len(got), len(want))
+		}
+		anchor := b.Center()
+		home := g.Bound(g.CellAt(anchor))
+		if !home.Contains(anchor) {
+			t.Fatalf("CellAt(%v) = %v, which does not hold it", anchor, home)
+		}
+		// Moves to random places in the anchor cell, and next to its
+		// corners (not onto them: floating point may put the moved anchor
+		// a hair across the edge).
+		for k := range 20 {
+			u, v := rng.Float64(), rng.Float64()
+			if k < 4 {
+				u, v = 1e-6+float64(k&1)*0.999998, 1e-6+float64(k>>1)*0.999998
 			}
-			for k := range want {
-				if _, ok := got[k]; !ok {
-					t.Fatalf("reach %g: a point at (%.6f, %.6f) of its cell has another area", reach, fx, fy)
-				}
+			to := orb.Point{home.Min[0] + u*(home.Max[0]-home.Min[0]), home.Min[1] + v*(home.Max[1]-home.Min[1])}
+			m := g.Covering(reach, moved(gs, to[0]-anchor[0], to[1]-anchor[1])...)
+			if keys(m) != keys(area) {
+				t.Fatalf("trial %d (reach %g): moving the anchor within its cell, from %v to %v, changes the area from %d to %d cells",
+					trial, reach, anchor, to, len(area), len(m))
 			}
+		}
+		// Out of the cell, the area moves with it.
+		if m := g.Covering(reach, moved(gs, home.Max[0]-home.Min[0], 0)...); keys(m) == keys(area) {
+			t.Fatalf("trial %d: a move of a whole cell eastwards leaves the area as it was", trial)
 		}
 	}
-	// A reach over one cell adds a ring: about 5 x 5.
-	if n := len(g.Covering(2500, in(0.5, 0.5))); n < 19 || n > 25 {
-		t.Fatalf("reach 2500 m: %d cells, want two rings around the cell", n)
+}
+
+// BenchmarkCovering is the cost of one component's area (what the index
+// pays per classified component on load and on a rule-set change).
+func BenchmarkCovering(b *testing.B) {
+	g := NewGrid(2000)
+	p := orb.Point{106.3, 21.5}
+	sq := func(h float64) orb.Polygon {
+		return orb.Polygon{{{p[0] - h, p[1] - h}, {p[0] + h, p[1] - h}, {p[0] + h, p[1] + h}, {p[0] - h, p[1] + h}, {p[0] - h, p[1] - h}}}
+	}
+	var route orb.LineString
+	for i := range 12 {
+		route = append(route, orb.Point{p[0] + 0.008*float64(i), p[1] + 0.004*float64(i%3)})
+	}
+	for _, c := range []struct {
+		name  string
+		reach float64
+		geoms []orb.Geometry
+	}{
+		{"point", 540, []orb.Geometry{p}},
+		{"depot with zones", 1040, []orb.Geometry{sq(0.0007), sq(0.0013)}},
+		{"10 km route", 540, []orb.Geometry{route}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cells := 0
+			for b.Loop() {
+				cells = len(g.Covering(c.reach, c.geoms...))
+			}
+			b.ReportMetric(float64(cells), "cells")
+		})
 	}
 }

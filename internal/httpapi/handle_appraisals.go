@@ -109,15 +109,17 @@ func level(cl zone.Classification) zone.Classification {
 	return cl
 }
 
-// holdUntil delays a write's answer to a caller below secret until floor
-// after start: the stored check examined the works hidden from that
-// caller, and how long it took must not say how many there were near the
-// footprint. A write slower than the floor is answered when done.
+// holdUntil delays a write's answer to a caller below secret to the end
+// of its band (bandEnd): the stored check examined the works hidden from
+// that caller, and how long it took must not say how many there were near
+// the footprint. Below the floor it says nothing; a check slower than the
+// floor (a great many hidden works near) says only how many floors it
+// took, not how long.
 func (s *server) holdUntil(r *http.Request, p zone.Principal, start time.Time) {
 	if p.Clearance >= zone.Secret || s.Config.UnclearedWriteFloor <= 0 {
 		return
 	}
-	wait := time.Until(start.Add(s.Config.UnclearedWriteFloor))
+	wait := time.Until(bandEnd(start, time.Now(), s.Config.UnclearedWriteFloor))
 	if wait <= 0 {
 		return
 	}
@@ -128,6 +130,14 @@ func (s *server) holdUntil(r *http.Request, p zone.Principal, start time.Time) {
 	case <-t.C:
 	case <-r.Context().Done():
 	}
+}
+
+// bandEnd is when a write that started at start and was done at now is
+// answered: the first multiple of floor after start that is not before
+// now, and never sooner than floor.
+func bandEnd(start, now time.Time, floor time.Duration) time.Time {
+	n := (now.Sub(start) + floor - 1) / floor
+	return start.Add(max(n, 1) * floor)
 }
 
 // syncIndex makes the in-memory index include the change just written, so
@@ -455,8 +465,15 @@ func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request
 			s.fail(w, r, err)
 			return
 		}
+		// The history lists every check as the reader's view has it: a
+		// record kept before views holds its full verdict, redacted in v.
+		shown := *a
+		shown.Checks = make([]zone.CheckRecord, len(v.Checks))
+		for i, c := range v.Checks {
+			shown.Checks[i] = c.CheckRecord
+		}
 		var buf bytes.Buffer
-		err = report.Render(&buf, report.Data{Appraisal: *a, Site: site, Latest: v.Checks[0].CheckRecord,
+		err = report.Render(&buf, report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
 			Result: v.Checks[0].Result, Reader: p.Name, GeneratedAt: time.Now()})
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "render report"))

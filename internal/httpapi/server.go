@@ -20,7 +20,8 @@ type Config struct {
 	PublicRead         bool   // anonymous callers may read public features
 	Version            string // build version, shown by /api/config and `zoneplan version`
 	// UnclearedWriteFloor is the least time an appraisal write (create,
-	// recheck) takes to answer a caller below secret: its stored check
+	// recheck) takes to answer a caller below secret, and the width of the
+	// bands a slower one is answered at the end of: its stored check
 	// examines works hidden from that caller, whose number near the
 	// footprint the answer's timing must not tell. 0 turns it off.
 	UnclearedWriteFloor time.Duration
