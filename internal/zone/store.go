@@ -29,6 +29,7 @@ type Store interface {
 	TokenStore
 	AppraisalStore
 	RuleSetStore
+	AuditStore
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error
