@@ -10,10 +10,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/probing"
+	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/web"
 )
@@ -31,6 +34,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	tileCacheMB := fs.Int("tile-cache-mb", tiles.DefaultCacheBytes>>20, "vector tile cache size in MiB (gzipped tiles); 0 turns the cache off")
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
+	qc := quota.DefaultConfig()
+	fs.Float64Var(&qc.Checks.Rate, "check-rate", qc.Checks.Rate, "checks a minute one token below secret may make, sustained; 0: no rate limit")
+	fs.IntVar(&qc.Checks.Burst, "check-burst", qc.Checks.Burst, "checks one token below secret may make at once")
+	fs.IntVar(&qc.Checks.Daily, "check-daily", qc.Checks.Daily, "footprints one token below secret may check a day (UTC+7); 0: no budget")
+	fs.Float64Var(&qc.Appraisals.Rate, "appraisal-rate", qc.Appraisals.Rate, "appraisals (created or rechecked) a minute one token below secret may make; 0: no rate limit")
+	fs.IntVar(&qc.Appraisals.Burst, "appraisal-burst", qc.Appraisals.Burst, "appraisals one token below secret may make at once")
+	fs.IntVar(&qc.Appraisals.Daily, "appraisal-daily", qc.Appraisals.Daily, "appraisals one token below secret may make a day (UTC+7); 0: no budget")
+	fs.IntVar(&qc.MaxFeatures, "check-max-features", qc.MaxFeatures, "features one check of a token below secret may hold (more: 422); 0: the API's maximum")
+	pc := probing.Config{Window: probing.DefaultWindow, Footprints: probing.DefaultFootprints}
+	fs.DurationVar(&pc.Window, "probing-window", pc.Window, "probing detection: the time window")
+	fs.IntVar(&pc.Footprints, "probing-footprints", pc.Footprints, "probing detection: distinct footprints referred by one consultation cell within the window that flag a token")
+	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
+	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +79,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The audit trail's recorder outlives the HTTP server (closed after it,
+	// so the last requests' entries are appended) and the store outlives
+	// the recorder (deferred first, closed last).
+	trail := audit.NewRecorder(st, audit.Options{Backlog: *backlog, Log: e.log})
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = trail.Close(closeCtx)
+	}()
+	detector := probing.New(pc)
 	ix := index.New()
 	ready := new(atomic.Bool)
 	handler := httpapi.NewServer(httpapi.Deps{
@@ -71,6 +97,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString()},
 		Tiles: tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20}),
+		Audit: trail, Quota: quota.New(qc), Probing: detector,
 	})
 
 	start := time.Now()
@@ -88,6 +115,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}()
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
+	// So do probing suspensions and lifts (and, at start, those in force).
+	go detector.Follow(followCtx, st, 10*time.Second, e.log)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

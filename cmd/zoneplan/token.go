@@ -67,6 +67,10 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := recordCLI(ctx, e, st, zone.AuditTokenCreated, t.ID.String(), "", zone.Public, map[string]any{
+		"name": t.Name, "role": t.Role, "clearance": t.Clearance.String(), "expires_at": t.ExpiresAt}); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stderr, "created token %s (%s, role %s, clearance %s); it is shown only now:\n", t.ID, t.Name, t.Role, t.Clearance)
 	fmt.Fprintln(e.stdout, secret)
 	return nil
@@ -128,6 +132,9 @@ func cmdTokenRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	if err := st.RevokeToken(ctx, id, time.Now()); err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, e, st, zone.AuditTokenRevoked, id.String(), "", zone.Public, struct{}{}); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stderr, "revoked", id)

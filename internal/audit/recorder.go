@@ -133,10 +133,10 @@ func (r *Recorder) record(e zone.AuditEntry, now bool) {
 	if e.ID == uuid.Nil {
 		e.ID = uuid.New()
 	}
-	if e.Time.IsZero() {
-		e.Time = r.opt.Now()
-	}
 	r.mu.Lock()
+	if e.Time.IsZero() {
+		e.Time = r.opt.Now() // under the lock: queue order is time order
+	}
 	if r.closed {
 		r.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), r.opt.AppendTimeout)
@@ -203,6 +203,21 @@ func (r *Recorder) Close(ctx context.Context) error {
 		r.opt.Log.Error("audit entries not appended at shutdown were lost", "entries", lost, "err", err)
 	}
 	return err
+}
+
+// Queued returns the entries waiting to be appended that match, oldest
+// first: a reader of the trail adds them to what the store gives, so an
+// action is in its history at once.
+func (r *Recorder) Queued(match func(*zone.AuditEntry) bool) []zone.AuditEntry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []zone.AuditEntry
+	for i := r.head; i < len(r.queue); i++ {
+		if match(&r.queue[i]) {
+			out = append(out, r.queue[i])
+		}
+	}
+	return out
 }
 
 // Stats returns the recorder's counters.

@@ -116,6 +116,9 @@ type Authenticator struct {
 	// revoked through another server instance keeps working here; Forget
 	// drops the cache at once for revocations made through this one.
 	CacheTTL time.Duration
+	// OnInactive, when set, is told of every revoked or expired token
+	// presented (the audit trail records its use).
+	OnInactive func(t *zone.Token, now time.Time)
 
 	cache sync.Map // [sha256.Size]byte -> cachedToken
 }
@@ -175,6 +178,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (zone.P
 		return zone.Principal{}, err
 	}
 	if !t.Active(now) {
+		if a.OnInactive != nil {
+			a.OnInactive(t, now)
+		}
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "token %q is revoked or expired", t.Name)
 	}
 	return t.Principal(), nil

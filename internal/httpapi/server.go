@@ -6,9 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/probing"
+	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -45,11 +48,21 @@ type Deps struct {
 	// Tiles builds and caches vector tiles; nil: one drawing from Index
 	// with the default cache.
 	Tiles *tiles.Service
+	// Audit records the audit trail; nil records nothing (tests of other
+	// parts). Its owner closes it after the server has stopped.
+	Audit *audit.Recorder
+	// Quota limits the checks and appraisals of callers below secret;
+	// nil: no limits.
+	Quota *quota.Limiter
+	// Probing flags (and may suspend) tokens whose checks touch
+	// consultation areas unusually often; nil: off.
+	Probing *probing.Detector
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
 	Deps
+	refused refusals // token.refused entries, throttled
 }
 
 // NewServer returns the whole HTTP API as one handler.
@@ -70,6 +83,9 @@ func NewServer(d Deps) http.Handler {
 		d.Rules.Watch(func(e *check.Engine) { d.Index.SetConsultation(e) })
 	}
 	s := &server{Deps: d}
+	if d.Auth != nil && d.Audit != nil && d.Auth.OnInactive == nil {
+		d.Auth.OnInactive = s.tokenRefused
+	}
 	return s.routes()
 }
 

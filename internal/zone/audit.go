@@ -27,6 +27,7 @@ const (
 	AuditTokenRefused       = "token.refused" // a revoked or expired token was presented
 	AuditRuleSetLoaded      = "ruleset.loaded"
 	AuditProbing            = "alert.probing" // a token's checks touched consultation areas unusually often
+	AuditSuspensionLifted   = "alert.lifted"  // an administrator lifted a token's suspension
 )
 
 // AuditEntry is one entry of the audit trail: who did what, when, to what,
