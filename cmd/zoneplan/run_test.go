@@ -62,14 +62,18 @@ func startServer(t *testing.T, env map[string]string, args ...string) *running {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), stdout, stderr)
 	}()
 	r := &running{Stderr: stderr}
-	r.stop = func() error {
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(20 * time.Second):
-			return fmt.Errorf("server did not stop within 20 s")
-		}
+	var once sync.Once
+	var stopErr error
+	r.stop = func() error { // once: a test's own stop and the cleanup's
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(20 * time.Second):
+				stopErr = fmt.Errorf("server did not stop within 20 s")
+			}
+		})
+		return stopErr
 	}
 	t.Cleanup(func() { _ = r.stop() })
 	deadline := time.Now().Add(60 * time.Second)

@@ -110,7 +110,7 @@ func TestCanonicalCoversEveryField(t *testing.T) {
 	}
 }
 
-func openStore(t *testing.T) *embedded.Store {
+func openStore(t testing.TB) *embedded.Store {
 	t.Helper()
 	st, err := embedded.Open(filepath.Join(t.TempDir(), "audit.db"), embedded.Options{})
 	if err != nil {
@@ -260,5 +260,42 @@ func TestRecorderCloseFlushes(t *testing.T) {
 	}
 	if err := r.Admit(); zone.ErrorCode(err) != zone.CodeUnavailable {
 		t.Errorf("Admit after Close: %v", err)
+	}
+}
+
+// TestEncodeDecode: the stored form reads back to the entry, and
+// SealEncoded seals as Seal does.
+func TestEncodeDecode(t *testing.T) {
+	es := chain(t, 2)
+	for _, e := range es {
+		got, err := audit.Decode(audit.Encode(&e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Seq != e.Seq || got.ID != e.ID || !got.Time.Equal(e.Time) || got.Actor != e.Actor || got.Role != e.Role ||
+			got.ActorID != e.ActorID || got.Classification != e.Classification || string(got.Detail) != string(e.Detail) ||
+			string(got.Prev) != string(e.Prev) || string(got.Hash) != string(e.Hash) {
+			t.Fatalf("decoded %+v\nwant    %+v", got, e)
+		}
+	}
+	e := storetest.AuditEntry(zone.AuditCheck, "An", uuid.New(), "x", zone.Internal, time.Now())
+	c := e
+	rec, err := audit.SealEncoded(&e, es[1].Seq, es[1].Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Seal(&c, es[1].Seq, es[1].Hash); err != nil {
+		t.Fatal(err)
+	}
+	if string(e.Hash) != string(c.Hash) || string(rec) != string(audit.Encode(&c)) {
+		t.Fatal("SealEncoded differs from Seal and Encode")
+	}
+	if b := verify(append(es, e)); b != nil {
+		t.Fatalf("sealed onto the chain: %v", b)
+	}
+	for _, bad := range [][]byte{nil, rec[:40], rec[:len(rec)-1], append([]byte("x"), rec...)} {
+		if _, err := audit.Decode(bad); err == nil {
+			t.Errorf("Decode of %d bad bytes succeeded", len(bad))
+		}
 	}
 }

@@ -22,7 +22,7 @@
 // # The recorder and what happens when the store cannot take entries
 //
 // Recorder.Record queues an entry in memory and returns at once; a
-// background loop appends the queue every FlushEvery (50 ms) or as soon as
+// background loop appends the queue every FlushEvery (100 ms) or as soon as
 // BatchMax entries wait, in one transaction per batch, and Close appends
 // what is left. While the store fails (a database that is down, a full
 // disk) entries stay queued, in order, and are retried with back-off; the
@@ -48,8 +48,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -69,19 +74,28 @@ const canonicalTag = "zoneplan-audit/1"
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 // Normalize puts e in the form it is hashed and stored in: its time in UTC
-// truncated to microseconds, its detail compact JSON ("{}" when empty). It
-// fails when the detail is not JSON.
+// truncated to microseconds, and "{}" for an empty detail. The detail is
+// kept byte for byte as given (both stores keep its bytes exactly); it
+// must be JSON. It fails when the detail is not JSON, a text field not
+// UTF-8 without NUL (PostgreSQL would refuse the whole batch), or a
+// classification not one.
 func Normalize(e *zone.AuditEntry) error {
+	if !e.Classification.Valid() || !e.ActorClearance.Valid() {
+		return fmt.Errorf("audit entry classified %d for an actor of clearance %d: not classifications", int(e.Classification), int(e.ActorClearance))
+	}
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
 	if len(bytes.TrimSpace(e.Detail)) == 0 {
 		e.Detail = json.RawMessage("{}")
 		return nil
 	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, e.Detail); err != nil {
-		return fmt.Errorf("audit entry detail is not JSON: %w", err)
+	if !json.Valid(e.Detail) || !utf8.Valid(e.Detail) {
+		return fmt.Errorf("audit entry detail is not JSON in UTF-8: %.40q", e.Detail)
 	}
-	e.Detail = b.Bytes()
+	for _, f := range [...]string{e.Action, e.Actor, string(e.Role), e.Object, e.Layer} {
+		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 {
+			return fmt.Errorf("audit entry field %.40q is not UTF-8 text", f)
+		}
+	}
 	return nil
 }
 
@@ -90,27 +104,30 @@ func Normalize(e *zone.AuditEntry) error {
 // big-endian length and its bytes, so no two entries encode alike. Numbers
 // are decimal, ids their 36-character form, classifications and roles
 // their names, the time as timeLayout, the detail as stored.
-func Canonical(e *zone.AuditEntry) []byte {
-	fields := [...]string{
-		canonicalTag,
-		strconv.FormatInt(e.Seq, 10),
-		e.ID.String(),
-		e.Time.UTC().Format(timeLayout),
-		e.Action,
-		e.ActorID.String(),
-		e.Actor,
-		string(e.Role),
-		e.ActorClearance.String(),
-		e.Object,
-		e.Layer,
-		e.Classification.String(),
-		string(e.Detail),
+func Canonical(e *zone.AuditEntry) []byte { return appendCanonical(nil, e) }
+
+func appendCanonical(out []byte, e *zone.AuditEntry) []byte {
+	var seq, id, actorID, at [40]byte
+	fields := [...][]byte{
+		[]byte(canonicalTag),
+		strconv.AppendInt(seq[:0], e.Seq, 10),
+		appendUUID(id[:0], e.ID),
+		e.Time.UTC().AppendFormat(at[:0], timeLayout),
+		[]byte(e.Action),
+		appendUUID(actorID[:0], e.ActorID),
+		[]byte(e.Actor),
+		[]byte(e.Role),
+		[]byte(e.ActorClearance.String()),
+		[]byte(e.Object),
+		[]byte(e.Layer),
+		[]byte(e.Classification.String()),
+		e.Detail,
 	}
 	n := 0
 	for _, f := range fields {
 		n += 4 + len(f)
 	}
-	out := make([]byte, 0, n)
+	out = slices.Grow(out, n)
 	for _, f := range fields {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(f)))
 		out = append(out, f...)
@@ -118,12 +135,26 @@ func Canonical(e *zone.AuditEntry) []byte {
 	return out
 }
 
+// appendUUID appends id's 36-character form.
+func appendUUID(b []byte, id uuid.UUID) []byte {
+	var s [36]byte
+	hex.Encode(s[0:8], id[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], id[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], id[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], id[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], id[10:])
+	return append(b, s[:]...)
+}
+
 // HashOf is the hash of entry e linked to prev.
 func HashOf(prev []byte, e *zone.AuditEntry) []byte {
-	h := sha256.New()
-	h.Write(prev)
-	h.Write(Canonical(e))
-	return h.Sum(nil)
+	buf := appendCanonical(append(make([]byte, 0, 640), prev...), e)
+	h := sha256.Sum256(buf)
+	return h[:]
 }
 
 // Seal makes e the entry after one with sequence number seq and hash prev
@@ -190,8 +221,10 @@ func (v *Verifier) Next(e zone.AuditEntry) *Break {
 	}
 	v.n++
 	switch {
-	case e.Seq != v.lastSeq+1 && e.Seq > v.lastSeq:
-		v.broken = &Break{Seq: e.Seq, Field: "seq", Reason: fmt.Sprintf("entries %d to %d are missing (the sequence jumps from %d)", v.lastSeq+1, e.Seq-1, v.lastSeq)}
+	case e.Seq == v.lastSeq+2:
+		v.broken = &Break{Seq: e.Seq, Field: "seq", Reason: fmt.Sprintf("entry %d before it is missing (the sequence jumps from %d)", v.lastSeq+1, v.lastSeq)}
+	case e.Seq > v.lastSeq+2:
+		v.broken = &Break{Seq: e.Seq, Field: "seq", Reason: fmt.Sprintf("entries %d to %d before it are missing (the sequence jumps from %d)", v.lastSeq+1, e.Seq-1, v.lastSeq)}
 	case e.Seq <= v.lastSeq:
 		v.broken = &Break{Seq: e.Seq, Field: "seq", Reason: fmt.Sprintf("it comes after entry %d (out of order or repeated)", v.lastSeq)}
 	case !bytes.Equal(e.Prev, v.lastHash):
@@ -240,4 +273,80 @@ func short(h []byte) string {
 		return s[:16] + "…"
 	}
 	return s
+}
+
+// Encode is an entry as the embedded store keeps it: Prev, the canonical
+// encoding (which holds every other field), then Hash. Decode reads it
+// back.
+func Encode(e *zone.AuditEntry) []byte {
+	out := appendCanonical(append(make([]byte, 0, 640), e.Prev...), e)
+	return append(out, e.Hash...)
+}
+
+// SealEncoded is Seal and Encode at once, encoding the entry once.
+func SealEncoded(e *zone.AuditEntry, seq int64, prev []byte) ([]byte, error) {
+	if err := Normalize(e); err != nil {
+		return nil, err
+	}
+	if len(prev) == 0 {
+		prev = Genesis()
+	}
+	e.Seq = seq + 1
+	e.Prev = append([]byte(nil), prev...)
+	out := appendCanonical(append(make([]byte, 0, 640), prev...), e)
+	h := sha256.Sum256(out)
+	e.Hash = h[:]
+	return append(out, e.Hash...), nil
+}
+
+// Decode reads what Encode wrote. It fails on bytes that are not such an
+// encoding (a field missing, a value that does not parse); a changed
+// value that still parses decodes, and Verify finds it.
+func Decode(b []byte) (zone.AuditEntry, error) {
+	var e zone.AuditEntry
+	if len(b) < 2*HashSize {
+		return e, fmt.Errorf("audit record of %d bytes is too short", len(b))
+	}
+	e.Prev = append([]byte(nil), b[:HashSize]...)
+	e.Hash = append([]byte(nil), b[len(b)-HashSize:]...)
+	rest := b[HashSize : len(b)-HashSize]
+	var fields [13]string
+	for i := range fields {
+		if len(rest) < 4 {
+			return e, fmt.Errorf("audit record ends before field %d", i)
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if uint64(len(rest)-4) < uint64(n) {
+			return e, fmt.Errorf("audit record's field %d is cut short", i)
+		}
+		fields[i], rest = string(rest[4:4+n]), rest[4+n:]
+	}
+	if fields[0] != canonicalTag || len(rest) != 0 {
+		return e, fmt.Errorf("not an audit record of format %s", canonicalTag)
+	}
+	var err error
+	bad := func(what string, cause error) error { return fmt.Errorf("audit record's %s: %w", what, cause) }
+	if e.Seq, err = strconv.ParseInt(fields[1], 10, 64); err != nil {
+		return e, bad("seq", err)
+	}
+	if e.ID, err = uuid.Parse(fields[2]); err != nil {
+		return e, bad("id", err)
+	}
+	if e.Time, err = time.Parse(timeLayout, fields[3]); err != nil {
+		return e, bad("time", err)
+	}
+	e.Action = fields[4]
+	if e.ActorID, err = uuid.Parse(fields[5]); err != nil {
+		return e, bad("actor id", err)
+	}
+	e.Actor, e.Role = fields[6], zone.Role(fields[7])
+	if e.ActorClearance, err = zone.ParseClassification(fields[8]); err != nil {
+		return e, bad("actor clearance", err)
+	}
+	e.Object, e.Layer = fields[9], fields[10]
+	if e.Classification, err = zone.ParseClassification(fields[11]); err != nil {
+		return e, bad("classification", err)
+	}
+	e.Detail = []byte(fields[12])
+	return e, nil
 }

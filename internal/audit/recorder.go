@@ -2,7 +2,10 @@ package audit
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +17,7 @@ import (
 
 // Options tunes a Recorder. The zero value takes the defaults.
 type Options struct {
-	FlushEvery time.Duration // how often queued entries are appended; default 50 ms
+	FlushEvery time.Duration // how often queued entries are appended; default 100 ms
 	BatchMax   int           // entries per append transaction, and the queue length that triggers one at once; default 500
 	// Backlog is how many queued entries Admit allows before it refuses
 	// (default 50,000).
@@ -29,7 +32,7 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultFlushEvery = 50 * time.Millisecond
+	DefaultFlushEvery = 100 * time.Millisecond
 	DefaultBatchMax   = 500
 	DefaultBacklog    = 50_000
 )
@@ -48,6 +51,8 @@ type Recorder struct {
 	done    int64 // entries appended (or found already appended)
 	changed *sync.Cond
 	closed  bool
+
+	ids *rand.ChaCha8 // entry ids' random bits; under mu
 
 	kick chan struct{}
 	stop chan struct{}
@@ -90,7 +95,9 @@ func NewRecorder(st zone.AuditStore, opt Options) *Recorder {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	r := &Recorder{store: st, opt: opt, kick: make(chan struct{}, 1), stop: make(chan struct{})}
+	var seed [32]byte
+	_, _ = crand.Read(seed[:])
+	r := &Recorder{store: st, opt: opt, ids: rand.NewChaCha8(seed), kick: make(chan struct{}, 1), stop: make(chan struct{})}
 	r.changed = sync.NewCond(&r.mu)
 	r.wg.Add(1)
 	go r.loop()
@@ -130,12 +137,12 @@ func (r *Recorder) RecordNow(e zone.AuditEntry) {
 }
 
 func (r *Recorder) record(e zone.AuditEntry, now bool) {
-	if e.ID == uuid.Nil {
-		e.ID = uuid.New()
-	}
 	r.mu.Lock()
 	if e.Time.IsZero() {
 		e.Time = r.opt.Now() // under the lock: queue order is time order
+	}
+	if e.ID == uuid.Nil {
+		e.ID = r.newID(e.Time)
 	}
 	if r.closed {
 		r.mu.Unlock()
@@ -156,6 +163,19 @@ func (r *Recorder) record(e zone.AuditEntry, now bool) {
 		default:
 		}
 	}
+}
+
+// newID is a UUIDv7 for an entry made at t: time-ordered, so the stores'
+// id indexes grow at their end, with 74 random bits (from a generator
+// seeded once from crypto/rand: an id needs to be unique, not secret).
+// r.mu is held.
+func (r *Recorder) newID(t time.Time) uuid.UUID {
+	var id uuid.UUID
+	binary.BigEndian.PutUint64(id[:8], uint64(t.UnixMilli())<<16)
+	_, _ = r.ids.Read(id[6:])
+	id[6] = id[6]&0x0f | 0x70 // version 7
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id
 }
 
 // Flush waits until every entry recorded before the call is appended, or
@@ -256,16 +276,21 @@ func (r *Recorder) loop() {
 	}
 }
 
-// drain appends the queue batch by batch until it is empty or an append
-// fails.
+// drain appends what is queued when it starts, batch by batch, until that
+// is appended or an append fails. Entries that come meanwhile wait for the
+// next tick (or kick): chasing them would commit a transaction for every
+// few entries.
 func (r *Recorder) drain() error {
+	r.mu.Lock()
+	target := r.queued
+	r.mu.Unlock()
 	for {
 		r.mu.Lock()
-		n := min(len(r.queue)-r.head, r.opt.BatchMax)
+		n := int(min(int64(len(r.queue)-r.head), int64(r.opt.BatchMax), target-r.done))
 		// A copy: the store seals its entries while Record may grow the queue.
-		batch := append([]zone.AuditEntry(nil), r.queue[r.head:r.head+n]...)
+		batch := append([]zone.AuditEntry(nil), r.queue[r.head:r.head+max(n, 0)]...)
 		r.mu.Unlock()
-		if n == 0 {
+		if n <= 0 {
 			return nil
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), r.opt.AppendTimeout)
@@ -287,11 +312,11 @@ func (r *Recorder) drain() error {
 		clear(r.queue[r.head : r.head+n]) // let the entries' bytes go
 		r.head += n
 		r.done += int64(n)
-		if r.head == len(r.queue) {
-			r.queue, r.head = r.queue[:0], 0
-		} else if r.head > 4096 && r.head > len(r.queue)/2 {
-			r.queue, r.head = append([]zone.AuditEntry(nil), r.queue[r.head:]...), 0
-		}
+		// What came during the append moves to the front, in place: the
+		// queue keeps its array instead of growing.
+		n = copy(r.queue, r.queue[r.head:])
+		clear(r.queue[n:])
+		r.queue, r.head = r.queue[:n], 0
 		r.changed.Broadcast()
 		r.mu.Unlock()
 	}

@@ -3,7 +3,6 @@ package embedded
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -15,48 +14,13 @@ import (
 )
 
 // The audit trail: bucket audit holds the entries (seq, 8 bytes big endian
-// -> auditRecord as JSON), and three index buckets lead to them: audit_ids
+// -> audit.Encode: the canonical encoding, which holds every field, between
+// the two hashes), and three index buckets lead to them: audit_ids
 // (entry id -> seq), audit_objects (object 0x00 seq -> nothing) and
 // audit_actors (actor token id, seq -> nothing). The code only ever puts new
 // keys in these buckets; it never changes or deletes one.
 
-// auditRecord is an entry as stored.
-type auditRecord struct {
-	Seq            int64           `json:"seq"`
-	ID             uuid.UUID       `json:"id"`
-	Time           time.Time       `json:"time"`
-	Action         string          `json:"action"`
-	ActorID        uuid.UUID       `json:"actor_id"`
-	Actor          string          `json:"actor"`
-	Role           zone.Role       `json:"role"`
-	ActorClearance int             `json:"actor_clearance"`
-	Object         string          `json:"object,omitempty"`
-	Layer          string          `json:"layer,omitempty"`
-	Classification int             `json:"classification"`
-	Detail         json.RawMessage `json:"detail"`
-	Prev           []byte          `json:"prev"`
-	Hash           []byte          `json:"hash"`
-}
-
-func auditRecordOf(e *zone.AuditEntry) auditRecord {
-	return auditRecord{Seq: e.Seq, ID: e.ID, Time: e.Time, Action: e.Action, ActorID: e.ActorID, Actor: e.Actor,
-		Role: e.Role, ActorClearance: int(e.ActorClearance), Object: e.Object, Layer: e.Layer,
-		Classification: int(e.Classification), Detail: e.Detail, Prev: e.Prev, Hash: e.Hash}
-}
-
-func (r auditRecord) entry() zone.AuditEntry {
-	return zone.AuditEntry{Seq: r.Seq, ID: r.ID, Time: r.Time.UTC(), Action: r.Action, ActorID: r.ActorID, Actor: r.Actor,
-		Role: r.Role, ActorClearance: zone.Classification(r.ActorClearance), Object: r.Object, Layer: r.Layer,
-		Classification: zone.Classification(r.Classification), Detail: r.Detail, Prev: r.Prev, Hash: r.Hash}
-}
-
-func decodeAudit(v []byte) (zone.AuditEntry, error) {
-	var r auditRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return zone.AuditEntry{}, err
-	}
-	return r.entry(), nil
-}
+func decodeAudit(v []byte) (zone.AuditEntry, error) { return audit.Decode(v) }
 
 func objectKey(object string, seq int64) []byte {
 	return append(append([]byte(object), 0), putU64(seq)...)
@@ -72,7 +36,7 @@ func (s *Store) AppendAudit(ctx context.Context, entries []zone.AuditEntry) ([]z
 		out = out[:0]
 		b, ids := t.tx.Bucket(bucketAudit), t.tx.Bucket(bucketAuditIDs)
 		objects, actors := t.tx.Bucket(bucketAuditObjects), t.tx.Bucket(bucketAuditActors)
-		b.FillPercent = 1.0 // sequential keys: full pages
+		b.FillPercent, ids.FillPercent = 1.0, 1.0 // sequential keys (ids are UUIDv7): full pages
 		seq, prev := int64(0), audit.Genesis()
 		if k, v := b.Cursor().Last(); k != nil {
 			last, err := decodeAudit(v)
@@ -85,12 +49,9 @@ func (s *Store) AppendAudit(ctx context.Context, entries []zone.AuditEntry) ([]z
 			if ids.Get(e.ID[:]) != nil {
 				continue
 			}
-			if err := audit.Seal(&e, seq, prev); err != nil {
-				return zone.Errorf(zone.CodeInvalid, "%v", err)
-			}
-			rec, err := json.Marshal(auditRecordOf(&e))
+			rec, err := audit.SealEncoded(&e, seq, prev)
 			if err != nil {
-				return err
+				return zone.Errorf(zone.CodeInvalid, "%v", err)
 			}
 			key := putU64(e.Seq)
 			if err := b.Put(key, rec); err != nil {

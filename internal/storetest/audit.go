@@ -59,8 +59,8 @@ func runAuditChain(t *testing.T, s zone.Store) {
 		}
 		prev = e.Hash
 	}
-	if string(sealed[1].Detail) != `{"spaced":[1,2]}` {
-		t.Errorf("detail not stored compact: %s", sealed[1].Detail)
+	if string(sealed[1].Detail) != "{ \"spaced\" : [ 1 , 2 ] }\n" {
+		t.Errorf("detail not kept byte for byte: %q", sealed[1].Detail)
 	}
 
 	// The chain goes on across appends; an entry already stored is skipped.
@@ -76,6 +76,9 @@ func runAuditChain(t *testing.T, s zone.Store) {
 	bad.Detail = json.RawMessage(`{"unclosed":`)
 	_, err = s.AppendAudit(ctx, []zone.AuditEntry{bad})
 	RequireCode(t, err, zone.CodeInvalid, "AppendAudit of a detail that is not JSON")
+	bad = AuditEntry(zone.AuditCheck, "bad \xff name", uuid.New(), "", zone.Public, base)
+	_, err = s.AppendAudit(ctx, []zone.AuditEntry{bad})
+	RequireCode(t, err, zone.CodeInvalid, "AppendAudit of an actor name that is not UTF-8")
 
 	// Scanned back exactly as sealed.
 	all := append(sealed, sealed2...)
