@@ -32,6 +32,17 @@ import (
 // as given and whether a referral was made, not the cells behind it (the
 // probing alert, classified at the flagged caller's clearance, holds
 // those).
+//
+// Reads: a feature above public read by id (GET .../items/{id}) is
+// recorded, and `zoneplan export` records each export. Item pages, tiles
+// and search are not: a page holds up to 10,000 features and a map view
+// fetches tiles by the hundred, so an entry each would outweigh the rest
+// of the trail; what they return is bounded by the caller's clearance,
+// and each request is in the request log.
+//
+// Before an auditable action the server asks the recorder to admit it
+// (admit): past the recorder's backlog the action is refused with 503
+// rather than done unaudited (package audit).
 
 // entry is an audit entry of action by p; detail is encoded as JSON
 // (nil leaves it to the caller).
