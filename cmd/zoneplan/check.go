@@ -165,6 +165,9 @@ func cmdRules(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "%s: not loaded; the rule set in force is unchanged\n", fs.Arg(0))
 		return err
 	}
+	if err := recordCLI(ctx, e, st, zone.AuditRuleSetLoaded, rs.Version, "", zone.Public, map[string]int{"rules": len(rs.Rules)}); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stderr, "rule set %s (%d rules) is now in force\n", rs.Version, len(rs.Rules))
 	return nil
 }

@@ -55,7 +55,7 @@ func cmdSeed(ctx context.Context, e *env, args []string) error {
 	if n > 0 {
 		return zone.Errorf(zone.CodeConflict, "the %s already holds %d components; seed loads only into an empty store", sc.describe(), n)
 	}
-	n, err = seedDemo(ctx, st)
+	n, err = seedDemo(ctx, e, st)
 	if err != nil {
 		return err
 	}
@@ -113,6 +113,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 		_ = bar.Finish()
 	}
 	if err != nil {
+		return err
+	}
+	if err := recordImport(ctx, e, st, layer.ID, cs, res); err != nil {
 		return err
 	}
 	el := time.Since(start)
@@ -209,6 +212,15 @@ func cmdExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// Recorded before anything is written: an export the trail cannot
+	// record does not happen. It reveals what the layer can hold.
+	crsName := "EPSG:4326"
+	if outCRS != nil {
+		crsName = outCRS.Code
+	}
+	if err := recordCLI(ctx, e, st, zone.AuditExport, "", layer.ID, layer.Ceiling, map[string]string{"crs": crsName}); err != nil {
+		return err
+	}
 	w := bufio.NewWriterSize(e.stdout, 1<<16)
 	n, err := writeCollectionIn(ctx, w, st, layer.ID, outCRS)
 	if err != nil {
@@ -280,7 +292,10 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 			if len(pending[layer]) == 0 {
 				return nil
 			}
-			_, err := st.ImportComponents(ctx, layer, pending[layer], zone.ImportOptions{By: "gen"})
+			res, err := st.ImportComponents(ctx, layer, pending[layer], zone.ImportOptions{By: "gen"})
+			if err == nil {
+				err = recordImport(ctx, e, st, layer, pending[layer], res)
+			}
 			pending[layer] = pending[layer][:0]
 			return err
 		}
@@ -347,6 +362,18 @@ func genFiles(dir string, seed int64, components, projects int, tick func()) err
 		delete(files, layer)
 	}
 	return nil
+}
+
+// recordImport records an import in the audit trail: one entry for the
+// whole (its layer and counts, classified at its most classified
+// component), not one for each component.
+func recordImport(ctx context.Context, e *env, st zone.AuditStore, layer string, cs []*zone.Component, res zone.ImportResult) error {
+	cl := zone.Public
+	for _, c := range cs {
+		cl = max(cl, c.Classification)
+	}
+	return recordCLI(ctx, e, st, zone.AuditComponentsImported, "", layer, cl, map[string]int{
+		"features": len(cs), "created": res.Created, "updated": res.Updated})
 }
 
 func osUser(e *env) string {

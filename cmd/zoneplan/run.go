@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"token":   {"create, list and revoke API tokens", cmdToken},
 		"check":   {"check a footprint against the defence components (exit 0 clear, 2 review, 3 conflict)", cmdCheck},
 		"rules":   {"show the rule set in force, or load a new version", cmdRules},
+		"audit":   {"verify the audit trail's hash chain, or export it as JSON lines", cmdAudit},
 		"version": {"print the version", cmdVersion},
 	}
 }

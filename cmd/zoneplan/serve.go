@@ -12,11 +12,14 @@ import (
 	"time"
 
 	"github.com/zoneplan/zoneplan/internal/admission"
+	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/probing"
+	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 	"github.com/zoneplan/zoneplan/web"
@@ -48,6 +51,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maxTileBuilds := fs.Int("max-tile-builds", tiles.DefaultBuilds().Concurrent, "tiles built at once on cache misses (4 more wait per slot, up to 2 s; past that 503); cached tiles are not limited")
 	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "answer deadline: a request's work is cancelled when no byte of its answer was written within this (streams once begun are not cut)")
 	degradedTokenTTL := fs.Duration("degraded-token-ttl", defaultDegradedTokenTTL, "while the database is unreachable, tokens this server validated within this long keep working (revoked ones stay refused); 0: none")
+	qc := quota.DefaultConfig()
+	fs.Float64Var(&qc.Checks.Rate, "check-rate", qc.Checks.Rate, "checks a minute one token below secret may make, sustained; 0: no rate limit")
+	fs.IntVar(&qc.Checks.Burst, "check-burst", qc.Checks.Burst, "checks one token below secret may make at once")
+	fs.IntVar(&qc.Checks.Daily, "check-daily", qc.Checks.Daily, "footprints one token below secret may check a day (UTC+7); 0: no budget")
+	fs.Float64Var(&qc.Appraisals.Rate, "appraisal-rate", qc.Appraisals.Rate, "appraisals (created or rechecked) a minute one token below secret may make; 0: no rate limit")
+	fs.IntVar(&qc.Appraisals.Burst, "appraisal-burst", qc.Appraisals.Burst, "appraisals one token below secret may make at once")
+	fs.IntVar(&qc.Appraisals.Daily, "appraisal-daily", qc.Appraisals.Daily, "appraisals one token below secret may make a day (UTC+7); 0: no budget")
+	fs.IntVar(&qc.MaxFeatures, "check-max-features", qc.MaxFeatures, "features one check of a token below secret may hold (more: 422); 0: the API's maximum")
+	pc := probing.Config{Window: probing.DefaultWindow, Footprints: probing.DefaultFootprints}
+	fs.DurationVar(&pc.Window, "probing-window", pc.Window, "probing detection: the time window")
+	fs.IntVar(&pc.Footprints, "probing-footprints", pc.Footprints, "probing detection: distinct footprints referred by one consultation cell within the window that flag a token")
+	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
+	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -89,6 +105,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The audit trail's recorder outlives the HTTP server (closed after it,
+	// so the last requests' entries are appended) and the store outlives
+	// the recorder (deferred first, closed last).
+	trail := audit.NewRecorder(st, audit.Options{Backlog: *backlog, Log: e.log})
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = trail.Close(closeCtx)
+	}()
+	detector := probing.New(pc)
 	ix := index.New()
 	ready := new(atomic.Bool)
 	// Each class of heavy work is bounded (see httpapi's classes.go); their
@@ -109,6 +135,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			RequestTimeout: *requestTimeout},
 		Tiles:     tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds}),
 		Admission: gates,
+		Audit:     trail, Quota: quota.New(qc), Probing: detector,
 	})
 
 	start := time.Now()
@@ -128,6 +155,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go active.Follow(followCtx, 10*time.Second, e.log)
 	// Tokens revoked through any instance are refused here at once.
 	go authn.FollowRevocations(followCtx, st, e.log)
+	// So do probing suspensions and lifts (and, at start, those in force).
+	go detector.Follow(followCtx, st, 10*time.Second, e.log)
 
 	inner, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -76,7 +76,7 @@ func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) 
 		return nil, err
 	}
 	if st.Created() && !sc.NoDemo {
-		n, err := seedDemo(ctx, st)
+		n, err := seedDemo(ctx, e, st)
 		if err != nil {
 			st.Close()
 			return nil, fmt.Errorf("seeding the new store %s with demo data: %w", sc.File, err)
@@ -88,7 +88,7 @@ func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) 
 
 // seedDemo loads the demo data (real border lines, synthetic components and
 // project sites) layer by layer.
-func seedDemo(ctx context.Context, st zone.Store) (int, error) {
+func seedDemo(ctx context.Context, e *env, st zone.Store) (int, error) {
 	byLayer, err := data.Demo()
 	if err != nil {
 		return 0, err
@@ -99,6 +99,9 @@ func seedDemo(ctx context.Context, st zone.Store) (int, error) {
 			continue
 		}
 		res, err := st.ImportComponents(ctx, l, byLayer[l], zone.ImportOptions{By: "seed"})
+		if err == nil {
+			err = recordImport(ctx, e, st, l, byLayer[l], res)
+		}
 		if err != nil {
 			return n, fmt.Errorf("layer %s: %w", l, err)
 		}

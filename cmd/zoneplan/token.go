@@ -17,7 +17,7 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 			"  create --name N --role R --clearance C [--expires 30d]   prints the new token alone on standard output\n"+
 			"  list                                                     lists tokens (never their secrets)\n"+
 			"  revoke ID                                                revokes a token\n\n"+
-			"Roles: viewer, appraiser, reviewer, editor, admin. Clearances: public, internal, restricted, secret.")
+			"Roles: viewer, appraiser, reviewer, editor, admin, auditor. Clearances: public, internal, restricted, secret.")
 		if len(args) == 0 {
 			return exitError{code: 2}
 		}
@@ -40,7 +40,7 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 	var sc storeConfig
 	addStoreFlags(fs, e, &sc, true)
 	name := fs.String("name", "", "who or what uses the token (required)")
-	roleS := fs.String("role", "", "viewer, appraiser, reviewer, editor or admin (required)")
+	roleS := fs.String("role", "", "viewer, appraiser, reviewer, editor, admin or auditor (required)")
 	clearS := fs.String("clearance", "public", "public, internal, restricted or secret")
 	expires := fs.String("expires", "", "lifetime such as 30d or 12h; empty: no expiry")
 	if err := parse(fs, args); err != nil {
@@ -65,6 +65,10 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 	defer st.Close()
 	secret, t, err := auth.Issue(ctx, st, *name, role, clearance, ttl, time.Now())
 	if err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, e, st, zone.AuditTokenCreated, t.ID.String(), "", zone.Public, map[string]any{
+		"name": t.Name, "role": t.Role, "clearance": t.Clearance.String(), "expires_at": t.ExpiresAt}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "created token %s (%s, role %s, clearance %s); it is shown only now:\n", t.ID, t.Name, t.Role, t.Clearance)
@@ -128,6 +132,9 @@ func cmdTokenRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	if err := st.RevokeToken(ctx, id, time.Now()); err != nil {
+		return err
+	}
+	if err := recordCLI(ctx, e, st, zone.AuditTokenRevoked, id.String(), "", zone.Public, struct{}{}); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stderr, "revoked", id)

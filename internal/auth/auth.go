@@ -138,6 +138,9 @@ type Authenticator struct {
 	// is used, so a stalled store delays such a request by no more than
 	// this. 0: DefaultLookupPatience.
 	LookupPatience time.Duration
+	// OnInactive, when set, is told of every revoked or expired token
+	// presented (the audit trail records its use).
+	OnInactive func(t *zone.Token, now time.Time)
 
 	cache sync.Map // [sha256.Size]byte -> cachedToken
 	// epoch moves on when revocations may have gone unheard (the feed came
@@ -303,6 +306,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (zone.P
 		return zone.Principal{}, err
 	}
 	if !t.Active(now) {
+		if a.OnInactive != nil {
+			a.OnInactive(t, now)
+		}
 		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "token %q is revoked or expired", t.Name)
 	}
 	return t.Principal(), nil

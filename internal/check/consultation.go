@@ -1,6 +1,8 @@
 package check
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -58,33 +60,49 @@ func (e *Engine) Reach(c *zone.Component) (float64, bool) {
 	return reach*(1+reachMarginRel) + reachMarginM + touchSlackM, true
 }
 
-// referred reports whether footprint g touches a consultation cell of the
-// works a caller of clearance cl cannot see. The cells come from src, whose
-// work depends on the cells alone; a Source whose cells were made for
-// another rule set (a rule-set change in progress) is not trusted, and the
-// cells are computed from the hidden works themselves instead.
-func (e *Engine) referred(src Source, g orb.Geometry, cl zone.Classification) bool {
+// MaxConsultedCells bounds the consultation cells a result lists for one
+// footprint (Result.Consulted).
+const MaxConsultedCells = 64
+
+// Consultation is the consultation cells one footprint of a check touched
+// (at most MaxConsultedCells): what the referral it got came from. It is
+// for the server's probing detection only and never encoded (the caller
+// learns the referral, not the cells).
+type Consultation struct {
+	Index int // the footprint's Index (-1 for a single footprint)
+	Cells []consult.Cell
+}
+
+// referred returns the consultation cells of the works a caller of
+// clearance cl cannot see that footprint g touches (nil when none, and
+// always for a caller cleared for everything). The cells come from src,
+// whose work depends on the cells alone; a Source whose cells were made
+// for another rule set (a rule-set change in progress) is not trusted, and
+// the cells are computed from the hidden works themselves instead.
+func (e *Engine) referred(src Source, g orb.Geometry, cl zone.Classification) []consult.Cell {
 	if cl >= zone.Secret {
-		return false
+		return nil
 	}
 	gb := g.Bound()
 	if grid, key := src.Consultation(); key == e.key {
-		found := false
+		var cells []consult.Cell
 		src.Consulted(gb, cl, func(c consult.Cell) bool {
-			found = zone.IntersectsBound(g, gb, grid.Bound(c))
-			return !found
+			if !slices.Contains(cells, c) && zone.IntersectsBound(g, gb, grid.Bound(c)) {
+				cells = append(cells, c)
+			}
+			return len(cells) < MaxConsultedCells
 		})
-		return found
+		return cells
 	}
 	return e.referredDirect(src, g, cl)
 }
 
 // referredDirect is referred from the works themselves: every work above
 // cl whose box comes within the widest reach of g, its cells computed here.
-func (e *Engine) referredDirect(src Source, g orb.Geometry, cl zone.Classification) bool {
+func (e *Engine) referredDirect(src Source, g orb.Geometry, cl zone.Classification) []consult.Cell {
 	gb := g.Bound()
 	search := consult.Widen(gb, (e.rs.MaxDistanceM()+src.MaxZoneWidthIn(zone.FullScope()))*1.01+100+3*e.grid.CellM)
-	found := false
+	var cells []consult.Cell
 	src.SearchScope(search, zone.FullScope(), func(c *zone.Component) bool {
 		if cl.Allows(c.Classification) {
 			return true
@@ -100,14 +118,26 @@ func (e *Engine) referredDirect(src Source, g orb.Geometry, cl zone.Classificati
 			}
 		}
 		for key := range e.grid.Covering(reach, geoms...) {
-			if zone.IntersectsBound(g, gb, e.grid.Bound(consult.CellOf(key))) {
-				found = true
-				return false
+			cell := consult.CellOf(key)
+			if !slices.Contains(cells, cell) && zone.IntersectsBound(g, gb, e.grid.Bound(cell)) {
+				cells = append(cells, cell)
+				if len(cells) >= MaxConsultedCells {
+					return false
+				}
 			}
 		}
 		return true
 	})
-	return found
+	slices.SortFunc(cells, func(a, b consult.Cell) int { return cmp.Compare(a.Key(), b.Key()) })
+	return cells
+}
+
+// consulted is the Consultation of footprint fp, nil when it touched no cell.
+func consulted(fp *Footprint, cells []consult.Cell) []Consultation {
+	if len(cells) == 0 {
+		return nil
+	}
+	return []Consultation{{Index: fp.Index, Cells: cells}}
 }
 
 // referral is the one finding a referred footprint gets.
@@ -137,7 +167,9 @@ func (e *Engine) Record(src Source, fp Footprint) Views {
 	for _, cl := range zone.Classifications() {
 		res := e.header(src, cl)
 		res.Footprint = stats
-		res.Verdict, res.Findings = e.render(visibleTo(fs, cl), cl, e.referred(src, fp.Geometry, cl))
+		cells := e.referred(src, fp.Geometry, cl)
+		res.Verdict, res.Findings = e.render(visibleTo(fs, cl), cl, len(cells) > 0)
+		res.Consulted = consulted(&fp, cells)
 		v[cl] = res
 	}
 	v[zone.Secret].TookMS = ms(time.Since(start))

@@ -99,8 +99,24 @@ func TestConsultationSoundAndViewsAgree(t *testing.T) {
 					referralsWithout++
 				}
 			}
-			if direct := e.referredDirect(snap, fp.Geometry, cl); direct != referred {
+			direct := e.referredDirect(snap, fp.Geometry, cl)
+			if (len(direct) > 0) != referred {
 				t.Fatalf("footprint %d, %s: the index refers %v, the works themselves %v", i, cl, referred, direct)
+			}
+			// The cells the server is told of (never the caller) are the
+			// ones the works' reach covers, and the same in a stored view.
+			if referred != (len(got.Consulted) == 1) || (referred && (got.Consulted[0].Index != fp.Index || !sameCellSet(got.Consulted[0].Cells, direct))) {
+				t.Fatalf("footprint %d, %s: consulted cells %+v, want those of the works %v", i, cl, got.Consulted, direct)
+			}
+			if fmt.Sprint(views[cl].Consulted) != fmt.Sprint(got.Consulted) {
+				t.Fatalf("footprint %d, %s: the stored view's cells %v differ from the check's %v", i, cl, views[cl].Consulted, got.Consulted)
+			}
+			if referred {
+				bare := got
+				bare.Consulted = nil
+				if resultJSON(t, bare) != resultJSON(t, got) {
+					t.Fatalf("footprint %d, %s: the consulted cells change the encoded result", i, cl)
+				}
 			}
 		}
 	}
@@ -108,6 +124,24 @@ func TestConsultationSoundAndViewsAgree(t *testing.T) {
 		t.Fatalf("the world tests nothing: %d hidden findings, %d referrals", hiddenFindings, referrals)
 	}
 	t.Logf("%d referrals (%d for a footprint with hidden findings, %d from the cells' coarseness alone)", referrals, referrals-referralsWithout, referralsWithout)
+}
+
+// sameCellSet reports whether two lists hold the same cells (up to
+// MaxConsultedCells, where the lists are cut at different places).
+func sameCellSet(a, b []consult.Cell) bool {
+	if len(a) >= MaxConsultedCells || len(b) >= MaxConsultedCells {
+		return len(a) == len(b)
+	}
+	set := map[consult.Cell]bool{}
+	for _, c := range a {
+		set[c] = true
+	}
+	for _, c := range b {
+		if !set[c] {
+			return false
+		}
+	}
+	return len(set) == len(b)
 }
 
 // countingSource counts the components and cells a check is given: the

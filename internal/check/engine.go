@@ -103,7 +103,9 @@ func (e *Engine) Check(src Source, fp Footprint, caller zone.Principal) Result {
 	fs, stats := e.findings(src, &fp, zone.ScopeOf(cl))
 	res := e.header(src, cl)
 	res.Footprint = stats
-	res.Verdict, res.Findings = e.render(fs, cl, e.referred(src, fp.Geometry, cl))
+	cells := e.referred(src, fp.Geometry, cl)
+	res.Verdict, res.Findings = e.render(fs, cl, len(cells) > 0)
+	res.Consulted = consulted(&fp, cells)
 	res.TookMS = ms(time.Since(start))
 	return res
 }
@@ -138,10 +140,11 @@ func (e *Engine) CheckAll(src Source, fps []Footprint, caller zone.Principal) Re
 		fp := &fps[i]
 		fs, stats := e.findings(src, fp, zone.ScopeOf(cl))
 		all = append(all, fs...)
-		referred := e.referred(src, fp.Geometry, cl)
-		anyReferred = anyReferred || referred
+		cells := e.referred(src, fp.Geometry, cl)
+		anyReferred = anyReferred || len(cells) > 0
+		res.Consulted = append(res.Consulted, consulted(fp, cells)...)
 		fr := FeatureResult{Index: fp.Index, Footprint: stats}
-		fr.Verdict, fr.Findings = e.render(fs, cl, referred)
+		fr.Verdict, fr.Findings = e.render(fs, cl, len(cells) > 0)
 		res.Footprint.AreaM2 += fr.Footprint.AreaM2
 		res.Footprint.LengthM += fr.Footprint.LengthM
 		res.Features = append(res.Features, fr)

@@ -31,6 +31,10 @@ type Result struct {
 	// Features holds one result per feature of a FeatureCollection request;
 	// absent for a single footprint.
 	Features []FeatureResult `json:"features,omitempty"`
+	// Consulted lists, for each footprint that got a referral, the
+	// consultation cells it touched: for the server's probing detection,
+	// never encoded, so the caller's answer is the same with or without it.
+	Consulted []Consultation `json:"-"`
 }
 
 // FeatureResult is the result for one feature of a collection.

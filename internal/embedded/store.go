@@ -12,6 +12,7 @@
 //	appraisals: id -> appraisal; checks: appraisal id + time + check id -> check record
 //	check_views: check key + clearance (1 byte) -> the check's result as that clearance sees it
 //	rulesets: version -> rule set record
+//	audit: seq (8 bytes) -> audit entry; audit_ids, audit_objects, audit_actors: its indexes (audit.go)
 //
 // Commits are fsynced (bbolt's default), so an acknowledged write survives
 // the process being killed. A write that finds the disk full (ENOSPC) is
@@ -56,6 +57,11 @@ var (
 	bucketViews      = []byte("check_views")
 	bucketRuleSets   = []byte("rulesets")
 
+	bucketAudit        = []byte("audit")
+	bucketAuditIDs     = []byte("audit_ids")
+	bucketAuditObjects = []byte("audit_objects")
+	bucketAuditActors  = []byte("audit_actors")
+
 	metaFormat  = []byte("format")
 	metaSeq     = []byte("seq")
 	metaPruned  = []byte("pruned")
@@ -64,7 +70,8 @@ var (
 
 func allBuckets() [][]byte {
 	return [][]byte{bucketComponents, bucketLayerIndex, bucketCodes, bucketChanges, bucketMeta,
-		bucketTokens, bucketTokenHash, bucketAppraisals, bucketChecks, bucketViews, bucketRuleSets}
+		bucketTokens, bucketTokenHash, bucketAppraisals, bucketChecks, bucketViews, bucketRuleSets,
+		bucketAudit, bucketAuditIDs, bucketAuditObjects, bucketAuditActors}
 }
 
 // Options tunes Open. The zero value is usable.

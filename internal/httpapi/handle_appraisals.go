@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -31,6 +32,9 @@ type appraisalView struct {
 	// reader's own check would give it: the record carries it because the
 	// site is not in its layer for readers until an admin publishes it.
 	Site *geojson.Feature `json:"site,omitempty"`
+	// History is the appraisal's audit trail, oldest first, as far as the
+	// reader's clearance goes.
+	History []auditEntryView `json:"history"`
 }
 
 type checkView struct {
@@ -171,6 +175,10 @@ type appraisalRequest struct {
 func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
 		start := time.Now()
+		if err := s.guard(p, quota.Appraisals); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		// The project comes as a JSON body with a footprint member, or as
 		// form fields beside an uploaded file (readFootprintInput).
 		in, err := readFootprintInput(r)
@@ -207,6 +215,10 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 		fps := dec.Footprints
 		if len(fps) != 1 {
 			s.failInput(w, r, zone.Errorf(zone.CodeInvalid, "an appraisal has one footprint; %s holds %d features (merge them into one Multi geometry)", in.Name, len(fps)))
+			return
+		}
+		if err := s.Quota.Spend(p, quota.Appraisals, 1); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		// The site is visible only to those who may read the appraisal
@@ -247,7 +259,7 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 			s.fail(w, r, err)
 			return
 		}
-		s.audit(r, p, "appraisal "+created.ID.String(), []check.Footprint{fps[0]}, res)
+		s.recordCheck(r, p, zone.AuditAppraisalCreated, created.ID.String(), fps[:1], res, site.ID.String())
 		s.syncIndex(r.Context())
 		s.holdUntil(r, p, start)
 		s.respondAppraisal(w, r, p, created.ID, http.StatusCreated)
@@ -262,6 +274,9 @@ func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone
 		return
 	}
 	v, err := s.view(a, p)
+	if err == nil {
+		v.History, err = s.history(r.Context(), a.ID, p)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -338,6 +353,9 @@ func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, z
 			return
 		}
 		v, err := s.view(a, p)
+		if err == nil {
+			v.History, err = s.history(r.Context(), a.ID, p)
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -351,8 +369,16 @@ func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, z
 func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
 		start := time.Now()
+		if err := s.guard(p, quota.Appraisals); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.Quota.Spend(p, quota.Appraisals, 1); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -370,7 +396,7 @@ func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Reques
 			s.fail(w, r, err)
 			return
 		}
-		s.audit(r, p, "recheck "+a.ID.String(), []check.Footprint{{Geometry: site.Geometry}}, res)
+		s.recordCheck(r, p, zone.AuditAppraisalRechecked, a.ID.String(), []check.Footprint{{Index: -1, Geometry: site.Geometry}}, res, site.ID.String())
 		s.syncIndex(r.Context())
 		s.holdUntil(r, p, start)
 		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
@@ -401,12 +427,16 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "approval with conditions needs a note stating the conditions"))
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		d := zone.Decision{Outcome: req.Outcome, Note: req.Note, By: owner(p), At: time.Now().UTC()}
 		if _, err := s.Store.DecideAppraisal(r.Context(), a.ID, d, p.Clearance); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		s.Log.Info("audit decision", "request_id", requestID(r.Context()), "appraisal", a.ID, "by", p.Name, "outcome", req.Outcome)
+		s.recordNow(entry(p, zone.AuditAppraisalDecided, a.ID.String(), "", zone.Public, map[string]string{"outcome": req.Outcome}))
 		s.syncIndex(r.Context())
 		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)
 	}
@@ -429,13 +459,17 @@ func (s *server) handleAppraisalPublish() func(http.ResponseWriter, *http.Reques
 			return
 		}
 		if !site.Published() {
+			if err := s.auditable(); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			c := site.Clone()
 			c.Properties[zone.PropPublished] = true
 			if _, err := s.Store.UpdateComponent(r.Context(), c, site.Version, zone.Secret, p.Name); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			s.Log.Info("audit publish", "request_id", requestID(r.Context()), "appraisal", a.ID, "site", site.ID, "by", p.Name)
+			s.recordNow(entry(p, zone.AuditAppraisalPublished, a.ID.String(), "", zone.Public, map[string]string{"site": site.ID.String()}))
 			s.syncIndex(r.Context())
 		}
 		s.respondAppraisal(w, r, p, a.ID, http.StatusOK)

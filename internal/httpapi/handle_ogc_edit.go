@@ -144,11 +144,16 @@ func (s *server) handleOGCCreate() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		created, err := s.Store.CreateComponent(r.Context(), c, p.Name)
 		if err != nil {
 			s.failInput(w, r, err)
 			return
 		}
+		s.recordEdit(p, zone.AuditComponentCreated, nil, created)
 		s.syncIndex(r.Context())
 		w.Header().Set("Location", ogcBase(r)+"/collections/"+l.ID+"/items/"+created.ID.String())
 		s.respondFeature(w, r, created, http.StatusCreated)
@@ -200,6 +205,10 @@ func (s *server) storeUpdate(w http.ResponseWriter, r *http.Request, p zone.Prin
 	if vs, ok := old.Properties[zone.PropVerdicts]; ok {
 		c.Properties[zone.PropVerdicts] = vs // the checker's, never a client's
 	}
+	if err := s.auditable(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	updated, err := s.Store.UpdateComponent(r.Context(), c, ifVersion, p.Clearance, p.Name)
 	if err != nil {
 		if ifVersion != 0 && zone.ErrorCode(err) == zone.CodeConflict {
@@ -212,6 +221,7 @@ func (s *server) storeUpdate(w http.ResponseWriter, r *http.Request, p zone.Prin
 		s.failInput(w, r, err)
 		return
 	}
+	s.recordEdit(p, zone.AuditComponentUpdated, old, updated)
 	s.syncIndex(r.Context())
 	s.respondFeature(w, r, updated, http.StatusOK)
 }
@@ -330,6 +340,10 @@ func (s *server) handleOGCDelete() func(http.ResponseWriter, *http.Request, zone
 			s.preconditionFailed(w, r, old.ID, old.Version)
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if err := s.Store.DeleteComponent(r.Context(), old.ID, ifVersion, p.Clearance, p.Name); err != nil {
 			if ifVersion != 0 && zone.ErrorCode(err) == zone.CodeConflict {
 				if now, gerr := s.Store.GetComponent(r.Context(), old.ID, p.Clearance); gerr == nil {
@@ -340,6 +354,7 @@ func (s *server) handleOGCDelete() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
+		s.recordEdit(p, zone.AuditComponentDeleted, old, nil)
 		s.syncIndex(r.Context())
 		w.WriteHeader(http.StatusNoContent)
 	}

@@ -64,6 +64,15 @@ func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Prin
 			s.fail(w, r, err)
 			return
 		}
+		// A classified feature read by id is recorded (pages and tiles are
+		// not: see trail.go).
+		if c.Classification > zone.Public {
+			if err := s.auditable(); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			s.record(entry(p, zone.AuditFeatureRead, c.ID.String(), c.Layer, c.Classification, map[string]string{"format": f}))
+		}
 		if f == "html" {
 			s.renderHTML(w, r, pages, "item", itemPage(ogcBase(r), c))
 			return

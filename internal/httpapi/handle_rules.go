@@ -22,11 +22,16 @@ func (s *server) handleRulesLoad() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		rs, err := s.Rules.Load(r.Context(), body, p.Name)
 		if err != nil {
 			s.failInput(w, r, err)
 			return
 		}
+		s.recordNow(entry(p, zone.AuditRuleSetLoaded, rs.Version, "", zone.Public, map[string]int{"rules": len(rs.Rules)}))
 		s.Log.Info("rule set loaded", "by", p.Name, "version", rs.Version, "rules", len(rs.Rules))
 		encode(w, http.StatusCreated, rs)
 	}

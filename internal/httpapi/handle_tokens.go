@@ -57,11 +57,16 @@ func (s *server) handleTokenCreate() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		secret, t, err := auth.Issue(r.Context(), s.Store, req.Name, role, clearance, ttl, time.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		s.recordNow(entry(p, zone.AuditTokenCreated, t.ID.String(), "", zone.Public, tokenDetail(t)))
 		s.Log.Info("token created", "by", p.Name, "token_id", t.ID, "name", t.Name, "role", t.Role, "clearance", t.Clearance.String())
 		w.Header().Set("Location", "/api/tokens/"+t.ID.String())
 		w.Header().Set("Cache-Control", "no-store")
@@ -76,12 +81,28 @@ func (s *server) handleTokenRevoke() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no token %q", chi.URLParam(r, "id")))
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if err := s.Store.RevokeToken(r.Context(), id, time.Now()); err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		s.recordNow(entry(p, zone.AuditTokenRevoked, id.String(), "", zone.Public, struct{}{}))
 		s.Auth.Revoked(id) // here at once; other instances through the store's revocation feed
 		s.Log.Info("token revoked", "by", p.Name, "token_id", id)
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// tokenDetail is what a token's audit entry says of it (never its secret
+// or hash).
+func tokenDetail(t *zone.Token) any {
+	return struct {
+		Name      string     `json:"name"`
+		Role      zone.Role  `json:"role"`
+		Clearance string     `json:"clearance"`
+		ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	}{t.Name, t.Role, t.Clearance.String(), t.ExpiresAt}
 }

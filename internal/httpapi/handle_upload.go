@@ -44,6 +44,9 @@ type footprintInput struct {
 	// every footprint, over what the file says, and validated as if the
 	// file had them.
 	Attributes map[string]any
+	// MaxFeatures, when positive, caps the features read (the caller's
+	// quota.Limiter cap): the decoder stops at the first one past it.
+	MaxFeatures int
 }
 
 // An upload's parts: at most maxParts of them, each field other than the
@@ -210,6 +213,7 @@ func parseFormat(s string) (formats.Format, error) {
 // the request body.
 func (in *footprintInput) footprints() (check.Decoded, error) {
 	ci := check.Input{Name: in.Name, Data: in.Data, CRS: in.CRS, Format: in.Format, Upload: in.Upload, Attributes: in.Attributes}
+	ci.Limits.MaxFeatures = in.MaxFeatures
 	if !in.Upload {
 		ci.Format = formats.GeoJSON
 	}

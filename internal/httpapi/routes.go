@@ -77,6 +77,10 @@ func (s *server) routes() http.Handler {
 	small.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
 	small.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))
 
+	r.Method(http.MethodGet, "/api/audit", s.authed(zone.PermReadAudit, s.handleAudit()))
+	r.Method(http.MethodGet, "/api/audit/alerts", s.authed(zone.PermReadAudit, s.handleAuditAlerts()))
+	r.Method(http.MethodDelete, "/api/audit/suspensions/{token}", s.authed(zone.PermManageTokens, s.handleSuspensionLift()))
+
 	// Unknown paths under the APIs get problem+json, not the web page's 404.
 	for _, prefix := range []string{"/api/*", "/ogc/*", "/tiles/*"} {
 		r.Handle(prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

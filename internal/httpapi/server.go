@@ -6,9 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/probing"
+	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -67,11 +70,21 @@ type Deps struct {
 	// Admission bounds each class of heavy work (classes.go); nil gates
 	// get their default sizes.
 	Admission Admission
+	// Audit records the audit trail; nil records nothing (tests of other
+	// parts). Its owner closes it after the server has stopped.
+	Audit *audit.Recorder
+	// Quota limits the checks and appraisals of callers below secret;
+	// nil: no limits.
+	Quota *quota.Limiter
+	// Probing flags (and may suspend) tokens whose checks touch
+	// consultation areas unusually often; nil: off.
+	Probing *probing.Detector
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
 	Deps
+	refused refusals // token.refused entries, throttled
 }
 
 // NewServer returns the whole HTTP API as one handler.
@@ -96,6 +109,9 @@ func NewServer(d Deps) http.Handler {
 	}
 	d.Admission = d.Admission.withDefaults()
 	s := &server{Deps: d}
+	if d.Auth != nil && d.Audit != nil && d.Auth.OnInactive == nil {
+		d.Auth.OnInactive = s.tokenRefused
+	}
 	return s.routes()
 }
 

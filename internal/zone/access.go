@@ -77,11 +77,12 @@ const (
 	RoleReviewer  Role = "reviewer"  // decide appraisals
 	RoleEditor    Role = "editor"    // edit defence data
 	RoleAdmin     Role = "admin"     // tokens, rules, everything
+	RoleAuditor   Role = "auditor"   // read the audit trail and its alerts
 )
 
 // Roles lists every role.
 func Roles() []Role {
-	return []Role{RoleViewer, RoleAppraiser, RoleReviewer, RoleEditor, RoleAdmin}
+	return []Role{RoleViewer, RoleAppraiser, RoleReviewer, RoleEditor, RoleAdmin, RoleAuditor}
 }
 
 // Permission is one kind of action guarded by role.
@@ -97,6 +98,7 @@ const (
 	PermManageTokens Permission = "manage_tokens"   // create, list, revoke tokens
 	PermManageRules  Permission = "manage_rules"    // load a rule set
 	PermPublish      Permission = "publish"         // publish an appraisal's project site to every reader
+	PermReadAudit    Permission = "read_audit"      // read the audit trail and probing alerts (entries up to one's clearance)
 )
 
 // rolePermissions is the whole access policy by role, in one table.
@@ -105,7 +107,8 @@ var rolePermissions = map[Role][]Permission{
 	RoleAppraiser: {PermRead, PermCheck, PermAppraise},
 	RoleReviewer:  {PermRead, PermCheck, PermReadAllAppr, PermDecide},
 	RoleEditor:    {PermRead, PermCheck, PermEdit},
-	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermPublish},
+	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermPublish, PermReadAudit},
+	RoleAuditor:   {PermRead, PermReadAudit},
 }
 
 // Valid reports whether r is a known role.
@@ -130,7 +133,7 @@ func (r Role) Permissions() []Permission {
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
 	if !r.Valid() {
-		return "", Errorf(CodeInvalid, "unknown role %q (want viewer, appraiser, reviewer, editor or admin)", s)
+		return "", Errorf(CodeInvalid, "unknown role %q (want viewer, appraiser, reviewer, editor, admin or auditor)", s)
 	}
 	return r, nil
 }

@@ -30,6 +30,7 @@ type Store interface {
 	RevocationFeed
 	AppraisalStore
 	RuleSetStore
+	AuditStore
 	// Ping reports whether the store can serve: nil, CodeUnavailable while
 	// it is unreachable, CodeStorageFull while its disk is full.
 	Ping(ctx context.Context) error

@@ -37,8 +37,9 @@ func TestRolePermissionTable(t *testing.T) {
 		RoleAppraiser: {PermRead, PermCheck, PermAppraise},
 		RoleReviewer:  {PermRead, PermCheck, PermReadAllAppr, PermDecide},
 		RoleEditor:    {PermRead, PermCheck, PermEdit},
+		RoleAuditor:   {PermRead, PermReadAudit},
 	}
-	all := []Permission{PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules}
+	all := []Permission{PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermReadAudit}
 	for role, perms := range want {
 		for _, p := range all {
 			has := false

@@ -19,7 +19,8 @@ const PERMISSIONS = {
   appraiser: ['read', 'check', 'appraise'],
   reviewer: ['read', 'check', 'read_appraisals', 'decide'],
   editor: ['read', 'check', 'edit'],
-  admin: ['read', 'check', 'appraise', 'read_appraisals', 'decide', 'edit', 'manage_tokens', 'manage_rules'],
+  admin: ['read', 'check', 'appraise', 'read_appraisals', 'decide', 'edit', 'manage_tokens', 'manage_rules', 'read_audit'],
+  auditor: ['read', 'read_audit'],
 };
 
 /** GROUPS is the order of the layer groups in the panel. */
