@@ -17,6 +17,7 @@
 package connlimit
 
 import (
+	"bytes"
 	"container/list"
 	"io"
 	"net"
@@ -229,7 +230,16 @@ func (l *Listener) refuse(nc net.Conn) {
 	go func() {
 		defer func() { <-l.refusing }()
 		defer nc.Close()
-		_ = nc.SetDeadline(l.now().Add(l.opt.RefusalTime))
+		deadline := l.now().Add(l.opt.RefusalTime)
+		// Answer the request, not the connection: a client that gets a
+		// response before it has sent its request (Go's among them) takes
+		// it for garbage on an idle connection and reports an error
+		// instead of the 503. Wait for the end of its headers, for up to
+		// half the refusal time (a client that sends nothing is answered
+		// then anyway).
+		_ = nc.SetReadDeadline(l.now().Add(l.opt.RefusalTime / 2))
+		readHead(nc)
+		_ = nc.SetDeadline(deadline)
 		if _, err := nc.Write(l.opt.Refusal); err != nil {
 			return
 		}
@@ -241,6 +251,20 @@ func (l *Listener) refuse(nc net.Conn) {
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(nc, 1<<20))
 	}()
+}
+
+// readHead reads from nc until the end of a request's headers (a blank
+// line), 8 KiB, an error or the read deadline, whichever comes first.
+func readHead(nc net.Conn) {
+	var buf [8 << 10]byte
+	n := 0
+	for n < len(buf) {
+		m, err := nc.Read(buf[n:])
+		n += m
+		if bytes.Contains(buf[max(0, n-m-3):n], []byte("\r\n\r\n")) || err != nil {
+			return
+		}
+	}
 }
 
 // ConnState follows the server's connection states; set it as (or call it
