@@ -43,6 +43,7 @@ func (s *syncBuffer) String() string {
 type running struct {
 	URL    string
 	Admin  string // the first-start admin token, if printed
+	Stdout *syncBuffer
 	Stderr *syncBuffer
 	stop   func() error
 }
@@ -61,7 +62,7 @@ func startServer(t *testing.T, env map[string]string, args ...string) *running {
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), stdout, stderr)
 	}()
-	r := &running{Stderr: stderr}
+	r := &running{Stdout: stdout, Stderr: stderr}
 	var stopOnce sync.Once
 	var stopErr error
 	r.stop = func() error { // once: a test may stop it before the cleanup does

@@ -18,6 +18,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/metrics"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
@@ -64,6 +65,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&pc.Footprints, "probing-footprints", pc.Footprints, "probing detection: distinct footprints referred by one consultation cell within the window that flag a token")
 	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
 	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
+	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -83,6 +85,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	e = &env{getenv: e.getenv, stdin: e.stdin, stdout: e.stdout, stderr: lw,
 		log: slog.New(flushOnWarn{slog.NewTextHandler(lw, &slog.HandlerOptions{Level: logLevel(e.getenv("ZONEPLAN_LOG_LEVEL"))}), lw})}
 
+	var m *metrics.Metrics
+	if *metricsAddr != "" {
+		m = metrics.New()
+		sc.observe = func(statement string, d time.Duration, err error) { m.ObserveDBCall(statement, d, err != nil) }
+	}
 	st, err := openStore(ctx, e, sc)
 	if err != nil {
 		return err
@@ -126,6 +133,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Bodies:     admission.NewBudget("request body memory", int64(*maxBodyMB)<<20),
 	}
 	tileBuilds := admission.New("tile builds", scaledTo(tiles.DefaultBuilds(), *maxTileBuilds))
+	limiter := quota.New(qc)
+	tileService := tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds})
 	authn := &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
@@ -133,9 +142,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
 			RequestTimeout: *requestTimeout},
-		Tiles:     tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds}),
+		Tiles:     tileService,
 		Admission: gates,
-		Audit:     trail, Quota: quota.New(qc), Probing: detector,
+		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
 	})
 
 	start := time.Now()
@@ -167,6 +176,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	ln := connlimit.Listen(inner, connlimit.Options{Max: *maxConns,
 		Refusal: httpapi.RawProblem(&zone.Error{Code: zone.CodeUnavailable, RetryAfter: time.Second,
 			Message: fmt.Sprintf("the server has too many open connections (%d); try again shortly", *maxConns)})})
+	if m != nil {
+		registerMetrics(m, served{store: st, index: ix, gates: gates, tileBuilds: tileBuilds, tiles: tileService,
+			conns: ln, trail: trail, quota: limiter, probing: detector})
+		stopMetrics, err := serveMetrics(ctx, e, m, *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: *headerTimeout,

@@ -22,6 +22,9 @@ type storeConfig struct {
 	// deadlines (serverStoreOptions); the CLI's import and export may take
 	// as long as their data needs.
 	server bool
+	// observe, when set, is told of every PostGIS statement (serve's
+	// metrics).
+	observe func(statement string, d time.Duration, err error)
 }
 
 // serverStoreOptions are the PostGIS options of serve: statement and
@@ -69,6 +72,7 @@ func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) 
 			opt = serverStoreOptions()
 			opt.Logger = e.log
 		}
+		opt.ObserveStatement = sc.observe
 		return postgis.Open(ctx, sc.DatabaseURL, opt)
 	}
 	st, err := embedded.Open(sc.File, embedded.Options{})

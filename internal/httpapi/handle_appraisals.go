@@ -88,7 +88,9 @@ func (s *server) runStoredCheck(site *zone.Component, appraisalID uuid.UUID, p z
 		}
 	}
 	fp.Sector, _ = site.Properties[zone.PropSector].(string)
+	start := time.Now()
 	views := s.Rules.Engine().Record(s.Index.Snapshot(), fp)
+	s.Metrics.ObserveCheck(time.Since(start), len(views[zone.Secret].Findings))
 	full := views[zone.Secret]
 	rec := zone.CheckRecord{
 		ID: uuid.New(), AppraisalID: appraisalID, CreatedAt: time.Now().UTC(), CreatedBy: owner(p),

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -41,7 +42,9 @@ func (s *server) handleCheck() func(http.ResponseWriter, *http.Request, zone.Pri
 			s.fail(w, r, err)
 			return
 		}
+		start := time.Now()
 		res := s.Rules.Engine().CheckAll(s.Index.Snapshot(), fps, p)
+		s.Metrics.ObserveCheck(time.Since(start), len(res.Findings))
 		s.recordCheck(r, p, zone.AuditCheck, "", fps, res, "")
 		encode(w, http.StatusOK, res)
 	}

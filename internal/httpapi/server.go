@@ -10,6 +10,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/metrics"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
@@ -70,6 +71,8 @@ type Deps struct {
 	// Admission bounds each class of heavy work (classes.go); nil gates
 	// get their default sizes.
 	Admission Admission
+	// Metrics counts and times requests and checks; nil records nothing.
+	Metrics *metrics.Metrics
 	// Audit records the audit trail; nil records nothing (tests of other
 	// parts). Its owner closes it after the server has stopped.
 	Audit *audit.Recorder

@@ -45,6 +45,10 @@ type Options struct {
 	// AfterConnect, when set, runs on every new connection after Settings
 	// apply (to register types or prepare statements).
 	AfterConnect func(ctx context.Context, conn *pgx.Conn) error
+	// ObserveStatement, when set, is told of every statement the pool's
+	// connections run: its kind (the SQL command word), its time from send
+	// to the last row, and its error (the server's metrics).
+	ObserveStatement func(statement string, d time.Duration, err error)
 	// ChangeRetention is how long change_log entries are kept; a follower
 	// further behind reloads everything. 0 means 7 days; negative disables
 	// pruning.
@@ -234,6 +238,9 @@ func poolConfig(dsn string, opt Options) (*pgxpool.Config, error) {
 	}
 	if opt.AfterConnect != nil {
 		cfg.AfterConnect = opt.AfterConnect
+	}
+	if opt.ObserveStatement != nil {
+		cfg.ConnConfig.Tracer = statementTracer{observe: opt.ObserveStatement}
 	}
 	return cfg, nil
 }

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -114,6 +115,19 @@ type Service struct {
 	// configuration that renders differently never matches, while every
 	// server of one build and configuration gives a tile the same ETag.
 	epoch string
+
+	notModified, hits, misses, builds atomic.Int64 // for Stats
+}
+
+// Stats counts the tiles asked for since start: answered 304 Not Modified,
+// found in the cache, not found (or the cache off), and built.
+type Stats struct {
+	NotModified, Hits, Misses, Builds int64
+}
+
+// Stats returns the service's counters.
+func (s *Service) Stats() Stats {
+	return Stats{NotModified: s.notModified.Load(), Hits: s.hits.Load(), Misses: s.misses.Load(), Builds: s.builds.Load()}
 }
 
 // cached is one tile in the cache: gzipped once, or empty.
@@ -270,10 +284,13 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 	}
 	t := &Tile{ETag: s.etag(k)}
 	if notModified != nil && notModified(t.ETag) {
+		s.notModified.Add(1)
 		t.NotModified = true
 		return t, nil
 	}
 	if s.cache == nil {
+		s.misses.Add(1)
+		s.builds.Add(1)
 		raw, err := s.build(ctx, snap, req)
 		if err != nil {
 			return nil, err
@@ -285,13 +302,17 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 		return t, nil
 	}
 	c, ok := s.cache.get(k)
-	if !ok {
+	if ok {
+		s.hits.Add(1)
+	} else {
+		s.misses.Add(1)
 		// One build per key for every caller asking while it runs; it
 		// stops when they have all gone (see flight).
 		c, err = s.flight.do(ctx, k, func(ctx context.Context) (cached, error) {
 			if c, ok := s.cache.get(k); ok {
 				return c, nil
 			}
+			s.builds.Add(1)
 			raw, err := s.build(ctx, snap, req)
 			if err != nil {
 				return cached{}, err

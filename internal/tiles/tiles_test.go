@@ -269,6 +269,9 @@ func TestClearanceAndCache(t *testing.T) {
 	if n, _ := s.CacheStats(); n != 4 {
 		t.Errorf("cache holds %d tiles, want 4 (one per clearance)", n)
 	}
+	if st := s.Stats(); st.Misses != 4 || st.Builds != 4 || st.Hits != 4 {
+		t.Errorf("stats %+v: want 4 misses and builds (round one) and 4 hits (round two)", st)
+	}
 	e1, _ := s.ETag(Request{Layer: AllLayers, Coord: Coord{14, tl.X, tl.Y}, Scope: zone.ScopeOf(zone.Restricted)})
 	e2, _ := s.ETag(Request{Layer: AllLayers, Coord: Coord{14, tl.X, tl.Y}, Scope: zone.ScopeOf(zone.Secret)})
 	if e1 == e2 {
