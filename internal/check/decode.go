@@ -93,7 +93,9 @@ func DecodeFootprints(in Input) (Decoded, error) {
 	lim := in.limits()
 	if in.Plain() {
 		if err := formats.CheckGeoJSON(path.Base(in.Name), in.Data, lim); err != nil {
-			return Decoded{}, bodyRelative(err)
+			// Pointers into a plain body are the caller's to prefix
+			// (ParseFootprints' convention), not a file name.
+			return Decoded{}, zone.WithPointers(err, func(string) string { return "" })
 		}
 		fps, err := ParseFootprints(in.Data)
 		if err != nil {
@@ -136,21 +138,4 @@ func DecodeFootprints(in Input) (Decoded, error) {
 		return Decoded{}, formats.NameRecords(err, path.Base(in.Name))
 	}
 	return Decoded{Footprints: fps, Format: res.Format, CRS: res.CRS}, nil
-}
-
-// bodyRelative gives a limit error on a plain body the detail convention
-// of ParseFootprints' errors: the feature in Index, a pointer into it (here
-// none) rather than a file name, as callers prefix pointers into the body.
-func bodyRelative(err error) error {
-	ze, ok := err.(*zone.Error)
-	if !ok {
-		return err
-	}
-	out := *ze
-	out.Details = make([]zone.Detail, len(ze.Details))
-	for i, d := range ze.Details {
-		d.Pointer = ""
-		out.Details[i] = d
-	}
-	return &out
 }

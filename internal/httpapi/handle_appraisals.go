@@ -521,22 +521,6 @@ func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request
 	}
 }
 
-// prefixPointers makes the detail pointers of an input error relative to
-// the request body (e.g. "footprint.coordinates[0][3]").
-func prefixPointers(err error, prefix string) error {
-	ze, ok := err.(*zone.Error)
-	if !ok {
-		return err
-	}
-	out := *ze
-	out.Details = make([]zone.Detail, len(ze.Details))
-	for i, d := range ze.Details {
-		d.Pointer = prefix + d.Pointer
-		out.Details[i] = d
-	}
-	return &out
-}
-
 func oneOf(s string, options ...string) bool {
 	for _, o := range options {
 		if s == o {

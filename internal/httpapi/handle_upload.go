@@ -220,7 +220,7 @@ func (in *footprintInput) footprints() (check.Decoded, error) {
 	d, err := check.DecodeFootprints(ci)
 	if err != nil {
 		if ci.Plain() {
-			err = prefixPointers(err, in.Pointer)
+			err = zone.WithPointers(err, func(ptr string) string { return in.Pointer + ptr })
 		}
 		return check.Decoded{}, err
 	}

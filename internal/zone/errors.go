@@ -110,3 +110,21 @@ func ErrorRetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// WithPointers returns err with each detail's pointer replaced by
+// fn(pointer), as callers that embed an input in a larger request need
+// (a footprint inside an appraisal's JSON); err unchanged when it is not
+// a *Error.
+func WithPointers(err error, fn func(string) string) error {
+	ze, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	out := *ze
+	out.Details = make([]Detail, len(ze.Details))
+	for i, d := range ze.Details {
+		d.Pointer = fn(d.Pointer)
+		out.Details[i] = d
+	}
+	return &out
+}
