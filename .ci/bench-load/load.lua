@@ -5,6 +5,7 @@
 --   ZP_TILES  "z x y"            ZP_BOXES  "minLon,minLat,maxLon,maxLat"
 --   ZP_CHECKS a GeoJSON Polygon  ZP_TOKEN  bearer token (appraiser)
 -- done() prints one line of figures that .ci/bench-load/run parses.
+-- ZP_MIX changes the mix (see below).
 local tiles, boxes, checks = {}, {}, {}
 for line in io.lines(os.getenv("ZP_TILES")) do
   local z, x, y = line:match("^(%d+) (%d+) (%d+)")
@@ -27,6 +28,17 @@ function setup(thread)
   thread:set("seed", counter)
 end
 
+-- ZP_MIX "tiles,items,checks" out of ten (default "5,3,2"), to load one
+-- class alone when looking for where time goes.
+local mixT, mixI = 5, 3
+local mix = os.getenv("ZP_MIX")
+if mix and #mix > 0 then
+  local t, i = mix:match("^(%d+),(%d+),(%d+)$")
+  mixT, mixI = tonumber(t), tonumber(t) + tonumber(i)
+else
+  mixI = mixT + mixI
+end
+
 local n = 0
 function init(args)
   math.randomseed(seed * 7919)
@@ -35,9 +47,9 @@ end
 function request()
   n = n + 1
   local slot = n % 10
-  if slot < 5 then
+  if slot < mixT then
     return wrk.format("GET", tiles[math.random(#tiles)], tileHeaders)
-  elseif slot < 8 then
+  elseif slot < mixI then
     return wrk.format("GET", boxes[math.random(#boxes)], getHeaders)
   end
   return wrk.format("POST", "/api/check", postHeaders, checks[math.random(#checks)])

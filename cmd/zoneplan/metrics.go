@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/zoneplan/zoneplan/internal/admission"
@@ -154,8 +155,8 @@ func registerMetrics(m *metrics.Metrics, s served) {
 	m.GaugeFunc("probing_suspended_tokens", "Tokens suspended for probing now.", func() float64 { return float64(len(s.probing.Suspensions())) })
 }
 
-// serveMetrics serves m at http://addr/metrics on a listener of its own
-// until the returned stop is called.
+// serveMetrics serves m at http://addr/metrics, and Go's profiler under
+// /debug/pprof/, on a listener of its own until the returned stop is called.
 func serveMetrics(ctx context.Context, e *env, m *metrics.Metrics, addr string) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -163,6 +164,11 @@ func serveMetrics(ctx context.Context, e *env, m *metrics.Metrics, addr string) 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	// The Go profiler beside the metrics, for the operator only (the
+	// metrics listener is never the API's): where a busy server's time goes.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() {

@@ -229,10 +229,12 @@ func (e *Engine) findings(src Source, fp *Footprint, sc zone.Scope) ([]*finding,
 	// overlays, the rest mostly a distance each, so the workers end
 	// together instead of one finishing a heavy component alone.
 	order := make([]int32, len(cands))
+	bounds := make([]orb.Bound, len(cands)) // once each: a polygon's bound walks its rings
 	near := widen(ll, nearFirstM)
 	head, tail := 0, len(cands)
 	for i, c := range cands { // near ones from the front, the rest from the back
-		if c.Bound().Intersects(near) {
+		bounds[i] = c.Bound()
+		if bounds[i].Intersects(near) {
 			order[head], head = int32(i), head+1
 		} else {
 			tail--
@@ -246,7 +248,7 @@ func (e *Engine) findings(src Source, fp *Footprint, sc zone.Scope) ([]*finding,
 		defer workspaces.Put(r.work)
 		for k := int(next.Add(1) - 1); k < len(order); k = int(next.Add(1) - 1) {
 			i := order[k]
-			per[i] = r.component(cands[i])
+			per[i] = r.component(cands[i], bounds[i])
 		}
 	}
 	var helpers sync.WaitGroup
@@ -369,13 +371,13 @@ func (e *Engine) applicable(c *zone.Component) ([]*rules.Rule, float64) {
 	return out, reach + c.MaxWidthM()
 }
 
-// component evaluates every rule that applies to c.
-func (r *footprintRun) component(c *zone.Component) []*finding {
+// component evaluates every rule that applies to c, whose Bound is cb.
+func (r *footprintRun) component(c *zone.Component, cb orb.Bound) []*finding {
 	applicable, reach := r.e.applicable(c)
 	if len(applicable) == 0 {
 		return nil
 	}
-	if !c.Bound().Intersects(widen(r.ll, reach)) {
+	if !cb.Intersects(widen(r.ll, reach)) {
 		return nil
 	}
 	// d0: the distance to the component's own geometry, reported with every

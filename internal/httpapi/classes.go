@@ -58,19 +58,22 @@ const HeavyPageItems = 1000
 const largeBody = 1 << 20
 
 // Default class sizes for procs CPUs (GOMAXPROCS). Each class runs one at
-// a time per CPU and queues four per slot; heavy pages and checks wait up
-// to 2 s, uploads up to 5 s (their work is quick to refuse: a hostile file
-// stops at its first limit).
+// a time per CPU. What bounds the queue is its wait: heavy pages and checks
+// wait up to 2 s, uploads up to 5 s (their work is quick to refuse: a
+// hostile file stops at its first limit). Its length, 32 a slot, only
+// bounds the goroutines waiting: a check takes milliseconds, so 32 waiting
+// are served well within the wait, and a busy but steady load (64 clients
+// asking back to back) queues instead of being refused.
 func DefaultHeavyPages(procs int) admission.Limit {
-	return admission.Scaled(procs, 1, 4, 2*time.Second)
+	return admission.Scaled(procs, 1, 32, 2*time.Second)
 }
 
 func DefaultUploads(procs int) admission.Limit {
-	return admission.Scaled(procs, 1, 4, 5*time.Second)
+	return admission.Scaled(procs, 1, 32, 5*time.Second)
 }
 
 func DefaultChecks(procs int) admission.Limit {
-	return admission.Scaled(procs, 1, 4, 2*time.Second)
+	return admission.Scaled(procs, 1, 32, 2*time.Second)
 }
 
 // withDefaults fills the nil gates.

@@ -75,9 +75,9 @@ type Options struct {
 }
 
 // DefaultBuilds is the build limit when Options.Builds is nil: twice the
-// CPUs at once, four waiting for each, for up to 2 s.
+// CPUs at once, up to 32 waiting for each, for up to 2 s.
 func DefaultBuilds() admission.Limit {
-	return admission.Scaled(runtime.GOMAXPROCS(0), 2, 4, 2*time.Second)
+	return admission.Scaled(runtime.GOMAXPROCS(0), 2, 32, 2*time.Second)
 }
 
 func (o Options) withDefaults() Options {
@@ -290,7 +290,6 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 	}
 	if s.cache == nil {
 		s.misses.Add(1)
-		s.builds.Add(1)
 		raw, err := s.build(ctx, snap, req)
 		if err != nil {
 			return nil, err
@@ -312,7 +311,6 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 			if c, ok := s.cache.get(k); ok {
 				return c, nil
 			}
-			s.builds.Add(1)
 			raw, err := s.build(ctx, snap, req)
 			if err != nil {
 				return cached{}, err
@@ -384,6 +382,7 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 		return nil, err
 	}
 	defer release()
+	s.builds.Add(1)
 	c := req.Coord
 	tol := float64(s.opt.Extent) / 256 / 2 // half a screen pixel
 	if c.Z >= 16 {
