@@ -166,7 +166,9 @@ func (s *server) selectItems(ctx context.Context, layer string, q *ogcquery.Quer
 		}
 		var get cql.Getter
 		if filtered || order != nil {
-			get = ogcquery.ComponentGetter(c)
+			// Filters and sorting see what the reader sees: a project
+			// site's verdict at their clearance (ForClearance).
+			get = ogcquery.ComponentGetter(c.ForClearance(sc.Clearance))
 		}
 		if filtered && !pred(get) {
 			return true
@@ -279,12 +281,10 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		fw := geojsonl.NewWriterContext(r.Context(), w)
 		for _, m := range page {
 			var err error
-			// A project site's verdict is the reader's own (ForClearance);
-			// the cache holds the public one, which needs no copy.
-			c := m.c
-			if p.Clearance > zone.Public && c.Layer == zone.LayerProjectSites {
-				c = c.ForClearance(p.Clearance)
-			}
+			// A project site's verdict is the reader's own (ForClearance,
+			// which returns the stored component, cached encoding and all,
+			// when it has nothing to change).
+			c := m.c.ForClearance(p.Clearance)
 			switch {
 			case q.Properties != nil:
 				err = fw.Write(selectProperties(out.feature(c), q.Properties))

@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -82,6 +84,77 @@ func TestOldRecordsAreRedacted(t *testing.T) {
 				t.Errorf("%s, %s: no referral (review) for the old record", who.name, path)
 			}
 		}
+	}
+}
+
+// A project site stored before verdicts were kept by clearance holds the
+// full verdict and no published flag (sites were public then): to readers
+// below secret, anonymous ones included, its conflict is a review, in the
+// feature, a CQL filter on it, and the appraisal's record; a secret
+// reader sees the conflict.
+func TestOldSitesAreRedacted(t *testing.T) {
+	dsn := pgtest.New(t)
+	if err := postgis.Migrate(context.Background(), dsn, nil); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	st := openPostGIS(t, dsn)
+	depot := depotAt(at(area, 300, -200))
+	if _, err := st.CreateComponent(t.Context(), depot.Clone(), "hidden"); err != nil {
+		t.Fatal(err)
+	}
+	w := serve(t, st, httpapi.Config{})
+	low := tokenOn(t, w, zone.RoleAppraiser, zone.Public)
+	high := tokenOn(t, w, zone.RoleViewer, zone.Secret)
+	on := geomJSON(square(depot.Geometry.(orb.Point), 40))
+	status, _, body := send(t, http.MethodPost, w.url+"/api/appraisals", low, []byte(`{"name":"Nhà máy trên kho","footprint":`+on+`}`))
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	id, site := jsonField(t, body, "id"), jsonField(t, body, "site_id")
+
+	// What an older zoneplan stored: the full verdict, nothing else. The
+	// edit goes through the change log (external edits), so the server's
+	// index follows it.
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE components SET properties = (properties - 'verdicts' - 'published') || '{"verdict":"conflict"}' WHERE id = $1`, site); err != nil {
+		t.Fatal(err)
+	}
+	item := w.url + "/ogc/collections/project_sites/items/" + site
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, _, body := send(t, http.MethodGet, item, "", nil)
+		if status == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the aged site never reached the index: %d %s", status, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	filter := w.url + "/ogc/collections/project_sites/items?filter=" + url.QueryEscape("verdict='conflict'")
+	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"a public appraiser", low}} {
+		for _, path := range []string{item, filter, w.url + "/api/appraisals/" + id} {
+			if who.token == "" && strings.Contains(path, "/api/") {
+				continue
+			}
+			status, _, body := send(t, http.MethodGet, path, who.token, nil)
+			if status != http.StatusOK {
+				t.Fatalf("%s, %s: %d %s", who.name, path, status, body)
+			}
+			if strings.Contains(string(body), `"conflict"`) {
+				t.Errorf("LEAK: %s reads the old site's conflict in %s:\n%s", who.name, path, excerpt(string(body), `"conflict"`))
+			}
+		}
+		if _, _, body := send(t, http.MethodGet, filter, who.token, nil); !strings.Contains(string(body), `"numberMatched":0`) {
+			t.Errorf("LEAK: %s's filter verdict='conflict' matches the old site: %s", who.name, body)
+		}
+	}
+	if _, _, body := send(t, http.MethodGet, item, high, nil); !strings.Contains(string(body), `"verdict":"conflict"`) {
+		t.Errorf("the secret reader does not see the old site's conflict: %s", body)
 	}
 }
 

@@ -168,11 +168,23 @@ func (c *Component) Published() bool {
 // ForClearance returns the component as a reader of clearance cl sees it:
 // a project site's verdict is the one that reader would get from the same
 // check (property verdicts, by clearance; the stored verdict property is the
-// public one), and the by-clearance verdicts never leave. Other components
-// are returned as they are.
+// public one), and the by-clearance verdicts never leave. A site stored
+// before verdicts were kept by clearance holds the full verdict: below
+// secret its conflict shows as review, the most a referral says (the
+// conflict may come from a work the reader cannot see). Other components,
+// and sites with nothing to change, are returned as they are (the same
+// pointer).
 func (c *Component) ForClearance(cl Classification) *Component {
+	if c.Layer != LayerProjectSites {
+		return c
+	}
 	vs, ok := c.Properties[PropVerdicts].(map[string]any)
 	if !ok {
+		if v, _ := c.Properties[PropVerdict].(string); v == "conflict" && cl < Secret {
+			d := c.Clone()
+			d.Properties[PropVerdict] = "review"
+			return d
+		}
 		return c
 	}
 	d := c.Clone()
