@@ -138,6 +138,14 @@ func (s *server) holdUntil(r *http.Request, p zone.Principal, start time.Time) {
 	}
 }
 
+// failHeld answers a write that failed after its stored check ran: held
+// like a success (holdUntil), as the failure's timing would otherwise be
+// the full-clearance check's (a database that went away, a full disk).
+func (s *server) failHeld(w http.ResponseWriter, r *http.Request, p zone.Principal, start time.Time, err error) {
+	s.holdUntil(r, p, start)
+	s.fail(w, r, err)
+}
+
 // bandEnd is when a write that started at start and was done at now is
 // answered: the first multiple of floor after start that is not before
 // now, and never sooner than floor.
@@ -251,14 +259,14 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 		a := &zone.Appraisal{ID: uuid.New(), SiteID: site.ID, Name: site.Name, Status: zone.StatusPending, CreatedBy: owner(p)}
 		rec, res, err := s.runStoredCheck(site, a.ID, p)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failHeld(w, r, p, start, err)
 			return
 		}
 		a.Verdict = rec.Verdict
 		site.Properties[zone.PropVerdict] = rec.Verdict
 		created, err := s.Store.CreateAppraisal(r.Context(), a, site, rec)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failHeld(w, r, p, start, err)
 			return
 		}
 		s.recordCheck(r, p, zone.AuditAppraisalCreated, created.ID.String(), fps[:1], res, site.ID.String())
@@ -391,11 +399,11 @@ func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Reques
 		}
 		rec, res, err := s.runStoredCheck(site, a.ID, p)
 		if err != nil {
-			s.fail(w, r, err)
+			s.failHeld(w, r, p, start, err)
 			return
 		}
 		if _, err := s.Store.AddCheck(r.Context(), rec, p.Clearance); err != nil {
-			s.fail(w, r, err)
+			s.failHeld(w, r, p, start, err)
 			return
 		}
 		s.recordCheck(r, p, zone.AuditAppraisalRechecked, a.ID.String(), []check.Footprint{{Index: -1, Geometry: site.Geometry}}, res, site.ID.String())

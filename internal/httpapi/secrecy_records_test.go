@@ -162,3 +162,34 @@ func excerpt(s, around string) string {
 	i := strings.Index(s, around)
 	return s[max(0, i-150):min(len(s), i+150)]
 }
+
+// An uncleared appraisal whose store write fails after the stored check
+// (the database gone, the disk full) is answered no sooner than one that
+// succeeds: the failure's timing would otherwise be the full-clearance
+// check's, which reads the works hidden from the caller.
+func TestFailedUnclearedWritesAreHeld(t *testing.T) {
+	const floor = time.Second
+	st := openEmbedded(t, t.TempDir()+"/held.db")
+	depot := depotAt(at(area, 300, -200))
+	if _, err := st.CreateComponent(t.Context(), depot.Clone(), "hidden"); err != nil {
+		t.Fatal(err)
+	}
+	w := serve(t, st, httpapi.Config{UnclearedWriteFloor: floor})
+	low := tokenOn(t, w, zone.RoleAppraiser, zone.Public)
+	if status, _, body := send(t, http.MethodGet, w.url+"/api/me", low, nil); status != http.StatusOK {
+		t.Fatalf("me: %d %s", status, body) // the token is now in the server's cache
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	on := geomJSON(square(depot.Geometry.(orb.Point), 40))
+	start := time.Now()
+	status, _, body := send(t, http.MethodPost, w.url+"/api/appraisals", low, []byte(`{"name":"Nhà máy","footprint":`+on+`}`))
+	took := time.Since(start)
+	if status < 500 {
+		t.Fatalf("create on a closed store: %d %s, want a failure", status, body)
+	}
+	if took < floor {
+		t.Errorf("a failed uncleared appraisal answered after %v, before the %v floor", took, floor)
+	}
+}
