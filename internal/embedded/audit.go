@@ -126,6 +126,9 @@ func (s *Store) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditE
 		}
 		var ferr error
 		seqs(func(seq int64) bool {
+			if q.AfterSeq > 0 && seq <= q.AfterSeq {
+				return false
+			}
 			v := b.Get(putU64(seq))
 			if v == nil {
 				return true

@@ -639,7 +639,7 @@ func TestProbingDetection(t *testing.T) {
 	}
 	alerts, _ = readAudit(t, ts.URL, "/api/audit/alerts", auditor)
 	if len(alerts.Items) != 1 || alerts.Items[0].Object != proberTok.ID.String() || alerts.Items[0].Actor.Name != "prober" ||
-		alerts.Items[0].Action != zone.AuditProbing || alerts.Items[0].SuspendedUntil == nil || alerts.Items[0].Classification != "public" {
+		alerts.Items[0].Action != zone.AuditProbing || alerts.Items[0].SuspendedUntil == nil || alerts.Items[0].Classification != "secret" {
 		t.Fatalf("alerts: %+v", alerts.Items)
 	}
 	var d struct {
@@ -693,5 +693,27 @@ func TestProbingDetection(t *testing.T) {
 	}
 	if _, ok := det2.Suspended(proberTok.ID); ok {
 		t.Fatal("the other instance keeps a lifted suspension")
+	}
+
+	// The alert's cells are secret: an auditor below secret does not see it.
+	lowAuditor := ts.token(t, zone.RoleAuditor, zone.Restricted)
+	if low, _ := readAudit(t, ts.URL, "/api/audit/alerts", lowAuditor); len(low.Items) != 0 {
+		t.Fatalf("a restricted auditor sees the alert's cells: %+v", low.Items)
+	}
+
+	// After the lift, probing on is flagged again at once (not only after
+	// the window), and one FeatureCollection of a dozen points around the
+	// depot counts a dozen footprints: each got its own answer.
+	var pts []string
+	for i := range 12 {
+		pts = append(pts, fmt.Sprintf(`{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[%.6f,%.6f]}}`,
+			lon+0.0001*float64(i+1), lat+0.0001*float64(i+1)))
+	}
+	fc := `{"type":"FeatureCollection","features":[` + strings.Join(pts, ",") + `]}`
+	if status, _, b := check(prober, fc); status != http.StatusOK || strings.Count(string(b), "defence-consultation") < 12 {
+		t.Fatalf("the collection: %d, %d referrals; want 12", status, strings.Count(string(b), "defence-consultation"))
+	}
+	if status, h, b := check(prober, sc.clear); status != http.StatusTooManyRequests {
+		t.Fatalf("after a collection of 12 referred points the prober is not suspended again: %d %v %s", status, h, b)
 	}
 }

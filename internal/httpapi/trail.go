@@ -14,7 +14,6 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/zoneplan/zoneplan/internal/check"
-	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -190,18 +189,21 @@ func (s *server) recordCheck(r *http.Request, p zone.Principal, action, object s
 	if s.Probing == nil || len(res.Consulted) == 0 {
 		return
 	}
-	var cells []consult.Cell
+	// Each footprint that got a referral is a sighting of its own: a
+	// FeatureCollection's features each got their own answer.
 	for _, c := range res.Consulted {
-		for _, cell := range c.Cells {
-			if !slices.Contains(cells, cell) {
-				cells = append(cells, cell)
-			}
+		one := fps
+		if i := slices.IndexFunc(fps, func(fp check.Footprint) bool { return fp.Index == c.Index }); i >= 0 {
+			one = fps[i : i+1]
 		}
-	}
-	if a := s.Probing.Observe(p, sum, cells); a != nil {
-		s.recordNow(entry(p, zone.AuditProbing, p.TokenID.String(), "", p.Clearance, a.Detail()))
-		s.Log.Warn("probing alert: a token's checks touch consultation areas unusually often", "request_id", requestID(r.Context()),
-			"token_id", p.TokenID, "caller", p.Name, "footprints", a.Footprints, "cells", len(a.Cells), "suspended_until", a.SuspendedUntil)
+		digest, _ := footprintDigest(one)
+		if a := s.Probing.Observe(p, digest, c.Cells); a != nil {
+			// Secret: the alert's cells say where hidden works' areas lie,
+			// more than the caller was told (one referral per footprint).
+			s.recordNow(entry(p, zone.AuditProbing, p.TokenID.String(), "", zone.Secret, a.Detail()))
+			s.Log.Warn("probing alert: a token's checks touch consultation areas unusually often", "request_id", requestID(r.Context()),
+				"token_id", p.TokenID, "caller", p.Name, "footprints", a.Footprints, "cells", len(a.Cells), "suspended_until", a.SuspendedUntil)
+		}
 	}
 }
 

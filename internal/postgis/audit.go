@@ -178,6 +178,9 @@ func (s *Store) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditE
 	if q.Object != "" {
 		where = append(where, "object = "+arg(q.Object))
 	}
+	if q.AfterSeq > 0 {
+		where = append(where, "seq > "+arg(q.AfterSeq))
+	}
 	if !q.Since.IsZero() {
 		where = append(where, "at >= "+arg(q.Since))
 	}

@@ -7,10 +7,13 @@
 //
 // The rule: a token is flagged when, within Window (default 1 h),
 // Footprints (default 20) distinct check requests (by the hash of their
-// footprints) got a referral from one same cell. Each check request counts
-// once, whatever number of features it holds. A flag is an Alert, which the
-// server writes to the audit trail (alert.probing) and lists at
-// GET /api/audit/alerts; a token is flagged at most once per Window.
+// footprints) got a referral from one same cell. Each footprint counts, one
+// feature of a FeatureCollection as much as a footprint checked alone (each
+// gets its own answer). A flag is an Alert, which the server writes to the
+// audit trail (alert.probing, classified secret: its cells say where hidden
+// works' areas lie) and lists at GET /api/audit/alerts; a token is flagged
+// at most once per Window, or, with suspensions, again once its suspension
+// has ended or been lifted.
 //
 // Suspension, when configured (Suspend > 0), refuses the flagged token's
 // checks and appraisals until Suspend has passed (429 with Retry-After),
@@ -172,7 +175,7 @@ func (d *Detector) Observe(p zone.Principal, footprint [32]byte, cells []consult
 	if len(t.cells) > maxCellsPerToken {
 		t.dropOldest(len(t.cells) - maxCellsPerToken)
 	}
-	if len(hot) == 0 || (!t.flagged.IsZero() && t.flagged.After(since)) {
+	if len(hot) == 0 || d.flaggedLately(p.TokenID, t, since, now) {
 		return nil
 	}
 	t.flagged = now
@@ -183,6 +186,21 @@ func (d *Detector) Observe(p zone.Principal, footprint [32]byte, cells []consult
 		d.suspended[p.TokenID] = a.SuspendedUntil
 	}
 	return a
+}
+
+// flaggedLately reports whether token id was flagged within the window
+// and should not be flagged again yet: without suspensions, once a Window;
+// with them, while the suspension lasts (once it ends, probing on is
+// flagged, and suspended, again).
+func (d *Detector) flaggedLately(id uuid.UUID, t *track, since, now time.Time) bool {
+	if t.flagged.IsZero() || !t.flagged.After(since) {
+		return false
+	}
+	if d.cfg.Suspend <= 0 {
+		return true
+	}
+	until, ok := d.suspended[id]
+	return ok && until.After(now)
 }
 
 // prune drops the sightings before since (the list is oldest first).
@@ -263,7 +281,9 @@ func (d *Detector) Lift(id uuid.UUID) bool {
 	until, ok := d.suspended[id]
 	delete(d.suspended, id)
 	if t := d.tokens[id]; t != nil {
-		t.cells = map[uint64][]sighting{} // start afresh: what flagged it was judged
+		// Start afresh: what flagged it was judged; probing on is flagged
+		// again (not only after a Window).
+		t.cells, t.flagged = map[uint64][]sighting{}, time.Time{}
 	}
 	return ok && until.After(d.cfg.Now())
 }
@@ -282,7 +302,7 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	d.mu.Lock()
 	after := d.synced
 	d.mu.Unlock()
-	q := zone.AuditQuery{Action: "alert.*", Clearance: zone.Secret, Limit: 100}
+	q := zone.AuditQuery{Action: "alert.*", Clearance: zone.Secret, Limit: 100, AfterSeq: after}
 	if after == 0 {
 		q.Since = d.cfg.Now().Add(-d.cfg.Suspend)
 	}

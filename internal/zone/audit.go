@@ -69,7 +69,12 @@ type AuditQuery struct {
 	// the entry with this id. A cursor of an entry that does not exist is
 	// CodeInvalid.
 	Before uuid.UUID
-	Limit  int // 0: no limit
+	// AfterSeq, when positive, keeps only entries later in the chain than
+	// sequence number AfterSeq, and ends the walk there: a follower's
+	// reading of what came since it last looked costs what came, not the
+	// trail's length.
+	AfterSeq int64
+	Limit    int // 0: no limit
 }
 
 // AuditStore keeps the audit trail: appended to, never changed.
