@@ -112,11 +112,23 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 			if code == 0 {
 				code = http.StatusOK
 			}
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
-			m.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+			method := methodLabel(r.Method)
+			m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+			m.latency.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// methodLabel is a request's method as a label: the methods the API
+// answers, else "other". Go accepts any token as a method, so using it
+// as it came would let anyone create a series per request.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // codeRecorder remembers the status code written.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,14 @@ func TestInstrumentCountsByRoutePattern(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	for i := range 3 { // made-up methods share one label
+		req, _ := http.NewRequest("X"+strconv.Itoa(i), srv.URL+"/ok", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
 	fams := scrape(t, m.Handler())
 	for _, tc := range []struct {
 		labels map[string]string
@@ -88,6 +97,7 @@ func TestInstrumentCountsByRoutePattern(t *testing.T) {
 		{map[string]string{"route": "/items/{id}", "method": "GET", "code": "404"}, 3},
 		{map[string]string{"route": "/ok", "method": "GET", "code": "200"}, 1},
 		{map[string]string{"route": "unmatched", "code": "404"}, 1},
+		{map[string]string{"method": "other", "code": "405"}, 3},
 	} {
 		if got, ok := value(fams, "zoneplan_http_requests_total", tc.labels); !ok || got != tc.want {
 			t.Errorf("requests %v = %v (found %v), want %v", tc.labels, got, ok, tc.want)
