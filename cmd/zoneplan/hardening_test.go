@@ -539,7 +539,8 @@ func newClient(t *testing.T, srv *child, path string) (int, time.Duration) {
 //     grace, a new client is served in place of the oldest.
 func testConnections(t *testing.T, bin string) {
 	srv := startChild(t, bin, []string{"ZONEPLAN_DB=" + filepath.Join(t.TempDir(), "z.db")},
-		"--max-conns", "64", "--read-header-timeout", "4s", "--idle-timeout", "60s", "--body-read-timeout", "2s")
+		"--max-conns", "64", "--read-header-timeout", "4s", "--idle-timeout", "60s", "--body-read-timeout", "2s",
+		"--write-stall-timeout", "1s")
 	baseFDs := srv.fds(t)
 	var conns []net.Conn
 	closeAll := func() {
@@ -665,4 +666,56 @@ func testConnections(t *testing.T, bin string) {
 		t.Errorf("after the header grace a new client: %d in %s, want served", status, el)
 	}
 	closeAll()
+
+	// Up to the cap: clients that ask for the base map (200 KB) twenty
+	// times over, pipelined, and read none of it, with a small receive
+	// window. Busy connections are never reclaimed, so until the server
+	// gives up on them a new client is refused; once they have read nothing
+	// for --write-stall-timeout (1 s) they are cut off and a new client is
+	// served.
+	ask := strings.Repeat("GET /api/basemap/countries.geojson HTTP/1.1\r\nHost: x\r\n\r\n", 20)
+	for i := 0; i < 64; i++ {
+		c := stalledConn(t, srv.URL)
+		fmt.Fprint(c, ask)
+		conns = append(conns, c)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if status, _ := newClient(t, srv, "/healthz"); status != http.StatusServiceUnavailable {
+		t.Errorf("with 64 stalled readers on a cap of 64 a new client got %d: the readers did not hold their connections, so this proves nothing", status)
+	}
+	var statusAfter int
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if statusAfter, el = newClient(t, srv, "/healthz"); statusAfter == http.StatusOK {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("64 readers that read nothing: a new client %d after the stall timeout", statusAfter)
+	if statusAfter != http.StatusOK {
+		t.Errorf("readers that stopped reading still lock new clients out 5 s later: %d", statusAfter)
+	}
+	closeAll()
+}
+
+// stalledConn dials base with a 4 KB receive buffer, so what the server
+// sends it fills the connection's buffers fast when nobody reads.
+func stalledConn(t *testing.T, base string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

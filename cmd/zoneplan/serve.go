@@ -50,6 +50,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	maxChecks := fs.Int("max-checks", httpapi.DefaultChecks(procs).Concurrent, "checks and appraisals run at once (up to 32 more wait per slot, 2 s at most; past that 503)")
 	maxBodyMB := fs.Int("max-body-memory-mb", httpapi.DefaultBodyMemory>>20, "MiB of request bodies (uploads, checks) held in memory at once while they arrive and wait; past it 503")
 	maxTileBuilds := fs.Int("max-tile-builds", tiles.DefaultBuilds().Concurrent, "tiles built at once on cache misses (up to 32 more wait per slot, 2 s at most; past that 503); cached tiles are not limited")
+	writeStall := fs.Duration("write-stall-timeout", httpapi.DefaultWriteStallTimeout, "cut off a client that reads nothing of its answer for this long (each write must finish within it); so clients that stop reading cannot hold connections")
 	requestTimeout := fs.Duration("request-timeout", httpapi.DefaultRequestTimeout, "answer deadline: a request's work is cancelled when no byte of its answer was written within this (streams once begun are not cut)")
 	degradedTokenTTL := fs.Duration("degraded-token-ttl", defaultDegradedTokenTTL, "while the database is unreachable, tokens this server validated within this long keep working (revoked ones stay refused); 0: none")
 	qc := quota.DefaultConfig()
@@ -141,7 +142,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
-			RequestTimeout: *requestTimeout},
+			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,

@@ -159,3 +159,39 @@ func (a *answerWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach Flush on the real writer.
 func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
+// writeStall gives each write of an answer d to complete (the connection's
+// write deadline, moved on before every write): a client that stops
+// reading is cut off after d instead of the server's whole write timeout,
+// while one that keeps reading, however slowly, streams on. d <= 0: off.
+func writeStall(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(&stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: d}, r)
+		})
+	}
+}
+
+// stallWriter moves the write deadline on before each write.
+type stallWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+func (s *stallWriter) Write(b []byte) (int, error) {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	return s.ResponseWriter.Write(b)
+}
+
+// Flush moves the deadline on too: a flush writes to the connection.
+func (s *stallWriter) Flush() {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	_ = s.rc.Flush()
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -41,7 +41,18 @@ type Config struct {
 	// Waits on the database are bounded more tightly, call by call, by the
 	// store. 0 means DefaultRequestTimeout; negative turns it off.
 	RequestTimeout time.Duration
+	// WriteStallTimeout bounds each write of an answer: a client that reads
+	// nothing for this long (its connection's buffers full) is cut off, so
+	// clients that stop reading cannot hold connections, and with them the
+	// connection cap, for the server's whole write timeout. 0 means
+	// DefaultWriteStallTimeout; negative turns it off.
+	WriteStallTimeout time.Duration
 }
+
+// DefaultWriteStallTimeout is WriteStallTimeout unless configured: a
+// reader taking a 64 KiB chunk in 30 s is slower than any client on a
+// working network.
+const DefaultWriteStallTimeout = 30 * time.Second
 
 // DefaultRequestTimeout is RequestTimeout unless configured: longer than
 // any answer that is not stuck takes to begin (a dense check, a large
@@ -97,6 +108,9 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Config.RequestTimeout == 0 {
 		d.Config.RequestTimeout = DefaultRequestTimeout
+	}
+	if d.Config.WriteStallTimeout == 0 {
+		d.Config.WriteStallTimeout = DefaultWriteStallTimeout
 	}
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)
