@@ -27,13 +27,13 @@ const revocationBuffer = 64
 // revocationHub sends revoked token ids to every watcher.
 type revocationHub struct {
 	mu     sync.Mutex
-	subs   map[chan uuid.UUID]bool
+	subs   map[chan uuid.UUID]chan struct{} // each watcher's channel and its stop
 	done   chan struct{}
 	closed bool
 }
 
 func newRevocationHub() *revocationHub {
-	return &revocationHub{subs: map[chan uuid.UUID]bool{}, done: make(chan struct{})}
+	return &revocationHub{subs: map[chan uuid.UUID]chan struct{}{}, done: make(chan struct{})}
 }
 
 func (h *revocationHub) watch(ctx context.Context) (<-chan uuid.UUID, bool) {
@@ -42,25 +42,33 @@ func (h *revocationHub) watch(ctx context.Context) (<-chan uuid.UUID, bool) {
 	if h.closed {
 		return nil, false
 	}
-	ch := make(chan uuid.UUID, revocationBuffer)
-	h.subs[ch] = true
+	ch, stop := make(chan uuid.UUID, revocationBuffer), make(chan struct{})
+	h.subs[ch] = stop
 	go func() {
 		select {
 		case <-ctx.Done():
 		case <-h.done:
+		case <-stop: // dropped for falling behind: nothing left to do
+			return
 		}
 		h.drop(ch)
 	}()
 	return ch, true
 }
 
-// drop closes a watcher's channel, once.
+// drop ends a watcher's feed, once. Called with h.mu not held.
 func (h *revocationHub) drop(ch chan uuid.UUID) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.subs[ch] {
+	h.dropLocked(ch)
+}
+
+// dropLocked closes a watcher's channel and stops its goroutine.
+func (h *revocationHub) dropLocked(ch chan uuid.UUID) {
+	if stop, ok := h.subs[ch]; ok {
 		delete(h.subs, ch)
 		close(ch)
+		close(stop)
 	}
 }
 
@@ -71,8 +79,7 @@ func (h *revocationHub) send(id uuid.UUID) {
 		select {
 		case ch <- id:
 		default: // too far behind: end its feed rather than lose a revocation silently
-			delete(h.subs, ch)
-			close(ch)
+			h.dropLocked(ch)
 		}
 	}
 }
@@ -85,8 +92,7 @@ func (h *revocationHub) close() {
 	}
 	h.closed = true
 	for ch := range h.subs {
-		delete(h.subs, ch)
-		close(ch)
+		h.dropLocked(ch)
 	}
 	close(h.done)
 }
