@@ -12,6 +12,7 @@ import (
 
 	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/audit"
+	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
@@ -34,6 +35,7 @@ type served struct {
 	trail      *audit.Recorder
 	quota      *quota.Limiter
 	probing    *probing.Detector
+	rules      *check.Active
 }
 
 // scrapeTimeout bounds the store calls a scrape makes (readiness, the
@@ -78,6 +80,13 @@ func registerMetrics(m *metrics.Metrics, s served) {
 		})
 	m.CounterFunc("tile_builds_total", "Tiles built (one build serves every request for the tile while it runs).",
 		func() float64 { return float64(s.tiles.Stats().Builds) })
+	m.CounterVecFunc("check_outline_cache_requests_total", "Zone outlines a check asked the outline cache for, by result: hit or miss (built).", []string{"result"},
+		func() []metrics.Sample {
+			hits, misses, _, _ := s.rules.Engine().Outlines().Stats()
+			return []metrics.Sample{{Labels: []string{"hit"}, Value: float64(hits)}, {Labels: []string{"miss"}, Value: float64(misses)}}
+		})
+	m.GaugeFunc("check_outline_cache_bytes", "Bytes of zone outlines kept for checks.",
+		func() float64 { _, _, _, b := s.rules.Engine().Outlines().Stats(); return float64(b) })
 	m.GaugeFunc("tile_cache_bytes", "Bytes of gzipped tiles in the cache.", func() float64 { _, b := s.tiles.CacheStats(); return float64(b) })
 	m.GaugeFunc("tile_cache_entries", "Tiles in the cache.", func() float64 { n, _ := s.tiles.CacheStats(); return float64(n) })
 

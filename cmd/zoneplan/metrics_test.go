@@ -117,6 +117,25 @@ func TestMetrics(t *testing.T) {
 			if status, b := postJSON(t, srv.URL+"/api/check", srv.Admin, map[string]any{"type": "Point", "coordinates": []float64{104.5, 20.5}}); status != http.StatusOK {
 				t.Fatalf("check: %d %s", status, b)
 			}
+			if store == "embedded" { // twice round a demo work: its zones' outlines built, then kept
+				var page struct {
+					Features []struct {
+						Geometry struct {
+							Coordinates []float64 `json:"coordinates"`
+						} `json:"geometry"`
+					} `json:"features"`
+				}
+				if status := getJSON(t, srv.URL+"/ogc/collections/commune_hqs/items?limit=1&f=json", srv.Admin, &page); status != http.StatusOK || len(page.Features) == 0 {
+					t.Fatalf("commune_hqs items: %d, %d features", status, len(page.Features))
+				}
+				at, d := page.Features[0].Geometry.Coordinates, 0.003
+				square := map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{at[0] - d, at[1] - d}, {at[0] + d, at[1] - d}, {at[0] + d, at[1] + d}, {at[0] - d, at[1] + d}, {at[0] - d, at[1] - d}}}}
+				for range 2 {
+					if status, b := postJSON(t, srv.URL+"/api/check", srv.Admin, square); status != http.StatusOK {
+						t.Fatalf("check: %d %s", status, b)
+					}
+				}
+			}
 			if status := httpGet(t, srv.URL+"/metrics", ""); status != http.StatusNotFound {
 				t.Errorf("the API's address serves /metrics: %d", status)
 			}
@@ -158,6 +177,9 @@ func TestMetrics(t *testing.T) {
 			atLeast("process_resident_memory_bytes", nil, 1)
 			if store == "embedded" {
 				atLeast("zoneplan_index_components", nil, 300) // the demo data
+				atLeast("zoneplan_check_outline_cache_requests_total", map[string]string{"result": "miss"}, 1)
+				atLeast("zoneplan_check_outline_cache_requests_total", map[string]string{"result": "hit"}, 1)
+				atLeast("zoneplan_check_outline_cache_bytes", nil, 1)
 			} else {
 				atLeast("zoneplan_db_call_duration_seconds", map[string]string{"statement": "SELECT"}, 1)
 				atLeast("zoneplan_db_pool_connections", map[string]string{"state": "max"}, 1)

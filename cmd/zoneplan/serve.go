@@ -36,6 +36,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	fs.StringVar(&addr, "addr", addr, "listen address (env ZONEPLAN_ADDR)")
 	publicRead := fs.Bool("public-read", false, "let anonymous callers read public features (no token needed)")
+	checkCacheMB := fs.Int("check-cache-mb", check.DefaultOutlineBytes>>20, "zone outlines kept for checks, MiB for each clearance (a part each, up to 4 times this); 0: built for every check")
 	tileCacheMB := fs.Int("tile-cache-mb", tiles.DefaultCacheBytes>>20, "vector tile cache size in MiB (gzipped tiles); 0 turns the cache off")
 	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	writeFloor := fs.Duration("uncleared-write-floor", httpapi.DefaultUnclearedWriteFloor, "least time an appraisal create or recheck takes to answer a caller below secret, so its timing says nothing of hidden works; 0 turns it off")
@@ -113,6 +114,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	active.UseOutlines(check.NewOutlines(int64(*checkCacheMB) << 20))
 	// The audit trail's recorder outlives the HTTP server (closed after it,
 	// so the last requests' entries are appended) and the store outlives
 	// the recorder (deferred first, closed last).
@@ -179,7 +181,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			Message: fmt.Sprintf("the server has too many open connections (%d); try again shortly", *maxConns)})})
 	if m != nil {
 		registerMetrics(m, served{store: st, index: ix, gates: gates, tileBuilds: tileBuilds, tiles: tileService,
-			conns: ln, trail: trail, quota: limiter, probing: detector})
+			conns: ln, trail: trail, quota: limiter, probing: detector, rules: active})
 		stopMetrics, err := serveMetrics(ctx, e, m, *metricsAddr)
 		if err != nil {
 			ln.Close()

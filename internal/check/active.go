@@ -21,6 +21,10 @@ type Active struct {
 
 	mu       sync.Mutex // serialises swaps, so watchers see them in order
 	watchers []func(*Engine)
+	// set by UseOutlines: the cache every engine gets; until then each
+	// engine keeps its own (New)
+	outlines    *Outlines
+	outlinesSet bool
 }
 
 type activeSet struct {
@@ -53,10 +57,23 @@ func (a *Active) Watch(fn func(*Engine)) {
 func (a *Active) swap(set *activeSet) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.outlinesSet {
+		set = &activeSet{engine: set.engine.WithOutlines(a.outlines), doc: set.doc}
+	}
 	for _, fn := range a.watchers {
 		fn(set.engine)
 	}
 	a.cur.Store(set)
+}
+
+// UseOutlines makes every engine, the one in force and those of rule sets
+// to come, keep zone outlines in o (nil: none kept). One cache outlives
+// rule-set changes: its entries are per component and width.
+func (a *Active) UseOutlines(o *Outlines) {
+	a.mu.Lock()
+	a.outlines, a.outlinesSet = o, true
+	a.mu.Unlock()
+	a.swap(a.cur.Load())
 }
 
 // Engine returns the engine for the rule set in force.

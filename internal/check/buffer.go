@@ -32,6 +32,10 @@ func bufferOutline(g orb.Geometry, w float64) (orb.MultiPolygon, bool) {
 // are one point (JTS's CURVE_VERTEX_SNAP_DISTANCE_FACTOR).
 const bufferVertexSnap = 1e-6
 
+// closingSegmentFactor places the closing segment of an inside turn (see
+// join): JTS's OffsetSegmentGenerator.MAX_CLOSING_SEG_LEN_FACTOR.
+const closingSegmentFactor = 80
+
 // filletQuantum is the angle one arc chord spans at most (JTS rounds each
 // fillet to a whole number of equal chords near this).
 const filletQuantum = math.Pi / (2 * bufferQuadSegments)
@@ -185,10 +189,18 @@ func (oc *offsetCurves) join(v, in, out orb.Point) {
 	}
 	turn := in[0]*out[1] - in[1]*out[0]
 	if turn < 0 {
-		// JTS's closing segment, through the middles of e-v and s-v. (JTS
-		// takes the offsets' crossing instead where they cross; on short
-		// edges that inverts an offset and the winding then counts wrong.)
-		ring = append(ring, e, orb.Point{(e[0] + v[0]) / 2, (e[1] + v[1]) / 2}, orb.Point{(s[0] + v[0]) / 2, (s[1] + v[1]) / 2}, s)
+		// JTS's closing segment, through the points 1/81 of the way from e
+		// and from s towards v, as JTS draws it for round joins (its
+		// MAX_CLOSING_SEG_LEN_FACTOR): inside the disc of radius w round v,
+		// so in the zone, and so close to the rim that it crosses only the
+		// curves of its neighbours. (Through the middles of e-v and s-v, the
+		// dips of a 64-vertex work's curve at a width beyond its size cross
+		// nearly every other edge.) JTS takes the offsets' crossing instead
+		// where they cross; on short edges that inverts an offset and the
+		// winding then counts wrong.
+		const f = closingSegmentFactor
+		ring = append(ring, e, orb.Point{(f*e[0] + v[0]) / (f + 1), (f*e[1] + v[1]) / (f + 1)},
+			orb.Point{(f*s[0] + v[0]) / (f + 1), (f*s[1] + v[1]) / (f + 1)}, s)
 		return
 	}
 	// left turn or reversal: a fillet from e to s, counter-clockwise round v

@@ -156,6 +156,10 @@ func (s countingSource) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Co
 	s.Source.SearchScope(b, sc, func(c *zone.Component) bool { s.comps.Add(1); return fn(c) })
 }
 
+func (s countingSource) Candidates(b orb.Bound, sc zone.Scope, fn func(*zone.Component, orb.Bound) bool) {
+	s.Source.Candidates(b, sc, func(c *zone.Component, box orb.Bound) bool { s.comps.Add(1); return fn(c, box) })
+}
+
 func (s countingSource) Consulted(b orb.Bound, cl zone.Classification, fn func(consult.Cell) bool) {
 	s.Source.Consulted(b, cl, func(c consult.Cell) bool { s.cells.Add(1); return fn(c) })
 }

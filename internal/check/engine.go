@@ -49,6 +49,10 @@ type Source interface {
 	// whose Bound (geometry and approved zone polygons) meets b, until fn
 	// returns false; components outside sc are not walked.
 	SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool)
+	// Candidates is SearchScope that also gives each component's box from
+	// the index, which contains c.Bound() (and may be a little larger): a
+	// polygon's own Bound walks every vertex of it and of its zones.
+	Candidates(b orb.Bound, sc zone.Scope, fn func(c *zone.Component, box orb.Bound) bool)
 	// MaxZoneWidthIn is the largest provisional zone width of the
 	// components in sc, metres.
 	MaxZoneWidthIn(sc zone.Scope) float64
@@ -68,18 +72,19 @@ type Source interface {
 // that a footprint placed exactly on a zone's edge counts as inside, metres.
 const touchSlackM = 1e-3
 
-// Engine checks footprints against one rule set. It holds no mutable state
-// and is safe for concurrent use.
+// Engine checks footprints against one rule set. Its only mutable state is
+// the cache of zone outlines (outlines.go); it is safe for concurrent use.
 type Engine struct {
-	rs      *rules.RuleSet
-	byLayer map[string][]*rules.Rule
-	grid    consult.Grid
-	key     string
+	rs       *rules.RuleSet
+	byLayer  map[string][]*rules.Rule
+	grid     consult.Grid
+	key      string
+	outlines *Outlines
 }
 
 // New returns an engine for rule set rs (validated by rules.Parse).
 func New(rs *rules.RuleSet) *Engine {
-	e := &Engine{rs: rs, byLayer: map[string][]*rules.Rule{}, grid: consult.NewGrid(rs.Consultation.CellM)}
+	e := &Engine{rs: rs, byLayer: map[string][]*rules.Rule{}, grid: consult.NewGrid(rs.Consultation.CellM), outlines: NewOutlines(DefaultOutlineBytes)}
 	e.key = rs.Version + "/" + strconv.FormatFloat(e.grid.CellM, 'g', -1, 64)
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
@@ -89,6 +94,17 @@ func New(rs *rules.RuleSet) *Engine {
 	}
 	return e
 }
+
+// WithOutlines returns a copy of the engine that keeps zone outlines in o
+// (nil: builds them for every check).
+func (e *Engine) WithOutlines(o *Outlines) *Engine {
+	c := *e
+	c.outlines = o
+	return &c
+}
+
+// Outlines returns the engine's cache of zone outlines (nil if none).
+func (e *Engine) Outlines() *Outlines { return e.outlines }
 
 // RuleSet returns the rule set the engine applies.
 func (e *Engine) RuleSet() *rules.RuleSet { return e.rs }
@@ -172,6 +188,7 @@ type finding struct {
 // footprintRun is one footprint prepared in its own plane.
 type footprintRun struct {
 	e     *Engine
+	cl    zone.Classification // the caller's: the outline cache's part
 	fp    *Footprint
 	proj  localTM
 	ll    orb.Bound // lon/lat bound
@@ -194,6 +211,7 @@ type footprintRun struct {
 // scans them all, and checks running meanwhile slow down.)
 type workspace struct {
 	outlines offsetCurves      // buffer outlines
+	zoneXY   planeBuffer       // a kept outline in the footprint's plane
 	prepared preparedFootprint // the footprint's side of the overlays
 	near     shape             // a component's shape, for distances
 }
@@ -217,23 +235,23 @@ func (e *Engine) findings(src Source, fp *Footprint, sc zone.Scope) ([]*finding,
 	fpShape := footprintShapes.Get().(*shape)
 	defer footprintShapes.Put(fpShape)
 	xy := proj.project(fp.Geometry)
-	run := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: fpShape.resetImaged(fp.Geometry, xy), xy: xy}
+	run := &footprintRun{e: e, cl: sc.Clearance, fp: fp, proj: proj, ll: ll, shape: fpShape.resetImaged(fp.Geometry, xy), xy: xy}
 	run.shape.runs() // built now: the workers share the shape
 	reach := e.rs.MaxDistanceM() + src.MaxZoneWidthIn(sc) + e.rs.EdgeToleranceM
 	var cands []*zone.Component
-	src.SearchScope(widen(ll, reach), sc, func(c *zone.Component) bool {
+	var bounds []orb.Bound
+	src.Candidates(widen(ll, reach), sc, func(c *zone.Component, box orb.Bound) bool {
 		cands = append(cands, c)
+		bounds = append(bounds, box)
 		return true
 	})
 	// Those near the footprint first: they make the findings and the
 	// overlays, the rest mostly a distance each, so the workers end
 	// together instead of one finishing a heavy component alone.
 	order := make([]int32, len(cands))
-	bounds := make([]orb.Bound, len(cands)) // once each: a polygon's bound walks its rings
 	near := widen(ll, nearFirstM)
 	head, tail := 0, len(cands)
-	for i, c := range cands { // near ones from the front, the rest from the back
-		bounds[i] = c.Bound()
+	for i := range cands { // near ones from the front, the rest from the back
 		if bounds[i].Intersects(near) {
 			order[head], head = int32(i), head+1
 		} else {
@@ -253,7 +271,7 @@ func (e *Engine) findings(src Source, fp *Footprint, sc zone.Scope) ([]*finding,
 	}
 	var helpers sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(cands)/candidatesPerWorker+1) - 1 {
-		helper := &footprintRun{e: e, fp: fp, proj: proj, ll: ll, shape: run.shape, xy: run.xy}
+		helper := &footprintRun{e: e, cl: sc.Clearance, fp: fp, proj: proj, ll: ll, shape: run.shape, xy: run.xy}
 		helpers.Go(func() { work(helper) })
 	}
 	work(run)
@@ -333,7 +351,7 @@ func (r *footprintRun) image(c *zone.Component, clipM float64) orb.Geometry {
 		return r.proj.project(clipLines(c.Geometry, widen(r.ll, clipM)))
 	}
 	if r.imaged != c {
-		r.imaged, r.imageXY = c, r.proj.project(c.Geometry)
+		r.imaged, r.imageXY = c, r.e.outlines.image(r.cl, c, r.proj)
 	}
 	return r.imageXY
 }
@@ -517,11 +535,19 @@ func (r *footprintRun) within(c *zone.Component, w, tol float64, dist0 func() fl
 
 // bufferOverlap is the area and geometry of the footprint's part within w
 // metres of c's geometry: the footprint overlaid with the buffer's outline,
-// built in the plane from c's parts that can reach the footprint.
+// kept for c and w (outlines.go), or for a line built in the plane from
+// its parts that can reach the footprint.
 func (r *footprintRun) bufferOverlap(c *zone.Component, w float64) (float64, orb.Geometry) {
 	if _, ok := r.fp.Geometry.(orb.Point); ok {
 		// inside (the caller knows): a point has no area and is the overlap
 		return 0, r.fp.Geometry
+	}
+	if cacheable(c) {
+		zxy := r.e.outlines.outline(r.cl, c, w, &r.work.outlines).in(r.proj, &r.work.zoneXY)
+		if len(zxy) == 0 {
+			return 0, nil
+		}
+		return r.overlapParts(zxy, func() (sf.Geometry, error) { return toSF(orb.MultiPolygon(zxy)), nil })
 	}
 	near := r.image(c, w+1)
 	if outline, ok := r.work.outlines.outline(near, w); ok {

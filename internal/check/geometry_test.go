@@ -382,11 +382,13 @@ func TestBufferOutlineKnownCases(t *testing.T) {
 }
 
 // BenchmarkBufferOutline: the zone of a 12-vertex star polygon (a combat
-// base, 100-400 m across) at a rule's widths, and of a 30-vertex line, with
-// one builder's buffers reused as in a check.
+// base, 100-400 m across) at a rule's widths, of a 64-vertex one (the
+// largest `zoneplan gen` makes) at a protected area's and a safety belt's,
+// and of a 30-vertex line, with one builder's buffers reused as in a check.
 func BenchmarkBufferOutline(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	star := orb.Polygon{planarStar(rng, orb.Point{}, 12, 100, 400)}
+	star64 := orb.Polygon{planarStar(rng, orb.Point{}, 64, 300, 480)}
 	line := orb.LineString{}
 	for i := 0; i < 30; i++ {
 		line = append(line, orb.Point{float64(i) * 200, rng.Float64() * 300})
@@ -395,7 +397,7 @@ func BenchmarkBufferOutline(b *testing.B) {
 		name string
 		g    orb.Geometry
 		w    float64
-	}{{"star/w=55", star, 55}, {"star/w=500", star, 500}, {"line/w=50", line, 50}, {"line/w=1000", line, 1000}} {
+	}{{"star/w=55", star, 55}, {"star/w=500", star, 500}, {"star64/w=300", star64, 300}, {"star64/w=1000", star64, 1000}, {"line/w=50", line, 50}, {"line/w=1000", line, 1000}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var oc offsetCurves

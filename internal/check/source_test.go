@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -22,6 +23,11 @@ type treeSource struct {
 	tree    rtree.RTreeG[*zone.Component]
 	version int64
 	maxW    float64
+	// per scope, computed on first use and forgotten by add: a scan of the
+	// whole tree per check would be most of a benchmark's time
+	mu     sync.Mutex
+	widths map[zone.Scope]float64
+	views  map[zone.Scope]string
 }
 
 func newTreeSource(cs ...*zone.Component) *treeSource {
@@ -36,6 +42,9 @@ func (s *treeSource) add(c *zone.Component) {
 	b := c.Bound()
 	s.tree.Insert([2]float64{b.Min[0], b.Min[1]}, [2]float64{b.Max[0], b.Max[1]}, c)
 	s.maxW = math.Max(s.maxW, c.MaxWidthM())
+	s.mu.Lock()
+	s.widths, s.views = nil, nil
+	s.mu.Unlock()
 }
 
 func (s *treeSource) Search(b orb.Bound, fn func(*zone.Component) bool) {
@@ -52,10 +61,25 @@ func (s *treeSource) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Compo
 		})
 }
 
+func (s *treeSource) Candidates(b orb.Bound, sc zone.Scope, fn func(*zone.Component, orb.Bound) bool) {
+	s.tree.Search([2]float64{b.Min[0], b.Min[1]}, [2]float64{b.Max[0], b.Max[1]},
+		func(min, max [2]float64, c *zone.Component) bool {
+			if !sc.Sees(c) {
+				return true
+			}
+			return fn(c, orb.Bound{Min: min, Max: max})
+		})
+}
+
 func (s *treeSource) Version() int64         { return s.version }
 func (s *treeSource) MaxZoneWidthM() float64 { return s.maxW }
 
 func (s *treeSource) MaxZoneWidthIn(sc zone.Scope) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w, ok := s.widths[sc]; ok {
+		return w
+	}
 	var w float64
 	s.tree.Scan(func(_, _ [2]float64, c *zone.Component) bool {
 		if sc.Sees(c) {
@@ -63,6 +87,10 @@ func (s *treeSource) MaxZoneWidthIn(sc zone.Scope) float64 {
 		}
 		return true
 	})
+	if s.widths == nil {
+		s.widths = map[zone.Scope]float64{}
+	}
+	s.widths[sc] = w
 	return w
 }
 
@@ -73,6 +101,11 @@ func (s *treeSource) Consulted(orb.Bound, zone.Classification, func(consult.Cell
 func (s *treeSource) Consultation() (consult.Grid, string)                              { return consult.Grid{}, "" }
 
 func (s *treeSource) View(sc zone.Scope) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.views[sc]; ok {
+		return v
+	}
 	h := fnv.New64a()
 	s.tree.Scan(func(_, _ [2]float64, c *zone.Component) bool {
 		if sc.Sees(c) {
@@ -80,7 +113,12 @@ func (s *treeSource) View(sc zone.Scope) string {
 		}
 		return true
 	})
-	return strconv.FormatUint(h.Sum64(), 16)
+	v := strconv.FormatUint(h.Sum64(), 16)
+	if s.views == nil {
+		s.views = map[zone.Scope]string{}
+	}
+	s.views[sc] = v
+	return v
 }
 
 var _ Source = (*treeSource)(nil)

@@ -25,6 +25,10 @@ func (l componentList) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Com
 	}
 }
 
+func (l componentList) Candidates(b orb.Bound, sc zone.Scope, fn func(*zone.Component, orb.Bound) bool) {
+	l.SearchScope(b, sc, func(c *zone.Component) bool { return fn(c, c.Bound()) })
+}
+
 func (l componentList) Version() int64         { return 1 }
 func (l componentList) View(zone.Scope) string { return "demo" }
 func (l componentList) MaxZoneWidthM() float64 { return l.MaxZoneWidthIn(zone.FullScope()) }

@@ -93,3 +93,11 @@ func hilbert(r box32) uint32 {
 	}
 	return d
 }
+
+// bound is the box in float64, exactly.
+func (r box32) bound() orb.Bound {
+	return orb.Bound{
+		Min: orb.Point{float64(r.min[0]), float64(r.min[1])},
+		Max: orb.Point{float64(r.max[0]), float64(r.max[1])},
+	}
+}

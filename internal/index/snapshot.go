@@ -61,7 +61,18 @@ func (s *Snapshot) Search(b orb.Bound, fn func(*zone.Component) bool) {
 func (s *Snapshot) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool) {
 	m := maskOf(sc)
 	for _, name := range s.layerNames {
-		if !s.searchTrees(s.layers[name], b, m, fn) {
+		if !s.searchTrees(s.layers[name], b, m, func(c *zone.Component, _ box32) bool { return fn(c) }) {
+			return
+		}
+	}
+}
+
+// Candidates is SearchScope with each component's box in the tree: the
+// float32 box rounded outward, which contains c.Bound() (check.Source).
+func (s *Snapshot) Candidates(b orb.Bound, sc zone.Scope, fn func(*zone.Component, orb.Bound) bool) {
+	m := maskOf(sc)
+	for _, name := range s.layerNames {
+		if !s.searchTrees(s.layers[name], b, m, func(c *zone.Component, box box32) bool { return fn(c, box.bound()) }) {
 			return
 		}
 	}
@@ -72,7 +83,7 @@ func (s *Snapshot) SearchScope(b orb.Bound, sc zone.Scope, fn func(*zone.Compone
 // components. fn returns false to stop.
 func (s *Snapshot) SearchLayer(layer string, b orb.Bound, sc zone.Scope, fn func(*zone.Component) bool) {
 	if lt, ok := s.layers[layer]; ok {
-		s.searchTrees(lt, b, maskOf(sc), fn)
+		s.searchTrees(lt, b, maskOf(sc), func(c *zone.Component, _ box32) bool { return fn(c) })
 	}
 }
 
@@ -214,7 +225,7 @@ func (s *Snapshot) Consulted(b orb.Bound, cl zone.Classification, fn func(consul
 
 // searchTrees searches the trees of lt in mask m and reports whether fn
 // asked to go on.
-func (s *Snapshot) searchTrees(lt *layerTrees, b orb.Bound, m tierMask, fn func(*zone.Component) bool) bool {
+func (s *Snapshot) searchTrees(lt *layerTrees, b orb.Bound, m tierMask, fn func(*zone.Component, box32) bool) bool {
 	q := outward(b)
 	goOn := true
 	for t := 0; t < tiers && goOn; t++ {
@@ -222,10 +233,11 @@ func (s *Snapshot) searchTrees(lt *layerTrees, b orb.Bound, m tierMask, fn func(
 			continue
 		}
 		lt[t].Search(q.min, q.max, func(min, max [2]float32, c *zone.Component) bool {
-			if !surelyIntersects(box32{min, max}, b) && !intersects(c.Bound(), b) {
+			box := box32{min, max}
+			if !surelyIntersects(box, b) && !intersects(c.Bound(), b) {
 				return true // a false hit of the outward rounding
 			}
-			goOn = fn(c)
+			goOn = fn(c, box)
 			return goOn
 		})
 	}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/lru"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -107,8 +108,8 @@ func (o Options) withDefaults() Options {
 type Service struct {
 	ix     *index.Index
 	opt    Options
-	cache  *lru[string, cached] // nil when the cache is off
-	zones  *lru[zoneKey, []zonePolygon]
+	cache  *lru.Cache[string, cached] // nil when the cache is off
+	zones  *lru.Cache[zoneKey, []zonePolygon]
 	flight flight
 	gzips  sync.Pool
 	// epoch names the build and the options, so an ETag from a build or a
@@ -140,9 +141,9 @@ type cached struct {
 func New(ix *index.Index, opt Options) *Service {
 	opt = opt.withDefaults()
 	s := &Service{ix: ix, opt: opt, epoch: epochOf(opt),
-		zones: newLRU[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost)}
+		zones: lru.New[zoneKey, []zonePolygon](opt.ZoneCacheBytes, zonesCost)}
 	if opt.CacheBytes > 0 {
-		s.cache = newLRU[string, cached](opt.CacheBytes, func(c cached) int64 { return int64(len(c.gz)) + 96 })
+		s.cache = lru.New[string, cached](opt.CacheBytes, func(c cached) int64 { return int64(len(c.gz)) + 96 })
 	}
 	return s
 }
@@ -300,7 +301,7 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 		}
 		return t, nil
 	}
-	c, ok := s.cache.get(k)
+	c, ok := s.cache.Get(k)
 	if ok {
 		s.hits.Add(1)
 	} else {
@@ -308,7 +309,7 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 		// One build per key for every caller asking while it runs; it
 		// stops when they have all gone (see flight).
 		c, err = s.flight.do(ctx, k, func(ctx context.Context) (cached, error) {
-			if c, ok := s.cache.get(k); ok {
+			if c, ok := s.cache.Get(k); ok {
 				return c, nil
 			}
 			raw, err := s.build(ctx, snap, req)
@@ -319,7 +320,7 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 			if !c.empty {
 				c.gz = s.gzip(raw)
 			}
-			s.cache.put(k, c)
+			s.cache.Put(k, c)
 			return c, nil
 		})
 		if err != nil {
@@ -345,7 +346,7 @@ func (s *Service) CacheStats() (entries int, bytes int64) {
 	if s.cache == nil {
 		return 0, 0
 	}
-	return s.cache.stats()
+	return s.cache.Stats()
 }
 
 func (s *Service) gzip(raw []byte) []byte {

@@ -35,7 +35,7 @@ func (s *Service) zonePolygons(c *zone.Component) []zonePolygon {
 		return nil
 	}
 	k := zoneKey{c.ID, c.Version}
-	if zs, ok := s.zones.get(k); ok {
+	if zs, ok := s.zones.Get(k); ok {
 		return zs
 	}
 	zs := make([]zonePolygon, 0, len(c.Zones))
@@ -50,7 +50,7 @@ func (s *Service) zonePolygons(c *zone.Component) []zonePolygon {
 		zp.bound = zp.geom.Bound()
 		zs = append(zs, zp)
 	}
-	s.zones.put(k, zs)
+	s.zones.Put(k, zs)
 	return zs
 }
 
