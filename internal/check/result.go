@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/paulmach/orb/geojson"
-
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -51,21 +49,21 @@ type FeatureResult struct {
 // footprint touches, with the consultation's basis, message and Contact,
 // and nothing about the works: no identity, distance, band or overlap.
 type Finding struct {
-	Verdict       rules.Verdict     `json:"verdict"`
-	Rule          string            `json:"rule"`
-	Zone          rules.ZoneTest    `json:"zone"`
-	Basis         string            `json:"basis"`
-	Message       string            `json:"message"`    // English
-	MessageVI     string            `json:"message_vi"` // Vietnamese
-	Component     ComponentRef      `json:"component"`
-	DistanceM     *float64          `json:"distance_m"`      // to the component's geometry, geodesic; 0 when touching
-	OverlapAreaM2 *float64          `json:"overlap_area_m2"` // footprint area inside the tested zone
-	Overlap       *geojson.Geometry `json:"overlap"`         // footprint part inside the tested zone, WGS84
-	Provisional   bool              `json:"provisional,omitempty"`
-	EdgeTolerance bool              `json:"edge_tolerance,omitempty"` // outside the zone, within the edge tolerance
-	EscalatedFrom rules.Verdict     `json:"escalated_from,omitempty"`
-	Band          string            `json:"band,omitempty"`    // where, in words
-	Contact       *rules.Text       `json:"contact,omitempty"` // referrals: whom to ask
+	Verdict       rules.Verdict  `json:"verdict"`
+	Rule          string         `json:"rule"`
+	Zone          rules.ZoneTest `json:"zone"`
+	Basis         string         `json:"basis"`
+	Message       string         `json:"message"`    // English
+	MessageVI     string         `json:"message_vi"` // Vietnamese
+	Component     ComponentRef   `json:"component"`
+	DistanceM     *float64       `json:"distance_m"`      // to the component's geometry, geodesic; 0 when touching
+	OverlapAreaM2 *float64       `json:"overlap_area_m2"` // footprint area inside the tested zone
+	Overlap       *Overlap       `json:"overlap"`         // footprint part inside the tested zone, WGS84
+	Provisional   bool           `json:"provisional,omitempty"`
+	EdgeTolerance bool           `json:"edge_tolerance,omitempty"` // outside the zone, within the edge tolerance
+	EscalatedFrom rules.Verdict  `json:"escalated_from,omitempty"`
+	Band          string         `json:"band,omitempty"`    // where, in words
+	Contact       *rules.Text    `json:"contact,omitempty"` // referrals: whom to ask
 }
 
 // Referral reports whether the finding is a consultation referral.

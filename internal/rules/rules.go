@@ -178,8 +178,9 @@ func (r *Rule) Distance(c *zone.Component) float64 {
 	return r.DistanceM
 }
 
-// maxDistance is the largest distance the rule may test, province overrides included.
-func (r *Rule) maxDistance() float64 {
+// MaxDistanceM is the largest distance the rule may test, province
+// overrides included.
+func (r *Rule) MaxDistanceM() float64 {
 	m := r.DistanceM
 	for _, d := range r.DistanceByProvince {
 		m = max(m, d)
@@ -259,7 +260,7 @@ func (rs *RuleSet) MaxDistanceM() float64 {
 	var m float64
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
-		m = max(m, r.maxDistance()+rs.Tolerance(r))
+		m = max(m, r.MaxDistanceM()+rs.Tolerance(r))
 	}
 	return m
 }
