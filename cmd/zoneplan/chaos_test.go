@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -385,34 +384,6 @@ func TestRevocationReachesEveryInstance(t *testing.T) {
 	t.Logf("B refused the token %s after the revocation through A began", time.Since(start).Round(time.Millisecond))
 }
 
-// fillDisk writes a file into dir until its disk is full, then gives back
-// leave bytes; it returns the file's path.
-func fillDisk(t *testing.T, dir string, leave int64) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 64<<10)
-	var n int64
-	for {
-		m, err := f.Write(chunk)
-		n += int64(m)
-		if errors.Is(err, syscall.ENOSPC) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Truncate(max(n-leave, 0)); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // diskFull drives a server whose store's disk is made full by fill and
 // freed by free: writes until one is refused with 507 problem+json
 // (storage_full); /readyz not ready; reads still served and every feature
@@ -493,7 +464,7 @@ func TestChaosDiskFullEmbedded(t *testing.T) {
 	viewer, _ := issueToken(t, srv.URL, srv.Admin, "Người xem", "viewer", "secret")
 	var filler string
 	ids := diskFull(t, srv.URL, editor, viewer,
-		func() { filler = fillDisk(t, dir, 512<<10) },
+		func() { filler = pgtest.FillDisk(t, dir, 512<<10) },
 		func() {
 			if err := os.Remove(filler); err != nil {
 				t.Fatal(err)

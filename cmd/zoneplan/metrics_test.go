@@ -72,21 +72,6 @@ func sample(fams map[string]*dto.MetricFamily, name string, want map[string]stri
 	return 0, false
 }
 
-func httpGet(t *testing.T, url, token string) int {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // TestMetrics: serve --metrics-addr exposes, on its own listener, what an
 // operator watches: requests by route and status, latency, checks, the
 // tile cache, admission, connections, the index, the store's state, the
@@ -107,11 +92,11 @@ func TestMetrics(t *testing.T) {
 			}
 			tile := srv.URL + "/tiles/all/8/203/111.mvt"
 			for range 2 { // a miss, then a hit
-				if status := httpGet(t, tile, srv.Admin); status != http.StatusOK && status != http.StatusNoContent {
+				if status := getJSON(t, tile, srv.Admin, nil); status != http.StatusOK && status != http.StatusNoContent {
 					t.Fatalf("tile: %d", status)
 				}
 			}
-			if status := httpGet(t, srv.URL+"/ogc/collections/no_such_layer/items", srv.Admin); status != http.StatusNotFound {
+			if status := getJSON(t, srv.URL+"/ogc/collections/no_such_layer/items", srv.Admin, nil); status != http.StatusNotFound {
 				t.Fatalf("unknown collection: %d", status)
 			}
 			if status, b := postJSON(t, srv.URL+"/api/check", srv.Admin, map[string]any{"type": "Point", "coordinates": []float64{104.5, 20.5}}); status != http.StatusOK {
@@ -136,7 +121,7 @@ func TestMetrics(t *testing.T) {
 					}
 				}
 			}
-			if status := httpGet(t, srv.URL+"/metrics", ""); status != http.StatusNotFound {
+			if status := getJSON(t, srv.URL+"/metrics", "", nil); status != http.StatusNotFound {
 				t.Errorf("the API's address serves /metrics: %d", status)
 			}
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/pgtest"
@@ -77,30 +76,7 @@ func benchPostGIS(tb testing.TB) (zone.Store, []int) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return st, backendPIDs(b, st.Pool())
-}
-
-// backendPIDs opens every connection of pool and returns their
-// PostgreSQL backends' process ids.
-func backendPIDs(b *testing.B, pool *pgxpool.Pool) []int {
-	var pids []int
-	var conns []*pgxpool.Conn
-	for range pool.Config().MaxConns {
-		c, err := pool.Acquire(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns = append(conns, c)
-		var pid int
-		if err := c.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		pids = append(pids, pid)
-	}
-	for _, c := range conns {
-		c.Release()
-	}
-	return pids
+	return st, pgtest.BackendPIDs(b, st.Pool())
 }
 
 // cpuOf is the CPU time of this process and of the processes pids.

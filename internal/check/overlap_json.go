@@ -50,62 +50,44 @@ func (o *Overlap) UnmarshalJSON(b []byte) error {
 }
 
 func appendCoordinates(b []byte, g orb.Geometry) []byte {
-	point := func(b []byte, p orb.Point) []byte {
-		b = append(b, '[')
-		b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
-		b = append(b, ',')
-		b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
-		return append(b, ']')
-	}
-	points := func(b []byte, ps []orb.Point) []byte {
-		b = append(b, '[')
-		for i, p := range ps {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = point(b, p)
-		}
-		return append(b, ']')
-	}
-	rings := func(b []byte, rs []orb.Ring) []byte {
-		b = append(b, '[')
-		for i, r := range rs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = points(b, r)
-		}
-		return append(b, ']')
-	}
 	switch g := g.(type) {
 	case orb.Point:
-		return point(b, g)
+		return appendPoint(b, g)
 	case orb.MultiPoint:
-		return points(b, g)
+		return appendList(b, g, appendPoint)
 	case orb.LineString:
-		return points(b, g)
-	case orb.Ring:
-		return rings(b, []orb.Ring{g})
+		return appendList(b, g, appendPoint)
 	case orb.MultiLineString:
-		b = append(b, '[')
-		for i, l := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = points(b, l)
-		}
-		return append(b, ']')
+		return appendList(b, g, appendLine)
+	case orb.Ring:
+		return appendList(b, []orb.Ring{g}, appendRing)
 	case orb.Polygon:
-		return rings(b, g)
+		return appendList(b, g, appendRing)
 	case orb.MultiPolygon:
-		b = append(b, '[')
-		for i, p := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = rings(b, p)
-		}
-		return append(b, ']')
+		return appendList(b, g, func(b []byte, p orb.Polygon) []byte { return appendList(b, p, appendRing) })
 	}
 	return append(b, "[]"...)
+}
+
+func appendPoint(b []byte, p orb.Point) []byte {
+	b = append(b, '[')
+	b = strconv.AppendFloat(b, p[0], 'f', -1, 64)
+	b = append(b, ',')
+	b = strconv.AppendFloat(b, p[1], 'f', -1, 64)
+	return append(b, ']')
+}
+
+func appendLine(b []byte, l orb.LineString) []byte { return appendList(b, l, appendPoint) }
+func appendRing(b []byte, r orb.Ring) []byte       { return appendList(b, r, appendPoint) }
+
+// appendList writes items as a JSON array, each by one.
+func appendList[T any](b []byte, items []T, one func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = one(b, it)
+	}
+	return append(b, ']')
 }

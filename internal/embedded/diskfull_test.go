@@ -2,12 +2,10 @@ package embedded
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -32,34 +30,6 @@ func bigComponent(i int) *zone.Component {
 	return storetest.NewComponent(zone.LayerCombatBases, fmt.Sprintf("Căn cứ %d", i), orb.Polygon{ring})
 }
 
-// fillDisk writes a file into dir until the disk is full, then gives back
-// leave bytes, and returns the file's path.
-func fillDisk(t *testing.T, dir string, leave int64) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	chunk := make([]byte, 64<<10)
-	var n int64
-	for {
-		w, err := f.Write(chunk)
-		n += int64(w)
-		if errors.Is(err, syscall.ENOSPC) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Truncate(max(n-leave, 0)); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // TestDiskFull: on a full disk a write fails with CodeStorageFull and
 // stores nothing, what was stored stays readable (and intact in the file),
 // Ping reports the store full until the disk has room, and writes work
@@ -73,7 +43,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { s.Close() }()
-	filler := fillDisk(t, dir, 512<<10)
+	filler := pgtest.FillDisk(t, dir, 512<<10)
 
 	var stored []*zone.Component
 	var full error

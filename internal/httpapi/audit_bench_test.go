@@ -102,7 +102,7 @@ func benchTrail(b *testing.B, st zone.Store, components int, footprint func(*ran
 	}
 	var backends []int // the store pool's database backends, all opened now
 	if pg, ok := st.(*postgis.Store); ok {
-		backends = backendPIDs(b, pg.Pool(), int(pg.Pool().Config().MaxConns))
+		backends = pgtest.BackendPIDs(b, pg.Pool())
 	}
 	dbCPU := func() time.Duration {
 		t, ok := processCPU(backends)

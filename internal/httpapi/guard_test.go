@@ -113,21 +113,6 @@ func newGuardedBodies(t *testing.T, lim admission.Limit, bodyTimeout time.Durati
 const footprint = `{"type":"Polygon","coordinates":[[[106.761,21.851],[106.762,21.851],[106.762,21.852],[106.761,21.852],[106.761,21.851]]]}`
 
 // multipartBody is an upload of file (as fileName) and fields.
-func multipartBody(t *testing.T, fileName string, file []byte) (string, []byte) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile("file", fileName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw.Write(file)
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return mw.FormDataContentType(), buf.Bytes()
-}
-
 func problemCode(t *testing.T, body []byte) string {
 	t.Helper()
 	var p struct {
@@ -296,7 +281,7 @@ func TestBodiesOverTheirLimitAre413(t *testing.T) {
 	// A file over the file limit in a body under the body limit.
 	big := bytes.Repeat([]byte(" "), formats.MaxFileBytes+1)
 	for _, path := range []string{"/api/check", "/api/convert", "/api/appraisals"} {
-		ctype, body := multipartBody(t, "site.geojson", big)
+		body, ctype := multipartFile("site.geojson", big, nil)
 		status, h, resp := do(t, "POST", g.URL+path, tok, map[string]string{"Content-Type": ctype}, string(body))
 		if status != http.StatusRequestEntityTooLarge || h.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%s with a %d MiB file: %d %s", path, len(big)>>20, status, resp)
@@ -399,7 +384,7 @@ func TestAdmissionClasses(t *testing.T) {
 	tok := g.token(t, zone.RoleAdmin, zone.Secret)
 	kml := []byte(`<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>` +
 		`106.761,21.851 106.762,21.851 106.762,21.852 106.761,21.852 106.761,21.851</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></kml>`)
-	upCT, upBody := multipartBody(t, "site.kml", kml)
+	upBody, upCT := multipartFile("site.kml", kml, nil)
 	appraisal := `{"name":"Nhà máy","investor":"Công ty A","sector":"industry","kind":"factory","footprint":` + footprint + `}`
 	tl := maptile.At(orb.Point{106.76, 21.85}, 13)
 	type req struct{ method, path, ctype, body string }
@@ -505,7 +490,7 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	g := newGuardedBodies(t, admission.Limit{Concurrent: 1}, time.Second, 1<<20)
 	tok := g.token(t, zone.RoleAdmin, zone.Secret)
 	kml := `<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><Point><coordinates>106.76,21.85</coordinates></Point></Placemark></kml>`
-	ctype, body := multipartBody(t, "site.kml", []byte(kml+strings.Repeat(" ", 2<<20)))
+	body, ctype := multipartFile("site.kml", []byte(kml+strings.Repeat(" ", 2<<20)), nil)
 	start := time.Now()
 	status, h, resp := do(t, "POST", g.URL+"/api/convert", tok, map[string]string{"Content-Type": ctype}, string(body))
 	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(problemDetail(t, resp), "request body memory") {
@@ -514,7 +499,7 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("refused after %s", el)
 	}
-	ctype, body = multipartBody(t, "site.kml", []byte(kml+strings.Repeat(" ", 300<<10)))
+	body, ctype = multipartFile("site.kml", []byte(kml+strings.Repeat(" ", 300<<10)), nil)
 	if status, _, resp := do(t, "POST", g.URL+"/api/convert", tok, map[string]string{"Content-Type": ctype}, string(body)); status != http.StatusOK {
 		t.Fatalf("a 300 KiB upload on a 1 MiB budget: %d %s", status, resp)
 	}

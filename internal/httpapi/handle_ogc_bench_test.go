@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/zoneplan/zoneplan/internal/pgtest"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -127,7 +129,7 @@ func BenchmarkOGCRawSQL(b *testing.B) {
 	// Open every connection now and note its backend, to report the
 	// database's CPU time per page (steadier than wall time on a shared
 	// machine; readable when PostgreSQL runs on this host).
-	backends := backendPIDs(b, pool, int(cfg.MaxConns))
+	backends := pgtest.BackendPIDs(b, pool)
 	cpu0, cpuOK := processCPU(backends)
 	defer func() {
 		if cpu1, ok := processCPU(backends); ok && cpuOK && b.N > 0 {
@@ -189,30 +191,6 @@ func BenchmarkOGCItemsHTTP(b *testing.B) {
 		}
 		return n, nil
 	})
-}
-
-// backendPIDs opens n connections of pool at once and returns the process
-// ids of their PostgreSQL backends.
-func backendPIDs(b *testing.B, pool *pgxpool.Pool, n int) []int {
-	b.Helper()
-	var pids []int
-	var conns []*pgxpool.Conn
-	for i := 0; i < n; i++ {
-		c, err := pool.Acquire(context.Background())
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns = append(conns, c)
-		var pid int
-		if err := c.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		pids = append(pids, pid)
-	}
-	for _, c := range conns {
-		c.Release()
-	}
-	return pids
 }
 
 // processCPU sums the user and system CPU time of processes from

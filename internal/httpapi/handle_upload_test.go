@@ -33,22 +33,8 @@ func fixture(t *testing.T, name string) []byte {
 // upload posts a multipart/form-data request with one file and fields.
 func upload(t *testing.T, u, token, fileName string, file []byte, fields map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		if err := mw.WriteField(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fw, err := mw.CreateFormFile("file", fileName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fw.Write(file)
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return do(t, http.MethodPost, u, token, map[string]string{"Content-Type": mw.FormDataContentType()}, buf.String())
+	body, ctype := multipartFile(fileName, file, fields)
+	return do(t, http.MethodPost, u, token, map[string]string{"Content-Type": ctype}, string(body))
 }
 
 // parcelScene puts public components around the Lang Son parcel

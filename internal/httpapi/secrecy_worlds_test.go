@@ -21,14 +21,11 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +35,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
 
@@ -349,7 +345,7 @@ func storeKinds() []storeKind {
 				}
 				return openPostGIS(t, dsn), dsn
 			},
-			copyOf: func(t *testing.T, dsn string) zone.Store { return openPostGIS(t, cloneDatabase(t, dsn)) }},
+			copyOf: func(t *testing.T, dsn string) zone.Store { return openPostGIS(t, pgtest.Clone(t, dsn)) }},
 	}
 }
 
@@ -371,47 +367,6 @@ func openPostGIS(t *testing.T, dsn string) zone.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// cloneDatabase copies the database at templateURL (no connections may be
-// open to it) and returns the copy's URL; the copy is dropped when the
-// test ends.
-func cloneDatabase(t *testing.T, templateURL string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	tmpl, err := url.Parse(templateURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, pgtest.ServerURL())
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer admin.Close(context.Background())
-	var suffix [6]byte
-	_, _ = rand.Read(suffix[:])
-	name := "zoneplan_test_" + hex.EncodeToString(suffix[:])
-	source := strings.TrimPrefix(tmpl.Path, "/")
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{source}.Sanitize()); err != nil {
-		t.Fatalf("clone %s: %v", source, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		c, err := pgx.Connect(ctx, pgtest.ServerURL())
-		if err != nil {
-			t.Logf("drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Logf("drop %s: %v", name, err)
-		}
-	})
-	clone := *tmpl
-	clone.Path = "/" + name
-	return clone.String()
 }
 
 // caller is one token of the base store.

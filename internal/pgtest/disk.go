@@ -3,7 +3,10 @@
 package pgtest
 
 import (
+	"errors"
 	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -35,4 +38,32 @@ func SmallDisk(tb testing.TB, mb int) string {
 		os.RemoveAll(dir)
 	})
 	return dir
+}
+
+// FillDisk writes a file into dir until its disk is full, then gives back
+// leave bytes; it returns the file's path.
+func FillDisk(tb testing.TB, dir string, leave int64) string {
+	tb.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	var n int64
+	for {
+		m, err := f.Write(chunk)
+		n += int64(m)
+		if errors.Is(err, syscall.ENOSPC) {
+			break
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := f.Truncate(max(n-leave, 0)); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }

@@ -14,10 +14,12 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // DefaultServer is the PostgreSQL used when ZONEPLAN_TEST_PG is unset.
@@ -59,9 +61,7 @@ func New(tb testing.TB) string {
 	if !avail {
 		Unavailable(tb, "PostGIS is not installed on %s", redact(ServerURL()))
 	}
-	var suffix [6]byte
-	_, _ = rand.Read(suffix[:])
-	name := "zoneplan_test_" + hex.EncodeToString(suffix[:])
+	name := newName()
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
@@ -80,8 +80,48 @@ func New(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("pgtest: create extension postgis: %v", err)
 	}
+	dropOnCleanup(tb, name)
+	return dbURL
+}
+
+// Clone copies the database at templateURL (a database of the test server
+// to which no connection may be open) and returns the copy's URL; the copy
+// is dropped when the test ends.
+func Clone(tb testing.TB, templateURL string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tmpl, err := url.Parse(templateURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, ServerURL())
+	if err != nil {
+		Unavailable(tb, "PostgreSQL at %s is not reachable: %v", redact(ServerURL()), err)
+	}
+	defer admin.Close(context.Background())
+	name := newName()
+	source := strings.TrimPrefix(tmpl.Path, "/")
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{source}.Sanitize()); err != nil {
+		tb.Fatalf("pgtest: clone %s: %v", source, err)
+	}
+	dropOnCleanup(tb, name)
+	clone := *tmpl
+	clone.Path = "/" + name
+	return clone.String()
+}
+
+// newName is a fresh database name.
+func newName() string {
+	var suffix [6]byte
+	_, _ = rand.Read(suffix[:])
+	return "zoneplan_test_" + hex.EncodeToString(suffix[:])
+}
+
+// dropOnCleanup drops database name when the test ends.
+func dropOnCleanup(tb testing.TB, name string) {
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		c, err := pgx.Connect(ctx, ServerURL())
 		if err != nil {
@@ -89,11 +129,36 @@ func New(tb testing.TB) string {
 			return
 		}
 		defer c.Close(context.Background())
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			tb.Logf("pgtest: drop %s: %v", name, err)
 		}
 	})
-	return dbURL
+}
+
+// BackendPIDs holds every connection of pool at once and returns the
+// process ids of their PostgreSQL backends (a benchmark counts their CPU).
+func BackendPIDs(tb testing.TB, pool *pgxpool.Pool) []int {
+	tb.Helper()
+	var pids []int
+	var conns []*pgxpool.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range pool.Config().MaxConns {
+		c, err := pool.Acquire(context.Background())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		conns = append(conns, c)
+		var pid int
+		if err := c.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			tb.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	return pids
 }
 
 func redact(s string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
+
 	"github.com/zoneplan/zoneplan/internal/pgtest"
 	"github.com/zoneplan/zoneplan/internal/storetest"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -29,7 +30,7 @@ func TestStore(t *testing.T) {
 		t.Fatalf("Migrate: %v", err)
 	}
 	open := func(t *testing.T) (*Store, string) {
-		dsn := cloneDatabase(t, template)
+		dsn := pgtest.Clone(t, template)
 		return openOn(t, dsn), dsn
 	}
 	for _, tc := range []struct {
