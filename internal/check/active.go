@@ -21,10 +21,7 @@ type Active struct {
 
 	mu       sync.Mutex // serialises swaps, so watchers see them in order
 	watchers []func(*Engine)
-	// set by UseOutlines: the cache every engine gets; until then each
-	// engine keeps its own (New)
-	outlines    *Outlines
-	outlinesSet bool
+	outlines *Outlines // every engine's cache of outlines; guarded by mu
 }
 
 type activeSet struct {
@@ -34,8 +31,8 @@ type activeSet struct {
 
 // NewActive loads the store's active rule set, or the default.
 func NewActive(ctx context.Context, store zone.RuleSetStore) (*Active, error) {
-	a := &Active{store: store}
-	a.cur.Store(&activeSet{engine: New(rules.Default())})
+	a := &Active{store: store, outlines: NewOutlines(DefaultOutlineBytes)}
+	a.cur.Store(&activeSet{engine: New(rules.Default()).WithOutlines(a.outlines)})
 	if err := a.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -57,9 +54,12 @@ func (a *Active) Watch(fn func(*Engine)) {
 func (a *Active) swap(set *activeSet) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.outlinesSet {
-		set = &activeSet{engine: set.engine.WithOutlines(a.outlines), doc: set.doc}
-	}
+	a.swapLocked(set)
+}
+
+// swapLocked is swap with a.mu held. The engine keeps the outlines cache.
+func (a *Active) swapLocked(set *activeSet) {
+	set = &activeSet{engine: set.engine.WithOutlines(a.outlines), doc: set.doc}
 	for _, fn := range a.watchers {
 		fn(set.engine)
 	}
@@ -67,13 +67,14 @@ func (a *Active) swap(set *activeSet) {
 }
 
 // UseOutlines makes every engine, the one in force and those of rule sets
-// to come, keep zone outlines in o (nil: none kept). One cache outlives
-// rule-set changes: its entries are per component and width.
+// to come, keep zone outlines in o (nil: none kept; NewActive gives a cache
+// of DefaultOutlineBytes). One cache outlives rule-set changes: its entries
+// are per component state and width.
 func (a *Active) UseOutlines(o *Outlines) {
 	a.mu.Lock()
-	a.outlines, a.outlinesSet = o, true
-	a.mu.Unlock()
-	a.swap(a.cur.Load())
+	defer a.mu.Unlock()
+	a.outlines = o
+	a.swapLocked(a.cur.Load())
 }
 
 // Engine returns the engine for the rule set in force.

@@ -35,7 +35,7 @@ func BenchmarkCheck(b *testing.B) {
 		sizes = append(sizes, 1_000_000)
 	}
 	rs := rules.Default()
-	e := New(rs)
+	e := New(rs).WithOutlines(NewOutlines(DefaultOutlineBytes)) // as the server checks
 	box := worldBox(300)
 	rng := rand.New(rand.NewPCG(42, 42))
 	fps := make([]Footprint, 200)

@@ -53,7 +53,7 @@ const (
 // rule of the set can find c; false when no rule applies to c (then no
 // footprint can get a finding from it, and it needs no cells).
 func (e *Engine) Reach(c *zone.Component) (float64, bool) {
-	rs, reach := e.applicable(c)
+	rs, reach := e.applicable(c, nil)
 	if len(rs) == 0 {
 		return 0, false
 	}
@@ -87,14 +87,23 @@ func (e *Engine) referred(src Source, g orb.Geometry, cl zone.Classification) []
 	if grid, key := src.Consultation(); key == e.key {
 		var cells []consult.Cell
 		src.Consulted(gb, cl, func(c consult.Cell) bool {
-			if !slices.Contains(cells, c) && zone.IntersectsBound(g, gb, grid.Bound(c)) {
+			if zone.IntersectsBound(g, gb, grid.Bound(c)) {
 				cells = append(cells, c)
 			}
-			return len(cells) < MaxConsultedCells
+			return true
 		})
-		return cells
+		return firstCells(cells)
 	}
 	return e.referredDirect(src, g, cl)
+}
+
+// firstCells is at most MaxConsultedCells of cells, each once, the first by
+// key: which ones depends on the set of cells alone, never on the order the
+// works behind them were found in (by tier, so by classification).
+func firstCells(cells []consult.Cell) []consult.Cell {
+	slices.SortFunc(cells, func(a, b consult.Cell) int { return cmp.Compare(a.Key(), b.Key()) })
+	cells = slices.CompactFunc(cells, func(a, b consult.Cell) bool { return a.Key() == b.Key() })
+	return cells[:min(len(cells), MaxConsultedCells)]
 }
 
 // referredDirect is referred from the works themselves: every work above
@@ -119,17 +128,13 @@ func (e *Engine) referredDirect(src Source, g orb.Geometry, cl zone.Classificati
 		}
 		for key := range e.grid.Covering(reach, geoms...) {
 			cell := consult.CellOf(key)
-			if !slices.Contains(cells, cell) && zone.IntersectsBound(g, gb, e.grid.Bound(cell)) {
+			if zone.IntersectsBound(g, gb, e.grid.Bound(cell)) {
 				cells = append(cells, cell)
-				if len(cells) >= MaxConsultedCells {
-					return false
-				}
 			}
 		}
 		return true
 	})
-	slices.SortFunc(cells, func(a, b consult.Cell) int { return cmp.Compare(a.Key(), b.Key()) })
-	return cells
+	return firstCells(cells)
 }
 
 // consulted is the Consultation of footprint fp, nil when it touched no cell.

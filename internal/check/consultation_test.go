@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -295,4 +296,28 @@ func containsReferral(s string) bool {
 		}
 	}
 	return false
+}
+
+// The cells a footprint's referral is counted under are the first by key
+// of the set touched, whatever order the works behind them were met in
+// (the index lists them tier by tier, so by classification).
+func TestFirstCellsDependOnTheSetAlone(t *testing.T) {
+	var cells []consult.Cell
+	for r := int32(-6); r < 6; r++ {
+		for c := int32(-6); c < 6; c++ {
+			cells = append(cells, consult.Cell{Row: r, Col: c}, consult.Cell{Row: r, Col: c}) // each twice
+		}
+	}
+	want := firstCells(slices.Clone(cells))
+	if len(want) != MaxConsultedCells || want[0] != (consult.Cell{Row: -6, Col: -6}) {
+		t.Fatalf("first cells %v", want)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 20 {
+		shuffled := slices.Clone(cells)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		if got := firstCells(shuffled); !slices.Equal(got, want) {
+			t.Fatalf("order changed the cells kept:\n%v\n%v", got, want)
+		}
+	}
 }

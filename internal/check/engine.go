@@ -72,28 +72,31 @@ type Source interface {
 const touchSlackM = 1e-3
 
 // Engine checks footprints against one rule set. Its only mutable state is
-// the cache of zone outlines (outlines.go); it is safe for concurrent use.
+// the cache of zone outlines it may be given (WithOutlines); it is safe for
+// concurrent use.
 type Engine struct {
 	rs       *rules.RuleSet
-	byLayer  map[string][]*rules.Rule
+	byLayer  map[string]*layerRules
 	grid     consult.Grid
 	key      string
 	outlines *Outlines
-	// layerReach: by layer, the farthest any of its rules reaches beyond a
-	// component's geometry and zones (distance and tolerance), metres: a
-	// candidate farther than this is dropped before its rules are looked at
-	layerReach map[string]float64
 }
 
-// New returns an engine for rule set rs (validated by rules.Parse).
+// New returns an engine for rule set rs (validated by rules.Parse), which
+// keeps no outlines (see WithOutlines).
 func New(rs *rules.RuleSet) *Engine {
-	e := &Engine{rs: rs, byLayer: map[string][]*rules.Rule{}, grid: consult.NewGrid(rs.Consultation.CellM), outlines: NewOutlines(DefaultOutlineBytes), layerReach: map[string]float64{}}
+	e := &Engine{rs: rs, byLayer: map[string]*layerRules{}, grid: consult.NewGrid(rs.Consultation.CellM)}
 	e.key = rs.Version + "/" + strconv.FormatFloat(e.grid.CellM, 'g', -1, 64)
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
 		for _, l := range r.AppliesTo.Layers {
-			e.byLayer[l] = append(e.byLayer[l], r)
-			e.layerReach[l] = max(e.layerReach[l], r.MaxDistanceM()+rs.Tolerance(r))
+			lr := e.byLayer[l]
+			if lr == nil {
+				lr = &layerRules{}
+				e.byLayer[l] = lr
+			}
+			lr.rules = append(lr.rules, r)
+			lr.reach = max(lr.reach, r.MaxDistanceM()+rs.Tolerance(r))
 		}
 	}
 	return e
@@ -216,6 +219,7 @@ type footprintRun struct {
 type workspace struct {
 	outlines offsetCurves      // buffer outlines
 	zoneXY   planeBuffer       // a kept outline in the footprint's plane
+	rules    []*rules.Rule     // the rules that apply to a candidate
 	prepared preparedFootprint // the footprint's side of the overlays
 	near     shape             // a component's shape, for distances
 }
@@ -374,13 +378,25 @@ func (r *footprintRun) componentDistance(c *zone.Component, radius float64) floa
 	return r.geodesicM(a, b)
 }
 
-// applicable lists the rules that apply to c and how far the farthest of
-// them reaches beyond c's geometry and approved zones, metres (its distance
-// or provisional width, plus its edge tolerance).
-func (e *Engine) applicable(c *zone.Component) ([]*rules.Rule, float64) {
-	var out []*rules.Rule
+// layerRules are the rules of one layer and the farthest any of them
+// reaches beyond a component's geometry and zones (distance and tolerance),
+// metres.
+type layerRules struct {
+	rules []*rules.Rule
+	reach float64
+}
+
+// applicable lists, into buf, the rules that apply to c and how far the
+// farthest of them reaches beyond c's geometry and approved zones, metres
+// (its distance or provisional width, plus its edge tolerance).
+func (e *Engine) applicable(c *zone.Component, buf []*rules.Rule) ([]*rules.Rule, float64) {
+	out := buf[:0]
 	reach := 0.0
-	for _, rule := range e.byLayer[c.Layer] {
+	lr := e.byLayer[c.Layer]
+	if lr == nil {
+		return out, 0
+	}
+	for _, rule := range lr.rules {
 		if !rule.AppliesTo.Matches(c) {
 			continue
 		}
@@ -388,17 +404,21 @@ func (e *Engine) applicable(c *zone.Component) ([]*rules.Rule, float64) {
 		reach = max(reach, rule.Distance(c)+e.rs.Tolerance(rule))
 	}
 	if len(out) == 0 {
-		return nil, 0
+		return out, 0
 	}
 	return out, reach + c.MaxWidthM()
 }
 
 // component evaluates every rule that applies to c, whose Bound is cb.
 func (r *footprintRun) component(c *zone.Component, cb orb.Bound) []*finding {
-	if !cb.Intersects(widen(r.ll, r.e.layerReach[c.Layer]+c.MaxWidthM())) {
+	// a candidate beyond the farthest of its layer's rules is dropped
+	// before they are matched one by one
+	lr := r.e.byLayer[c.Layer]
+	if lr == nil || !cb.Intersects(widen(r.ll, lr.reach+c.MaxWidthM())) {
 		return nil
 	}
-	applicable, reach := r.e.applicable(c)
+	applicable, reach := r.e.applicable(c, r.work.rules)
+	r.work.rules = applicable
 	if len(applicable) == 0 {
 		return nil
 	}

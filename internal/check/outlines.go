@@ -28,13 +28,13 @@ import (
 // DefaultOutlineBytes is the outline cache's size for each clearance.
 const DefaultOutlineBytes = 64 << 20
 
-// Outlines keeps zone outlines, in one part per clearance: a check fills
-// and reads only the part of its caller's clearance, so what one caller's
-// checks cost never depends on what checks by callers cleared for more
-// have kept or evicted (their components included). Safe for concurrent
-// use; a nil *Outlines keeps nothing.
+// Outlines keeps zone outlines and components' images, in one part per
+// clearance: a check fills and reads only the part of its caller's
+// clearance, so what one caller's checks cost never depends on what checks
+// by callers cleared for more have kept or evicted (their components
+// included). Safe for concurrent use; a nil *Outlines keeps nothing.
 type Outlines struct {
-	parts        [zone.Secret + 1]*lru.Cache[outlineKey, *zoneOutline]
+	parts        [zone.Secret + 1]*lru.Cache[shapeKey, keptShape]
 	hits, misses atomic.Int64
 }
 
@@ -46,7 +46,7 @@ func NewOutlines(perClearance int64) *Outlines {
 	}
 	o := &Outlines{}
 	for i := range o.parts {
-		o.parts[i] = lru.New[outlineKey, *zoneOutline](perClearance, (*zoneOutline).cost)
+		o.parts[i] = lru.New[shapeKey, keptShape](perClearance, keptShape.cost)
 	}
 	return o
 }
@@ -64,29 +64,79 @@ func (o *Outlines) Stats() (hits, misses int64, entries int, bytes int64) {
 	return o.hits.Load(), o.misses.Load(), entries, bytes
 }
 
-// outlineKey names the outline of one component's geometry at one width:
-// the component's identity and version, and a hash of its geometry (a test
-// may move a component without a new version).
-type outlineKey struct {
-	comp    [16]byte
+// shapeKey names what is kept of one state of a component: its image
+// (widthM 0) or its zone at widthM. A state is the component's id, version
+// and update time, as the index names it (a re-created id starts at
+// version 1 again, at a new time; every edit moves the version).
+type shapeKey struct {
+	id      [16]byte
 	version int64
-	geom    uint64
+	updated int64
 	widthM  float64
 }
 
-// zoneOutline is the zone within widthM of a component's geometry, built in
-// the component's plane: polygons (nil when the zone is empty or could not
-// be built), their box's centre and half-diagonal.
+func keyOf(c *zone.Component, widthM float64) shapeKey {
+	return shapeKey{id: c.ID, version: c.Version, updated: c.UpdatedAt.UnixNano(), widthM: widthM}
+}
+
+// keptShape is an entry: a *componentImage or a *zoneOutline.
+type keptShape interface{ cost() int64 }
+
+// kept returns the entry for k from the part for clearance cl, or builds
+// it and keeps it there.
+func kept[T keptShape](o *Outlines, cl zone.Classification, k shapeKey, build func() T) T {
+	if o == nil {
+		return build()
+	}
+	part := o.parts[max(zone.Public, min(cl, zone.Secret))]
+	if v, ok := part.Get(k); ok {
+		if t, ok := v.(T); ok {
+			o.hits.Add(1)
+			return t
+		}
+	}
+	o.misses.Add(1)
+	t := build()
+	part.Put(k, t)
+	return t
+}
+
+// componentImage is a component's geometry in a plane of its own (a
+// transverse Mercator centred on its box), with its box's centre and
+// half-diagonal there.
+type componentImage struct {
+	plane  localTM
+	xy     orb.Geometry
+	centre orb.Point
+	radius float64
+}
+
+func (m *componentImage) cost() int64 { return 128 + 16*int64(zone.VertexCount(m.xy)) }
+
+func buildImage(c *zone.Component) *componentImage {
+	m := &componentImage{plane: newLocalTM(c.Geometry.Bound().Center())}
+	m.xy = m.plane.project(c.Geometry)
+	m.centre, m.radius = centreRadius(m.xy.Bound())
+	return m
+}
+
+// zoneOutline is the zone within some width of a component's geometry,
+// built in the component's plane: polygons (nil when the zone is empty or
+// could not be built), their box's centre and half-diagonal.
 type zoneOutline struct {
 	plane  localTM
 	polys  orb.MultiPolygon
-	image  orb.Geometry // for an image (widthM < 0): the geometry in its plane
 	centre orb.Point
 	radius float64
-	points int
 }
 
-func (z *zoneOutline) cost() int64 { return 128 + 16*int64(z.points) + 24*int64(len(z.polys)) }
+func (z *zoneOutline) cost() int64 {
+	return 128 + 16*int64(zone.VertexCount(z.polys)) + 24*int64(len(z.polys))
+}
+
+func centreRadius(b orb.Bound) (orb.Point, float64) {
+	return b.Center(), math.Hypot(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]) / 2
+}
 
 // cacheable reports whether c's zones are built whole and kept: points and
 // polygons, not lines.
@@ -98,107 +148,47 @@ func cacheable(c *zone.Component) bool {
 	return false
 }
 
-// outline returns the zone within w metres of c's geometry, from the part
-// for clearance cl or built (with oc's buffers) and kept there.
-func (o *Outlines) outline(cl zone.Classification, c *zone.Component, w float64, oc *offsetCurves) *zoneOutline {
-	if o == nil {
-		return buildOutline(c, w, oc)
-	}
-	part := o.parts[max(zone.Public, min(cl, zone.Secret))]
-	k := outlineKey{comp: c.ID, version: c.Version, geom: geometryHash(c.Geometry), widthM: w}
-	if z, ok := part.Get(k); ok {
-		o.hits.Add(1)
-		return z
-	}
-	o.misses.Add(1)
-	z := buildOutline(c, w, oc)
-	part.Put(k, z)
-	return z
-}
-
 // imageVertices: a component with this many vertices or more is carried
-// into a footprint's plane from its own (kept as an outline of width -1),
-// fewer are projected vertex by vertex.
+// into a footprint's plane from its own, kept; fewer are projected vertex
+// by vertex.
 const imageVertices = 8
 
-// image returns c's geometry in the plane p, through c's own plane for
-// components of imageVertices or more, kept in the part for clearance cl.
+// image returns c's geometry in the plane p: through c's own plane, kept
+// in the part for clearance cl, for components of imageVertices or more.
 func (o *Outlines) image(cl zone.Classification, c *zone.Component, p localTM) orb.Geometry {
 	if zone.VertexCount(c.Geometry) < imageVertices {
 		return p.project(c.Geometry)
 	}
-	var z *zoneOutline
-	if o == nil {
-		z = buildImage(c)
-	} else {
-		part := o.parts[max(zone.Public, min(cl, zone.Secret))]
-		k := outlineKey{comp: c.ID, version: c.Version, geom: geometryHash(c.Geometry), widthM: -1}
-		var ok bool
-		if z, ok = part.Get(k); ok {
-			o.hits.Add(1)
-		} else {
-			o.misses.Add(1)
-			z = buildImage(c)
-			part.Put(k, z)
-		}
-	}
-	return project.Geometry(orb.Clone(z.image), planeMap(z.plane, p, z.centre, z.radius))
+	m := kept(o, cl, keyOf(c, 0), func() *componentImage { return buildImage(c) })
+	return project.Geometry(orb.Clone(m.xy), planeMap(m.plane, p, m.centre, m.radius))
 }
 
-// buildImage is c's geometry in its own plane.
-func buildImage(c *zone.Component) *zoneOutline {
-	b := c.Geometry.Bound()
-	z := &zoneOutline{plane: newLocalTM(b.Center())}
-	z.image = z.plane.project(c.Geometry)
-	ib := z.image.Bound()
-	z.centre = ib.Center()
-	z.radius = math.Hypot(ib.Max[0]-ib.Min[0], ib.Max[1]-ib.Min[1]) / 2
-	z.points = zone.VertexCount(c.Geometry)
-	return z
-}
-
-// buildOutline builds the zone within w metres of c's geometry in c's
-// plane: by the offset curves (buffer.go), or JTS's buffer where those meet
-// input not in general position.
-func buildOutline(c *zone.Component, w float64, oc *offsetCurves) *zoneOutline {
-	b := c.Geometry.Bound()
-	z := &zoneOutline{plane: newLocalTM(b.Center())}
-	xy := z.plane.project(c.Geometry)
-	polys, ok := oc.outline(xy, w)
-	if !ok {
-		polys = nil
-		// no input simplification (JTS's default drops vertices within 1%
-		// of w of their neighbours' chord, which moves the rim by metres)
-		if g, err := sf.Buffer(toSF(xy), w, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0)); err == nil {
-			if og, err := fromSF(g); err == nil {
-				polys = multiPolygonOf(og)
+// outline returns the zone within w > 0 metres of c's geometry, kept in
+// the part for clearance cl, or built from c's image (kept too) with oc's
+// buffers: by the offset curves (buffer.go), or JTS's buffer where those
+// meet input not in general position.
+func (o *Outlines) outline(cl zone.Classification, c *zone.Component, w float64, oc *offsetCurves) *zoneOutline {
+	return kept(o, cl, keyOf(c, w), func() *zoneOutline {
+		m := kept(o, cl, keyOf(c, 0), func() *componentImage { return buildImage(c) })
+		z := &zoneOutline{plane: m.plane}
+		polys, ok := oc.outline(m.xy, w)
+		if !ok {
+			polys = nil
+			// no input simplification (JTS's default drops vertices within
+			// 1% of w of their neighbours' chord, which moves the rim by
+			// metres)
+			if g, err := sf.Buffer(toSF(m.xy), w, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0)); err == nil {
+				if og, err := fromSF(g); err == nil {
+					polys = polygonsOf(og)
+				}
 			}
 		}
-	}
-	z.polys = polys
-	if len(polys) == 0 {
-		return z
-	}
-	ob := polys.Bound()
-	z.centre = ob.Center()
-	z.radius = math.Hypot(ob.Max[0]-ob.Min[0], ob.Max[1]-ob.Min[1]) / 2
-	for _, p := range polys {
-		for _, r := range p {
-			z.points += len(r)
+		if len(polys) > 0 {
+			z.polys = polys
+			z.centre, z.radius = centreRadius(polys.Bound())
 		}
-	}
-	return z
-}
-
-// multiPolygonOf is the polygons of g, nil when it has none.
-func multiPolygonOf(g orb.Geometry) orb.MultiPolygon {
-	switch g := g.(type) {
-	case orb.Polygon:
-		return orb.MultiPolygon{g}
-	case orb.MultiPolygon:
-		return g
-	}
-	return nil
+		return z
+	})
 }
 
 // affineLimitM: the map between two planes is taken as affine across an
@@ -264,38 +254,4 @@ type planeBuffer struct {
 	points []orb.Point
 	rings  []orb.Ring
 	polys  []orb.Polygon
-}
-
-// geometryHash is FNV-1a over g's coordinates' bits.
-func geometryHash(g orb.Geometry) uint64 {
-	h := uint64(14695981039346656037)
-	mix := func(v float64) {
-		h ^= math.Float64bits(v)
-		h *= 1099511628211
-	}
-	points := func(ps []orb.Point) {
-		for _, p := range ps {
-			mix(p[0])
-			mix(p[1])
-		}
-		mix(math.NaN()) // a part's end
-	}
-	switch g := g.(type) {
-	case orb.Point:
-		points([]orb.Point{g})
-	case orb.MultiPoint:
-		points(g)
-	case orb.Polygon:
-		for _, r := range g {
-			points(r)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			for _, r := range p {
-				points(r)
-			}
-			mix(math.Inf(1))
-		}
-	}
-	return h
 }

@@ -2,6 +2,8 @@ package tiles
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -43,14 +45,21 @@ func (f *flight) do(ctx context.Context, key string, build func(context.Context)
 		c = &flightCall{done: make(chan struct{}), cancel: cancel}
 		f.calls[key] = c
 		go func() {
+			// A panicking build would kill the server from this goroutine,
+			// out of reach of the request's recovery: it fails the tile.
+			defer func() {
+				if v := recover(); v != nil {
+					c.val, c.err = cached{}, zone.InternalError(fmt.Errorf("panic: %v\n%s", v, debug.Stack()), "building the tile failed")
+				}
+				f.mu.Lock()
+				if f.calls[key] == c {
+					delete(f.calls, key)
+				}
+				f.mu.Unlock()
+				cancel()
+				close(c.done)
+			}()
 			c.val, c.err = build(bctx)
-			f.mu.Lock()
-			if f.calls[key] == c {
-				delete(f.calls, key)
-			}
-			f.mu.Unlock()
-			cancel()
-			close(c.done)
 		}()
 	}
 	c.waiters++

@@ -665,3 +665,19 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestFlightBuildPanicFailsTheTile: a build that panics runs in a goroutine
+// of its own, beyond the request's recovery; it fails its callers with an
+// internal error instead of killing the server, and the next caller builds
+// afresh.
+func TestFlightBuildPanicFailsTheTile(t *testing.T) {
+	var f flight
+	_, err := f.do(context.Background(), "k", func(context.Context) (cached, error) { panic("bad geometry") })
+	if zone.ErrorCode(err) != zone.CodeInternal {
+		t.Fatalf("a panicking build: %v, want an internal error", err)
+	}
+	res, err := f.do(context.Background(), "k", func(context.Context) (cached, error) { return cached{gz: []byte("tile")}, nil })
+	if err != nil || string(res.gz) != "tile" {
+		t.Fatalf("the build after the panic: %+v %v", res, err)
+	}
+}
