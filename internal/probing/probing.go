@@ -276,16 +276,42 @@ func (d *Detector) Suspensions() map[uuid.UUID]time.Time {
 // Lift ends token id's suspension (an administrator's decision) and
 // reports whether there was one.
 func (d *Detector) Lift(id uuid.UUID) bool {
+	now := d.cfg.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	until, ok := d.suspended[id]
-	delete(d.suspended, id)
-	if t := d.tokens[id]; t != nil {
-		// Start afresh: what flagged it was judged; probing on is flagged
-		// again (not only after a Window).
-		t.cells, t.flagged = map[uint64][]sighting{}, time.Time{}
+	d.forgive(id, now)
+	return ok && until.After(now)
+}
+
+// forgive applies a lift made at time at, here (Lift) or on another
+// instance (Sync): it ends token id's suspension and forgets the sightings
+// up to at and the flag, so that probing on is flagged again from a fresh
+// start (not only after a Window), and a further referred check does not
+// re-suspend the token on what was judged. A flag raised here after at
+// stands (the lift came before it), and sightings after at are kept, so an
+// instance adopting its own lift again changes nothing. d.mu is held.
+func (d *Detector) forgive(id uuid.UUID, at time.Time) {
+	t := d.tokens[id]
+	if t != nil && t.flagged.After(at) {
+		return
 	}
-	return ok && until.After(d.cfg.Now())
+	delete(d.suspended, id)
+	if t == nil {
+		return
+	}
+	t.flagged = time.Time{}
+	for k, ss := range t.cells {
+		i := 0
+		for i < len(ss) && !ss[i].at.After(at) {
+			i++
+		}
+		if i == len(ss) {
+			delete(t.cells, k)
+		} else {
+			t.cells[k] = slices.Clone(ss[i:])
+		}
+	}
 }
 
 // Alerts is how many alerts this detector raised, for metrics.
@@ -343,7 +369,7 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 				d.suspended[id] = *v.SuspendedUntil
 			}
 		case zone.AuditSuspensionLifted:
-			delete(d.suspended, id)
+			d.forgive(id, e.Time)
 		}
 	}
 	if len(fresh) == 0 && after == 0 {
