@@ -321,6 +321,12 @@ func (d *Detector) Alerts() int64 { return d.alerts.Load() }
 // (on the first, those of the last Suspend): other instances' alerts
 // suspend their tokens here too. Entries this instance wrote are adopted
 // again, which changes nothing.
+//
+// Each Sync moves on to the trail's head as it was before the alerts were
+// read (the trail is one chain, appended in order), alerts or not: the
+// next one reads what came since, not every entry since the last alert
+// (a listing by action walks back to AfterSeq over all entries in the
+// embedded store).
 func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	if d.cfg.Suspend <= 0 {
 		return nil
@@ -328,6 +334,18 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	d.mu.Lock()
 	after := d.synced
 	d.mu.Unlock()
+	// The head first: whatever is appended after it is read next time.
+	var head int64
+	es, err := st.ListAudit(ctx, zone.AuditQuery{Clearance: zone.Secret, Limit: 1, AfterSeq: after})
+	if err != nil {
+		return err
+	}
+	if len(es) > 0 {
+		head = es[0].Seq
+	}
+	if head <= after {
+		return nil // nothing new
+	}
 	q := zone.AuditQuery{Action: "alert.*", Clearance: zone.Secret, Limit: 100, AfterSeq: after}
 	if after == 0 {
 		q.Since = d.cfg.Now().Add(-d.cfg.Suspend)
@@ -354,6 +372,7 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	slices.Reverse(fresh) // oldest first
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.synced = max(d.synced, head)
 	for _, e := range fresh {
 		d.synced = max(d.synced, e.Seq)
 		id, err := uuid.Parse(e.Object)
@@ -370,16 +389,6 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 			}
 		case zone.AuditSuspensionLifted:
 			d.forgive(id, e.Time)
-		}
-	}
-	if len(fresh) == 0 && after == 0 {
-		// Nothing in the last Suspend: start from the trail's end.
-		es, err := st.ListAudit(ctx, zone.AuditQuery{Clearance: zone.Secret, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(es) > 0 {
-			d.synced = es[0].Seq
 		}
 	}
 	return nil

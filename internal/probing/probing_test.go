@@ -1,6 +1,7 @@
 package probing
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -165,5 +166,68 @@ func TestLiftAdoptedForgets(t *testing.T) {
 	}
 	if a.Observe(p, fp(204), cell) == nil {
 		t.Fatal("a forgot, on adopting its own lift again, the footprints seen since")
+	}
+}
+
+// countingTrail records the queries a detector makes and the entries it
+// gets back.
+type countingTrail struct {
+	zone.AuditStore
+	queries []zone.AuditQuery
+	read    int
+}
+
+func (c *countingTrail) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditEntry, error) {
+	es, err := c.AuditStore.ListAudit(ctx, q)
+	c.queries = append(c.queries, q)
+	c.read += len(es)
+	return es, err
+}
+
+// TestSyncFollowsTheHead: each Sync moves on to the trail's head, alerts
+// or not, so the next one lists only entries after it, not every entry
+// since the last alert.
+func TestSyncFollowsTheHead(t *testing.T) {
+	st := &countingTrail{AuditStore: openTrail(t)}
+	c := &clock{time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
+	d := New(Config{Footprints: 5, Suspend: 2 * time.Hour, Now: c.now})
+	tok := uuid.New()
+	until := c.t.Add(time.Hour)
+	appendEntry(t, st, zone.AuditProbing, tok, c.t, Alert{Footprints: 5, SuspendedUntil: until}.Detail())
+	checks := func(n int) {
+		for range n {
+			appendEntry(t, st, zone.AuditCheck, uuid.New(), c.t, nil)
+		}
+	}
+	checks(50) // the trail: seq 1 an alert, 2-51 checks
+	round := func(wantAfter int64) (read int) {
+		t.Helper()
+		st.queries, st.read = nil, 0
+		if err := d.Sync(t.Context(), st); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range st.queries {
+			if q.AfterSeq != wantAfter {
+				t.Fatalf("a listing after seq %d, want after %d (the head at the last Sync)", q.AfterSeq, wantAfter)
+			}
+		}
+		return st.read
+	}
+	round(0)
+	if _, ok := d.Suspended(tok); !ok {
+		t.Fatal("the alert was not adopted")
+	}
+	if n := round(51); n != 0 {
+		t.Fatalf("a Sync with nothing new read %d entries", n)
+	}
+	checks(3)
+	other := uuid.New()
+	appendEntry(t, st, zone.AuditProbing, other, c.t, Alert{Footprints: 5, SuspendedUntil: until}.Detail())
+	round(51)
+	if _, ok := d.Suspended(other); !ok {
+		t.Fatal("a new alert was not adopted")
+	}
+	if n := round(55); n != 0 {
+		t.Fatalf("a Sync with nothing new read %d entries", n)
 	}
 }
