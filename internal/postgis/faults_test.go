@@ -2,14 +2,19 @@ package postgis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/paulmach/orb"
@@ -42,13 +47,40 @@ func openFaulty(t *testing.T, c *pgtest.Cluster) (*Store, string) {
 	if err := Migrate(t.Context(), dsn, nil); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
+	return openProbed(t, dsn, 200*time.Millisecond), dsn
+}
+
+// openProbed opens a store on dsn with the server's deadlines and a prober
+// every probe.
+func openProbed(t *testing.T, dsn string, probe time.Duration) *Store {
+	t.Helper()
 	s, err := Open(t.Context(), dsn, Options{MaxConns: 4, StatementTimeout: 15 * time.Second,
-		IdleInTransactionTimeout: 15 * time.Second, ProbeInterval: 200 * time.Millisecond})
+		IdleInTransactionTimeout: 15 * time.Second, ProbeInterval: probe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, dsn
+	return s
+}
+
+// auditCalls are the audit trail's calls on s, each bounded by the call
+// timeout (ScanAudit, a long call, by a deadline of its own).
+func auditCalls(s *Store) map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"AppendAudit": func(ctx context.Context) error {
+			_, err := s.AppendAudit(ctx, []zone.AuditEntry{storetest.AuditEntry(zone.AuditCheck, "An", uuid.New(), "", zone.Public, time.Now())})
+			return err
+		},
+		"ListAudit": func(ctx context.Context) error {
+			_, err := s.ListAudit(ctx, zone.AuditQuery{Clearance: zone.Secret, Limit: 5})
+			return err
+		},
+		"ScanAudit": func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, DefaultCallTimeout)
+			defer cancel()
+			return s.ScanAudit(ctx, 0, func(zone.AuditEntry) error { return nil })
+		},
+	}
 }
 
 // waitUntil polls cond every 20 ms until it holds or limit passes.
@@ -95,6 +127,7 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 		},
 		"Ping": s.Ping,
 	}
+	maps.Copy(calls, auditCalls(s))
 	outage := func(t *testing.T, down, up func(testing.TB)) {
 		down(t)
 		var wg sync.WaitGroup
@@ -136,13 +169,15 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 		if !waitUntil(5*time.Second, s.health.down.Load) {
 			t.Fatal("the prober did not find the database unreachable within 5 s")
 		}
-		start := time.Now()
-		_, err := s.GetComponent(context.Background(), comp.ID, zone.Secret)
-		if took := time.Since(start); zone.ErrorCode(err) != zone.CodeUnavailable || took > 50*time.Millisecond {
-			t.Errorf("a call once the database is known unreachable: %v after %s, want unavailable at once", err, took)
+		for name, call := range calls {
+			start := time.Now()
+			err := call(context.Background())
+			if took := time.Since(start); zone.ErrorCode(err) != zone.CodeUnavailable || took > 50*time.Millisecond {
+				t.Errorf("%s once the database is known unreachable: %v after %s, want unavailable at once", name, err, took)
+			}
 		}
 		up(t)
-		start = time.Now()
+		start := time.Now()
 		if !waitUntil(10*time.Second, func() bool { return s.Ping(context.Background()) == nil }) {
 			t.Fatal("the store did not recover within 10 s of the database's return")
 		}
@@ -155,6 +190,29 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 	}
 	t.Run("Frozen", func(t *testing.T) { outage(t, c.Freeze, c.Thaw) })
 	t.Run("Stopped", func(t *testing.T) { outage(t, c.Stop, c.Start) })
+}
+
+// TestAuditCallsWakeTheProber: an audit trail call that finds the
+// database unavailable makes the prober probe at once (here it would
+// otherwise wait an hour), as every other call does.
+func TestAuditCallsWakeTheProber(t *testing.T) {
+	c := pgtest.StartCluster(t, pgtest.ClusterOptions{})
+	first, dsn := openFaulty(t, c)
+	first.Close()
+	stores := map[string]*Store{}
+	for name := range auditCalls(nil) {
+		stores[name] = openProbed(t, dsn, time.Hour)
+	}
+	c.Stop(t)
+	defer c.Start(t)
+	for name, s := range stores {
+		if err := auditCalls(s)[name](context.Background()); zone.ErrorCode(err) != zone.CodeUnavailable {
+			t.Errorf("%s with the database stopped: %v, want unavailable", name, err)
+		}
+		if !waitUntil(3*time.Second, s.health.down.Load) {
+			t.Errorf("%s found the database unavailable and the prober did not probe", name)
+		}
+	}
 }
 
 // starBase is a combat base with a 2,000-vertex outline (32 KB of WKB).
@@ -175,6 +233,7 @@ func starBase(i int) *zone.Component {
 func TestDiskFull(t *testing.T) {
 	c := pgtest.StartCluster(t, pgtest.ClusterOptions{DiskMB: 32})
 	s, dsn := openFaulty(t, c)
+	auditor := openProbed(t, dsn, 200*time.Millisecond) // another instance, which only appends to the trail
 	ctx := t.Context()
 	var stored []*zone.Component
 	for i := range 3 {
@@ -206,6 +265,20 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	storetest.RequireCode(t, full, zone.CodeStorageFull, "a write on a full disk")
+	// An audit append that finds the disk full marks its store full too.
+	var auditFull error
+	big := storetest.AuditEntry(zone.AuditCheck, "An", uuid.New(), "", zone.Public, time.Now())
+	noise := make([]byte, 32<<10)
+	for range 50 {
+		rand.Read(noise) // incompressible: TOAST cannot make it small
+		big.ID, big.Detail = uuid.New(), json.RawMessage(`{"note":"`+hex.EncodeToString(noise)+`"}`)
+		if _, err := auditor.AppendAudit(ctx, []zone.AuditEntry{big}); err != nil {
+			auditFull = err
+			break
+		}
+	}
+	storetest.RequireCode(t, auditFull, zone.CodeStorageFull, "an audit append on a full disk")
+	storetest.RequireCode(t, auditor.Ping(ctx), zone.CodeStorageFull, "Ping of the store whose audit append found the disk full")
 	storetest.RequireCode(t, s.Ping(ctx), zone.CodeStorageFull, "Ping with the disk full")
 	time.Sleep(500 * time.Millisecond) // a few probes, which must not find room
 	storetest.RequireCode(t, s.Ping(ctx), zone.CodeStorageFull, "Ping with the disk still full")
