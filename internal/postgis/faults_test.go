@@ -328,6 +328,9 @@ func TestStatementLimits(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "57014" {
 		t.Errorf("a statement past statement_timeout: %v, want query_canceled (57014)", err)
 	}
+	if err := dbError(err, "read"); zone.ErrorCode(err) != zone.CodeUnavailable || zone.ErrorRetryAfter(err) <= 0 {
+		t.Errorf("a statement past statement_timeout maps to %v, want unavailable with a Retry-After", err)
+	}
 	// 400 components of 40 KB: more than the socket buffers hold, so the
 	// listing's statement stays open while the callback reads slowly.
 	cs := make([]*zone.Component, 400)
