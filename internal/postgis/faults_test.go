@@ -244,27 +244,43 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer filler.Close(context.Background())
-	if _, err := filler.Exec(ctx, `CREATE TABLE filler (b bytea); ALTER TABLE filler ALTER b SET STORAGE EXTERNAL`); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; ; i++ {
-		_, err := filler.Exec(ctx, `INSERT INTO filler SELECT convert_to(repeat('x', 1 << 20), 'UTF8')`)
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == sqlDiskFull {
-			break
+	fill := func() {
+		t.Helper()
+		if _, err := filler.Exec(ctx, `CREATE TABLE filler (b bytea); ALTER TABLE filler ALTER b SET STORAGE EXTERNAL`); err != nil {
+			t.Fatal(err)
 		}
-		if err != nil || i > 100 {
-			t.Fatalf("filling the disk: %v after %d MB", err, i)
+		for i := 0; ; i++ {
+			_, err := filler.Exec(ctx, `INSERT INTO filler SELECT convert_to(repeat('x', 1 << 20), 'UTF8')`)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == sqlDiskFull {
+				break
+			}
+			if err != nil || i > 100 {
+				t.Fatalf("filling the disk: %v after %d MB", err, i)
+			}
+		}
+		var full error
+		for i := range 50 {
+			if _, err := s.CreateComponent(ctx, starBase(100+i), "test"); err != nil {
+				full = err
+				break
+			}
+		}
+		storetest.RequireCode(t, full, zone.CodeStorageFull, "a write on a full disk")
+	}
+	room := func() {
+		t.Helper()
+		if _, err := filler.Exec(ctx, `DROP TABLE filler`); err != nil {
+			t.Fatal(err)
+		}
+		if !waitUntil(5*time.Second, func() bool { return s.Ping(ctx) == nil }) {
+			t.Fatalf("Ping still says %v 5 s after the disk has room", s.Ping(ctx))
+		}
+		if _, err := s.CreateComponent(ctx, starBase(999), "test"); err != nil {
+			t.Fatalf("a write once the disk has room: %v", err)
 		}
 	}
-	var full error
-	for i := range 50 {
-		if _, err := s.CreateComponent(ctx, starBase(100+i), "test"); err != nil {
-			full = err
-			break
-		}
-	}
-	storetest.RequireCode(t, full, zone.CodeStorageFull, "a write on a full disk")
+	fill()
 	// An audit append that finds the disk full marks its store full too.
 	var auditFull error
 	big := storetest.AuditEntry(zone.AuditCheck, "An", uuid.New(), "", zone.Public, time.Now())
@@ -287,18 +303,55 @@ func TestDiskFull(t *testing.T) {
 			t.Fatalf("a component stored before the disk filled: %v", err)
 		}
 	}
-	if _, err := filler.Exec(ctx, `DROP TABLE filler`); err != nil {
-		t.Fatal(err)
-	}
-	if !waitUntil(5*time.Second, func() bool { return s.Ping(ctx) == nil }) {
-		t.Fatalf("Ping still says %v 5 s after the disk has room", s.Ping(ctx))
-	}
-	if _, err := s.CreateComponent(ctx, starBase(999), "test"); err != nil {
-		t.Fatalf("a write once the disk has room: %v", err)
-	}
+	room()
+	// Full again, after probes that found room: they must not find it now.
+	fill()
+	time.Sleep(500 * time.Millisecond)
+	storetest.RequireCode(t, s.Ping(ctx), zone.CodeStorageFull, "Ping with the disk full a second time")
+	room()
 	var probes int
 	if err := filler.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname LIKE 'zoneplan_disk_probe%'`).Scan(&probes); err != nil || probes != 0 {
 		t.Fatalf("disk probes left %d tables behind (%v)", probes, err)
+	}
+}
+
+// TestDiskProbeAddsNoCatalogRows: the disk probe, run on a disk with room,
+// succeeds, leaves disk_probe empty, and inserts no catalog rows (which a
+// table created per probe did, a dozen dead ones each second of a full
+// disk).
+func TestDiskProbeAddsNoCatalogRows(t *testing.T) {
+	_, dsn := openTest(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	inserted := func() int64 {
+		t.Helper()
+		// This backend's own counts, flushed when it goes idle.
+		if _, err := conn.Exec(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := conn.QueryRow(ctx, `SELECT sum(n_tup_ins) FROM pg_stat_sys_tables
+			WHERE relname IN ('pg_class', 'pg_type', 'pg_attribute', 'pg_depend')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := inserted()
+	for range 10 {
+		if err := probeDisk(ctx, conn); err != nil {
+			t.Fatalf("a disk probe with room: %v", err)
+		}
+	}
+	if n := inserted() - before; n != 0 {
+		t.Errorf("10 disk probes inserted %d catalog rows", n)
+	}
+	var rows int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM disk_probe`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("disk_probe holds %d rows after the probes (%v)", rows, err)
 	}
 }
 

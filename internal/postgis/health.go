@@ -3,7 +3,6 @@ package postgis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,9 +170,13 @@ func (s *Store) probe(ctx context.Context, conn **pgx.Conn) error {
 }
 
 // probeDisk tries a write that needs a new page in the components'
-// tablespace: a table of its own (named after the probing backend, so that
-// instances probing at once do not wait on each other) with one row, all
-// rolled back, leaving nothing behind.
+// tablespace: in a transaction it rolls back, TRUNCATE disk_probe (made by
+// a migration next to components), which gives the table a new empty file,
+// then one INSERT, which must extend that file. It leaves nothing behind
+// but the row version of pg_class that TRUNCATE replaced (creating a table
+// each time left a dozen dead catalog rows). Instances probing at once
+// take turns on the table's lock; one that waits past the lock timeout
+// tries again at its next probe.
 func probeDisk(ctx context.Context, conn *pgx.Conn) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
@@ -182,18 +185,7 @@ func probeDisk(ctx context.Context, conn *pgx.Conn) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	var space string
-	if err := tx.QueryRow(ctx, `SELECT spcname FROM pg_tablespace WHERE oid = (
-			SELECT coalesce(nullif(c.reltablespace, 0), d.dattablespace)
-			FROM pg_class c, pg_database d
-			WHERE c.oid = 'components'::regclass AND d.datname = current_database())`).Scan(&space); err != nil {
-		return err
-	}
-	table := pgx.Identifier{fmt.Sprintf("zoneplan_disk_probe_%d", conn.PgConn().PID())}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE TABLE `+table+` (b int) TABLESPACE `+pgx.Identifier{space}.Sanitize()); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO `+table+` VALUES (1)`)
+	_, err = tx.Exec(ctx, `SET LOCAL lock_timeout = '200ms'; TRUNCATE disk_probe; INSERT INTO disk_probe VALUES (1)`)
 	return err
 }
 
