@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"sort"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -89,70 +88,12 @@ func sortChanges(cs []zone.Change) {
 
 // Subscribe returns a channel that receives a value after each committed
 // change to components; only this process can write the file, so every
-// change passes through here.
+// change passes through here. Values coalesce: the channel holds at most
+// one pending.
 func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
-	ch, ok := s.hub.subscribe(ctx)
+	ch, ok := s.changes.subscribe(ctx)
 	if !ok {
 		return nil, zone.Errorf(zone.CodeUnavailable, "the embedded store is closed")
 	}
 	return ch, nil
-}
-
-// hub broadcasts "something changed" to subscribers, coalescing: each
-// channel holds at most one pending value.
-type hub struct {
-	mu     sync.Mutex
-	subs   map[chan struct{}]bool
-	done   chan struct{}
-	closed bool
-}
-
-func newHub() *hub { return &hub{subs: map[chan struct{}]bool{}, done: make(chan struct{})} }
-
-func (h *hub) subscribe(ctx context.Context) (<-chan struct{}, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, false
-	}
-	ch := make(chan struct{}, 1)
-	h.subs[ch] = true
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-h.done:
-		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if h.subs[ch] {
-			delete(h.subs, ch)
-			close(ch)
-		}
-	}()
-	return ch, true
-}
-
-func (h *hub) notify() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (h *hub) close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return
-	}
-	h.closed = true
-	for ch := range h.subs {
-		delete(h.subs, ch)
-		close(ch)
-	}
-	close(h.done)
 }

@@ -12,15 +12,15 @@ import (
 // A watcher that falls too far behind has its feed ended (closed, so it
 // knows to resubscribe), and nothing of it is left running.
 func TestRevocationWatcherDroppedLeavesNothing(t *testing.T) {
-	h := newRevocationHub()
+	h := newHub[uuid.UUID](revocationBuffer, true)
 	defer h.close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	before := runtime.NumGoroutine()
 	for round := range 20 {
-		ch, ok := h.watch(ctx)
+		ch, ok := h.subscribe(ctx)
 		if !ok {
-			t.Fatal("watch refused")
+			t.Fatal("subscribe refused")
 		}
 		for range revocationBuffer + 1 {
 			h.send(uuid.New())

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
@@ -93,8 +94,8 @@ type Store struct {
 	path    string
 	created bool
 	keep    int64
-	hub     *hub
-	revoked *revocationHub
+	changes *hub[struct{}]  // a value after each committed change to components, coalesced
+	revoked *hub[uuid.UUID] // revoked tokens' ids; a watcher revocationBuffer behind is dropped
 	now     func() time.Time
 	// full is set when a write finds the disk full, and cleared by the
 	// next write that succeeds or by Ping finding room (spaceMargin).
@@ -154,7 +155,7 @@ func Open(path string, opt Options) (*Store, error) {
 		}
 		return nil, &zone.Error{Code: zone.CodeUnavailable, Err: err, Message: fmt.Sprintf("cannot open database file %s: %v", path, err)}
 	}
-	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, hub: newHub(), revoked: newRevocationHub(),
+	return &Store{db: db, path: path, created: created, keep: opt.KeepChanges, changes: newHub[struct{}](1, false), revoked: newHub[uuid.UUID](revocationBuffer, true),
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
@@ -189,7 +190,7 @@ const spaceMargin = 1 << 20
 // Close closes the file and every subscription. It is safe to call twice.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.hub.close()
+		s.changes.close()
 		s.revoked.close()
 		s.closeErr = s.db.Close()
 	})
@@ -244,7 +245,7 @@ func (s *Store) update(ctx context.Context, op string, fn func(*txn) error) erro
 			return err
 		}
 		if t.changed {
-			tx.OnCommit(s.hub.notify)
+			tx.OnCommit(func() { s.changes.send(struct{}{}) })
 		}
 		return nil
 	})

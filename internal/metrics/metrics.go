@@ -201,23 +201,23 @@ type Sample struct {
 // GaugeVecFunc registers a gauge with labels whose values fn lists at each
 // scrape (per admission class, per pool state...).
 func (m *Metrics) GaugeVecFunc(name, help string, labels []string, fn func() []Sample) {
-	if m == nil {
-		return
-	}
-	m.reg.MustRegister(&funcCollector{
-		desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, nil),
-		kind: prometheus.GaugeValue, fn: fn,
-	})
+	m.vecFunc(prometheus.GaugeValue, name, help, labels, fn)
 }
 
 // CounterVecFunc is GaugeVecFunc for counters.
 func (m *Metrics) CounterVecFunc(name, help string, labels []string, fn func() []Sample) {
+	m.vecFunc(prometheus.CounterValue, name, help, labels, fn)
+}
+
+// vecFunc registers a metric of kind with labels whose values fn lists at
+// each scrape.
+func (m *Metrics) vecFunc(kind prometheus.ValueType, name, help string, labels []string, fn func() []Sample) {
 	if m == nil {
 		return
 	}
 	m.reg.MustRegister(&funcCollector{
 		desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, nil),
-		kind: prometheus.CounterValue, fn: fn,
+		kind: kind, fn: fn,
 	})
 }
 

@@ -124,6 +124,9 @@ func TestFuncMetricsAreReadAtScrape(t *testing.T) {
 	m.CounterVecFunc("test_counter_total", "a counter", []string{"class"}, func() []Sample {
 		return []Sample{{Labels: []string{"checks"}, Value: 2 * n}, {Labels: []string{"tiles"}, Value: 3 * n}}
 	})
+	m.GaugeVecFunc("test_state", "a state", []string{"state"}, func() []Sample {
+		return []Sample{{Labels: []string{"ready"}, Value: n}}
+	})
 	m.ObserveCheck(3*time.Millisecond, 7)
 	m.ObserveDBCall("SELECT", time.Millisecond, true)
 	n = 5
@@ -133,6 +136,14 @@ func TestFuncMetricsAreReadAtScrape(t *testing.T) {
 	}
 	if got, _ := value(fams, "zoneplan_test_counter_total", map[string]string{"class": "tiles"}); got != 15 {
 		t.Errorf("counter{class=tiles} = %v, want 15", got)
+	}
+	if got, _ := value(fams, "zoneplan_test_state", map[string]string{"state": "ready"}); got != 5 {
+		t.Errorf("gauge{state=ready} = %v, want 5", got)
+	}
+	for name, want := range map[string]dto.MetricType{"zoneplan_test_counter_total": dto.MetricType_COUNTER, "zoneplan_test_state": dto.MetricType_GAUGE} {
+		if f := fams[name]; f == nil || f.GetType() != want {
+			t.Errorf("%s is of type %v, want %v", name, f.GetType(), want)
+		}
 	}
 	if got, _ := value(fams, "zoneplan_check_findings", nil); got != 1 {
 		t.Errorf("check findings histogram has %v samples, want 1", got)
@@ -153,4 +164,6 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.ObserveCheck(time.Second, 1)
 	m.ObserveDBCall("SELECT", time.Second, false)
 	m.GaugeFunc("x", "x", func() float64 { return 0 })
+	m.GaugeVecFunc("y", "y", []string{"l"}, func() []Sample { return nil })
+	m.CounterVecFunc("z", "z", []string{"l"}, func() []Sample { return nil })
 }

@@ -30,12 +30,15 @@ const auditColumns = `seq, id, at, action, actor_id, actor, role, actor_clearanc
 // such a retry starts with the entries of the lost commit, so only when
 // the first entry is stored are all looked up (and should another clash,
 // the append is done again looking all up).
-func (s *Store) AppendAudit(ctx context.Context, entries []zone.AuditEntry) ([]zone.AuditEntry, error) {
+func (s *Store) AppendAudit(ctx context.Context, entries []zone.AuditEntry) (_ []zone.AuditEntry, err error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
+	ctx, end, err := s.call(ctx, "append to the audit trail")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	out, err := s.appendAudit(ctx, entries, false)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation && pe.ConstraintName == "audit_log_id_key" {
@@ -136,9 +139,12 @@ func scanAudit(row pgx.Row) (zone.AuditEntry, error) {
 }
 
 // ListAudit returns the entries q selects, newest first.
-func (s *Store) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditEntry, error) {
-	ctx, cancel := s.callContext(ctx)
-	defer cancel()
+func (s *Store) ListAudit(ctx context.Context, q zone.AuditQuery) (_ []zone.AuditEntry, err error) {
+	ctx, end, err := s.call(ctx, "read the audit trail")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
 	where := []string{"classification <= $1"}
 	args := []any{int16(q.Clearance)}
 	arg := func(v any) string {
@@ -212,7 +218,12 @@ func (s *Store) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditE
 
 // ScanAudit streams the entries after seq after in chain order (a long
 // call: bounded by ctx only).
-func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(zone.AuditEntry) error) error {
+func (s *Store) ScanAudit(ctx context.Context, after int64, fn func(zone.AuditEntry) error) (err error) {
+	ctx, end, err := s.longCall(ctx, "read the audit trail")
+	if err != nil {
+		return err
+	}
+	defer end(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq > $1 ORDER BY seq`, after)
 	if err != nil {
 		return dbError(err, "read the audit trail")

@@ -26,6 +26,8 @@ const (
 	sqlAdminShutdown            = "57P01"
 	sqlCrashShutdown            = "57P02"
 	sqlCannotConnectNow         = "57P03"
+	sqlQueryCanceled            = "57014" // statement_timeout, or a cancel request
+	sqlIdleInTransactionTimeout = "25P03" // idle_in_transaction_session_timeout ended the session
 )
 
 // dbError turns a database failure while trying to do what (a phrase:
@@ -67,6 +69,11 @@ func dbError(err error, what string) error {
 			return &zone.Error{Code: zone.CodeConflict, Message: "cannot " + what + ": a concurrent change interfered; try again", Err: err}
 		case sqlTooManyConnections, sqlAdminShutdown, sqlCrashShutdown, sqlCannotConnectNow:
 			return unavailable(what, "the database is not available", err)
+		case sqlQueryCanceled, sqlIdleInTransactionTimeout:
+			// The pool's statement and idle-in-transaction limits: a
+			// backstop that fires when the database is too slow to answer
+			// within them (a stall), so an outage like the others.
+			return unavailable(what, "the database did not answer in time", err)
 		case sqlDiskFull:
 			return errDiskFull(what, err)
 		}

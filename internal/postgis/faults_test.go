@@ -2,14 +2,19 @@ package postgis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/paulmach/orb"
@@ -42,13 +47,40 @@ func openFaulty(t *testing.T, c *pgtest.Cluster) (*Store, string) {
 	if err := Migrate(t.Context(), dsn, nil); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
+	return openProbed(t, dsn, 200*time.Millisecond), dsn
+}
+
+// openProbed opens a store on dsn with the server's deadlines and a prober
+// every probe.
+func openProbed(t *testing.T, dsn string, probe time.Duration) *Store {
+	t.Helper()
 	s, err := Open(t.Context(), dsn, Options{MaxConns: 4, StatementTimeout: 15 * time.Second,
-		IdleInTransactionTimeout: 15 * time.Second, ProbeInterval: 200 * time.Millisecond})
+		IdleInTransactionTimeout: 15 * time.Second, ProbeInterval: probe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, dsn
+	return s
+}
+
+// auditCalls are the audit trail's calls on s, each bounded by the call
+// timeout (ScanAudit, a long call, by a deadline of its own).
+func auditCalls(s *Store) map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"AppendAudit": func(ctx context.Context) error {
+			_, err := s.AppendAudit(ctx, []zone.AuditEntry{storetest.AuditEntry(zone.AuditCheck, "An", uuid.New(), "", zone.Public, time.Now())})
+			return err
+		},
+		"ListAudit": func(ctx context.Context) error {
+			_, err := s.ListAudit(ctx, zone.AuditQuery{Clearance: zone.Secret, Limit: 5})
+			return err
+		},
+		"ScanAudit": func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, DefaultCallTimeout)
+			defer cancel()
+			return s.ScanAudit(ctx, 0, func(zone.AuditEntry) error { return nil })
+		},
+	}
 }
 
 // waitUntil polls cond every 20 ms until it holds or limit passes.
@@ -95,6 +127,7 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 		},
 		"Ping": s.Ping,
 	}
+	maps.Copy(calls, auditCalls(s))
 	outage := func(t *testing.T, down, up func(testing.TB)) {
 		down(t)
 		var wg sync.WaitGroup
@@ -136,13 +169,15 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 		if !waitUntil(5*time.Second, s.health.down.Load) {
 			t.Fatal("the prober did not find the database unreachable within 5 s")
 		}
-		start := time.Now()
-		_, err := s.GetComponent(context.Background(), comp.ID, zone.Secret)
-		if took := time.Since(start); zone.ErrorCode(err) != zone.CodeUnavailable || took > 50*time.Millisecond {
-			t.Errorf("a call once the database is known unreachable: %v after %s, want unavailable at once", err, took)
+		for name, call := range calls {
+			start := time.Now()
+			err := call(context.Background())
+			if took := time.Since(start); zone.ErrorCode(err) != zone.CodeUnavailable || took > 50*time.Millisecond {
+				t.Errorf("%s once the database is known unreachable: %v after %s, want unavailable at once", name, err, took)
+			}
 		}
 		up(t)
-		start = time.Now()
+		start := time.Now()
 		if !waitUntil(10*time.Second, func() bool { return s.Ping(context.Background()) == nil }) {
 			t.Fatal("the store did not recover within 10 s of the database's return")
 		}
@@ -155,6 +190,29 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 	}
 	t.Run("Frozen", func(t *testing.T) { outage(t, c.Freeze, c.Thaw) })
 	t.Run("Stopped", func(t *testing.T) { outage(t, c.Stop, c.Start) })
+}
+
+// TestAuditCallsWakeTheProber: an audit trail call that finds the
+// database unavailable makes the prober probe at once (here it would
+// otherwise wait an hour), as every other call does.
+func TestAuditCallsWakeTheProber(t *testing.T) {
+	c := pgtest.StartCluster(t, pgtest.ClusterOptions{})
+	first, dsn := openFaulty(t, c)
+	first.Close()
+	stores := map[string]*Store{}
+	for name := range auditCalls(nil) {
+		stores[name] = openProbed(t, dsn, time.Hour)
+	}
+	c.Stop(t)
+	defer c.Start(t)
+	for name, s := range stores {
+		if err := auditCalls(s)[name](context.Background()); zone.ErrorCode(err) != zone.CodeUnavailable {
+			t.Errorf("%s with the database stopped: %v, want unavailable", name, err)
+		}
+		if !waitUntil(3*time.Second, s.health.down.Load) {
+			t.Errorf("%s found the database unavailable and the prober did not probe", name)
+		}
+	}
 }
 
 // starBase is a combat base with a 2,000-vertex outline (32 KB of WKB).
@@ -175,6 +233,7 @@ func starBase(i int) *zone.Component {
 func TestDiskFull(t *testing.T) {
 	c := pgtest.StartCluster(t, pgtest.ClusterOptions{DiskMB: 32})
 	s, dsn := openFaulty(t, c)
+	auditor := openProbed(t, dsn, 200*time.Millisecond) // another instance, which only appends to the trail
 	ctx := t.Context()
 	var stored []*zone.Component
 	for i := range 3 {
@@ -185,27 +244,57 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer filler.Close(context.Background())
-	if _, err := filler.Exec(ctx, `CREATE TABLE filler (b bytea); ALTER TABLE filler ALTER b SET STORAGE EXTERNAL`); err != nil {
-		t.Fatal(err)
+	fill := func() {
+		t.Helper()
+		if _, err := filler.Exec(ctx, `CREATE TABLE filler (b bytea); ALTER TABLE filler ALTER b SET STORAGE EXTERNAL`); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			_, err := filler.Exec(ctx, `INSERT INTO filler SELECT convert_to(repeat('x', 1 << 20), 'UTF8')`)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == sqlDiskFull {
+				break
+			}
+			if err != nil || i > 100 {
+				t.Fatalf("filling the disk: %v after %d MB", err, i)
+			}
+		}
+		var full error
+		for i := range 50 {
+			if _, err := s.CreateComponent(ctx, starBase(100+i), "test"); err != nil {
+				full = err
+				break
+			}
+		}
+		storetest.RequireCode(t, full, zone.CodeStorageFull, "a write on a full disk")
 	}
-	for i := 0; ; i++ {
-		_, err := filler.Exec(ctx, `INSERT INTO filler SELECT convert_to(repeat('x', 1 << 20), 'UTF8')`)
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == sqlDiskFull {
+	room := func() {
+		t.Helper()
+		if _, err := filler.Exec(ctx, `DROP TABLE filler`); err != nil {
+			t.Fatal(err)
+		}
+		if !waitUntil(5*time.Second, func() bool { return s.Ping(ctx) == nil }) {
+			t.Fatalf("Ping still says %v 5 s after the disk has room", s.Ping(ctx))
+		}
+		if _, err := s.CreateComponent(ctx, starBase(999), "test"); err != nil {
+			t.Fatalf("a write once the disk has room: %v", err)
+		}
+	}
+	fill()
+	// An audit append that finds the disk full marks its store full too.
+	var auditFull error
+	big := storetest.AuditEntry(zone.AuditCheck, "An", uuid.New(), "", zone.Public, time.Now())
+	noise := make([]byte, 32<<10)
+	for range 50 {
+		rand.Read(noise) // incompressible: TOAST cannot make it small
+		big.ID, big.Detail = uuid.New(), json.RawMessage(`{"note":"`+hex.EncodeToString(noise)+`"}`)
+		if _, err := auditor.AppendAudit(ctx, []zone.AuditEntry{big}); err != nil {
+			auditFull = err
 			break
 		}
-		if err != nil || i > 100 {
-			t.Fatalf("filling the disk: %v after %d MB", err, i)
-		}
 	}
-	var full error
-	for i := range 50 {
-		if _, err := s.CreateComponent(ctx, starBase(100+i), "test"); err != nil {
-			full = err
-			break
-		}
-	}
-	storetest.RequireCode(t, full, zone.CodeStorageFull, "a write on a full disk")
+	storetest.RequireCode(t, auditFull, zone.CodeStorageFull, "an audit append on a full disk")
+	storetest.RequireCode(t, auditor.Ping(ctx), zone.CodeStorageFull, "Ping of the store whose audit append found the disk full")
 	storetest.RequireCode(t, s.Ping(ctx), zone.CodeStorageFull, "Ping with the disk full")
 	time.Sleep(500 * time.Millisecond) // a few probes, which must not find room
 	storetest.RequireCode(t, s.Ping(ctx), zone.CodeStorageFull, "Ping with the disk still full")
@@ -214,18 +303,55 @@ func TestDiskFull(t *testing.T) {
 			t.Fatalf("a component stored before the disk filled: %v", err)
 		}
 	}
-	if _, err := filler.Exec(ctx, `DROP TABLE filler`); err != nil {
-		t.Fatal(err)
-	}
-	if !waitUntil(5*time.Second, func() bool { return s.Ping(ctx) == nil }) {
-		t.Fatalf("Ping still says %v 5 s after the disk has room", s.Ping(ctx))
-	}
-	if _, err := s.CreateComponent(ctx, starBase(999), "test"); err != nil {
-		t.Fatalf("a write once the disk has room: %v", err)
-	}
+	room()
+	// Full again, after probes that found room: they must not find it now.
+	fill()
+	time.Sleep(500 * time.Millisecond)
+	storetest.RequireCode(t, s.Ping(ctx), zone.CodeStorageFull, "Ping with the disk full a second time")
+	room()
 	var probes int
 	if err := filler.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname LIKE 'zoneplan_disk_probe%'`).Scan(&probes); err != nil || probes != 0 {
 		t.Fatalf("disk probes left %d tables behind (%v)", probes, err)
+	}
+}
+
+// TestDiskProbeAddsNoCatalogRows: the disk probe, run on a disk with room,
+// succeeds, leaves disk_probe empty, and inserts no catalog rows (which a
+// table created per probe did, a dozen dead ones each second of a full
+// disk).
+func TestDiskProbeAddsNoCatalogRows(t *testing.T) {
+	_, dsn := openTest(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	inserted := func() int64 {
+		t.Helper()
+		// This backend's own counts, flushed when it goes idle.
+		if _, err := conn.Exec(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := conn.QueryRow(ctx, `SELECT sum(n_tup_ins) FROM pg_stat_sys_tables
+			WHERE relname IN ('pg_class', 'pg_type', 'pg_attribute', 'pg_depend')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := inserted()
+	for range 10 {
+		if err := probeDisk(ctx, conn); err != nil {
+			t.Fatalf("a disk probe with room: %v", err)
+		}
+	}
+	if n := inserted() - before; n != 0 {
+		t.Errorf("10 disk probes inserted %d catalog rows", n)
+	}
+	var rows int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM disk_probe`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("disk_probe holds %d rows after the probes (%v)", rows, err)
 	}
 }
 
@@ -254,6 +380,9 @@ func TestStatementLimits(t *testing.T) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "57014" {
 		t.Errorf("a statement past statement_timeout: %v, want query_canceled (57014)", err)
+	}
+	if err := dbError(err, "read"); zone.ErrorCode(err) != zone.CodeUnavailable || zone.ErrorRetryAfter(err) <= 0 {
+		t.Errorf("a statement past statement_timeout maps to %v, want unavailable with a Retry-After", err)
 	}
 	// 400 components of 40 KB: more than the socket buffers hold, so the
 	// listing's statement stays open while the callback reads slowly.

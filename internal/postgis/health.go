@@ -3,7 +3,6 @@ package postgis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,23 +21,49 @@ const probeGap = 100 * time.Millisecond
 // database does not answer: a few probe intervals.
 const RetryAfterUnavailable = 5 * time.Second
 
-// health is what the store knows of the database: whether it answers (as
-// the prober last found) and whether its disk is full (as a write or the
-// prober last found). Only the prober sets them, so that nothing stays set
-// with nobody to clear it.
+// health is what the store knows of the database: whether it answers and
+// whether its disk is full. down is set and cleared by the prober; full is
+// set by a call that found the disk full (observe) and cleared by the
+// prober once it finds room. Both are set only while a prober runs, so
+// that nothing stays set with nobody to clear it.
 type health struct {
-	down atomic.Bool
-	full atomic.Bool
+	down flag
+	full flag
 	kick chan struct{} // a call found the database unavailable: probe now
-
-	mu        sync.Mutex
-	downSince time.Time
-	fullSince time.Time
 }
 
 func newHealth() *health { return &health{kick: make(chan struct{}, 1)} }
 
 func (h *health) isFull() bool { return h.full.Load() }
+
+// flag is one condition of the database's health, and since when it holds.
+type flag struct {
+	on    atomic.Bool // read without the lock by every call
+	mu    sync.Mutex
+	since time.Time
+}
+
+// Load reports whether the condition holds.
+func (f *flag) Load() bool { return f.on.Load() }
+
+// set records whether the condition holds now and reports whether that
+// changed and, when it ended, how long it lasted.
+func (f *flag) set(on bool) (changed bool, lasted time.Duration) {
+	if f.on.Load() == on {
+		return false, 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.on.Load() == on {
+		return false, 0
+	}
+	f.on.Store(on)
+	if on {
+		f.since = time.Now()
+		return true, 0
+	}
+	return true, time.Since(f.since)
+}
 
 // refuse fails a call at once while the database is known unreachable.
 func (s *Store) refuse(what string) error {
@@ -145,9 +170,13 @@ func (s *Store) probe(ctx context.Context, conn **pgx.Conn) error {
 }
 
 // probeDisk tries a write that needs a new page in the components'
-// tablespace: a table of its own (named after the probing backend, so that
-// instances probing at once do not wait on each other) with one row, all
-// rolled back, leaving nothing behind.
+// tablespace: in a transaction it rolls back, TRUNCATE disk_probe (made by
+// a migration next to components), which gives the table a new empty file,
+// then one INSERT, which must extend that file. It leaves nothing behind
+// but the row version of pg_class that TRUNCATE replaced (creating a table
+// each time left a dozen dead catalog rows). Instances probing at once
+// take turns on the table's lock; one that waits past the lock timeout
+// tries again at its next probe.
 func probeDisk(ctx context.Context, conn *pgx.Conn) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
@@ -156,58 +185,31 @@ func probeDisk(ctx context.Context, conn *pgx.Conn) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	var space string
-	if err := tx.QueryRow(ctx, `SELECT spcname FROM pg_tablespace WHERE oid = (
-			SELECT coalesce(nullif(c.reltablespace, 0), d.dattablespace)
-			FROM pg_class c, pg_database d
-			WHERE c.oid = 'components'::regclass AND d.datname = current_database())`).Scan(&space); err != nil {
-		return err
-	}
-	table := pgx.Identifier{fmt.Sprintf("zoneplan_disk_probe_%d", conn.PgConn().PID())}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE TABLE `+table+` (b int) TABLESPACE `+pgx.Identifier{space}.Sanitize()); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO `+table+` VALUES (1)`)
+	_, err = tx.Exec(ctx, `SET LOCAL lock_timeout = '200ms'; TRUNCATE disk_probe; INSERT INTO disk_probe VALUES (1)`)
 	return err
 }
 
 // setDown records the outcome of a probe, logging changes.
 func (s *Store) setDown(err error) {
-	h := s.health
 	down := err != nil
-	if h.down.Swap(down) == down {
-		return
-	}
-	h.mu.Lock()
-	since := h.downSince
-	if down {
-		h.downSince = time.Now()
-	}
-	h.mu.Unlock()
-	if down {
+	switch changed, lasted := s.health.down.set(down); {
+	case !changed:
+	case down:
 		s.log.Warn("database unreachable: database calls fail at once until it answers", "err", err)
-		return
+	default:
+		s.log.Info("database reachable again", "after", lasted.Round(time.Millisecond))
 	}
-	s.log.Info("database reachable again", "after", time.Since(since).Round(time.Millisecond))
 }
 
 // setFull records whether the disk is full, logging changes.
 func (s *Store) setFull(full bool, err error) {
-	h := s.health
-	if h.full.Swap(full) == full {
-		return
-	}
-	h.mu.Lock()
-	since := h.fullSince
-	if full {
-		h.fullSince = time.Now()
-	}
-	h.mu.Unlock()
-	if full {
+	switch changed, lasted := s.health.full.set(full); {
+	case !changed:
+	case full:
 		s.log.Error("database disk full: writes fail until the prober finds room", "err", err)
-		return
+	default:
+		s.log.Info("database disk has room again", "after", lasted.Round(time.Millisecond))
 	}
-	s.log.Info("database disk has room again", "after", time.Since(since).Round(time.Millisecond))
 }
 
 // errDiskFull is a write refused because the database's disk is full.

@@ -276,16 +276,42 @@ func (d *Detector) Suspensions() map[uuid.UUID]time.Time {
 // Lift ends token id's suspension (an administrator's decision) and
 // reports whether there was one.
 func (d *Detector) Lift(id uuid.UUID) bool {
+	now := d.cfg.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	until, ok := d.suspended[id]
-	delete(d.suspended, id)
-	if t := d.tokens[id]; t != nil {
-		// Start afresh: what flagged it was judged; probing on is flagged
-		// again (not only after a Window).
-		t.cells, t.flagged = map[uint64][]sighting{}, time.Time{}
+	d.forgive(id, now)
+	return ok && until.After(now)
+}
+
+// forgive applies a lift made at time at, here (Lift) or on another
+// instance (Sync): it ends token id's suspension and forgets the sightings
+// up to at and the flag, so that probing on is flagged again from a fresh
+// start (not only after a Window), and a further referred check does not
+// re-suspend the token on what was judged. A flag raised here after at
+// stands (the lift came before it), and sightings after at are kept, so an
+// instance adopting its own lift again changes nothing. d.mu is held.
+func (d *Detector) forgive(id uuid.UUID, at time.Time) {
+	t := d.tokens[id]
+	if t != nil && t.flagged.After(at) {
+		return
 	}
-	return ok && until.After(d.cfg.Now())
+	delete(d.suspended, id)
+	if t == nil {
+		return
+	}
+	t.flagged = time.Time{}
+	for k, ss := range t.cells {
+		i := 0
+		for i < len(ss) && !ss[i].at.After(at) {
+			i++
+		}
+		if i == len(ss) {
+			delete(t.cells, k)
+		} else {
+			t.cells[k] = slices.Clone(ss[i:])
+		}
+	}
 }
 
 // Alerts is how many alerts this detector raised, for metrics.
@@ -295,6 +321,12 @@ func (d *Detector) Alerts() int64 { return d.alerts.Load() }
 // (on the first, those of the last Suspend): other instances' alerts
 // suspend their tokens here too. Entries this instance wrote are adopted
 // again, which changes nothing.
+//
+// Each Sync moves on to the trail's head as it was before the alerts were
+// read (the trail is one chain, appended in order), alerts or not: the
+// next one reads what came since, not every entry since the last alert
+// (a listing by action walks back to AfterSeq over all entries in the
+// embedded store).
 func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	if d.cfg.Suspend <= 0 {
 		return nil
@@ -302,6 +334,18 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	d.mu.Lock()
 	after := d.synced
 	d.mu.Unlock()
+	// The head first: whatever is appended after it is read next time.
+	var head int64
+	es, err := st.ListAudit(ctx, zone.AuditQuery{Clearance: zone.Secret, Limit: 1, AfterSeq: after})
+	if err != nil {
+		return err
+	}
+	if len(es) > 0 {
+		head = es[0].Seq
+	}
+	if head <= after {
+		return nil // nothing new
+	}
 	q := zone.AuditQuery{Action: "alert.*", Clearance: zone.Secret, Limit: 100, AfterSeq: after}
 	if after == 0 {
 		q.Since = d.cfg.Now().Add(-d.cfg.Suspend)
@@ -328,6 +372,7 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 	slices.Reverse(fresh) // oldest first
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.synced = max(d.synced, head)
 	for _, e := range fresh {
 		d.synced = max(d.synced, e.Seq)
 		id, err := uuid.Parse(e.Object)
@@ -343,17 +388,7 @@ func (d *Detector) Sync(ctx context.Context, st zone.AuditStore) error {
 				d.suspended[id] = *v.SuspendedUntil
 			}
 		case zone.AuditSuspensionLifted:
-			delete(d.suspended, id)
-		}
-	}
-	if len(fresh) == 0 && after == 0 {
-		// Nothing in the last Suspend: start from the trail's end.
-		es, err := st.ListAudit(ctx, zone.AuditQuery{Clearance: zone.Secret, Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(es) > 0 {
-			d.synced = es[0].Seq
+			d.forgive(id, e.Time)
 		}
 	}
 	return nil
