@@ -17,9 +17,11 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/zoneplan/zoneplan/data"
+	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/pgtest"
@@ -31,9 +33,10 @@ import (
 
 // auditOptions are the parts of a guarded server a test sets.
 type auditOptions struct {
-	quota   *quota.Limiter
-	probing *probing.Detector
-	backlog int
+	quota     *quota.Limiter
+	probing   *probing.Detector
+	backlog   int
+	admission httpapi.Admission // nil gates: the defaults
 }
 
 // auditServer is a real server with the audit trail's recorder, quotas
@@ -64,7 +67,7 @@ func newAuditServer(t *testing.T, st zone.Store, o auditOptions) *auditServer {
 	})
 	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Rules: active,
 		Auth:  &auth.Authenticator{Tokens: st, CacheTTL: time.Minute},
-		Audit: trail, Quota: o.quota, Probing: o.probing, Config: httpapi.Config{Version: "test"}})
+		Audit: trail, Quota: o.quota, Probing: o.probing, Admission: o.admission, Config: httpapi.Config{Version: "test"}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &auditServer{testServer: &testServer{URL: srv.URL, Store: st, Index: ix}, Trail: trail}
@@ -551,6 +554,105 @@ func TestQuotas(t *testing.T) {
 	}
 	if s := lim.Stats(); s.RefusedRate["checks"] < 1 || s.RefusedDaily["checks"] < 2 || s.RefusedRate["appraisals"] < 1 {
 		t.Errorf("counters %+v", s)
+	}
+}
+
+// TestThrottledTokensTakeNoSlot: a token over its rate, or suspended for
+// probing, is refused with 429 at once, before its body is received or a
+// slot waited for: with the check and upload slots held by others (a
+// queue that would make it wait) and a body memory budget its upload
+// would pass, its checks, appraisals and rechecks are still 429 within a
+// moment, and they take nothing from the gates or the budget; a token
+// within its limits waits in the queue as before.
+func TestThrottledTokensTakeNoSlot(t *testing.T) {
+	lim := quota.New(quota.Config{
+		Checks:     quota.Limits{Rate: 1, Burst: 1},
+		Appraisals: quota.Limits{Rate: 1, Burst: 1},
+	})
+	det := probing.New(probing.Config{Footprints: 1, Suspend: time.Hour})
+	slow := admission.Limit{Concurrent: 1, Queue: 8, Wait: 3 * time.Second}
+	gates := httpapi.Admission{Checks: admission.New("checks", slow), Uploads: admission.New("uploads", slow),
+		Bodies: admission.NewBudget("request body memory", 1<<20)}
+	ts := newAuditServer(t, newEmbeddedStore(t), auditOptions{quota: lim, probing: det, admission: gates})
+	sc := newScene(t, ts.testServer)
+	throttled := ts.token(t, zone.RoleAppraiser, zone.Public)
+	suspended, _, err := auth.Issue(t.Context(), ts.Store, "prober", zone.RoleAppraiser, zone.Internal, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Store.TokenByHash(t.Context(), auth.Hash(suspended))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := det.Observe(tok.Principal(), [32]byte{1}, []consult.Cell{{Row: 1, Col: 1}}); a == nil || a.SuspendedUntil.IsZero() {
+		t.Fatal("the detector did not suspend the prober")
+	}
+	// The throttled token spends its burst of each while the gates are free.
+	if status, _, b := send(t, http.MethodPost, ts.URL+"/api/check", throttled, []byte(sc.clear)); status != http.StatusOK {
+		t.Fatalf("first check: %d %s", status, b)
+	}
+	status, _, b := send(t, http.MethodPost, ts.URL+"/api/appraisals", throttled, []byte(`{"name":"Dự án","footprint":`+sc.clear+`}`))
+	if status != http.StatusCreated {
+		t.Fatalf("first appraisal: %d %s", status, b)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil {
+		t.Fatal(err)
+	}
+
+	// Others hold every check and upload slot.
+	for _, g := range []*admission.Gate{gates.Checks, gates.Uploads} {
+		release, err := g.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+	}
+	kml := `<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><Point><coordinates>106.76,21.85</coordinates></Point></Placemark></kml>`
+	big, bigType := multipartFile("site.kml", []byte(kml+strings.Repeat(" ", 2<<20)), nil) // passes the budget
+	type req struct{ name, method, path, ctype, body string }
+	reqs := []req{
+		{"check", http.MethodPost, "/api/check", "application/json", sc.clear},
+		{"upload check", http.MethodPost, "/api/check", bigType, string(big)},
+		{"appraisal", http.MethodPost, "/api/appraisals", "application/json", `{"name":"Dự án","footprint":` + sc.clear + `}`},
+		{"upload appraisal", http.MethodPost, "/api/appraisals", bigType, string(big)},
+		{"recheck", http.MethodPost, "/api/appraisals/" + created.ID + "/recheck", "application/json", ""},
+	}
+	refusedBudget := gates.Bodies.Refused()
+	for _, who := range []struct{ name, token, says string }{{"over its rate", throttled, "too many"}, {"suspended", suspended, "suspended"}} {
+		for _, r := range reqs {
+			if who.token == suspended && r.name == "recheck" {
+				r.path = "/api/appraisals/" + uuid.NewString() + "/recheck" // refused before it is looked up
+			}
+			start := time.Now()
+			status, h, b := do(t, r.method, ts.URL+r.path, who.token, map[string]string{"Content-Type": r.ctype}, r.body)
+			el := time.Since(start)
+			if status != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(problemDetail(t, b), who.says) {
+				t.Errorf("%s, %s with the slots held: %d Retry-After %q %.200s, want 429 at once", who.name, r.name, status, h.Get("Retry-After"), b)
+			}
+			if el > time.Second {
+				t.Errorf("%s, %s: refused after %s (it waited for a slot)", who.name, r.name, el)
+			}
+		}
+	}
+	if n := gates.Bodies.Refused(); n != refusedBudget {
+		t.Errorf("the refused requests reached the body budget (%d refusals)", n-refusedBudget)
+	}
+	if n := gates.Bodies.InUse(); n != 0 {
+		t.Errorf("%d bytes of the body budget still taken", n)
+	}
+	if q := gates.Checks.Queued() + gates.Uploads.Queued(); q != 0 {
+		t.Errorf("%d requests still queued", q)
+	}
+	// A token within its limits is admitted as before: it waits in the
+	// queue for the slot (here refused when the wait runs out).
+	fresh := ts.token(t, zone.RoleAppraiser, zone.Secret)
+	start := time.Now()
+	status, h, b := send(t, http.MethodPost, ts.URL+"/api/check", fresh, []byte(sc.clear))
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || time.Since(start) < 2*time.Second {
+		t.Errorf("a token within its limits with the slot held: %d after %s %.200s, want 503 after the queue's wait", status, time.Since(start), b)
 	}
 }
 

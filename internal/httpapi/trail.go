@@ -79,9 +79,26 @@ func (s *server) recordNow(e zone.AuditEntry) {
 	}
 }
 
+// limited wraps a check or appraisal route (kind k) between authed and
+// admit: guard refuses the request before its body is received or a slot
+// is waited for, so a suspended or throttled token takes nothing from the
+// body memory budget or the gates others share (its refusals cost it
+// nothing, and must cost no one else anything either). What needs the
+// body (the daily budget, the feature cap) is spent by the handler.
+func (s *server) limited(k quota.Kind, h func(http.ResponseWriter, *http.Request, zone.Principal)) func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if err := s.guard(p, k); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
 // guard admits one check or appraisal request of p before anything is
-// read: the trail must take its entry, a suspended token is refused until
-// its suspension ends, and the request must be within p's rate.
+// read (limited): the trail must take its entry, a suspended token is
+// refused until its suspension ends, and the request must be within p's
+// rate.
 func (s *server) guard(p zone.Principal, k quota.Kind) error {
 	if err := s.auditable(); err != nil {
 		return err
