@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -554,6 +555,119 @@ func TestQuotas(t *testing.T) {
 	}
 	if s := lim.Stats(); s.RefusedRate["checks"] < 1 || s.RefusedDaily["checks"] < 2 || s.RefusedRate["appraisals"] < 1 {
 		t.Errorf("counters %+v", s)
+	}
+}
+
+// commitAfterCancel is a store whose next create, once armed, lands
+// however the request ends, but is reported as a failure when the
+// request's context ended while it was in flight: a COMMIT sent before the
+// client went away, whose answer the driver then gives up on.
+type commitAfterCancel struct {
+	zone.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	landed  chan uuid.UUID
+}
+
+func (s *commitAfterCancel) stall(ctx context.Context) bool {
+	if !s.armed.CompareAndSwap(true, false) {
+		return false
+	}
+	s.entered <- struct{}{}
+	select { // the client goes away meanwhile
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	return true
+}
+
+func (s *commitAfterCancel) CreateComponent(ctx context.Context, c *zone.Component, by string) (*zone.Component, error) {
+	if !s.stall(ctx) {
+		return s.Store.CreateComponent(ctx, c, by)
+	}
+	out, err := s.Store.CreateComponent(context.WithoutCancel(ctx), c, by)
+	if err == nil {
+		s.landed <- out.ID
+	}
+	if err == nil && ctx.Err() != nil {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "cannot store the component: the request was cancelled", Err: ctx.Err()}
+	}
+	return out, err
+}
+
+func (s *commitAfterCancel) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zone.Component, first zone.CheckRecord) (*zone.Appraisal, error) {
+	if !s.stall(ctx) {
+		return s.Store.CreateAppraisal(ctx, a, site, first)
+	}
+	out, err := s.Store.CreateAppraisal(context.WithoutCancel(ctx), a, site, first)
+	if err == nil {
+		s.landed <- out.ID
+	}
+	if err == nil && ctx.Err() != nil {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "cannot store the appraisal: the request was cancelled", Err: ctx.Err()}
+	}
+	return out, err
+}
+
+// TestWriteOfAGoneClientIsAudited: a client that goes away while its
+// write is in flight does not leave a write without its audit entry: the
+// write runs to its end (it does not see the client leave) and is
+// recorded.
+func TestWriteOfAGoneClientIsAudited(t *testing.T) {
+	st := &commitAfterCancel{Store: newEmbeddedStore(t), entered: make(chan struct{}, 1), landed: make(chan uuid.UUID, 1)}
+	ts := newAuditServer(t, st, auditOptions{})
+	sc := newScene(t, ts.testServer)
+	editor := ts.token(t, zone.RoleEditor, zone.Secret)
+	appraiser := ts.token(t, zone.RoleAppraiser, zone.Secret)
+	auditor := ts.token(t, zone.RoleAuditor, zone.Secret)
+	for _, w := range []struct{ name, path, token, body, action string }{
+		{"component", "/ogc/collections/" + zone.LayerCommuneHQs + "/items", editor,
+			`{"type":"Feature","geometry":{"type":"Point","coordinates":[106.45,21.55]},"properties":{"name":"Trụ sở mới","classification":"internal"}}`,
+			zone.AuditComponentCreated},
+		{"appraisal", "/api/appraisals", appraiser, `{"name":"Dự án","footprint":` + sc.clear + `}`, zone.AuditAppraisalCreated},
+	} {
+		st.armed.Store(true)
+		ctx, cancel := context.WithCancel(t.Context())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+w.path, strings.NewReader(w.body))
+		req.Header.Set("Authorization", "Bearer "+w.token)
+		req.Header.Set("Content-Type", "application/json")
+		gone := make(chan error, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			gone <- err
+		}()
+		select {
+		case <-st.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the write never started", w.name)
+		}
+		cancel() // the client goes away while its write is in flight
+		if err := <-gone; err == nil {
+			t.Fatalf("%s: the request was answered before the client went away", w.name)
+		}
+		var id uuid.UUID
+		select {
+		case id = <-st.landed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the write never landed", w.name)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if err := ts.Trail.Flush(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			page, _ := readAudit(t, ts.URL, "/api/audit?object="+id.String()+"&action="+w.action, auditor)
+			if len(page.Items) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s was written but has %d audit entries, want 1", w.name, id, len(page.Items))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
 

@@ -260,7 +260,7 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 		}
 		a.Verdict = rec.Verdict
 		site.Properties[zone.PropVerdict] = rec.Verdict
-		created, err := s.Store.CreateAppraisal(r.Context(), a, site, rec)
+		created, err := s.Store.CreateAppraisal(writeContext(r), a, site, rec)
 		if err != nil {
 			s.failHeld(w, r, p, start, err)
 			return
@@ -394,7 +394,7 @@ func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Reques
 			s.failHeld(w, r, p, start, err)
 			return
 		}
-		if _, err := s.Store.AddCheck(r.Context(), rec, p.Clearance); err != nil {
+		if _, err := s.Store.AddCheck(writeContext(r), rec, p.Clearance); err != nil {
 			s.failHeld(w, r, p, start, err)
 			return
 		}
@@ -434,7 +434,7 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 			return
 		}
 		d := zone.Decision{Outcome: req.Outcome, Note: req.Note, By: owner(p), At: time.Now().UTC()}
-		if _, err := s.Store.DecideAppraisal(r.Context(), a.ID, d, p.Clearance); err != nil {
+		if _, err := s.Store.DecideAppraisal(writeContext(r), a.ID, d, p.Clearance); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -467,7 +467,7 @@ func (s *server) handleAppraisalPublish() func(http.ResponseWriter, *http.Reques
 			}
 			c := site.Clone()
 			c.Properties[zone.PropPublished] = true
-			if _, err := s.Store.UpdateComponent(r.Context(), c, site.Version, zone.Secret, p.Name); err != nil {
+			if _, err := s.Store.UpdateComponent(writeContext(r), c, site.Version, zone.Secret, p.Name); err != nil {
 				s.fail(w, r, err)
 				return
 			}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -64,6 +65,18 @@ func (s *server) auditable() error {
 	}
 	return s.Audit.Admit()
 }
+
+// writeContext is the context of an audited store write: the request's
+// values without its cancellation. A write, once started, runs to its end
+// (the store's own call timeouts bound it) whether or not the client
+// stays, so a write that lands is never answered as a failure and left
+// out of the trail: were it under the request's context, a client gone
+// (or the answer deadline passed) while its COMMIT was in flight would
+// make the store report an error for a write that committed, and the
+// handler would skip its audit entry. Every store write a handler records
+// is made under this, and what follows it to the entry (recordNow and the
+// rest) does not heed the request's context.
+func writeContext(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 // record queues an entry; recordNow appends it without waiting for the
 // recorder's tick (for actions that wrote to the store anyway).
