@@ -671,6 +671,100 @@ func TestWriteOfAGoneClientIsAudited(t *testing.T) {
 	}
 }
 
+// trailTrouble is a store whose audit trail reads can be made to fail,
+// and whose appends can be held back until the next trail read has read
+// (then drained before that read returns: the recorder appending between
+// a reader's two reads of the trail, the store's and the queue's).
+type trailTrouble struct {
+	zone.Store
+	trail   *audit.Recorder
+	failing atomic.Bool
+	racing  atomic.Bool
+	release chan struct{}
+}
+
+func (s *trailTrouble) AppendAudit(ctx context.Context, es []zone.AuditEntry) ([]zone.AuditEntry, error) {
+	if s.racing.Load() {
+		<-s.release
+	}
+	return s.Store.AppendAudit(ctx, es)
+}
+
+func (s *trailTrouble) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditEntry, error) {
+	if s.failing.Load() {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "cannot read the audit trail: the database is not available"}
+	}
+	es, err := s.Store.ListAudit(ctx, q)
+	if s.racing.CompareAndSwap(true, false) {
+		close(s.release)
+		if err := s.trail.Flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return es, err
+}
+
+// TestAppraisalHistoryIsBestEffortAfterWrites: a write whose history
+// cannot be read back is answered as done, without the history (null);
+// and an entry the recorder appends between the reads of the store and of
+// its queue is in the history all the same.
+func TestAppraisalHistoryIsBestEffortAfterWrites(t *testing.T) {
+	st := &trailTrouble{Store: newEmbeddedStore(t), release: make(chan struct{})}
+	ts := newAuditServer(t, st, auditOptions{})
+	st.trail = ts.Trail
+	sc := newScene(t, ts.testServer)
+	appraiser := ts.token(t, zone.RoleAppraiser, zone.Secret)
+
+	st.failing.Store(true)
+	status, _, b := send(t, http.MethodPost, ts.URL+"/api/appraisals", appraiser, []byte(`{"name":"Dự án","footprint":`+sc.clear+`}`))
+	if status != http.StatusCreated {
+		t.Fatalf("create with the trail unreadable: %d %s, want 201 (the appraisal was stored)", status, b)
+	}
+	var created struct {
+		ID      string           `json:"id"`
+		History *json.RawMessage `json:"history"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil || created.ID == "" {
+		t.Fatalf("create: %v %s", err, b)
+	}
+	if created.History != nil {
+		t.Fatalf("history %s, want null (not read)", *created.History)
+	}
+	recheck := ts.URL + "/api/appraisals/" + created.ID + "/recheck"
+	if status, _, b := send(t, http.MethodPost, recheck, appraiser, nil); status != http.StatusOK {
+		t.Fatalf("recheck with the trail unreadable: %d %s, want 200", status, b)
+	}
+	// A GET is not a write: it fails rather than show no history.
+	status, h, b := get(t, ts.URL+"/api/appraisals/"+created.ID, appraiser)
+	mustProblem(t, status, h, b, http.StatusServiceUnavailable)
+	st.failing.Store(false)
+
+	// The recorder appends the recheck's entry after the store's trail
+	// was read and before the answer is written.
+	if err := ts.Trail.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st.racing.Store(true)
+	status, _, b = send(t, http.MethodPost, recheck, appraiser, nil)
+	if status != http.StatusOK {
+		t.Fatalf("recheck: %d %s", status, b)
+	}
+	var v struct {
+		History []auditEntry `json:"history"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range v.History {
+		actions = append(actions, e.Action)
+	}
+	want := []string{zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalRechecked}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("history %v, want %v", actions, want)
+	}
+}
+
 // TestThrottledTokensTakeNoSlot: a token over its rate, or suspended for
 // probing, is refused with 429 at once, before its body is received or a
 // slot waited for: with the check and upload slots held by others (a

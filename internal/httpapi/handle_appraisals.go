@@ -33,7 +33,8 @@ type appraisalView struct {
 	// site is not in its layer for readers until an admin publishes it.
 	Site *geojson.Feature `json:"site,omitempty"`
 	// History is the appraisal's audit trail, oldest first, as far as the
-	// reader's clearance goes.
+	// reader's clearance goes; null in the answer to a write when the
+	// trail could not be read (respondAppraisal).
 	History []auditEntryView `json:"history"`
 }
 
@@ -272,7 +273,10 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 	}
 }
 
-// respondAppraisal reads an appraisal back and writes the reader's view.
+// respondAppraisal reads an appraisal back after a write and writes the
+// reader's view. The write is done: the history is best-effort, and when
+// the trail cannot be read the answer goes without it ("history": null)
+// rather than fail a write that happened (GET shows it).
 func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone.Principal, id uuid.UUID, status int) {
 	a, err := s.Store.GetAppraisal(r.Context(), id, p.Clearance)
 	if err != nil {
@@ -280,12 +284,13 @@ func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone
 		return
 	}
 	v, err := s.view(a, p)
-	if err == nil {
-		v.History, err = s.history(r.Context(), a.ID, p)
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if v.History, err = s.history(r.Context(), a.ID, p); err != nil {
+		s.Log.Warn("appraisal answered without its history: the audit trail could not be read", "request_id", requestID(r.Context()),
+			"appraisal", a.ID, "err", err)
 	}
 	if status == http.StatusCreated {
 		w.Header().Set("Location", "/api/appraisals/"+id.String())
