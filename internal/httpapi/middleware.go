@@ -163,33 +163,52 @@ func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 // writeStall gives each write of an answer d to complete (the connection's
 // write deadline, moved on before every write): a client that stops
 // reading is cut off after d instead of the server's whole write timeout,
-// while one that keeps reading, however slowly, streams on. d <= 0: off.
-func writeStall(d time.Duration) func(http.Handler) http.Handler {
+// while one that keeps reading streams on, but never past total from the
+// request's start (the server's write timeout, Config.WriteTimeout, which
+// moving the deadline would otherwise lift): a client reading a chunk
+// every d-ε cannot hold its connection, and a heavy page's slot, for
+// ever. d <= 0: off (the server's own deadline stands); total <= 0: no
+// bound but d.
+func writeStall(d, total time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if d <= 0 {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(&stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: d}, r)
+			sw := &stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: d}
+			if total > 0 {
+				sw.end = time.Now().Add(total)
+			}
+			next.ServeHTTP(sw, r)
 		})
 	}
 }
 
-// stallWriter moves the write deadline on before each write.
+// stallWriter moves the write deadline on before each write, up to end.
 type stallWriter struct {
 	http.ResponseWriter
-	rc *http.ResponseController
-	d  time.Duration
+	rc  *http.ResponseController
+	d   time.Duration
+	end time.Time // the latest deadline; zero: none
+}
+
+// deadline is the next write's deadline: d from now, but not past end.
+func (s *stallWriter) deadline() time.Time {
+	t := time.Now().Add(s.d)
+	if !s.end.IsZero() && t.After(s.end) {
+		return s.end
+	}
+	return t
 }
 
 func (s *stallWriter) Write(b []byte) (int, error) {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	_ = s.rc.SetWriteDeadline(s.deadline())
 	return s.ResponseWriter.Write(b)
 }
 
 // Flush moves the deadline on too: a flush writes to the connection.
 func (s *stallWriter) Flush() {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	_ = s.rc.SetWriteDeadline(s.deadline())
 	_ = s.rc.Flush()
 }
 

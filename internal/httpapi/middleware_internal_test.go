@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -44,5 +45,58 @@ func TestAnswerDeadline(t *testing.T) {
 	streaming.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	if err := <-causes; err != nil {
 		t.Fatalf("a streaming answer begun before the deadline was cut: %v", err)
+	}
+}
+
+// TestWriteStallKeepsTheTotalLimit: a client that reads a little more
+// often than the stall timeout (enough that no write waits for it) keeps
+// its answer streaming, but only until the total limit from the request's
+// start (the server's write timeout), not for as long as it keeps reading.
+func TestWriteStallKeepsTheTotalLimit(t *testing.T) {
+	const stall, total = 300 * time.Millisecond, time.Second
+	cut := make(chan time.Duration, 1)
+	h := writeStall(stall, total)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		chunk := bytes.Repeat([]byte("x"), 4<<10) // 200 KiB/s
+		rc := http.NewResponseController(w)
+		for time.Since(start) < 10*time.Second {
+			_, err := w.Write(chunk)
+			if err == nil {
+				err = rc.Flush()
+			}
+			if err != nil {
+				cut <- time.Since(start)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cut <- -1
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	go func() { // a little, every third of the stall timeout: up to 320 KiB/s
+		buf := make([]byte, 32<<10)
+		for {
+			if _, err := resp.Body.Read(buf); err != nil {
+				return
+			}
+			time.Sleep(stall / 3)
+		}
+	}()
+	select {
+	case d := <-cut:
+		if d < 0 {
+			t.Fatalf("a client reading every %s was served for 10 s: the total limit of %s did not hold", stall/3, total)
+		}
+		if d < total-100*time.Millisecond || d > total+stall {
+			t.Fatalf("cut off after %s, want at the total limit of %s", d, total)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the handler never ended")
 	}
 }

@@ -15,7 +15,7 @@ func (s *server) routes() http.Handler {
 	r.Use(s.Metrics.Instrument, logRequests(s.Log))
 	// Every body is bounded (a route may bound it lower) and must keep
 	// arriving; every query string must read whole.
-	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout))
+	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout, s.Config.WriteTimeout))
 	r.Use(s.guardBody, s.bodyLimit(maxUploadBody), s.checkQuery)
 	small, jsonBody := r.With(s.bodyLimit(maxSmallBody)), r.With(s.bodyLimit(maxBody))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
