@@ -222,11 +222,12 @@ func (s *server) recordCheck(r *http.Request, p zone.Principal, action, object s
 	// Each footprint that got a referral is a sighting of its own: a
 	// FeatureCollection's features each got their own answer.
 	for _, c := range res.Consulted {
-		one := fps
-		if i := slices.IndexFunc(fps, func(fp check.Footprint) bool { return fp.Index == c.Index }); i >= 0 {
-			one = fps[i : i+1]
+		digest := sum // a single footprint's is the request's
+		if len(fps) > 1 {
+			if i := slices.IndexFunc(fps, func(fp check.Footprint) bool { return fp.Index == c.Index }); i >= 0 {
+				digest, _ = footprintDigest(fps[i : i+1])
+			}
 		}
-		digest, _ := footprintDigest(one)
 		if a := s.Probing.Observe(p, digest, c.Cells); a != nil {
 			// Secret: the alert's cells say where hidden works' areas lie,
 			// more than the caller was told (one referral per footprint).
