@@ -101,8 +101,40 @@ func clientGone(err error) error {
 }
 
 // errAnswerDeadline is the cause of a request context ended by the answer
-// deadline.
+// deadline. The client is still there: the work the deadline stopped is
+// answered 503 with Retry-After (writeError, lateError), while a context
+// the client ended has nobody to answer (clientLeft).
 var errAnswerDeadline = errors.New("no answer within the request timeout")
+
+// retryAfterTimeout is the Retry-After of a request the answer deadline
+// ended: the server was slow (overloaded, or the database stalled) and
+// may not be a moment later.
+const retryAfterTimeout = 5 * time.Second
+
+// deadlinePassed reports whether r's context was ended by the answer
+// deadline.
+func deadlinePassed(r *http.Request) bool {
+	return errors.Is(context.Cause(r.Context()), errAnswerDeadline)
+}
+
+// clientLeft reports whether r's context ended for another reason than
+// the answer deadline: the client went away (or the server is shutting
+// down), and there is nobody to answer.
+func clientLeft(r *http.Request) bool { return r.Context().Err() != nil && !deadlinePassed(r) }
+
+// stoppedByDeadline reports whether err is the failure of work the
+// answer deadline stopped (writeError answers it with lateError).
+func stoppedByDeadline(r *http.Request, err error) bool {
+	return deadlinePassed(r) &&
+		(zone.ErrorCode(err) == zone.CodeUnavailable || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+// lateError is the answer to work the answer deadline stopped: 503 with
+// Retry-After.
+func lateError(err error) error {
+	return &zone.Error{Code: zone.CodeUnavailable, RetryAfter: retryAfterTimeout, Err: err,
+		Message: "the server could not answer within its request timeout (busy, or its database slow); try again shortly"}
+}
 
 // answerDeadline ends each request's context when its handler has written
 // nothing within d (Config.RequestTimeout); once the answer has begun, the

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 // TestAnswerDeadline: a handler that has written nothing when the deadline
@@ -45,6 +49,42 @@ func TestAnswerDeadline(t *testing.T) {
 	streaming.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	if err := <-causes; err != nil {
 		t.Fatalf("a streaming answer begun before the deadline was cut: %v", err)
+	}
+}
+
+// TestAnswerDeadlineIsA503: work the answer deadline stopped is answered
+// 503 with Retry-After, saying so; work a client ended by going away is
+// not taken for it, nor is an error the deadline did not cause.
+func TestAnswerDeadlineIsA503(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	stopped := func(err func(ctx context.Context) error) http.Handler {
+		return answerDeadline(20 * time.Millisecond)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+			writeError(w, r, log, err(r.Context()))
+		}))
+	}
+	gone := func(ctx context.Context) error { return clientGone(ctx.Err()) }
+	rec := httptest.NewRecorder()
+	stopped(gone).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" || !strings.Contains(rec.Body.String(), "request timeout") {
+		t.Fatalf("stopped by the deadline: %d Retry-After %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+
+	// The client went away first: not the deadline's (nobody reads it).
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec = httptest.NewRecorder()
+	stopped(gone).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
+	if rec.Header().Get("Retry-After") != "" || strings.Contains(rec.Body.String(), "request timeout") {
+		t.Fatalf("a client gone taken for the deadline: %d %s", rec.Code, rec.Body)
+	}
+
+	// An answer of its own after the deadline stays what it is.
+	rec = httptest.NewRecorder()
+	stopped(func(context.Context) error { return zone.Errorf(zone.CodeNotFound, "no such thing") }).
+		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("a 404 after the deadline: %d %s", rec.Code, rec.Body)
 	}
 }
 

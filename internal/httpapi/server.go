@@ -35,12 +35,13 @@ type Config struct {
 	BodyReadTimeout time.Duration
 	// RequestTimeout is the answer deadline: a request's context ends when
 	// its handler has written no byte of the answer within it (answers then
-	// fail with 503 where the work heeds the context). A streamed answer,
-	// once begun, is not cut by it: a large page or export to a slow client
-	// is bounded by WriteStallTimeout (a client that stops reading) and
-	// WriteTimeout (one that reads too slowly to finish) instead. Waits on
-	// the database are bounded more tightly, call by call, by the store.
-	// 0 means DefaultRequestTimeout; negative turns it off.
+	// fail with 503 and Retry-After where the work heeds the context). A
+	// streamed answer, once begun, is not cut by it: a large page or export
+	// to a slow client is bounded by WriteStallTimeout (a client that stops
+	// reading) and WriteTimeout (one that reads too slowly to finish)
+	// instead. Waits on the database are bounded more tightly, call by
+	// call, by the store. 0 means DefaultRequestTimeout; negative turns it
+	// off.
 	RequestTimeout time.Duration
 	// WriteStallTimeout bounds each write of an answer: a client that reads
 	// nothing for this long (its connection's buffers full) is cut off, so
