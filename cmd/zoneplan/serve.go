@@ -144,7 +144,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
-			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall},
+			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
@@ -196,7 +196,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		// ReadTimeout would also end the context of any request running
 		// longer (the server's watch for the client leaving reads under
 		// it), and with it a large page still streaming.
-		WriteTimeout: 5 * time.Minute, // a large page streams for a while
+		// A large page streams for a while; httpapi keeps to the same
+		// bound as it moves the write deadline (Config.WriteTimeout).
+		WriteTimeout: httpapi.DefaultWriteTimeout,
 		IdleTimeout:  *idleTimeout,
 		ConnState:    ln.ConnState,
 		BaseContext:  func(net.Listener) context.Context { return ctx },

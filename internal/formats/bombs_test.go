@@ -430,3 +430,14 @@ func TestDeepMultiGeometry(t *testing.T) {
 		t.Errorf("allocated %d bytes", got)
 	}
 }
+
+// TestBytesText: limits are named in MiB or KiB when they are whole ones,
+// else in bytes.
+func TestBytesText(t *testing.T) {
+	for n, want := range map[int64]string{64 << 20: "64 MiB", 1 << 20: "1 MiB", 256 << 10: "256 KiB", 1536 << 10: "1536 KiB",
+		1536: "1536 bytes", 100: "100 bytes", 0: "0 bytes", 1<<20 + 1: "1048577 bytes"} {
+		if got := BytesText(n); got != want {
+			t.Errorf("BytesText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

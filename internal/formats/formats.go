@@ -106,7 +106,7 @@ func Decode(name string, data []byte, opt Options) (*Result, error) {
 	}
 	lim := opt.Limits.WithDefaults()
 	if int64(len(data)) > lim.MaxFileBytes {
-		return nil, &zone.Error{Code: zone.CodeTooLarge, Message: fmt.Sprintf("%s: %d bytes, more than the %s allowed", name, len(data), bytesText(lim.MaxFileBytes))}
+		return nil, &zone.Error{Code: zone.CodeTooLarge, Message: fmt.Sprintf("%s: %d bytes, more than the %s allowed", name, len(data), BytesText(lim.MaxFileBytes))}
 	}
 	bud := newBudget(lim)
 	// A byte-order mark (Windows Notepad, Excel's "CSV UTF-8") is not part

@@ -149,7 +149,7 @@ func decodeGeoJSON(name string, data []byte, opt Options, bud *budget) (*Result,
 func CheckGeoJSON(name string, data []byte, lim Limits) error {
 	lim = lim.WithDefaults()
 	if int64(len(data)) > lim.MaxFileBytes {
-		return &zone.Error{Code: zone.CodeTooLarge, Message: fmt.Sprintf("%s: %d bytes, more than the %s allowed", name, len(data), bytesText(lim.MaxFileBytes))}
+		return &zone.Error{Code: zone.CodeTooLarge, Message: fmt.Sprintf("%s: %d bytes, more than the %s allowed", name, len(data), BytesText(lim.MaxFileBytes))}
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := &gjReader{file: name, bud: newBudget(lim)}

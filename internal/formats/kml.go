@@ -778,7 +778,7 @@ func (g *xmlGuard) overflow() error {
 	case gTag, gOpen:
 		what = "one tag"
 	}
-	return limitError(g.file, -1, fmt.Sprintf("line %d", g.start), "more than %s in %s (the limit per XML token)", bytesText(int64(g.max)), what)
+	return limitError(g.file, -1, fmt.Sprintf("line %d", g.start), "more than %s in %s (the limit per XML token)", BytesText(int64(g.max)), what)
 }
 
 // decodeKMZ reads the KML inside a KMZ: doc.kml, or the first .kml,

@@ -3,6 +3,7 @@ package formats
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -131,12 +132,17 @@ func zoneErr(err error) *zone.Error {
 	return nil
 }
 
-// bytesText writes a byte count as people read limits: "64 MiB", or bytes.
-func bytesText(n int64) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MiB", n>>20)
+// BytesText writes a byte count as people read limits: "64 MiB",
+// "256 KiB", or bytes. It is how every limit is named in an answer (the
+// upload readers here, the request body limits in httpapi).
+func BytesText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // budget counts what one upload has given so far against its Limits. The

@@ -44,7 +44,7 @@ func openZip(name string, data []byte, lim Limits) (*archive, error) {
 		total += f.UncompressedSize64
 	}
 	if total > uint64(lim.MaxExpandedTotal) {
-		return nil, limitError(name, -1, "", "expands to more than %s (the limit per archive)", bytesText(lim.MaxExpandedTotal))
+		return nil, limitError(name, -1, "", "expands to more than %s (the limit per archive)", BytesText(lim.MaxExpandedTotal))
 	}
 	return &archive{name: name, zr: zr, lim: lim}, nil
 }
@@ -55,7 +55,7 @@ func openZip(name string, data []byte, lim Limits) (*archive, error) {
 func (a *archive) open(f *zip.File) (*memberReader, error) {
 	file := a.name + ": " + f.Name
 	if f.UncompressedSize64 > uint64(a.lim.MaxExpandedBytes) {
-		return nil, limitError(file, -1, "", "expands to more than %s (the limit per zip member)", bytesText(a.lim.MaxExpandedBytes))
+		return nil, limitError(file, -1, "", "expands to more than %s (the limit per zip member)", BytesText(a.lim.MaxExpandedBytes))
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -104,9 +104,9 @@ func (m *memberReader) Read(p []byte) (int, error) {
 	m.a.expanded += int64(n)
 	switch {
 	case m.n > m.a.lim.MaxExpandedBytes:
-		m.err = limitError(m.file, -1, "", "expands to more than %s (the limit per zip member)", bytesText(m.a.lim.MaxExpandedBytes))
+		m.err = limitError(m.file, -1, "", "expands to more than %s (the limit per zip member)", BytesText(m.a.lim.MaxExpandedBytes))
 	case m.a.expanded > m.a.lim.MaxExpandedTotal:
-		m.err = limitError(m.a.name, -1, "", "expands to more than %s (the limit per archive)", bytesText(m.a.lim.MaxExpandedTotal))
+		m.err = limitError(m.a.name, -1, "", "expands to more than %s (the limit per archive)", BytesText(m.a.lim.MaxExpandedTotal))
 	case err != nil && !errors.Is(err, io.EOF):
 		m.err = fileError(m.file, "cannot read from the archive (truncated or damaged?): %v", err)
 	default:

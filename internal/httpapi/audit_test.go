@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +18,11 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/zoneplan/zoneplan/data"
+	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/pgtest"
@@ -31,9 +34,10 @@ import (
 
 // auditOptions are the parts of a guarded server a test sets.
 type auditOptions struct {
-	quota   *quota.Limiter
-	probing *probing.Detector
-	backlog int
+	quota     *quota.Limiter
+	probing   *probing.Detector
+	backlog   int
+	admission httpapi.Admission // nil gates: the defaults
 }
 
 // auditServer is a real server with the audit trail's recorder, quotas
@@ -64,7 +68,7 @@ func newAuditServer(t *testing.T, st zone.Store, o auditOptions) *auditServer {
 	})
 	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Rules: active,
 		Auth:  &auth.Authenticator{Tokens: st, CacheTTL: time.Minute},
-		Audit: trail, Quota: o.quota, Probing: o.probing, Config: httpapi.Config{Version: "test"}})
+		Audit: trail, Quota: o.quota, Probing: o.probing, Admission: o.admission, Config: httpapi.Config{Version: "test"}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &auditServer{testServer: &testServer{URL: srv.URL, Store: st, Index: ix}, Trail: trail}
@@ -551,6 +555,312 @@ func TestQuotas(t *testing.T) {
 	}
 	if s := lim.Stats(); s.RefusedRate["checks"] < 1 || s.RefusedDaily["checks"] < 2 || s.RefusedRate["appraisals"] < 1 {
 		t.Errorf("counters %+v", s)
+	}
+}
+
+// commitAfterCancel is a store whose next create, once armed, lands
+// however the request ends, but is reported as a failure when the
+// request's context ended while it was in flight: a COMMIT sent before the
+// client went away, whose answer the driver then gives up on.
+type commitAfterCancel struct {
+	zone.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	landed  chan uuid.UUID
+}
+
+func (s *commitAfterCancel) stall(ctx context.Context) bool {
+	if !s.armed.CompareAndSwap(true, false) {
+		return false
+	}
+	s.entered <- struct{}{}
+	select { // the client goes away meanwhile
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	return true
+}
+
+func (s *commitAfterCancel) CreateComponent(ctx context.Context, c *zone.Component, by string) (*zone.Component, error) {
+	if !s.stall(ctx) {
+		return s.Store.CreateComponent(ctx, c, by)
+	}
+	out, err := s.Store.CreateComponent(context.WithoutCancel(ctx), c, by)
+	if err == nil {
+		s.landed <- out.ID
+	}
+	if err == nil && ctx.Err() != nil {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "cannot store the component: the request was cancelled", Err: ctx.Err()}
+	}
+	return out, err
+}
+
+func (s *commitAfterCancel) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zone.Component, first zone.CheckRecord) (*zone.Appraisal, error) {
+	if !s.stall(ctx) {
+		return s.Store.CreateAppraisal(ctx, a, site, first)
+	}
+	out, err := s.Store.CreateAppraisal(context.WithoutCancel(ctx), a, site, first)
+	if err == nil {
+		s.landed <- out.ID
+	}
+	if err == nil && ctx.Err() != nil {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "cannot store the appraisal: the request was cancelled", Err: ctx.Err()}
+	}
+	return out, err
+}
+
+// TestWriteOfAGoneClientIsAudited: a client that goes away while its
+// write is in flight does not leave a write without its audit entry: the
+// write runs to its end (it does not see the client leave) and is
+// recorded.
+func TestWriteOfAGoneClientIsAudited(t *testing.T) {
+	st := &commitAfterCancel{Store: newEmbeddedStore(t), entered: make(chan struct{}, 1), landed: make(chan uuid.UUID, 1)}
+	ts := newAuditServer(t, st, auditOptions{})
+	sc := newScene(t, ts.testServer)
+	editor := ts.token(t, zone.RoleEditor, zone.Secret)
+	appraiser := ts.token(t, zone.RoleAppraiser, zone.Secret)
+	auditor := ts.token(t, zone.RoleAuditor, zone.Secret)
+	for _, w := range []struct{ name, path, token, body, action string }{
+		{"component", "/ogc/collections/" + zone.LayerCommuneHQs + "/items", editor,
+			`{"type":"Feature","geometry":{"type":"Point","coordinates":[106.45,21.55]},"properties":{"name":"Trụ sở mới","classification":"internal"}}`,
+			zone.AuditComponentCreated},
+		{"appraisal", "/api/appraisals", appraiser, `{"name":"Dự án","footprint":` + sc.clear + `}`, zone.AuditAppraisalCreated},
+	} {
+		st.armed.Store(true)
+		ctx, cancel := context.WithCancel(t.Context())
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+w.path, strings.NewReader(w.body))
+		req.Header.Set("Authorization", "Bearer "+w.token)
+		req.Header.Set("Content-Type", "application/json")
+		gone := make(chan error, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			gone <- err
+		}()
+		select {
+		case <-st.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the write never started", w.name)
+		}
+		cancel() // the client goes away while its write is in flight
+		if err := <-gone; err == nil {
+			t.Fatalf("%s: the request was answered before the client went away", w.name)
+		}
+		var id uuid.UUID
+		select {
+		case id = <-st.landed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the write never landed", w.name)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if err := ts.Trail.Flush(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			page, _ := readAudit(t, ts.URL, "/api/audit?object="+id.String()+"&action="+w.action, auditor)
+			if len(page.Items) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s %s was written but has %d audit entries, want 1", w.name, id, len(page.Items))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// trailTrouble is a store whose audit trail reads can be made to fail,
+// and whose appends can be held back until the next trail read has read
+// (then drained before that read returns: the recorder appending between
+// a reader's two reads of the trail, the store's and the queue's).
+type trailTrouble struct {
+	zone.Store
+	trail   *audit.Recorder
+	failing atomic.Bool
+	racing  atomic.Bool
+	release chan struct{}
+}
+
+func (s *trailTrouble) AppendAudit(ctx context.Context, es []zone.AuditEntry) ([]zone.AuditEntry, error) {
+	if s.racing.Load() {
+		<-s.release
+	}
+	return s.Store.AppendAudit(ctx, es)
+}
+
+func (s *trailTrouble) ListAudit(ctx context.Context, q zone.AuditQuery) ([]zone.AuditEntry, error) {
+	if s.failing.Load() {
+		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "cannot read the audit trail: the database is not available"}
+	}
+	es, err := s.Store.ListAudit(ctx, q)
+	if s.racing.CompareAndSwap(true, false) {
+		close(s.release)
+		if err := s.trail.Flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return es, err
+}
+
+// TestAppraisalHistoryIsBestEffortAfterWrites: a write whose history
+// cannot be read back is answered as done, without the history (null);
+// and an entry the recorder appends between the reads of the store and of
+// its queue is in the history all the same.
+func TestAppraisalHistoryIsBestEffortAfterWrites(t *testing.T) {
+	st := &trailTrouble{Store: newEmbeddedStore(t), release: make(chan struct{})}
+	ts := newAuditServer(t, st, auditOptions{})
+	st.trail = ts.Trail
+	sc := newScene(t, ts.testServer)
+	appraiser := ts.token(t, zone.RoleAppraiser, zone.Secret)
+
+	st.failing.Store(true)
+	status, _, b := send(t, http.MethodPost, ts.URL+"/api/appraisals", appraiser, []byte(`{"name":"Dự án","footprint":`+sc.clear+`}`))
+	if status != http.StatusCreated {
+		t.Fatalf("create with the trail unreadable: %d %s, want 201 (the appraisal was stored)", status, b)
+	}
+	var created struct {
+		ID      string           `json:"id"`
+		History *json.RawMessage `json:"history"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil || created.ID == "" {
+		t.Fatalf("create: %v %s", err, b)
+	}
+	if created.History != nil {
+		t.Fatalf("history %s, want null (not read)", *created.History)
+	}
+	recheck := ts.URL + "/api/appraisals/" + created.ID + "/recheck"
+	if status, _, b := send(t, http.MethodPost, recheck, appraiser, nil); status != http.StatusOK {
+		t.Fatalf("recheck with the trail unreadable: %d %s, want 200", status, b)
+	}
+	// A GET is not a write: it fails rather than show no history.
+	status, h, b := get(t, ts.URL+"/api/appraisals/"+created.ID, appraiser)
+	mustProblem(t, status, h, b, http.StatusServiceUnavailable)
+	st.failing.Store(false)
+
+	// The recorder appends the recheck's entry after the store's trail
+	// was read and before the answer is written.
+	if err := ts.Trail.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st.racing.Store(true)
+	status, _, b = send(t, http.MethodPost, recheck, appraiser, nil)
+	if status != http.StatusOK {
+		t.Fatalf("recheck: %d %s", status, b)
+	}
+	var v struct {
+		History []auditEntry `json:"history"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range v.History {
+		actions = append(actions, e.Action)
+	}
+	want := []string{zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalRechecked}
+	if !slices.Equal(actions, want) {
+		t.Fatalf("history %v, want %v", actions, want)
+	}
+}
+
+// TestThrottledTokensTakeNoSlot: a token over its rate, or suspended for
+// probing, is refused with 429 at once, before its body is received or a
+// slot waited for: with the check and upload slots held by others (a
+// queue that would make it wait) and a body memory budget its upload
+// would pass, its checks, appraisals and rechecks are still 429 within a
+// moment, and they take nothing from the gates or the budget; a token
+// within its limits waits in the queue as before.
+func TestThrottledTokensTakeNoSlot(t *testing.T) {
+	lim := quota.New(quota.Config{
+		Checks:     quota.Limits{Rate: 1, Burst: 1},
+		Appraisals: quota.Limits{Rate: 1, Burst: 1},
+	})
+	det := probing.New(probing.Config{Footprints: 1, Suspend: time.Hour})
+	slow := admission.Limit{Concurrent: 1, Queue: 8, Wait: 3 * time.Second}
+	gates := httpapi.Admission{Checks: admission.New("checks", slow), Uploads: admission.New("uploads", slow),
+		Bodies: admission.NewBudget("request body memory", 1<<20)}
+	ts := newAuditServer(t, newEmbeddedStore(t), auditOptions{quota: lim, probing: det, admission: gates})
+	sc := newScene(t, ts.testServer)
+	throttled := ts.token(t, zone.RoleAppraiser, zone.Public)
+	suspended, _, err := auth.Issue(t.Context(), ts.Store, "prober", zone.RoleAppraiser, zone.Internal, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Store.TokenByHash(t.Context(), auth.Hash(suspended))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := det.Observe(tok.Principal(), [32]byte{1}, []consult.Cell{{Row: 1, Col: 1}}); a == nil || a.SuspendedUntil.IsZero() {
+		t.Fatal("the detector did not suspend the prober")
+	}
+	// The throttled token spends its burst of each while the gates are free.
+	if status, _, b := send(t, http.MethodPost, ts.URL+"/api/check", throttled, []byte(sc.clear)); status != http.StatusOK {
+		t.Fatalf("first check: %d %s", status, b)
+	}
+	status, _, b := send(t, http.MethodPost, ts.URL+"/api/appraisals", throttled, []byte(`{"name":"Dự án","footprint":`+sc.clear+`}`))
+	if status != http.StatusCreated {
+		t.Fatalf("first appraisal: %d %s", status, b)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil {
+		t.Fatal(err)
+	}
+
+	// Others hold every check and upload slot.
+	for _, g := range []*admission.Gate{gates.Checks, gates.Uploads} {
+		release, err := g.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+	}
+	kml := `<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><Point><coordinates>106.76,21.85</coordinates></Point></Placemark></kml>`
+	big, bigType := multipartFile("site.kml", []byte(kml+strings.Repeat(" ", 2<<20)), nil) // passes the budget
+	type req struct{ name, method, path, ctype, body string }
+	reqs := []req{
+		{"check", http.MethodPost, "/api/check", "application/json", sc.clear},
+		{"upload check", http.MethodPost, "/api/check", bigType, string(big)},
+		{"appraisal", http.MethodPost, "/api/appraisals", "application/json", `{"name":"Dự án","footprint":` + sc.clear + `}`},
+		{"upload appraisal", http.MethodPost, "/api/appraisals", bigType, string(big)},
+		{"recheck", http.MethodPost, "/api/appraisals/" + created.ID + "/recheck", "application/json", ""},
+	}
+	refusedBudget := gates.Bodies.Refused()
+	for _, who := range []struct{ name, token, says string }{{"over its rate", throttled, "too many"}, {"suspended", suspended, "suspended"}} {
+		for _, r := range reqs {
+			if who.token == suspended && r.name == "recheck" {
+				r.path = "/api/appraisals/" + uuid.NewString() + "/recheck" // refused before it is looked up
+			}
+			start := time.Now()
+			status, h, b := do(t, r.method, ts.URL+r.path, who.token, map[string]string{"Content-Type": r.ctype}, r.body)
+			el := time.Since(start)
+			if status != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(problemDetail(t, b), who.says) {
+				t.Errorf("%s, %s with the slots held: %d Retry-After %q %.200s, want 429 at once", who.name, r.name, status, h.Get("Retry-After"), b)
+			}
+			if el > time.Second {
+				t.Errorf("%s, %s: refused after %s (it waited for a slot)", who.name, r.name, el)
+			}
+		}
+	}
+	if n := gates.Bodies.Refused(); n != refusedBudget {
+		t.Errorf("the refused requests reached the body budget (%d refusals)", n-refusedBudget)
+	}
+	if n := gates.Bodies.InUse(); n != 0 {
+		t.Errorf("%d bytes of the body budget still taken", n)
+	}
+	if q := gates.Checks.Queued() + gates.Uploads.Queued(); q != 0 {
+		t.Errorf("%d requests still queued", q)
+	}
+	// A token within its limits is admitted as before: it waits in the
+	// queue for the slot (here refused when the wait runs out).
+	fresh := ts.token(t, zone.RoleAppraiser, zone.Secret)
+	start := time.Now()
+	status, h, b := send(t, http.MethodPost, ts.URL+"/api/check", fresh, []byte(sc.clear))
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || time.Since(start) < 2*time.Second {
+		t.Errorf("a token within its limits with the slot held: %d after %s %.200s, want 503 after the queue's wait", status, time.Since(start), b)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/zoneplan/zoneplan/internal/formats"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -69,18 +68,7 @@ func bodyError(err error, what string) error {
 
 // tooLarge is the error for a body over limit bytes.
 func tooLarge(limit int64) error {
-	return zone.Errorf(zone.CodeTooLarge, "request body is larger than %s (the limit of this endpoint)", sizeText(limit))
-}
-
-// sizeText writes a byte count as limits are read: "64 MiB", "1 KiB" or bytes.
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + " MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + " KiB"
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
+	return zone.Errorf(zone.CodeTooLarge, "request body is larger than %s (the limit of this endpoint)", formats.BytesText(limit))
 }
 
 // decode reads a JSON body into v, rejecting unknown fields so a misspelt

@@ -84,12 +84,9 @@ func auditParams() []string {
 // 400 naming the parameter.
 func parseAuditQuery(q url.Values, p zone.Principal) (zone.AuditQuery, error) {
 	aq := zone.AuditQuery{Clearance: p.Clearance, Limit: 100}
-	for k, vs := range q {
+	for k := range q { // each given once: checkQuery refused repeats
 		if !slices.Contains(auditParams(), k) {
 			return aq, fieldError(k, "unknown parameter %q (want %s)", k, strings.Join(auditParams(), ", "))
-		}
-		if len(vs) > 1 {
-			return aq, fieldError(k, "%s is given %d times; give it once", k, len(vs))
 		}
 	}
 	aq.Actor = strings.TrimSpace(q.Get("actor"))
@@ -252,24 +249,30 @@ const maxHistory = 500
 
 // history is the trail of appraisal id as reader p may see it, oldest
 // first: what the store holds and what the recorder has not appended yet.
+// The recorder's queue is read first: an entry leaves it only once
+// appended, so one appended between the two reads is in the store's
+// answer, and one still queued in the queue's (an entry in both is shown
+// once).
 func (s *server) history(ctx context.Context, id uuid.UUID, p zone.Principal) ([]auditEntryView, error) {
-	es, err := s.Store.ListAudit(ctx, zone.AuditQuery{Object: id.String(), Clearance: p.Clearance, Limit: maxHistory})
+	obj := id.String()
+	var queued []zone.AuditEntry
+	if s.Audit != nil {
+		queued = s.Audit.Queued(func(e *zone.AuditEntry) bool {
+			return e.Object == obj && p.Clearance.Allows(e.Classification)
+		})
+	}
+	es, err := s.Store.ListAudit(ctx, zone.AuditQuery{Object: obj, Clearance: p.Clearance, Limit: maxHistory})
 	if err != nil {
 		return nil, err
 	}
 	slices.Reverse(es)
-	if s.Audit != nil {
-		seen := make(map[uuid.UUID]bool, len(es))
-		for _, e := range es {
-			seen[e.ID] = true
-		}
-		obj := id.String()
-		for _, e := range s.Audit.Queued(func(e *zone.AuditEntry) bool {
-			return e.Object == obj && p.Clearance.Allows(e.Classification)
-		}) {
-			if !seen[e.ID] {
-				es = append(es, e)
-			}
+	seen := make(map[uuid.UUID]bool, len(es))
+	for _, e := range es {
+		seen[e.ID] = true
+	}
+	for _, e := range queued {
+		if !seen[e.ID] {
+			es = append(es, e)
 		}
 	}
 	out := make([]auditEntryView, len(es))

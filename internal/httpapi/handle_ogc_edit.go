@@ -148,7 +148,7 @@ func (s *server) handleOGCCreate() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
-		created, err := s.Store.CreateComponent(r.Context(), c, p.Name)
+		created, err := s.Store.CreateComponent(writeContext(r), c, p.Name)
 		if err != nil {
 			s.failInput(w, r, err)
 			return
@@ -209,7 +209,7 @@ func (s *server) storeUpdate(w http.ResponseWriter, r *http.Request, p zone.Prin
 		s.fail(w, r, err)
 		return
 	}
-	updated, err := s.Store.UpdateComponent(r.Context(), c, ifVersion, p.Clearance, p.Name)
+	updated, err := s.Store.UpdateComponent(writeContext(r), c, ifVersion, p.Clearance, p.Name)
 	if err != nil {
 		if ifVersion != 0 && zone.ErrorCode(err) == zone.CodeConflict {
 			// Someone else wrote between our read and the store's check.
@@ -344,7 +344,7 @@ func (s *server) handleOGCDelete() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
-		if err := s.Store.DeleteComponent(r.Context(), old.ID, ifVersion, p.Clearance, p.Name); err != nil {
+		if err := s.Store.DeleteComponent(writeContext(r), old.ID, ifVersion, p.Clearance, p.Name); err != nil {
 			if ifVersion != 0 && zone.ErrorCode(err) == zone.CodeConflict {
 				if now, gerr := s.Store.GetComponent(r.Context(), old.ID, p.Clearance); gerr == nil {
 					s.preconditionFailed(w, r, old.ID, now.Version)

@@ -244,11 +244,14 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		}()
 		matches, err := s.selectItems(r.Context(), l.ID, q, schemas[l.ID], p.Scope(), cache, *bufp)
 		*bufp = matches
-		if r.Context().Err() != nil {
-			return // the client went away; nobody to answer
+		if err == nil && r.Context().Err() != nil {
+			err = clientGone(r.Context().Err()) // the page could not be streamed
 		}
 		if err != nil {
-			s.fail(w, r, err)
+			if clientLeft(r) {
+				return // nobody to answer
+			}
+			s.fail(w, r, err) // the answer deadline's is a 503
 			return
 		}
 		page := matches[min(q.Offset, len(matches)):min(q.Offset+q.Limit, len(matches))]

@@ -26,7 +26,7 @@ func (s *server) handleRulesLoad() func(http.ResponseWriter, *http.Request, zone
 			s.fail(w, r, err)
 			return
 		}
-		rs, err := s.Rules.Load(r.Context(), body, p.Name)
+		rs, err := s.Rules.Load(writeContext(r), body, p.Name)
 		if err != nil {
 			s.failInput(w, r, err)
 			return

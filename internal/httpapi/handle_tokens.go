@@ -61,7 +61,7 @@ func (s *server) handleTokenCreate() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, err)
 			return
 		}
-		secret, t, err := auth.Issue(r.Context(), s.Store, req.Name, role, clearance, ttl, time.Now())
+		secret, t, err := auth.Issue(writeContext(r), s.Store, req.Name, role, clearance, ttl, time.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -85,7 +85,7 @@ func (s *server) handleTokenRevoke() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, err)
 			return
 		}
-		if err := s.Store.RevokeToken(r.Context(), id, time.Now()); err != nil {
+		if err := s.Store.RevokeToken(writeContext(r), id, time.Now()); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -101,8 +101,40 @@ func clientGone(err error) error {
 }
 
 // errAnswerDeadline is the cause of a request context ended by the answer
-// deadline.
+// deadline. The client is still there: the work the deadline stopped is
+// answered 503 with Retry-After (writeError, lateError), while a context
+// the client ended has nobody to answer (clientLeft).
 var errAnswerDeadline = errors.New("no answer within the request timeout")
+
+// retryAfterTimeout is the Retry-After of a request the answer deadline
+// ended: the server was slow (overloaded, or the database stalled) and
+// may not be a moment later.
+const retryAfterTimeout = 5 * time.Second
+
+// deadlinePassed reports whether r's context was ended by the answer
+// deadline.
+func deadlinePassed(r *http.Request) bool {
+	return errors.Is(context.Cause(r.Context()), errAnswerDeadline)
+}
+
+// clientLeft reports whether r's context ended for another reason than
+// the answer deadline: the client went away (or the server is shutting
+// down), and there is nobody to answer.
+func clientLeft(r *http.Request) bool { return r.Context().Err() != nil && !deadlinePassed(r) }
+
+// stoppedByDeadline reports whether err is the failure of work the
+// answer deadline stopped (writeError answers it with lateError).
+func stoppedByDeadline(r *http.Request, err error) bool {
+	return deadlinePassed(r) &&
+		(zone.ErrorCode(err) == zone.CodeUnavailable || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}
+
+// lateError is the answer to work the answer deadline stopped: 503 with
+// Retry-After.
+func lateError(err error) error {
+	return &zone.Error{Code: zone.CodeUnavailable, RetryAfter: retryAfterTimeout, Err: err,
+		Message: "the server could not answer within its request timeout (busy, or its database slow); try again shortly"}
+}
 
 // answerDeadline ends each request's context when its handler has written
 // nothing within d (Config.RequestTimeout); once the answer has begun, the
@@ -163,33 +195,52 @@ func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 // writeStall gives each write of an answer d to complete (the connection's
 // write deadline, moved on before every write): a client that stops
 // reading is cut off after d instead of the server's whole write timeout,
-// while one that keeps reading, however slowly, streams on. d <= 0: off.
-func writeStall(d time.Duration) func(http.Handler) http.Handler {
+// while one that keeps reading streams on, but never past total from the
+// request's start (the server's write timeout, Config.WriteTimeout, which
+// moving the deadline would otherwise lift): a client reading a chunk
+// every d-ε cannot hold its connection, and a heavy page's slot, for
+// ever. d <= 0: off (the server's own deadline stands); total <= 0: no
+// bound but d.
+func writeStall(d, total time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if d <= 0 {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(&stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: d}, r)
+			sw := &stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), d: d}
+			if total > 0 {
+				sw.end = time.Now().Add(total)
+			}
+			next.ServeHTTP(sw, r)
 		})
 	}
 }
 
-// stallWriter moves the write deadline on before each write.
+// stallWriter moves the write deadline on before each write, up to end.
 type stallWriter struct {
 	http.ResponseWriter
-	rc *http.ResponseController
-	d  time.Duration
+	rc  *http.ResponseController
+	d   time.Duration
+	end time.Time // the latest deadline; zero: none
+}
+
+// deadline is the next write's deadline: d from now, but not past end.
+func (s *stallWriter) deadline() time.Time {
+	t := time.Now().Add(s.d)
+	if !s.end.IsZero() && t.After(s.end) {
+		return s.end
+	}
+	return t
 }
 
 func (s *stallWriter) Write(b []byte) (int, error) {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	_ = s.rc.SetWriteDeadline(s.deadline())
 	return s.ResponseWriter.Write(b)
 }
 
 // Flush moves the deadline on too: a flush writes to the connection.
 func (s *stallWriter) Flush() {
-	_ = s.rc.SetWriteDeadline(time.Now().Add(s.d))
+	_ = s.rc.SetWriteDeadline(s.deadline())
 	_ = s.rc.Flush()
 }
 

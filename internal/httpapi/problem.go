@@ -63,12 +63,19 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 }
 
 func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, status int) {
+	rid := requestID(r.Context())
+	// Work the answer deadline stopped: the client is still waiting.
+	late := stoppedByDeadline(r, err)
+	if late {
+		err, status = lateError(err), 0
+	}
 	code := zone.ErrorCode(err)
 	if status == 0 {
 		status = statusOf(code)
 	}
-	rid := requestID(r.Context())
 	switch {
+	case late:
+		log.Warn("request failed: no answer within the request timeout", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", errors.Unwrap(err))
 	case code == zone.CodeInternal || code == zone.CodeStorageFull:
 		log.Error("request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
 	case code == zone.CodeUnavailable && errors.Unwrap(err) != nil && !errors.Is(err, context.Canceled):

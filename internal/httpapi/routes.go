@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -13,7 +15,7 @@ func (s *server) routes() http.Handler {
 	r.Use(s.Metrics.Instrument, logRequests(s.Log))
 	// Every body is bounded (a route may bound it lower) and must keep
 	// arriving; every query string must read whole.
-	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout))
+	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout, s.Config.WriteTimeout))
 	r.Use(s.guardBody, s.bodyLimit(maxUploadBody), s.checkQuery)
 	small, jsonBody := r.With(s.bodyLimit(maxSmallBody)), r.With(s.bodyLimit(maxBody))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -60,16 +62,18 @@ func (s *server) routes() http.Handler {
 	jsonBody.Method(http.MethodPatch, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCUpdate())))
 	small.Method(http.MethodDelete, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCDelete()))
 
+	// Checks and appraisals: a suspended or throttled token is refused
+	// (limited) before its body is received and a slot waited for (admit).
 	r.Method(http.MethodGet, "/api/rules", s.authed(zone.PermRead, s.handleRules()))
 	small.Method(http.MethodPost, "/api/rules", s.authed(zone.PermManageRules, s.handleRulesLoad()))
-	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.admit(s.checkWork, s.handleCheck())))
+	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.limited(quota.Checks, s.admit(s.checkWork, s.handleCheck()))))
 	r.Get("/api/crs", handleCRSList())
 	r.Method(http.MethodPost, "/api/convert", s.authed(zone.PermCheck, s.admit(s.uploadWork, s.handleConvert())))
-	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.admit(s.checkWork, s.handleAppraisalCreate())))
+	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.limited(quota.Appraisals, s.admit(s.checkWork, s.handleAppraisalCreate()))))
 	r.Method(http.MethodGet, "/api/appraisals", s.authed(zone.PermCheck, s.handleAppraisalList()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}", s.authed(zone.PermCheck, s.handleAppraisalGet()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}/report", s.authed(zone.PermCheck, s.handleAppraisalReport()))
-	small.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.admit(s.checkWork, s.handleAppraisalRecheck())))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.limited(quota.Appraisals, s.admit(s.checkWork, s.handleAppraisalRecheck()))))
 	small.Method(http.MethodPost, "/api/appraisals/{id}/decision", s.authed(zone.PermDecide, s.handleAppraisalDecision()))
 	small.Method(http.MethodPost, "/api/appraisals/{id}/publish", s.authed(zone.PermPublish, s.handleAppraisalPublish()))
 

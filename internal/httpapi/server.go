@@ -35,19 +35,32 @@ type Config struct {
 	BodyReadTimeout time.Duration
 	// RequestTimeout is the answer deadline: a request's context ends when
 	// its handler has written no byte of the answer within it (answers then
-	// fail with 503 where the work heeds the context). A streamed answer,
-	// once begun, is not cut by it: a large page or export to a slow client
-	// is bounded by the server's write timeout and the client instead.
-	// Waits on the database are bounded more tightly, call by call, by the
-	// store. 0 means DefaultRequestTimeout; negative turns it off.
+	// fail with 503 and Retry-After where the work heeds the context). A
+	// streamed answer, once begun, is not cut by it: a large page or export
+	// to a slow client is bounded by WriteStallTimeout (a client that stops
+	// reading) and WriteTimeout (one that reads too slowly to finish)
+	// instead. Waits on the database are bounded more tightly, call by
+	// call, by the store. 0 means DefaultRequestTimeout; negative turns it
+	// off.
 	RequestTimeout time.Duration
 	// WriteStallTimeout bounds each write of an answer: a client that reads
 	// nothing for this long (its connection's buffers full) is cut off, so
 	// clients that stop reading cannot hold connections, and with them the
-	// connection cap, for the server's whole write timeout. 0 means
-	// DefaultWriteStallTimeout; negative turns it off.
+	// connection cap, for the server's whole write timeout. Each write
+	// moves the connection's write deadline on, but never past the
+	// request's start and WriteTimeout: a client reading a little every so
+	// often is still cut off there. 0 means DefaultWriteStallTimeout;
+	// negative turns it off.
 	WriteStallTimeout time.Duration
+	// WriteTimeout is the server's write timeout (http.Server's, which
+	// the caller sets to the same): the most the answer to a request may
+	// take, from its start. 0 means DefaultWriteTimeout; negative: none.
+	WriteTimeout time.Duration
 }
+
+// DefaultWriteTimeout is WriteTimeout unless configured: a large page
+// streams for a while.
+const DefaultWriteTimeout = 5 * time.Minute
 
 // DefaultWriteStallTimeout is WriteStallTimeout unless configured: a
 // reader taking a 64 KiB chunk in 30 s is slower than any client on a
@@ -111,6 +124,9 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Config.WriteStallTimeout == 0 {
 		d.Config.WriteStallTimeout = DefaultWriteStallTimeout
+	}
+	if d.Config.WriteTimeout == 0 {
+		d.Config.WriteTimeout = DefaultWriteTimeout
 	}
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -65,6 +66,18 @@ func (s *server) auditable() error {
 	return s.Audit.Admit()
 }
 
+// writeContext is the context of an audited store write: the request's
+// values without its cancellation. A write, once started, runs to its end
+// (the store's own call timeouts bound it) whether or not the client
+// stays, so a write that lands is never answered as a failure and left
+// out of the trail: were it under the request's context, a client gone
+// (or the answer deadline passed) while its COMMIT was in flight would
+// make the store report an error for a write that committed, and the
+// handler would skip its audit entry. Every store write a handler records
+// is made under this, and what follows it to the entry (recordNow and the
+// rest) does not heed the request's context.
+func writeContext(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
+
 // record queues an entry; recordNow appends it without waiting for the
 // recorder's tick (for actions that wrote to the store anyway).
 func (s *server) record(e zone.AuditEntry) {
@@ -79,9 +92,26 @@ func (s *server) recordNow(e zone.AuditEntry) {
 	}
 }
 
+// limited wraps a check or appraisal route (kind k) between authed and
+// admit: guard refuses the request before its body is received or a slot
+// is waited for, so a suspended or throttled token takes nothing from the
+// body memory budget or the gates others share (its refusals cost it
+// nothing, and must cost no one else anything either). What needs the
+// body (the daily budget, the feature cap) is spent by the handler.
+func (s *server) limited(k quota.Kind, h func(http.ResponseWriter, *http.Request, zone.Principal)) func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if err := s.guard(p, k); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
 // guard admits one check or appraisal request of p before anything is
-// read: the trail must take its entry, a suspended token is refused until
-// its suspension ends, and the request must be within p's rate.
+// read (limited): the trail must take its entry, a suspended token is
+// refused until its suspension ends, and the request must be within p's
+// rate.
 func (s *server) guard(p zone.Principal, k quota.Kind) error {
 	if err := s.auditable(); err != nil {
 		return err
@@ -192,11 +222,12 @@ func (s *server) recordCheck(r *http.Request, p zone.Principal, action, object s
 	// Each footprint that got a referral is a sighting of its own: a
 	// FeatureCollection's features each got their own answer.
 	for _, c := range res.Consulted {
-		one := fps
-		if i := slices.IndexFunc(fps, func(fp check.Footprint) bool { return fp.Index == c.Index }); i >= 0 {
-			one = fps[i : i+1]
+		digest := sum // a single footprint's is the request's
+		if len(fps) > 1 {
+			if i := slices.IndexFunc(fps, func(fp check.Footprint) bool { return fp.Index == c.Index }); i >= 0 {
+				digest, _ = footprintDigest(fps[i : i+1])
+			}
 		}
-		digest, _ := footprintDigest(one)
 		if a := s.Probing.Observe(p, digest, c.Cells); a != nil {
 			// Secret: the alert's cells say where hidden works' areas lie,
 			// more than the caller was told (one referral per footprint).

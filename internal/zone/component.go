@@ -168,30 +168,34 @@ func (c *Component) Published() bool {
 // ForClearance returns the component as a reader of clearance cl sees it:
 // a project site's verdict is the one that reader would get from the same
 // check (property verdicts, by clearance; the stored verdict property is the
-// public one), and the by-clearance verdicts never leave. A site stored
-// before verdicts were kept by clearance holds the full verdict: below
-// secret its conflict shows as review, the most a referral says (the
-// conflict may come from a work the reader cannot see). Other components,
-// and sites with nothing to change, are returned as they are (the same
-// pointer).
+// public one). A site stored before verdicts were kept by clearance holds
+// the full verdict: below secret its conflict shows as review, the most a
+// referral says (the conflict may come from a work the reader cannot see).
+// The by-clearance verdicts never leave: Feature leaves them out.
+//
+// Only a site whose verdict differs for cl is copied; every other
+// component, and a site whose reader's verdict is the stored one (a
+// public reader of a site with verdicts by clearance, most secret
+// readers), is returned as it is: the same pointer, so that what is kept
+// per stored component (an encoding) serves it.
 func (c *Component) ForClearance(cl Classification) *Component {
 	if c.Layer != LayerProjectSites {
 		return c
 	}
-	vs, ok := c.Properties[PropVerdicts].(map[string]any)
-	if !ok {
-		if v, _ := c.Properties[PropVerdict].(string); v == "conflict" && cl < Secret {
-			d := c.Clone()
-			d.Properties[PropVerdict] = "review"
-			return d
+	stored, _ := c.Properties[PropVerdict].(string)
+	seen := stored
+	if vs, ok := c.Properties[PropVerdicts].(map[string]any); ok {
+		if v, ok := vs[cl.String()].(string); ok && v != "" {
+			seen = v
 		}
+	} else if stored == "conflict" && cl < Secret {
+		seen = "review"
+	}
+	if seen == stored {
 		return c
 	}
 	d := c.Clone()
-	delete(d.Properties, PropVerdicts)
-	if v, ok := vs[cl.String()].(string); ok && v != "" {
-		d.Properties[PropVerdict] = v
-	}
+	d.Properties[PropVerdict] = seen
 	return d
 }
 

@@ -201,3 +201,57 @@ func TestDecisionDateCheckedOnEveryZone(t *testing.T) {
 		t.Fatalf("bad date on a provisional zone: %v", probs)
 	}
 }
+
+// TestForClearance: a reader sees a project site's verdict as their own
+// check gives it, and never the verdicts by clearance; the component is
+// copied only when that verdict differs from the stored one, and is
+// otherwise the stored component itself (the same pointer), as is every
+// other component.
+func TestForClearance(t *testing.T) {
+	site := func(verdict string, byClearance map[string]any) *Component {
+		props := map[string]any{PropVerdict: verdict, PropStatus: StatusPending}
+		if byClearance != nil {
+			props[PropVerdicts] = byClearance
+		}
+		return &Component{Layer: LayerProjectSites, Name: "Dự án", Classification: Public, Properties: props, Geometry: orb.Point{106, 21}}
+	}
+	// Stored as the store writes it: the public verdict, and one a clearance.
+	kept := site("review", map[string]any{"public": "review", "internal": "review", "restricted": "conflict", "secret": "conflict"})
+	legacy := site("conflict", nil) // the full verdict only
+	clear := site("clear", nil)
+	work := &Component{Layer: LayerDefenceWorks, Kind: KindDepot, Name: "Kho", Classification: Secret, Geometry: orb.Point{106, 21}}
+	for _, c := range []struct {
+		name string
+		c    *Component
+		cl   Classification
+		want string // verdict seen; "" for no site
+		same bool   // the stored component itself
+	}{
+		{"a work", work, Public, "", true},
+		{"kept, public", kept, Public, "review", true},
+		{"kept, internal", kept, Internal, "review", true},
+		{"kept, restricted", kept, Restricted, "conflict", false},
+		{"kept, secret", kept, Secret, "conflict", false},
+		{"legacy, public", legacy, Public, "review", false},
+		{"legacy, restricted", legacy, Restricted, "review", false},
+		{"legacy, secret", legacy, Secret, "conflict", true},
+		{"clear, public", clear, Public, "clear", true},
+		{"clear, secret", clear, Secret, "clear", true},
+	} {
+		before, _ := json.Marshal(c.c.Properties)
+		got := c.c.ForClearance(c.cl)
+		if (got == c.c) != c.same {
+			t.Errorf("%s: same pointer %v, want %v", c.name, got == c.c, c.same)
+		}
+		if after, _ := json.Marshal(c.c.Properties); string(after) != string(before) {
+			t.Errorf("%s: the stored component changed: %s, was %s", c.name, after, before)
+		}
+		f := got.Feature()
+		if _, ok := f.Properties[PropVerdicts]; ok {
+			t.Errorf("%s: the feature shows the verdicts by clearance", c.name)
+		}
+		if c.want != "" && f.Properties[PropVerdict] != c.want {
+			t.Errorf("%s: verdict %v, want %s", c.name, f.Properties[PropVerdict], c.want)
+		}
+	}
+}
