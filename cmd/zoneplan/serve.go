@@ -76,6 +76,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return exitError{code: 2, msg: "--max-conns, --max-heavy-pages, --max-uploads, --max-checks, --max-tile-builds and --max-body-memory-mb must be at least 1"}
 		}
 	}
+	if int64(*maxBodyMB)<<20 < httpapi.MinBodyMemory {
+		return exitError{code: 2, msg: fmt.Sprintf("--max-body-memory-mb must be at least %d: an upload at the size limit is held twice (its body and its file)", (httpapi.MinBodyMemory+1<<20-1)>>20)}
+	}
 	if *requestTimeout <= 0 || *degradedTokenTTL < 0 {
 		return exitError{code: 2, msg: "--request-timeout must be > 0 and --degraded-token-ttl >= 0"}
 	}

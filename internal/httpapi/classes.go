@@ -46,9 +46,14 @@ type Admission struct {
 	Bodies *admission.Budget
 }
 
-// DefaultBodyMemory is the default size of Admission.Bodies: four uploads
-// at the size limit.
-const DefaultBodyMemory = 4 * maxUploadBody
+// DefaultBodyMemory is the default size of Admission.Bodies: two uploads
+// at the size limit, each counted twice (its body and the file copied out
+// of it, receive).
+const DefaultBodyMemory = 2 * MinBodyMemory
+
+// MinBodyMemory is the smallest Admission.Bodies that admits an upload at
+// the size limit.
+const MinBodyMemory = 2 * maxUploadBody
 
 // HeavyPageItems is the largest items page (limit) that is light work.
 const HeavyPageItems = 1000
@@ -190,10 +195,12 @@ func (*receivedBody) Close() error { return nil }
 
 // receive reads r's body into memory, taking what it allocates from the
 // body budget as the bytes arrive (a refusal once the budget is spent),
-// and puts the bytes in its place for the handler. It returns what it took
-// from the budget, to be given back when the request is done. The body is
-// still bounded by the route's limit and guarded against slowness while
-// it is read.
+// and puts the bytes in its place for the handler. An upload's file is
+// then copied out of the body (readMultipart), at most the body's size:
+// that is taken from the budget too. It returns what it took from the
+// budget, to be given back when the request is done. The body is still
+// bounded by the route's limit and guarded against slowness while it is
+// read.
 func (s *server) receive(r *http.Request) (held int64, err error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return 0, nil
@@ -227,6 +234,12 @@ func (s *server) receive(r *http.Request) (held int64, err error) {
 		if err != nil {
 			return held, bodyError(err, "reading request body")
 		}
+	}
+	if isUpload(r) {
+		if err := s.Admission.Bodies.Take(int64(len(b))); err != nil {
+			return held, err
+		}
+		held += int64(len(b))
 	}
 	r.Body = &receivedBody{Reader: bytes.NewReader(b), data: b}
 	return held, nil

@@ -503,6 +503,12 @@ func TestBodyMemoryIsBounded(t *testing.T) {
 	if status, _, resp := do(t, "POST", g.URL+"/api/convert", tok, map[string]string{"Content-Type": ctype}, string(body)); status != http.StatusOK {
 		t.Fatalf("a 300 KiB upload on a 1 MiB budget: %d %s", status, resp)
 	}
+	// An upload's file is copied out of its body, and the copy counts: 600
+	// KiB fits the budget once, not twice.
+	body, ctype = multipartFile("site.kml", []byte(kml+strings.Repeat(" ", 600<<10)), nil)
+	if status, _, resp := do(t, "POST", g.URL+"/api/convert", tok, map[string]string{"Content-Type": ctype}, string(body)); status != http.StatusServiceUnavailable {
+		t.Fatalf("a 600 KiB upload (body and file: 1.2 MiB) on a 1 MiB budget: %d %s", status, resp)
+	}
 	// A slow check body (one slot for checks) does not hold the slot.
 	head := fmt.Sprintf("POST /api/check HTTP/1.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d", tok, len(footprint))
 	slow := make(chan int, 1)

@@ -116,8 +116,10 @@ func readFootprintInput(r *http.Request) (*footprintInput, error) {
 
 // readMultipart reads the parts of an upload into in: exactly one "file"
 // part, bounded by formats.MaxFileBytes (413 past it), and a few small
-// text fields. What it holds is the file (read into memory, up to twice
-// its size while it grows) and the fields (maxFormFields).
+// text fields. What it holds is the file and the fields (maxFormFields);
+// from a received body (receive, which counts the copy against the body
+// budget) the file is read into one buffer of the body's size, never
+// grown.
 func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 	if boundary == "" {
 		return zone.Errorf(zone.CodeInvalid, "multipart/form-data without a boundary")
@@ -148,7 +150,12 @@ func readMultipart(r *http.Request, boundary string, in *footprintInput) error {
 			if in.Name == "" {
 				in.Name = "upload"
 			}
-			b, err := io.ReadAll(io.LimitReader(part, formats.MaxFileBytes+1))
+			var b []byte
+			if rb, ok := r.Body.(*receivedBody); ok {
+				b, err = readInto(make([]byte, 0, min(len(rb.data), formats.MaxFileBytes+1)), io.LimitReader(part, formats.MaxFileBytes+1))
+			} else {
+				b, err = io.ReadAll(io.LimitReader(part, formats.MaxFileBytes+1))
+			}
 			if err != nil {
 				return uploadReadError(err)
 			}
@@ -330,5 +337,23 @@ func (s *server) handleConvert() func(http.ResponseWriter, *http.Request, zone.P
 			fc.Append(f)
 		}
 		encode(w, http.StatusOK, map[string]any{"format": dec.Format, "crs": dec.CRS, "footprints": fc})
+	}
+}
+
+// readInto reads r to its end into buf's spare capacity, growing it only
+// if r holds more than that.
+func readInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
 }
