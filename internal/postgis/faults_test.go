@@ -192,6 +192,41 @@ func TestFrozenAndStoppedDatabase(t *testing.T) {
 	t.Run("Stopped", func(t *testing.T) { outage(t, c.Stop, c.Start) })
 }
 
+// TestCallsUnderWayEndWhenTheDatabaseIsFoundDown: a call already waiting
+// on a frozen database when the prober finds it down ends then (unavailable,
+// with a Retry-After), as the calls after it fail at once, not at its own
+// timeout (here 20 s).
+func TestCallsUnderWayEndWhenTheDatabaseIsFoundDown(t *testing.T) {
+	c := pgtest.StartCluster(t, pgtest.ClusterOptions{})
+	first, dsn := openFaulty(t, c)
+	first.Close()
+	s, err := Open(t.Context(), dsn, Options{MaxConns: 4, StatementTimeout: 30 * time.Second,
+		IdleInTransactionTimeout: 30 * time.Second, ProbeInterval: 200 * time.Millisecond, CallTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.DataVersion(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c.Freeze(t)
+	defer c.Thaw(t)
+	start := time.Now()
+	_, err = s.DataVersion(context.Background())
+	took := time.Since(start)
+	if zone.ErrorCode(err) != zone.CodeUnavailable || zone.ErrorRetryAfter(err) <= 0 {
+		t.Fatalf("a call under way during the freeze: %v, want unavailable with a Retry-After", err)
+	}
+	if !s.health.down.Load() {
+		t.Fatal("the call ended before the prober found the database down")
+	}
+	// the prober's interval and its own timeout, and a margin
+	if took > 200*time.Millisecond+probeTimeout+time.Second {
+		t.Fatalf("the call ended %s into the freeze, long after the prober found it down", took)
+	}
+	t.Logf("the call under way ended %s into the freeze", took.Round(time.Millisecond))
+}
+
 // TestAuditCallsWakeTheProber: an audit trail call that finds the
 // database unavailable makes the prober probe at once (here it would
 // otherwise wait an hour), as every other call does.

@@ -30,9 +30,41 @@ type health struct {
 	down flag
 	full flag
 	kick chan struct{} // a call found the database unavailable: probe now
+
+	// outage ends (is cancelled) when the prober finds the database down,
+	// and every call under way with it; a new one begins when it answers.
+	outageMu  sync.Mutex
+	outage    context.Context
+	endOutage context.CancelFunc
 }
 
-func newHealth() *health { return &health{kick: make(chan struct{}, 1)} }
+func newHealth() *health {
+	h := &health{kick: make(chan struct{}, 1)}
+	h.outage, h.endOutage = context.WithCancel(context.Background())
+	return h
+}
+
+// calls is the context that ends when the database is next found down.
+func (h *health) calls() context.Context {
+	h.outageMu.Lock()
+	defer h.outageMu.Unlock()
+	return h.outage
+}
+
+// wentDown ends the calls under way; cameBack starts a new context for
+// those to come.
+func (h *health) wentDown() {
+	h.outageMu.Lock()
+	defer h.outageMu.Unlock()
+	h.endOutage()
+}
+
+func (h *health) cameBack() {
+	h.outageMu.Lock()
+	defer h.outageMu.Unlock()
+	h.endOutage()
+	h.outage, h.endOutage = context.WithCancel(context.Background())
+}
 
 func (h *health) isFull() bool { return h.full.Load() }
 
@@ -195,8 +227,10 @@ func (s *Store) setDown(err error) {
 	switch changed, lasted := s.health.down.set(down); {
 	case !changed:
 	case down:
+		s.health.wentDown()
 		s.log.Warn("database unreachable: database calls fail at once until it answers", "err", err)
 	default:
+		s.health.cameBack()
 		s.log.Info("database reachable again", "after", lasted.Round(time.Millisecond))
 	}
 }

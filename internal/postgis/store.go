@@ -324,7 +324,13 @@ func (s *Store) call(ctx context.Context, what string) (context.Context, func(*e
 		return ctx, nil, err
 	}
 	cctx, cancel := s.callContext(ctx)
+	// A call under way when the prober finds the database down ends then,
+	// as the calls after it fail at once, rather than at its timeout.
+	cctx, cancelOutage := context.WithCancel(cctx)
+	stop := context.AfterFunc(s.health.calls(), cancelOutage)
 	return cctx, func(errp *error) {
+		stop()
+		cancelOutage()
 		cancel()
 		s.observe(ctx, *errp)
 	}, nil
