@@ -106,23 +106,14 @@ func registerMetrics(m *metrics.Metrics, s served) {
 		func() []metrics.Sample {
 			ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 			defer cancel()
-			state := "ready"
-			switch err := s.store.Ping(ctx); zone.ErrorCode(err) {
-			case "":
-			case zone.CodeUnavailable:
-				state = "degraded"
-			case zone.CodeStorageFull:
-				state = "storage_full"
-			default:
-				state = "failing"
-			}
+			state := zone.StoreStateOf(s.store.Ping(ctx))
 			out := make([]metrics.Sample, 0, 4)
-			for _, st := range []string{"ready", "degraded", "storage_full", "failing"} {
+			for _, st := range zone.StoreStates() {
 				v := 0.0
 				if st == state {
 					v = 1
 				}
-				out = append(out, metrics.Sample{Labels: []string{st}, Value: v})
+				out = append(out, metrics.Sample{Labels: []string{string(st)}, Value: v})
 			}
 			return out
 		})

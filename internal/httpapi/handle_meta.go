@@ -53,12 +53,13 @@ func (s *server) handleReadyz() http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		switch err := s.Store.Ping(ctx); zone.ErrorCode(err) {
-		case "":
+		err := s.Store.Ping(ctx)
+		switch zone.StoreStateOf(err) {
+		case zone.StoreReady:
 			encode(w, http.StatusOK, readiness{Status: "ready"})
-		case zone.CodeUnavailable:
+		case zone.StoreDegraded:
 			encode(w, http.StatusOK, readiness{Status: "degraded", Reason: "database unreachable"})
-		case zone.CodeStorageFull:
+		case zone.StoreStorageFull:
 			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "not ready: storage full", Err: err})
 		default:
 			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "not ready: store failing", Err: err})

@@ -284,3 +284,34 @@ type RuleSetStore interface {
 	// conflict when that version was saved before.
 	SaveRuleSet(ctx context.Context, version string, doc []byte, by string) error
 }
+
+// StoreState names what a Ping error says of a store: "ready" (nil),
+// "degraded" (unreachable: reads are served from memory), "storage_full"
+// or "failing". /readyz and the store_state metric say the same.
+type StoreState string
+
+// The states a store can be in (StoreStateOf).
+const (
+	StoreReady       StoreState = "ready"
+	StoreDegraded    StoreState = "degraded"
+	StoreStorageFull StoreState = "storage_full"
+	StoreFailing     StoreState = "failing"
+)
+
+// StoreStates lists every StoreState.
+func StoreStates() []StoreState {
+	return []StoreState{StoreReady, StoreDegraded, StoreStorageFull, StoreFailing}
+}
+
+// StoreStateOf is the state a Ping error says the store is in.
+func StoreStateOf(pingErr error) StoreState {
+	switch ErrorCode(pingErr) {
+	case "":
+		return StoreReady
+	case CodeUnavailable:
+		return StoreDegraded
+	case CodeStorageFull:
+		return StoreStorageFull
+	}
+	return StoreFailing
+}

@@ -2,6 +2,7 @@ package zone
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -252,6 +253,20 @@ func TestForClearance(t *testing.T) {
 		}
 		if c.want != "" && f.Properties[PropVerdict] != c.want {
 			t.Errorf("%s: verdict %v, want %s", c.name, f.Properties[PropVerdict], c.want)
+		}
+	}
+}
+
+func TestStoreStateOf(t *testing.T) {
+	for err, want := range map[error]StoreState{
+		nil:                                    StoreReady,
+		Errorf(CodeUnavailable, "unreachable"): StoreDegraded,
+		Errorf(CodeStorageFull, "disk full"):   StoreStorageFull,
+		Errorf(CodeInternal, "broken"):         StoreFailing,
+		fmt.Errorf("wrapped: %w", Errorf(CodeStorageFull, "disk full")): StoreStorageFull,
+	} {
+		if got := StoreStateOf(err); got != want {
+			t.Errorf("StoreStateOf(%v) = %s, want %s", err, got, want)
 		}
 	}
 }
