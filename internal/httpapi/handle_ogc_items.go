@@ -155,13 +155,14 @@ func (s *server) selectItems(ctx context.Context, layer string, q *ogcquery.Quer
 	snap := s.Index.Snapshot()
 	matches := buf[:0]
 	walked := 0
-	snap.SearchLayer(layer, bound, sc, func(c *zone.Component) bool {
+	snap.SearchLayerInside(layer, bound, sc, func(c *zone.Component, inside bool) bool {
 		if walked++; walked%4096 == 0 && ctx.Err() != nil {
 			return false
 		}
 		// The index matches on c.Bound(), which includes approved zone
-		// polygons; a feature is selected by its own geometry.
-		if q.BBox != nil && !zone.IntersectsBound(c.Geometry, cache.bound(c), bound) {
+		// polygons; a feature is selected by its own geometry, looked at
+		// only when that box is not wholly inside (most of a page's are).
+		if q.BBox != nil && !inside && !cache.intersects(c, bound) {
 			return true
 		}
 		var get cql.Getter
@@ -400,6 +401,15 @@ func (sh *featureShard) entry(c *zone.Component, perShard int) cachedFeature {
 	e = cachedFeature{version: c.Version, bound: c.Geometry.Bound()}
 	sh.m[c.ID] = e
 	return e
+}
+
+// intersects reports whether c's geometry (not its zones) meets b; a
+// point needs no cached bound.
+func (fc *featureCache) intersects(c *zone.Component, b orb.Bound) bool {
+	if p, ok := c.Geometry.(orb.Point); ok {
+		return b.Contains(p)
+	}
+	return zone.IntersectsBound(c.Geometry, fc.bound(c), b)
 }
 
 // bound returns the bound of c's geometry (not its zones).

@@ -411,6 +411,7 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 	if snap.MaxZoneWidthM() != maxWidth {
 		t.Fatalf("MaxZoneWidthM = %v, widest in the store %v", snap.MaxZoneWidthM(), maxWidth)
 	}
+	insideSeen := 0
 	for q := 0; q < 100; q++ {
 		b := randomBox(rng, []float64{0.05, 0.3, 1.5}[q%3])
 		layer := synthLayers[rng.Intn(len(synthLayers))].id
@@ -434,6 +435,23 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 		if !sameIDs(gotLayer, wantLayer) {
 			t.Fatalf("SearchLayer(%s, %v, %s) found %d, want %d", layer, b, cl, len(gotLayer), len(wantLayer))
 		}
+		inside := 0
+		snap.SearchLayerInside(layer, b, zone.ScopeOf(cl), func(c *zone.Component, in bool) bool {
+			// Inside must be true, and said of every box inside by more
+			// than a float32 step (the index rounds boxes outward).
+			cb, m := c.Bound(), 1e-5
+			if in && !(cb.Min[0] >= b.Min[0] && cb.Min[1] >= b.Min[1] && cb.Max[0] <= b.Max[0] && cb.Max[1] <= b.Max[1]) {
+				t.Fatalf("SearchLayerInside(%s, %v) says %s (box %v) is inside", layer, b, c.ID, cb)
+			}
+			if !in && cb.Min[0] >= b.Min[0]+m && cb.Min[1] >= b.Min[1]+m && cb.Max[0] <= b.Max[0]-m && cb.Max[1] <= b.Max[1]-m {
+				t.Fatalf("SearchLayerInside(%s, %v) says %s (box %v) is not inside", layer, b, c.ID, cb)
+			}
+			if in {
+				inside++
+			}
+			return true
+		})
+		insideSeen += inside
 		// What the store finds by exact geometry must be among the candidates.
 		candidates := map[uuid.UUID]bool{}
 		for _, id := range gotLayer {
@@ -452,6 +470,9 @@ func checkAgreement(t *testing.T, s zone.Store, snap *Snapshot, rng *rand.Rand) 
 		if t.Failed() {
 			t.FailNow()
 		}
+	}
+	if insideSeen == 0 && len(stored) >= 1000 {
+		t.Fatalf("SearchLayerInside never said a box was inside in 100 searches among %d components", len(stored))
 	}
 }
 

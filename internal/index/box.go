@@ -54,6 +54,13 @@ func surelyIntersects(r box32, q orb.Bound) bool {
 	return true
 }
 
+// within reports whether r lies inside q (its edges may touch q's). r is
+// rounded outward from the true box, so the true box is inside too.
+func within(r box32, q orb.Bound) bool {
+	return float64(r.min[0]) >= q.Min[0] && float64(r.min[1]) >= q.Min[1] &&
+		float64(r.max[0]) <= q.Max[0] && float64(r.max[1]) <= q.Max[1]
+}
+
 // intersects reports whether two float64 boxes share at least one point
 // (touching counts).
 func intersects(a, b orb.Bound) bool {

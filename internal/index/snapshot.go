@@ -87,6 +87,15 @@ func (s *Snapshot) SearchLayer(layer string, b orb.Bound, sc zone.Scope, fn func
 	}
 }
 
+// SearchLayerInside is SearchLayer that also tells fn whether the
+// component's box lies wholly inside b, when everything the component
+// holds (its geometry first) is surely within b and needs no closer look.
+func (s *Snapshot) SearchLayerInside(layer string, b orb.Bound, sc zone.Scope, fn func(c *zone.Component, inside bool) bool) {
+	if lt, ok := s.layers[layer]; ok {
+		s.searchTrees(lt, b, maskOf(sc), func(c *zone.Component, box box32) bool { return fn(c, within(box, b)) })
+	}
+}
+
 // Count is the number of components of layer in scope sc, in constant time.
 func (s *Snapshot) Count(layer string, sc zone.Scope) int {
 	lt, ok := s.layers[layer]
