@@ -28,11 +28,15 @@ const (
 
 // encode writes v as JSON with the given status.
 func encode(w http.ResponseWriter, status int, v any) {
+	writeJSON(w, status, "application/json; charset=utf-8", v)
+}
+
+// writeEncoded writes b, a value already encoded as JSON, as encode would
+// (with its newline); b may be extended in place.
+func writeEncoded(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // readBody reads a bounded request body (at most maxBody, less when the
