@@ -390,9 +390,13 @@ type layerRules struct {
 // farthest of them reaches beyond c's geometry and approved zones, metres
 // (its distance or provisional width, plus its edge tolerance).
 func (e *Engine) applicable(c *zone.Component, buf []*rules.Rule) ([]*rules.Rule, float64) {
+	return e.applicableOf(e.byLayer[c.Layer], c, buf)
+}
+
+// applicableOf is applicable with c's layer's rules lr already looked up.
+func (e *Engine) applicableOf(lr *layerRules, c *zone.Component, buf []*rules.Rule) ([]*rules.Rule, float64) {
 	out := buf[:0]
 	reach := 0.0
-	lr := e.byLayer[c.Layer]
 	if lr == nil {
 		return out, 0
 	}
@@ -417,7 +421,7 @@ func (r *footprintRun) component(c *zone.Component, cb orb.Bound) []*finding {
 	if lr == nil || !cb.Intersects(widen(r.ll, lr.reach+c.MaxWidthM())) {
 		return nil
 	}
-	applicable, reach := r.e.applicable(c, r.work.rules)
+	applicable, reach := r.e.applicableOf(lr, c, r.work.rules)
 	r.work.rules = applicable
 	if len(applicable) == 0 {
 		return nil
@@ -691,11 +695,11 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 // digits) makes an answer half as large again and slower to write.
 const OverlapDecimals = 7
 
-// geometryJSON is an overlap as GeoJSON, its coordinates rounded to
-// OverlapDecimals (a copy: g may be the footprint itself).
+// geometryJSON is an overlap as GeoJSON. g is kept as it is (it may be
+// the footprint itself): the Overlap rounds as it writes.
 func geometryJSON(g orb.Geometry) *Overlap {
 	if g == nil {
 		return nil
 	}
-	return &Overlap{g: orb.Round(orb.Clone(g), 1e7)}
+	return &Overlap{g: g}
 }

@@ -106,6 +106,7 @@ func decodeComponent(id uuid.UUID, b []byte) (*zone.Component, error) {
 	if c.Geometry, err = wkb.Unmarshal(g); err != nil {
 		return nil, fmt.Errorf("component %s geometry: %w", id, err)
 	}
+	c.ShareNames()
 	return c, nil
 }
 

@@ -141,6 +141,7 @@ func (r *componentRow) component() (*zone.Component, error) {
 			c.Zones[i] = z
 		}
 	}
+	c.ShareNames()
 	return &c, nil
 }
 

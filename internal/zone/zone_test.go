@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -268,5 +269,35 @@ func TestStoreStateOf(t *testing.T) {
 		if got := StoreStateOf(err); got != want {
 			t.Errorf("StoreStateOf(%v) = %s, want %s", err, got, want)
 		}
+	}
+}
+
+// Components decoded one by one share one copy of each registry name, and
+// keep a name the registry does not know as it is.
+func TestShareNamesSharesTheRegistrysCopies(t *testing.T) {
+	decoded := func() *Component {
+		return &Component{Layer: strings.Clone(LayerDefenceWorks), Kind: strings.Clone(KindCommandPost),
+			FunctionType: FunctionType(strings.Clone("B")), Group: Group(strings.Clone("I")),
+			Zones: []ProtectionZone{{Kind: ZoneKind(strings.Clone("safety_belt"))}, {Kind: "unheard_of"}}}
+	}
+	a, b := decoded(), decoded()
+	if unsafe.StringData(a.Layer) == unsafe.StringData(b.Layer) {
+		t.Fatal("the test's components share their layer before ShareNames")
+	}
+	a.ShareNames()
+	b.ShareNames()
+	same := func(what, x, y string) {
+		if x != y || unsafe.StringData(x) != unsafe.StringData(y) {
+			t.Errorf("%s: %q and %q are not one copy", what, x, y)
+		}
+	}
+	same("layer", a.Layer, b.Layer)
+	same("kind", a.Kind, b.Kind)
+	same("function type", string(a.FunctionType), string(b.FunctionType))
+	same("group", string(a.Group), string(b.Group))
+	same("zone kind", string(a.Zones[0].Kind), string(b.Zones[0].Kind))
+	if a.Layer != LayerDefenceWorks || a.Kind != KindCommandPost || a.FunctionType != FunctionB || a.Group != GroupI ||
+		a.Zones[0].Kind != SafetyBelt || a.Zones[1].Kind != "unheard_of" {
+		t.Fatalf("ShareNames changed a name: %+v", a)
 	}
 }
