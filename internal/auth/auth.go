@@ -287,15 +287,15 @@ func (a *Authenticator) lookup(ctx context.Context, secret string, now time.Time
 // unauthorized error otherwise. A present but wrong, revoked or expired token
 // is always unauthorized, so a typo is never silently downgraded to anonymous.
 func (a *Authenticator) Authenticate(ctx context.Context, header string) (zone.Principal, error) {
-	secret, ok := bearer(header)
+	secret, ok := credentials(header)
 	if !ok {
 		if header == "" && a.PublicRead {
 			return zone.AnonymousPrincipal(), nil
 		}
 		if header == "" {
-			return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "a bearer token is required (Authorization: Bearer zp_...)")
+			return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "a token is required (Authorization: Bearer zp_..., or Basic with the token as the password)")
 		}
-		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "the Authorization header must be 'Bearer <token>'")
+		return zone.Principal{}, zone.Errorf(zone.CodeUnauthorized, "the Authorization header must be 'Bearer <token>' or 'Basic' with the token as the password")
 	}
 	now := a.now()
 	t, err := a.lookup(ctx, secret, now)
@@ -314,11 +314,39 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (zone.P
 	return t.Principal(), nil
 }
 
-func bearer(h string) (string, bool) {
-	const p = "bearer "
+// credentials reads the token from an Authorization header: "Bearer
+// <token>", or HTTP Basic with the token as the password and any user
+// name, which GIS clients that cannot send a bearer header (QGIS 3.22's
+// OAPIF provider, GDAL with GDAL_HTTP_AUTH=BASIC) can send.
+func credentials(h string) (string, bool) {
+	if s, ok := scheme(h, "bearer "); ok {
+		return s, true
+	}
+	if s, ok := scheme(h, "basic "); ok {
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return "", false
+		}
+		_, password, ok := strings.Cut(string(raw), ":")
+		return password, ok && password != ""
+	}
+	return "", false
+}
+
+// scheme returns the credentials after the scheme p (lower case, with its
+// space) of header h, compared without regard to case.
+func scheme(h, p string) (string, bool) {
 	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
 		return "", false
 	}
 	s := strings.TrimSpace(h[len(p):])
 	return s, s != ""
+}
+
+// UsesBasic reports whether an Authorization header is HTTP Basic: a
+// refusal then also challenges for Basic, which is what such a client
+// answers to.
+func UsesBasic(h string) bool {
+	_, ok := scheme(h, "basic ")
+	return ok
 }

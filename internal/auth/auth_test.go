@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,11 +44,25 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil || p.Role != zone.RoleAppraiser || p.Clearance != zone.Restricted || p.Name != "Nguyễn Văn A" {
 		t.Fatalf("Authenticate = %+v, %v", p, err)
 	}
+	// HTTP Basic with the token as the password, any user name (QGIS,
+	// GDAL with GDAL_HTTP_AUTH=BASIC).
+	basic := func(userPassword string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(userPassword))
+	}
+	for _, h := range []string{basic("qgis:" + secret), basic(":" + secret), "basic  " + base64.StdEncoding.EncodeToString([]byte("Nguyễn:"+secret))} {
+		if p, err := a.Authenticate(ctx, h); err != nil || p.Name != "Nguyễn Văn A" || p.Clearance != zone.Restricted {
+			t.Fatalf("Authenticate(%q) = %+v, %v", h, p, err)
+		}
+	}
 	cases := []struct{ name, header string }{
 		{"missing", ""},
-		{"wrong scheme", "Basic " + secret},
+		{"token not base64 in Basic", "Basic " + secret},
+		{"token as the Basic user name", basic(secret + ":")},
+		{"token without a colon", basic(secret)},
+		{"wrong Basic password", basic("qgis:zp_nottherightsecret")},
 		{"unknown token", "Bearer zp_nottherightsecret"},
 		{"empty bearer", "Bearer "},
+		{"other scheme", "Digest " + secret},
 	}
 	for _, c := range cases {
 		if _, err := a.Authenticate(ctx, c.header); zone.ErrorCode(err) != zone.CodeUnauthorized {

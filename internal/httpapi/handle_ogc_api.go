@@ -24,7 +24,11 @@ func ogcAPIDocument(base string) map[string]any {
 		return map[string]any{"description": desc, "content": map[string]any{mediaGeoJSON: map[string]any{"schema": map[string]any{"type": "object"}}, mediaHTML: map[string]any{}}}
 	}
 	param := func(name, in, desc string, schema map[string]any, required bool) map[string]any {
-		return map[string]any{"name": name, "in": in, "description": desc, "required": required, "schema": schema, "style": "form", "explode": false}
+		p := map[string]any{"name": name, "in": in, "description": desc, "required": required, "schema": schema}
+		if in == "query" { // comma-separated lists; OpenAPI allows form only in queries and cookies
+			p["style"], p["explode"] = "form", false
+		}
+		return p
 	}
 	str := map[string]any{"type": "string"}
 	f := param("f", "query", "response format", map[string]any{"type": "string", "enum": []string{"json", "html"}}, false)
@@ -54,20 +58,22 @@ func ogcAPIDocument(base string) map[string]any {
 		mediaMergeJSON: map[string]any{"schema": map[string]any{"type": "object"}},
 		mediaJSON:      map[string]any{"schema": map[string]any{"type": "object"}},
 	}}
-	edit := func(summary string, params []any, body map[string]any, ok map[string]any) map[string]any {
+	edit := func(summary string, params []any, body map[string]any, okStatus string, ok map[string]any) map[string]any {
 		op := map[string]any{"summary": summary, "parameters": params, "responses": map[string]any{
-			"200": ok, "400": problem, "403": problem, "404": problem, "412": problem, "422": problem}}
+			okStatus: ok, "400": problem, "403": problem, "404": problem, "412": problem, "422": problem}}
 		if body != nil {
 			op["requestBody"] = body
 		}
 		return op
 	}
-	items := func(params []any) map[string]any {
+	// items: the operations of an items path, whose own path parameters
+	// (none for a collection's own path) come before the query's.
+	items := func(pathParams, query []any) map[string]any {
 		return map[string]any{
 			"get": map[string]any{"summary": "Features of a collection (GeoJSON, streamed; numberMatched, next/prev links)",
-				"parameters": params, "responses": map[string]any{"200": geoBody("A page of features."), "400": problem, "404": problem}},
-			"post": edit("Create a feature (editors)", params[:0:0], featureIn,
-				map[string]any{"description": "Created (201 with Location and ETag)."}),
+				"parameters": append(append([]any{}, pathParams...), query...), "responses": map[string]any{"200": geoBody("A page of features."), "400": problem, "404": problem}},
+			"post": edit("Create a feature (editors)", pathParams, featureIn, "201",
+				map[string]any{"description": "Created, with Location and ETag."}),
 		}
 	}
 	paths := map[string]any{
@@ -79,11 +85,11 @@ func ogcAPIDocument(base string) map[string]any {
 			"responses": map[string]any{"200": jsonBody("The collection."), "404": problem}}},
 		"/collections/{collectionId}/queryables": map[string]any{"get": map[string]any{"summary": "Queryable properties (JSON Schema)", "parameters": []any{collectionID},
 			"responses": map[string]any{"200": map[string]any{"description": "The queryables.", "content": map[string]any{mediaSchema: map[string]any{}}}, "404": problem}}},
-		"/collections/{collectionId}/items": items(append([]any{collectionID}, itemsParams...)),
+		"/collections/{collectionId}/items": items([]any{collectionID}, itemsParams),
 		"/collections/{collectionId}/items/{featureId}": map[string]any{
 			"get":    map[string]any{"summary": "One feature; ETag is its version", "parameters": []any{collectionID, featureID, f}, "responses": map[string]any{"200": geoBody("The feature."), "404": problem}},
-			"put":    edit("Replace a feature (editors)", []any{collectionID, featureID, ifMatch}, featureIn, geoBody("The new feature, with its ETag.")),
-			"patch":  edit("Update a feature with a JSON merge patch (editors)", []any{collectionID, featureID, ifMatch}, patchIn, geoBody("The new feature, with its ETag.")),
+			"put":    edit("Replace a feature (editors)", []any{collectionID, featureID, ifMatch}, featureIn, "200", geoBody("The new feature, with its ETag.")),
+			"patch":  edit("Update a feature with a JSON merge patch (editors)", []any{collectionID, featureID, ifMatch}, patchIn, "200", geoBody("The new feature, with its ETag.")),
 			"delete": map[string]any{"summary": "Delete a feature (editors)", "parameters": []any{collectionID, featureID, ifMatch}, "responses": map[string]any{"204": map[string]any{"description": "Deleted."}, "404": problem, "412": problem}},
 		},
 	}
@@ -96,16 +102,19 @@ func ogcAPIDocument(base string) map[string]any {
 			}
 			params = append(params, param(p.Name, "query", "features whose "+p.Name+" equals this value", queryableSchema(p), false))
 		}
-		paths["/collections/"+l.ID+"/items"] = items(params)
+		paths["/collections/"+l.ID+"/items"] = items([]any{}, params)
 	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "zoneplan OGC API - Features", "version": "1.0",
 			"description": "Defence components, protection zones and project sites. Features above the caller's clearance do not exist for them, counts included."},
-		"servers":    []any{map[string]any{"url": base}},
-		"security":   []any{map[string]any{"bearer": []any{}}},
-		"components": map[string]any{"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}}},
-		"paths":      paths,
+		"servers":  []any{map[string]any{"url": base}},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"basic": []any{}}},
+		"components": map[string]any{"securitySchemes": map[string]any{
+			"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+			"basic":  map[string]any{"type": "http", "scheme": "basic", "description": "the token as the password, any user name"},
+		}},
+		"paths": paths,
 	}
 }
 

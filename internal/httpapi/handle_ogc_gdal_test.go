@@ -256,3 +256,40 @@ func TestGDALBBoxCountsMatchPostGIS(t *testing.T) {
 		}
 	}
 }
+
+// A GIS client that cannot send a bearer header sends the token as an HTTP
+// Basic password: GDAL with GDAL_HTTP_AUTH=BASIC and GDAL_HTTP_USERPWD
+// reads the collections and counts what the token's clearance sees.
+func TestGDALSendsTheTokenWithBasic(t *testing.T) {
+	ts := newTestServer(t, false)
+	all := seedScale(t, ts.Store, 600, 60)
+	ts.sync(t)
+	clearance := zone.Internal
+	tok := ts.token(t, zone.RoleViewer, clearance)
+	src := "OAPIF:" + ts.URL + "/ogc"
+	basic := []string{"GDAL_HTTP_AUTH=BASIC", "GDAL_HTTP_USERPWD=qgis:" + tok}
+	layer := zone.LayerDefenceWorks
+	want := expected(all, func(c *zone.Component) bool { return c.Layer == layer && clearance.Allows(c.Classification) })
+	info := gdalWith(t, "", basic, "ogrinfo", "-ro", "-so", "-oo", "PAGE_SIZE=1000", src, layer)
+	if got := featureCount(t, info); got != len(want) || got == 0 {
+		t.Fatalf("ogrinfo with Basic counts %d features of %s, the token's clearance sees %d", got, layer, len(want))
+	}
+
+	// A wrong password is refused, and challenged for Basic as well.
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/ogc/collections", nil)
+	req.SetBasicAuth("qgis", tok+"x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Values("WWW-Authenticate"); resp.StatusCode != http.StatusUnauthorized || len(got) != 2 || !strings.HasPrefix(got[1], "Basic ") {
+		t.Fatalf("wrong Basic password: %d, WWW-Authenticate %q", resp.StatusCode, got)
+	}
+	// Without credentials, no Basic challenge (a browser would open a
+	// login dialog for it).
+	status, h, _ := get(t, ts.URL+"/ogc/collections", "")
+	if got := h.Values("WWW-Authenticate"); status != http.StatusUnauthorized || len(got) != 1 || !strings.HasPrefix(got[0], "Bearer ") {
+		t.Fatalf("no credentials: %d, WWW-Authenticate %q", status, got)
+	}
+}

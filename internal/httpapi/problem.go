@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -103,6 +104,12 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="zoneplan"`)
+		// A client that sent Basic (a GIS client; the token is the
+		// password) is challenged in its own scheme too. Others are not:
+		// a browser would answer a Basic challenge with a login dialog.
+		if auth.UsesBasic(r.Header.Get("Authorization")) {
+			w.Header().Add("WWW-Authenticate", `Basic realm="zoneplan", charset="UTF-8"`)
+		}
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
