@@ -742,7 +742,13 @@ func serverForTest(t *testing.T) *testServer {
 		}
 		return s
 	}
+	return startServer(t)
+}
 
+// startServer builds zoneplan and serves the demo data with tokens for each
+// role, with extra arguments to serve.
+func startServer(t *testing.T, serveArgs ...string) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "zoneplan")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/zoneplan")
@@ -773,7 +779,7 @@ func serverForTest(t *testing.T) *testServer {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--basemap-url=")
+	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--basemap-url="}, serveArgs...)...)
 	cmd.Env = env
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second

@@ -67,6 +67,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&pc.Footprints, "probing-footprints", pc.Footprints, "probing detection: distinct footprints referred by one consultation cell within the window that flag a token")
 	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
 	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
+	corsOrigins := fs.String("cors-origins", e.getenv("ZONEPLAN_CORS_ORIGINS"), "comma-separated web origins (scheme://host[:port], or *) whose pages may call the API from a browser with a token (env ZONEPLAN_CORS_ORIGINS); empty: none")
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -78,6 +79,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if int64(*maxBodyMB)<<20 < httpapi.MinBodyMemory {
 		return exitError{code: 2, msg: fmt.Sprintf("--max-body-memory-mb must be at least %d: an upload at the size limit is held twice (its body and its file)", (httpapi.MinBodyMemory+1<<20-1)>>20)}
+	}
+	origins, err := httpapi.ParseCORSOrigins(*corsOrigins)
+	if err != nil {
+		return exitError{code: 2, msg: "--cors-origins: " + err.Error()}
 	}
 	if *requestTimeout <= 0 || *degradedTokenTTL < 0 {
 		return exitError{code: 2, msg: "--request-timeout must be > 0 and --degraded-token-ttl >= 0"}
@@ -146,7 +151,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
-			PublicRead: *publicRead, Version: versionString(), BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
+			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
 			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout},
 		Tiles:     tileService,
 		Admission: gates,

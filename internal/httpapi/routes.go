@@ -12,7 +12,7 @@ import (
 // routes is the one list of every route the server answers.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.Metrics.Instrument, logRequests(s.Log))
+	r.Use(s.Metrics.Instrument, logRequests(s.Log), corsHandler(s.Config.CORSOrigins))
 	// Every body is bounded (a route may bound it lower) and must keep
 	// arriving; every query string must read whole.
 	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout, s.Config.WriteTimeout))

@@ -56,6 +56,9 @@ type Config struct {
 	// the caller sets to the same): the most the answer to a request may
 	// take, from its start. 0 means DefaultWriteTimeout; negative: none.
 	WriteTimeout time.Duration
+	// CORSOrigins are the web origins whose pages may call the API from a
+	// browser (ParseCORSOrigins, corsHandler); none: no CORS headers.
+	CORSOrigins []string
 }
 
 // DefaultWriteTimeout is WriteTimeout unless configured: a large page

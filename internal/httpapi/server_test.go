@@ -39,8 +39,25 @@ func newTestServer(t *testing.T, publicRead bool) *testServer {
 	return newTestServerOn(t, st, publicRead)
 }
 
+// newTestServerWith is newTestServer with a configuration of its own.
+func newTestServerWith(t *testing.T, cfg httpapi.Config) *testServer {
+	t.Helper()
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "z.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return newTestServerConfigured(t, st, cfg)
+}
+
 // newTestServerOn serves st (any store) with a following index.
 func newTestServerOn(t *testing.T, st zone.Store, publicRead bool) *testServer {
+	t.Helper()
+	return newTestServerConfigured(t, st, httpapi.Config{PublicRead: publicRead, Version: "test"})
+}
+
+// newTestServerConfigured serves st with a following index and cfg.
+func newTestServerConfigured(t *testing.T, st zone.Store, cfg httpapi.Config) *testServer {
 	t.Helper()
 	ix := index.New()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -53,8 +70,8 @@ func newTestServerOn(t *testing.T, st zone.Store, publicRead bool) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Rules: active, Auth: &auth.Authenticator{Tokens: st, PublicRead: publicRead},
-		Config: httpapi.Config{PublicRead: publicRead, Version: "test"}})
+	h := httpapi.NewServer(httpapi.Deps{Store: st, Index: ix, Rules: active, Auth: &auth.Authenticator{Tokens: st, PublicRead: cfg.PublicRead},
+		Config: cfg})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testServer{URL: srv.URL, Store: st, Index: ix}
