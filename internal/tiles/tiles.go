@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -443,7 +442,7 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 				next[gi]++
 				if geom := f.shape(comp.Geometry); geom != nil {
 					attrs = componentAttrs(attrs[:0], comp, req.Scope.Clearance)
-					n, ok := enc.addWithin(enc.size+budget-used, id64(comp), geom, attrs)
+					n, ok := enc.addWithin(enc.size+budget-used, featureID(comp), geom, attrs)
 					if !ok {
 						full = true
 						break
@@ -526,7 +525,7 @@ func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, b
 				attr{key: "kind", str: string(z.kind)},
 				attr{key: "approved", isBool: true, b: z.approved},
 				attr{key: "layer", str: c.Layer})
-			n, ok := enc.addWithin(enc.size+budget-used, id64(c)&^3|uint64(zoneKindIndex(z.kind)), geom, attrs)
+			n, ok := enc.addWithin(enc.size+budget-used, featureID(c)&^3|uint64(zoneKindIndex(z.kind)), geom, attrs)
 			if !ok {
 				return finished(enc)
 			}
@@ -553,9 +552,20 @@ func zoneKindIndex(k zone.ZoneKind) int {
 	return 3
 }
 
-// id64 is a component's MVT feature id: the first 8 bytes of its UUID,
-// big-endian. The full UUID is the feature's "id" property.
-func id64(c *zone.Component) uint64 { return binary.BigEndian.Uint64(c.ID[:8]) }
+// featureID is a component's MVT feature id: a 53-bit hash (FNV-1a) of its
+// UUID, the same on every server and in every tile, and exact as a
+// JavaScript number (MapLibre's feature state, OpenLayers' ids), which an
+// id of 64 bits is not. A protection zone's id is its component's with
+// the zone kind in the two low bits. The encoder keeps ids unique within
+// a layer of a tile (layerEncoder.unique). The full UUID is the feature's
+// "id" property (a zone's "component_id").
+func featureID(c *zone.Component) uint64 {
+	h := uint64(14695981039346656037)
+	for _, b := range c.ID {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return h >> 11
+}
 
 // componentAttrs appends the attributes a tile carries for a component, as
 // a reader of clearance cl sees it (a project site's verdict is theirs);

@@ -3,7 +3,6 @@ package tiles
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -129,8 +128,8 @@ func TestTileContent(t *testing.T) {
 				t.Errorf("z%d: property %s = %v, want %v", z, k, f.Properties[k], v)
 			}
 		}
-		if got := rawIDs(t, s, AllLayers, tl)[zone.LayerDefenceWorks]; len(got) != 1 || got[0] != binary.BigEndian.Uint64(c.ID[:8]) {
-			t.Errorf("z%d: feature ids %v, want [%d] (the UUID's first 8 bytes)", z, got, binary.BigEndian.Uint64(c.ID[:8]))
+		if got := rawIDs(t, s, AllLayers, tl)[zone.LayerDefenceWorks]; len(got) != 1 || got[0] != featureID(c) || got[0] >= 1<<53 {
+			t.Errorf("z%d: feature ids %v, want [%d] (the UUID's 53-bit hash)", z, got, featureID(c))
 		}
 	}
 	tl := maptile.At(ll, 12)
