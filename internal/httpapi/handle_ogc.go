@@ -289,7 +289,7 @@ func collectionDoc(base string, l *zone.Layer, e layerExtent) map[string]any {
 				"crs":  ogcquery.CRS84,
 			},
 			"temporal": map[string]any{
-				"interval": [][2]string{{e.oldest.UTC().Format(time.RFC3339), e.newest.UTC().Format(time.RFC3339)}},
+				"interval": [][2]string{{e.oldest.UTC().Format(time.RFC3339Nano), e.newest.UTC().Format(time.RFC3339Nano)}},
 				"trs":      "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
 			},
 		}

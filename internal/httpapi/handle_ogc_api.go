@@ -42,7 +42,7 @@ func ogcAPIDocument(base string) map[string]any {
 		param("crs", "query", "CRS of the response", map[string]any{"type": "string", "enum": ogcCRSList()}, false),
 		param("limit", "query", "page size", map[string]any{"type": "integer", "minimum": 1, "maximum": ogcquery.DefaultMaxLimit, "default": ogcquery.DefaultLimit}, false),
 		param("offset", "query", "features to skip", map[string]any{"type": "integer", "minimum": 0, "default": 0}, false),
-		param("datetime", "query", "last-update time: an instant or an interval start/end (.. for open)", str, false),
+		param("datetime", "query", "last-update time: an instant or an interval start/end (.. for an open end; either end may be a duration such as P2D)", str, false),
 		param("properties", "query", "properties to return, comma-separated", map[string]any{"type": "array", "items": str}, false),
 		param("sortby", "query", "+name,-updated_at: sort keys (then id)", map[string]any{"type": "array", "items": str}, false),
 		param("filter", "query", "CQL2 text filter", str, false),

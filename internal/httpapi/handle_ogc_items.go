@@ -83,7 +83,16 @@ func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Prin
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		b, err := json.Marshal(out.feature(c))
+		feature := out.feature(c)
+		// A feature read alone links to itself, its HTML page and its
+		// collection (OGC API - Features /req/core/f-links).
+		self := ogcBase(r) + "/collections/" + c.Layer + "/items/" + c.ID.String()
+		feature.ExtraMembers = geojson.Properties{"links": []ogcFeatureLink{
+			{Rel: "self", Type: mediaGeoJSON, Title: "This feature", Href: self + "?" + withF(r.URL.Query(), "json").Encode()},
+			{Rel: "alternate", Type: mediaHTML, Title: "This feature as HTML", Href: self + "?" + withF(r.URL.Query(), "html").Encode()},
+			{Rel: "collection", Type: mediaJSON, Title: "The collection", Href: ogcBase(r) + "/collections/" + c.Layer},
+		}}
+		b, err := json.Marshal(feature)
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "encode feature"))
 			return
@@ -148,40 +157,53 @@ func (s *server) selectItems(ctx context.Context, layer string, q *ogcquery.Quer
 		}
 	}
 	filtered := q.Where() != nil
-	bound := worldBound()
+	// The boxes searched: the bbox, or its two parts across the
+	// antimeridian, or the world.
+	boxes := []orb.Bound{worldBound()}
 	if q.BBox != nil {
-		bound = *q.BBox
+		boxes = []orb.Bound{*q.BBox}
+		if q.BBoxWrap != nil {
+			boxes = append(boxes, *q.BBoxWrap)
+		}
 	}
 	snap := s.Index.Snapshot()
 	matches := buf[:0]
 	walked := 0
-	snap.SearchLayerInside(layer, bound, sc, func(c *zone.Component, inside bool) bool {
-		if walked++; walked%4096 == 0 && ctx.Err() != nil {
-			return false
-		}
-		// The index matches on c.Bound(), which includes approved zone
-		// polygons; a feature is selected by its own geometry, looked at
-		// only when that box is not wholly inside (most of a page's are).
-		if q.BBox != nil && !inside && !cache.intersects(c, bound) {
+	for i, bound := range boxes {
+		snap.SearchLayerInside(layer, bound, sc, func(c *zone.Component, inside bool) bool {
+			if walked++; walked%4096 == 0 && ctx.Err() != nil {
+				return false
+			}
+			// The index matches on c.Bound(), which includes approved
+			// zone polygons; a feature is selected by its own geometry,
+			// looked at only when that box is not wholly inside (most of
+			// a page's are).
+			if q.BBox != nil && !inside && !cache.intersects(c, bound) {
+				return true
+			}
+			// A feature in both parts of a box across the antimeridian
+			// is selected once.
+			if i > 0 && cache.intersects(c, boxes[0]) {
+				return true
+			}
+			var get cql.Getter
+			if filtered || order != nil {
+				// Filters and sorting see what the reader sees: a project
+				// site's verdict at their clearance (ForClearance).
+				get = ogcquery.ComponentGetter(c.ForClearance(sc.Clearance))
+			}
+			if filtered && !pred(get) {
+				return true
+			}
+			m := match{c: c}
+			m.hi, m.lo = idKeyOf(c.ID)
+			if order != nil {
+				m.get = get
+			}
+			matches = append(matches, m)
 			return true
-		}
-		var get cql.Getter
-		if filtered || order != nil {
-			// Filters and sorting see what the reader sees: a project
-			// site's verdict at their clearance (ForClearance).
-			get = ogcquery.ComponentGetter(c.ForClearance(sc.Clearance))
-		}
-		if filtered && !pred(get) {
-			return true
-		}
-		m := match{c: c}
-		m.hi, m.lo = idKeyOf(c.ID)
-		if order != nil {
-			m.get = get
-		}
-		matches = append(matches, m)
-		return true
-	})
+		})
+	}
 	if err := ctx.Err(); err != nil {
 		return matches, clientGone(err)
 	}

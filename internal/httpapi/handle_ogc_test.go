@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"github.com/google/uuid"
 	"io"
 	"net/http"
@@ -361,10 +362,10 @@ func TestOGCBadInput(t *testing.T) {
 	}{
 		{"bbox with 3 numbers", items + "?bbox=1,2,3", 400, "bbox"},
 		{"bbox not numbers", items + "?bbox=a,b,c,d", 400, "bbox"},
-		{"bbox inverted", items + "?bbox=107,21,106,22", 400, "bbox"},
+		{"bbox inverted in latitude", items + "?bbox=106,22,107,21", 400, "bbox"},
 		{"bbox out of range", items + "?bbox=100,20,200,22", 400, "bbox"},
 		{"limit 0", items + "?limit=0", 400, "limit"},
-		{"limit too large", items + "?limit=10001", 400, "limit"},
+		{"limit past int64", items + "?limit=99999999999999999999", 400, "limit"},
 		{"offset negative", items + "?offset=-1", 400, "offset"},
 		{"unknown collection", ts.URL + "/ogc/collections/bunkers/items", 404, "bunkers"},
 		{"unknown collection doc", ts.URL + "/ogc/collections/bunkers", 404, "bunkers"},
@@ -585,4 +586,157 @@ func problemDetail(t *testing.T, body []byte) string {
 		t.Fatalf("not a problem: %s", body)
 	}
 	return p.Code + ": " + p.Detail
+}
+
+// As the OGC test suite reads Part 1: a feature read alone has self,
+// alternate and collection links; a limit above the maximum is served as
+// the maximum; HEAD answers every GET resource; a method a known path does
+// not take is 405 with Allow (OPTIONS 204 with Allow), an unknown path
+// still 404.
+func TestOGCFeatureLinksLimitAndMethods(t *testing.T) {
+	ts := newTestServer(t, false)
+	seedScale(t, ts.Store, 300, 0)
+	ts.sync(t)
+	tok := ts.token(t, zone.RoleViewer, zone.Secret)
+	items := ts.URL + "/ogc/collections/defence_works/items"
+
+	status, _, body := get(t, items+"?limit=20000", tok)
+	var page struct {
+		Features []struct {
+			ID string `json:"id"`
+		} `json:"features"`
+		Links []struct{ Rel, Href string } `json:"links"`
+	}
+	if err := json.Unmarshal(body, &page); status != http.StatusOK || err != nil || len(page.Features) == 0 {
+		t.Fatalf("limit above the maximum: %d %v %.200s", status, err, body)
+	}
+	for _, l := range page.Links {
+		if l.Rel == "self" && !strings.Contains(l.Href, "limit=20000") {
+			t.Errorf("self link %s does not keep the limit asked", l.Href)
+		}
+	}
+
+	status, h, body := get(t, items+"/"+page.Features[0].ID, tok)
+	var f struct {
+		Links []struct{ Rel, Type, Href string } `json:"links"`
+	}
+	if err := json.Unmarshal(body, &f); status != http.StatusOK || err != nil {
+		t.Fatalf("feature: %d %v", status, err)
+	}
+	rels := map[string]string{}
+	for _, l := range f.Links {
+		rels[l.Rel] = l.Href
+	}
+	if !strings.HasSuffix(strings.Split(rels["self"], "?")[0], "/items/"+page.Features[0].ID) || !strings.Contains(rels["alternate"], "f=html") ||
+		!strings.HasSuffix(rels["collection"], "/ogc/collections/defence_works") {
+		t.Fatalf("feature links %v", f.Links)
+	}
+	if h.Get("ETag") == "" {
+		t.Fatal("feature without ETag")
+	}
+
+	// The temporal extent holds its own data: its first instant, asked
+	// as a datetime, finds a feature (a whole-second extent did not).
+	_, _, body = get(t, ts.URL+"/ogc/collections/defence_works", tok)
+	var coll struct {
+		Extent struct {
+			Temporal struct {
+				Interval [][2]string `json:"interval"`
+			} `json:"temporal"`
+		} `json:"extent"`
+	}
+	if err := json.Unmarshal(body, &coll); err != nil || len(coll.Extent.Temporal.Interval) != 1 {
+		t.Fatalf("collection extent: %v %.300s", err, body)
+	}
+	for _, instant := range coll.Extent.Temporal.Interval[0] {
+		_, _, body = get(t, items+"?datetime="+url.QueryEscape(instant), tok)
+		var n struct {
+			Matched int `json:"numberMatched"`
+		}
+		if err := json.Unmarshal(body, &n); err != nil || n.Matched == 0 {
+			t.Errorf("datetime=%s (an end of the temporal extent) matches %d features: %v", instant, n.Matched, err)
+		}
+	}
+
+	do := func(method, url string) *http.Response {
+		req, _ := http.NewRequest(method, url, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, path := range []string{"/ogc", "/ogc/conformance", "/ogc/api", "/ogc/collections", "/ogc/collections/defence_works",
+		"/ogc/collections/defence_works/queryables", "/ogc/collections/defence_works/items", "/ogc/collections/defence_works/items/" + page.Features[0].ID} {
+		if resp := do(http.MethodHead, ts.URL+path); resp.StatusCode != http.StatusOK || resp.ContentLength > 0 && resp.Header.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s: %d", path, resp.StatusCode)
+		}
+	}
+	cases := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodDelete, "/ogc/collections", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodPut, "/ogc/collections/defence_works/items", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{http.MethodPost, "/ogc/collections/defence_works/items/" + page.Features[0].ID, http.StatusMethodNotAllowed, "GET, HEAD, PUT, PATCH, DELETE"},
+		{http.MethodOptions, "/ogc/collections/defence_works/items", http.StatusNoContent, "GET, HEAD, POST, OPTIONS"},
+		{http.MethodDelete, "/ogc/nothing/here", http.StatusNotFound, ""},
+		{http.MethodOptions, "/ogc/nothing/here", http.StatusNotFound, ""},
+	}
+	for _, c := range cases {
+		resp := do(c.method, ts.URL+c.path)
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d, Allow %q; want %d, Allow %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), c.status, c.allow)
+		}
+	}
+}
+
+// A bbox across the antimeridian (west edge above the east edge, CRS84)
+// selects what lies on either side of it, once.
+func TestOGCBBoxAcrossTheAntimeridian(t *testing.T) {
+	ts := newTestServer(t, false)
+	var cs []*zone.Component
+	for i, lon := range []float64{179.5, -179.5, 0, 178} {
+		cs = append(cs, &zone.Component{Layer: zone.LayerCommuneHQs, Kind: "commune_hq", Name: fmt.Sprintf("Đồn %d", i),
+			Classification: zone.Public, Geometry: orb.Point{lon, 0.5}})
+	}
+	// and a line across it, drawn in two parts either side
+	cs = append(cs, &zone.Component{Layer: zone.LayerPatrolRoutes, Kind: "patrol_route", Name: "Tuyến",
+		Classification: zone.Public, Geometry: orb.MultiLineString{{{179.8, 0.2}, {180, 0.2}}, {{-180, 0.2}, {-179.8, 0.2}}}})
+	for _, c := range cs {
+		if _, err := ts.Store.ImportComponents(context.Background(), c.Layer, []*zone.Component{c}, zone.ImportOptions{By: "test"}); err != nil {
+			t.Fatalf("import: %v", err)
+		}
+	}
+	ts.sync(t)
+	tok := ts.token(t, zone.RoleViewer, zone.Public)
+	count := func(layer, bbox string) (int, []string) {
+		status, _, body := get(t, ts.URL+"/ogc/collections/"+layer+"/items?bbox="+bbox, tok)
+		var fc struct {
+			Matched  int `json:"numberMatched"`
+			Features []struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"features"`
+		}
+		if err := json.Unmarshal(body, &fc); status != http.StatusOK || err != nil {
+			t.Fatalf("bbox=%s: %d %v %.200s", bbox, status, err, body)
+		}
+		var names []string
+		for _, f := range fc.Features {
+			names = append(names, fmt.Sprint(f.Properties["name"]))
+		}
+		return fc.Matched, names
+	}
+	if n, names := count(zone.LayerCommuneHQs, "179,0,-179,1"); n != 2 || len(names) != 2 || !slices.Contains(names, "Đồn 0") || !slices.Contains(names, "Đồn 1") {
+		t.Fatalf("across the antimeridian: %d matched, %v; want Đồn 0 and Đồn 1", n, names)
+	}
+	if n, _ := count(zone.LayerPatrolRoutes, "179,0,-179,1"); n != 1 {
+		t.Fatalf("a line in both parts is matched %d times, want once", n)
+	}
+	if n, _ := count(zone.LayerCommuneHQs, "-179,0,179,1"); n != 2 {
+		t.Fatalf("the same edges the usual way round: %d matched, want 2 (Đồn 2, Đồn 3)", n)
+	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -35,16 +36,16 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/api/layers", s.authed(zone.PermRead, s.handleLayers()))
 	r.Method(http.MethodGet, "/api/search", s.authed(zone.PermRead, s.handleSearch()))
 
-	r.Method(http.MethodGet, "/ogc", s.authed(zone.PermRead, s.handleOGCLanding()))
-	r.Method(http.MethodGet, "/ogc/", s.authed(zone.PermRead, s.handleOGCLanding()))
-	r.Method(http.MethodGet, "/ogc/conformance", s.authed(zone.PermRead, s.handleOGCConformance()))
-	r.Method(http.MethodGet, "/ogc/api", s.authed(zone.PermRead, s.handleOGCAPI()))
-	r.Method(http.MethodGet, "/ogc/collections", s.authed(zone.PermRead, s.handleOGCCollections(false)))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}", s.authed(zone.PermRead, s.handleOGCCollections(true)))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/queryables", s.authed(zone.PermRead, s.handleOGCQueryables()))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/items", s.authed(zone.PermRead, s.admit(s.itemsPage, s.handleOGCItems())))
+	getAndHead(r, "/ogc", s.authed(zone.PermRead, s.handleOGCLanding()))
+	getAndHead(r, "/ogc/", s.authed(zone.PermRead, s.handleOGCLanding()))
+	getAndHead(r, "/ogc/conformance", s.authed(zone.PermRead, s.handleOGCConformance()))
+	getAndHead(r, "/ogc/api", s.authed(zone.PermRead, s.handleOGCAPI()))
+	getAndHead(r, "/ogc/collections", s.authed(zone.PermRead, s.handleOGCCollections(false)))
+	getAndHead(r, "/ogc/collections/{layer}", s.authed(zone.PermRead, s.handleOGCCollections(true)))
+	getAndHead(r, "/ogc/collections/{layer}/queryables", s.authed(zone.PermRead, s.handleOGCQueryables()))
+	getAndHead(r, "/ogc/collections/{layer}/items", s.authed(zone.PermRead, s.admit(s.itemsPage, s.handleOGCItems())))
 	jsonBody.Method(http.MethodPost, "/ogc/collections/{layer}/items", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCCreate())))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
+	getAndHead(r, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
 
 	// Tiles answer HEAD too: GDAL's /vsicurl/ (the MVT driver on a tile URL)
 	// asks for the size with HEAD before it reads.
@@ -52,12 +53,12 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/tiles/{layer}/{z}/{x}/{y}.mvt", tile)
 	r.Method(http.MethodHead, "/tiles/{layer}/{z}/{x}/{y}.mvt", tile)
 	r.Method(http.MethodGet, "/tiles/{layer}.json", s.authed(zone.PermRead, s.handleTileJSON()))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles", s.authed(zone.PermRead, s.handleOGCTilesets()))
-	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles/WebMercatorQuad", s.authed(zone.PermRead, s.handleOGCTileset()))
+	getAndHead(r, "/ogc/collections/{layer}/tiles", s.authed(zone.PermRead, s.handleOGCTilesets()))
+	getAndHead(r, "/ogc/collections/{layer}/tiles/WebMercatorQuad", s.authed(zone.PermRead, s.handleOGCTileset()))
 	r.Method(http.MethodGet, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", ogcTile)
 	r.Method(http.MethodHead, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", ogcTile)
-	r.Get("/ogc/tileMatrixSets", handleTileMatrixSets())
-	r.Get("/ogc/tileMatrixSets/WebMercatorQuad", handleTileMatrixSet())
+	getAndHead(r, "/ogc/tileMatrixSets", handleTileMatrixSets())
+	getAndHead(r, "/ogc/tileMatrixSets/WebMercatorQuad", handleTileMatrixSet())
 	jsonBody.Method(http.MethodPut, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCReplace())))
 	jsonBody.Method(http.MethodPatch, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCUpdate())))
 	small.Method(http.MethodDelete, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCDelete()))
@@ -85,14 +86,48 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/api/audit/alerts", s.authed(zone.PermReadAudit, s.handleAuditAlerts()))
 	r.Method(http.MethodDelete, "/api/audit/suspensions/{token}", s.authed(zone.PermManageTokens, s.handleSuspensionLift()))
 
-	// Unknown paths under the APIs get problem+json, not the web page's 404.
+	// Unknown paths under the APIs get problem+json, not the web page's
+	// 404; a known path asked with a method it does not take gets 405
+	// with Allow (OPTIONS: 204 with Allow). The catch-alls would otherwise
+	// answer those too, with 404.
+	mux := r
 	for _, prefix := range []string{"/api/*", "/ogc/*", "/tiles/*"} {
 		r.Handle(prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
+			allowed := allowedMethods(mux, prefix, r.URL.Path)
+			switch {
+			case len(allowed) == 0:
+				s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
+			case r.Method == http.MethodOptions:
+				w.Header().Set("Allow", strings.Join(append(allowed, http.MethodOptions), ", "))
+				w.WriteHeader(http.StatusNoContent)
+			default:
+				w.Header().Set("Allow", strings.Join(allowed, ", "))
+				writeErrorStatus(w, r, s.Log, zone.Errorf(zone.CodeInvalid, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", ")), http.StatusMethodNotAllowed)
+			}
 		}))
 	}
 	if s.Web != nil {
 		r.Handle("/*", s.Web)
 	}
 	return r
+}
+
+// getAndHead routes GET and HEAD on path to h (HEAD answers the headers a
+// GET would, as HTTP asks of every GET resource).
+func getAndHead(r chi.Router, path string, h http.Handler) {
+	r.Method(http.MethodGet, path, h)
+	r.Method(http.MethodHead, path, h)
+}
+
+// allowedMethods lists the methods mux routes path with, other than to the
+// catch-all pattern.
+func allowedMethods(mux *chi.Mux, catchAll, path string) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		rctx := chi.NewRouteContext()
+		if mux.Match(rctx, m, path) && rctx.RoutePattern() != catchAll {
+			out = append(out, m)
+		}
+	}
+	return out
 }

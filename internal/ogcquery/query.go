@@ -67,9 +67,14 @@ type Equality struct {
 
 // Query is a parsed items request.
 type Query struct {
-	BBox       *orb.Bound // nil when absent; in BBoxCRS (CRS84 when "")
-	BBoxCRS    string     // as given; "" when absent; IsCRS84 tells the CRS84 forms
-	CRS        string     // response CRS as given; "" when absent
+	BBox *orb.Bound // nil when absent; in BBoxCRS (CRS84 when "")
+	// BBoxWrap is set for a CRS84 bbox across the antimeridian (its
+	// minimum longitude above its maximum): BBox is then the part east of
+	// the west edge, to 180, and BBoxWrap the part from -180 to the east
+	// edge.
+	BBoxWrap   *orb.Bound
+	BBoxCRS    string // as given; "" when absent; IsCRS84 tells the CRS84 forms
+	CRS        string // response CRS as given; "" when absent
 	Limit      int
 	Offset     int
 	Datetime   *Interval     // nil when absent
@@ -169,9 +174,13 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 	}
 	var err error
 	if v := get("limit"); v != "" {
-		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > opt.MaxLimit {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 {
 			return nil, invalid("limit", "must be a whole number from 1 to %d, got %q", opt.MaxLimit, v)
 		}
+		// Above the maximum, the maximum (OGC API - Features
+		// /rec/core/fc-limit-response: not an error); the next link says
+		// what was served.
+		q.Limit = min(q.Limit, opt.MaxLimit)
 	}
 	if v := get("offset"); v != "" {
 		if q.Offset, err = strconv.Atoi(v); err != nil || q.Offset < 0 || q.Offset > MaxOffset {
@@ -185,7 +194,7 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 		return nil, err
 	}
 	if v := get("bbox"); v != "" {
-		if q.BBox, err = parseBBox(v, q.BBoxCRS == "" || IsCRS84(q.BBoxCRS)); err != nil {
+		if q.BBox, q.BBoxWrap, err = parseBBox(v, q.BBoxCRS == "" || IsCRS84(q.BBoxCRS)); err != nil {
 			return nil, err
 		}
 	} else if q.BBoxCRS != "" {
@@ -275,37 +284,47 @@ func crsParam(name, v string, opt Options) (string, error) {
 }
 
 // parseBBox reads minx,miny,maxx,maxy or minx,miny,minz,maxx,maxy,maxz.
-// In CRS84 the box must lie within longitude -180..180, latitude -90..90.
-func parseBBox(v string, wgs84 bool) (*orb.Bound, error) {
+// In CRS84 the box must lie within longitude -180..180, latitude -90..90,
+// and one whose minimum longitude is above its maximum crosses the
+// antimeridian: it comes back as two boxes, b and wrap.
+func parseBBox(v string, wgs84 bool) (b *orb.Bound, wrap *orb.Bound, err error) {
 	parts := strings.Split(v, ",")
 	if len(parts) != 4 && len(parts) != 6 {
-		return nil, invalid("bbox", "needs 4 numbers (minx,miny,maxx,maxy) or 6 (with z), got %d", len(parts))
+		return nil, nil, invalid("bbox", "needs 4 numbers (minx,miny,maxx,maxy) or 6 (with z), got %d", len(parts))
 	}
 	nums := make([]float64, len(parts))
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, invalid("bbox", "value %d, %q, is not a number", i+1, strings.TrimSpace(p))
+			return nil, nil, invalid("bbox", "value %d, %q, is not a number", i+1, strings.TrimSpace(p))
 		}
 		nums[i] = f
 	}
-	b := orb.Bound{Min: orb.Point{nums[0], nums[1]}, Max: orb.Point{nums[2], nums[3]}}
+	bb := orb.Bound{Min: orb.Point{nums[0], nums[1]}, Max: orb.Point{nums[2], nums[3]}}
 	if len(nums) == 6 {
-		b = orb.Bound{Min: orb.Point{nums[0], nums[1]}, Max: orb.Point{nums[3], nums[4]}}
+		bb = orb.Bound{Min: orb.Point{nums[0], nums[1]}, Max: orb.Point{nums[3], nums[4]}}
 		if nums[2] > nums[5] {
-			return nil, invalid("bbox", "minimum z %g is greater than maximum z %g", nums[2], nums[5])
+			return nil, nil, invalid("bbox", "minimum z %g is greater than maximum z %g", nums[2], nums[5])
 		}
 	}
-	if b.Min[0] > b.Max[0] {
-		return nil, invalid("bbox", "minimum x %g is greater than maximum x %g (boxes across the antimeridian are not supported)", b.Min[0], b.Max[0])
+	if bb.Min[1] > bb.Max[1] {
+		return nil, nil, invalid("bbox", "minimum y %g is greater than maximum y %g", bb.Min[1], bb.Max[1])
 	}
-	if b.Min[1] > b.Max[1] {
-		return nil, invalid("bbox", "minimum y %g is greater than maximum y %g", b.Min[1], b.Max[1])
+	if wgs84 && (bb.Min[0] < -180 || bb.Max[0] > 180 || bb.Min[1] < -90 || bb.Max[1] > 90) {
+		return nil, nil, invalid("bbox", "%q is outside longitude -180..180, latitude -90..90 (for another CRS give bbox-crs)", v)
 	}
-	if wgs84 && (b.Min[0] < -180 || b.Max[0] > 180 || b.Min[1] < -90 || b.Max[1] > 90) {
-		return nil, invalid("bbox", "%q is outside longitude -180..180, latitude -90..90 (for another CRS give bbox-crs)", v)
+	if bb.Min[0] > bb.Max[0] {
+		if !wgs84 {
+			return nil, nil, invalid("bbox", "minimum x %g is greater than maximum x %g (only a box in CRS84 may cross the antimeridian)", bb.Min[0], bb.Max[0])
+		}
+		// Across the antimeridian (OGC API - Features /req/core/fc-bbox-
+		// response): the part east of the west edge, to 180, and the
+		// part from -180 to the east edge.
+		east := orb.Bound{Min: bb.Min, Max: orb.Point{180, bb.Max[1]}}
+		west := orb.Bound{Min: orb.Point{-180, bb.Min[1]}, Max: bb.Max}
+		return &east, &west, nil
 	}
-	return &b, nil
+	return &bb, nil, nil
 }
 
 func parseProperties(v string, s cql.Schema) ([]string, error) {
@@ -374,10 +393,12 @@ func parseTime(v string) (t time.Time, dateOnly bool, ok bool) {
 }
 
 // parseDatetime reads an instant, or an interval "start/end" whose open
-// ends are ".." or empty.
+// ends are ".." or empty, and either of whose ends may be an ISO 8601
+// duration counted from the other (RFC 3339 intervals: "2026-12-03/P2D",
+// "PT6H/2026-12-03T12:00:00Z").
 func parseDatetime(v string) (*Interval, error) {
 	bad := func(what string) error {
-		return invalid("datetime", "%q is not %s (use an RFC 3339 time such as 2024-05-01T08:00:00Z, a date, or an interval start/end with .. for an open end)", v, what)
+		return invalid("datetime", "%q is not %s (use an RFC 3339 time such as 2024-05-01T08:00:00Z, a date, or an interval start/end with .. for an open end and P2D-style durations)", v, what)
 	}
 	start, end, isInterval := strings.Cut(v, "/")
 	if !isInterval {
@@ -390,25 +411,124 @@ func parseDatetime(v string) (*Interval, error) {
 	if strings.Contains(end, "/") {
 		return nil, bad("an interval")
 	}
+	start, end = strings.TrimSpace(start), strings.TrimSpace(end)
 	iv := &Interval{}
-	if start = strings.TrimSpace(start); start != "" && start != ".." {
+	var startDur, endDur *duration
+	if isDuration(start) {
+		d, ok := parseDuration(start)
+		if !ok {
+			return nil, bad("an interval with a valid duration")
+		}
+		startDur = &d
+	} else if start != "" && start != ".." {
 		t, date, ok := parseTime(start)
 		if !ok {
 			return nil, bad("an interval with a valid start")
 		}
 		iv.Start, iv.StartDate = &t, date
 	}
-	if end = strings.TrimSpace(end); end != "" && end != ".." {
+	if isDuration(end) {
+		d, ok := parseDuration(end)
+		if !ok {
+			return nil, bad("an interval with a valid duration")
+		}
+		endDur = &d
+	} else if end != "" && end != ".." {
 		t, date, ok := parseTime(end)
 		if !ok {
 			return nil, bad("an interval with a valid end")
 		}
 		iv.End, iv.EndDate = &t, date
 	}
+	switch {
+	case startDur != nil && endDur != nil, startDur != nil && iv.End == nil, endDur != nil && iv.Start == nil:
+		return nil, bad("an interval (a duration needs a time at the other end)")
+	case startDur != nil:
+		t := startDur.before(*iv.End)
+		iv.Start = &t
+	case endDur != nil:
+		t := endDur.after(*iv.Start)
+		iv.End = &t
+	}
 	if iv.Start != nil && iv.End != nil && iv.Start.After(*iv.End) {
 		return nil, invalid("datetime", "interval %q ends before it starts", v)
 	}
 	return iv, nil
+}
+
+// duration is an ISO 8601 duration: calendar years, months and days, and
+// a clock part.
+type duration struct {
+	years, months, days int
+	clock               time.Duration
+}
+
+func (d duration) after(t time.Time) time.Time {
+	return t.AddDate(d.years, d.months, d.days).Add(d.clock)
+}
+
+func (d duration) before(t time.Time) time.Time {
+	return t.Add(-d.clock).AddDate(-d.years, -d.months, -d.days)
+}
+
+func isDuration(s string) bool { return strings.HasPrefix(s, "P") || strings.HasPrefix(s, "p") }
+
+// parseDuration reads PnYnMnWnDTnHnMnS (each part optional, at least one;
+// seconds may have a fraction), as RFC 3339's appendix A gives it.
+func parseDuration(s string) (duration, bool) {
+	var d duration
+	s = strings.ToUpper(s)[1:]
+	date, clock, hasClock := strings.Cut(s, "T")
+	if s == "" || (hasClock && clock == "") {
+		return d, false
+	}
+	// number reads the leading digits of x and the unit after them.
+	number := func(x string) (n float64, unit byte, rest string, ok bool) {
+		i := 0
+		for i < len(x) && (x[i] >= '0' && x[i] <= '9' || x[i] == '.') {
+			i++
+		}
+		if i == 0 || i == len(x) || i > 9 {
+			return 0, 0, "", false
+		}
+		n, err := strconv.ParseFloat(x[:i], 64)
+		return n, x[i], x[i+1:], err == nil
+	}
+	const dateUnits, clockUnits = "YMWD", "HMS"
+	next := 0 // units come in order, each at most once
+	for date != "" {
+		n, unit, rest, ok := number(date)
+		k := strings.IndexByte(dateUnits, unit)
+		if !ok || k < next || n != math.Trunc(n) {
+			return d, false
+		}
+		next, date = k+1, rest
+		switch unit {
+		case 'Y':
+			d.years = int(n)
+		case 'M':
+			d.months = int(n)
+		case 'W':
+			d.days += 7 * int(n)
+		case 'D':
+			d.days += int(n)
+		}
+	}
+	next = 0
+	for clock != "" {
+		n, unit, rest, ok := number(clock)
+		k := strings.IndexByte(clockUnits, unit)
+		if !ok || k < next || (unit != 'S' && n != math.Trunc(n)) {
+			return d, false
+		}
+		ns := n * float64([]time.Duration{time.Hour, time.Minute, time.Second}[k])
+		if ns > 1<<61 {
+			return d, false
+		}
+		next, clock = k+1, rest
+		d.clock += time.Duration(ns)
+	}
+	return d, true
 }
 
 // datetimeExpr selects records whose time property lies in the interval,
