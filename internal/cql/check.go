@@ -274,6 +274,9 @@ func resolveScalar(s Schema, sc Scalar) (operand, error) {
 		if err != nil {
 			return o, err
 		}
+		if x.kind == kOrdinal {
+			return x, nil // levels are matched by name ignoring case already (GDAL writes CASEI on them)
+		}
 		if x.kind != kString {
 			return o, semErr(sc.At, "CASEI needs a string, but %s is a %s", x.text, x.kind)
 		}
@@ -283,6 +286,9 @@ func resolveScalar(s Schema, sc Scalar) (operand, error) {
 		x, err := resolveScalar(s, sc.X)
 		if err != nil {
 			return o, err
+		}
+		if x.kind == kOrdinal {
+			return x, nil // levels are matched by name ignoring case already (GDAL writes ACCENTI on them)
 		}
 		if x.kind != kString {
 			return o, semErr(sc.At, "ACCENTI needs a string, but %s is a %s", x.text, x.kind)
@@ -325,14 +331,13 @@ func unify(pos int, a, b *operand) error {
 }
 
 func toLevel(prop, lit *operand) error {
-	if lit.lower || lit.fold {
-		return semErr(lit.pos, "%s is matched by level name ignoring case; drop CASEI and ACCENTI", prop.text)
-	}
+	// A level's name matches ignoring case, so CASEI or ACCENTI on the
+	// literal changes nothing.
 	i, ok := levelIndex(prop.levels, lit.lit.(string))
 	if !ok {
 		return semErr(lit.pos, "%s is not a level of %s (levels: %s)", lit.text, prop.text, strings.Join(prop.levels, ", "))
 	}
-	lit.kind, lit.lit, lit.levels = kOrdinal, i, prop.levels
+	lit.kind, lit.lit, lit.levels, lit.lower, lit.fold = kOrdinal, i, prop.levels, false, false
 	return nil
 }
 

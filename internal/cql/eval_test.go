@@ -45,6 +45,9 @@ func TestEval(t *testing.T) {
 		{`name LIKE 'Kho vũ khí K12\%'`, false},
 		{`"group" = 'I'`, true},
 		{"classification = 'secret'", true},
+		{"CASEI(classification) = CASEI('SECRET')", true}, // GDAL writes CASEI on enumerated strings
+		{"CASEI(classification) = 'Restricted'", false},
+		{"classification = ACCENTI('secret')", true},
 		{"classification > 'restricted'", true},
 		{"classification BETWEEN 'public' AND 'restricted'", false},
 		{"synthetic = TRUE", true},

@@ -275,6 +275,27 @@ func TestGDALSendsTheTokenWithBasic(t *testing.T) {
 		t.Fatalf("ogrinfo with Basic counts %d features of %s, the token's clearance sees %d", got, layer, len(want))
 	}
 
+	// GDAL 3.6's -where writes the legacy cql-text forms: a boolean as 1
+	// or 0, a time as a plain string ('2020-01-01T'); the server reads
+	// them as GDAL means them.
+	synthetic := expected(all, func(c *zone.Component) bool {
+		return c.Layer == layer && clearance.Allows(c.Classification) && c.Synthetic
+	})
+	for _, w := range []struct {
+		where string
+		want  int
+	}{
+		{"synthetic = 1", len(synthetic)},
+		{"synthetic = 0", len(want) - len(synthetic)},
+		{"updated_at > '2020-01-01'", len(want)},
+		{"updated_at > '2999-01-01'", 0},
+	} {
+		info := gdalWith(t, "", basic, "ogrinfo", "-ro", "-so", "-oo", "PAGE_SIZE=1000", "-where", w.where, src, layer)
+		if got := featureCount(t, info); got != w.want {
+			t.Errorf("ogrinfo -where %q counts %d, want %d", w.where, got, w.want)
+		}
+	}
+
 	// A wrong password is refused, and challenged for Basic as well.
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/ogc/collections", nil)
 	req.SetBasicAuth("qgis", tok+"x")

@@ -244,7 +244,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			return
 		}
 		values := r.URL.Query()
-		q, err := ogcquery.Parse(legacyFilterLang(values), schemas[l.ID], opts)
+		q, err := ogcquery.Parse(values, schemas[l.ID], opts)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -330,21 +330,6 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			"links":          links,
 		})
 	}
-}
-
-// legacyFilterLang reads filter-lang=cql-text, the pre-standard name GDAL
-// up to 3.6 sends (with filters that are valid CQL2 text), as cql2-text.
-// values itself is kept as given for the next/prev links.
-func legacyFilterLang(values url.Values) url.Values {
-	if !strings.EqualFold(strings.TrimSpace(values.Get("filter-lang")), "cql-text") {
-		return values
-	}
-	out := make(url.Values, len(values))
-	for k, v := range values {
-		out[k] = v
-	}
-	out.Set("filter-lang", "cql2-text")
-	return out
 }
 
 // withF is a copy of values with f set.

@@ -220,8 +220,11 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 		}
 		q.where = and(q.where, e)
 	}
+	legacy := false
 	switch lang := get("filter-lang"); strings.ToLower(lang) {
 	case "", "cql2-text":
+	case "cql-text":
+		legacy = true // GDAL up to 3.6: its literal forms are read (legacyForms)
 	case "cql2-json":
 		return nil, invalid("filter-lang", "cql2-json is not supported; use cql2-text")
 	default:
@@ -237,6 +240,9 @@ func Parse(values url.Values, s cql.Schema, opt Options) (*Query, error) {
 		e, err := cql.Parse(v)
 		if err != nil {
 			return nil, invalid("filter", "%s", zone.ErrorMessage(err))
+		}
+		if legacy {
+			legacyForms(e, s)
 		}
 		if err := cql.Check(e, s); err != nil {
 			return nil, invalid("filter", "%s", zone.ErrorMessage(err))

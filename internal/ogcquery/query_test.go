@@ -381,3 +381,39 @@ func TestNoQueryableShadowsAStandardParameter(t *testing.T) {
 		}
 	}
 }
+
+// With filter-lang=cql-text (GDAL up to 3.6) a boolean may be 1 or 0 and a
+// time a plain string, as GDAL writes them; cql2-text stays strict.
+func TestLegacyCQLTextForms(t *testing.T) {
+	s := projectSchema(t)
+	rec := map[string]any{"synthetic": true, "updated_at": time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)}
+	get := func(name string) (any, bool) { v, ok := rec[name]; return v, ok }
+	for _, c := range []struct {
+		filter string
+		want   bool
+	}{
+		{"synthetic = 1", true},
+		{"synthetic = 0", false},
+		{"synthetic IN (0, 1)", true},
+		{"updated_at > '2020-01-01T'", true},
+		{"updated_at > '2024-05-01'", true}, // a date is its day's start
+		{"updated_at = '2024-05-01T08:00:00'", true},
+		{"updated_at BETWEEN '2024-05-01 07:00:00' AND '2024/05/02'", true},
+		{"updated_at < '2024-05-01T08:00:00Z'", false},
+	} {
+		q, err := Parse(url.Values{"filter": {c.filter}, "filter-lang": {"cql-text"}}, s, Options{DatetimeProperty: "updated_at"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.filter, err)
+		}
+		pred, err := q.Predicate(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pred(get); got != c.want {
+			t.Errorf("%s = %v, want %v", c.filter, got, c.want)
+		}
+		if _, err := Parse(url.Values{"filter": {c.filter}}, s, Options{}); err == nil {
+			t.Errorf("cql2-text accepts %q", c.filter)
+		}
+	}
+}
