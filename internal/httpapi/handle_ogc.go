@@ -211,9 +211,9 @@ type extentCache struct {
 }
 
 type extentKey struct {
-	layer  string
-	scope  zone.Scope
-	digest uint64
+	collection string
+	scope      zone.Scope
+	digest     uint64
 }
 
 // layerExtent is the box of the geometries a caller may see (WGS84
@@ -224,15 +224,18 @@ type layerExtent struct {
 	oldest, newest time.Time
 }
 
-func (ec *extentCache) get(snap *index.Snapshot, layer string, sc zone.Scope) layerExtent {
-	key := extentKey{layer, sc, snap.LayerDigest(layer, sc)}
+func (ec *extentCache) get(snap *index.Snapshot, col ogcCollection, sc zone.Scope) layerExtent {
+	key := extentKey{col.ID, sc, snap.LayerDigest(col.Layer.ID, sc)}
 	ec.mu.Lock()
 	e, ok := ec.m[key]
 	ec.mu.Unlock()
 	if ok {
 		return e
 	}
-	snap.SearchLayer(layer, worldBound(), sc, func(c *zone.Component) bool {
+	snap.SearchLayer(col.Layer.ID, worldBound(), sc, func(c *zone.Component) bool {
+		if !col.holds(c) {
+			return true
+		}
 		b := c.Geometry.Bound()
 		if e.n == 0 {
 			e.box, e.oldest, e.newest = b, c.UpdatedAt, c.UpdatedAt
@@ -250,7 +253,7 @@ func (ec *extentCache) get(snap *index.Snapshot, layer string, sc zone.Scope) la
 	})
 	ec.mu.Lock()
 	for k := range ec.m {
-		if k.layer == layer && k.scope == sc {
+		if k.collection == col.ID && k.scope == sc {
 			delete(ec.m, k) // an older version of the same view
 		}
 	}
@@ -262,13 +265,13 @@ func (ec *extentCache) get(snap *index.Snapshot, layer string, sc zone.Scope) la
 // worldBound is every WGS84 longitude and latitude.
 func worldBound() orb.Bound { return orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}} }
 
-// collectionDoc describes one layer as an OGC collection for a caller.
-func collectionDoc(base string, l *zone.Layer, e layerExtent) map[string]any {
-	href := base + "/collections/" + l.ID
+// collectionDoc describes one collection for a caller.
+func collectionDoc(base string, col ogcCollection, e layerExtent) map[string]any {
+	href := base + "/collections/" + col.ID
 	doc := map[string]any{
-		"id":          l.ID,
-		"title":       l.TitleEN,
-		"description": l.TitleVI + " — " + l.TitleEN,
+		"id":          col.ID,
+		"title":       col.TitleEN,
+		"description": col.TitleVI + " — " + col.TitleEN,
 		"itemType":    "feature",
 		"crs":         ogcCRSList(),
 		"storageCrs":  ogcCRSList()[0],
@@ -310,12 +313,12 @@ func (s *server) handleOGCCollections(one bool) func(http.ResponseWriter, *http.
 		base := ogcBase(r)
 		snap := s.Index.Snapshot()
 		if one {
-			l, err := ogcLayer(r)
+			col, err := ogcCollectionOf(r)
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			doc := collectionDoc(base, l, extents.get(snap, l.ID, p.Scope()))
+			doc := collectionDoc(base, col, extents.get(snap, col, p.Scope()))
 			if f == "html" {
 				s.renderHTML(w, r, pages, "collection", doc)
 				return
@@ -323,10 +326,10 @@ func (s *server) handleOGCCollections(one bool) func(http.ResponseWriter, *http.
 			writeJSON(w, http.StatusOK, mediaJSON, doc)
 			return
 		}
-		cols := make([]map[string]any, 0, len(zone.Layers()))
-		for i := range zone.Layers() {
-			l := &zone.Layers()[i]
-			cols = append(cols, collectionDoc(base, l, extents.get(snap, l.ID, p.Scope())))
+		all := ogcCollections()
+		cols := make([]map[string]any, 0, len(all))
+		for _, col := range all {
+			cols = append(cols, collectionDoc(base, col, extents.get(snap, col, p.Scope())))
 		}
 		doc := map[string]any{
 			"collections": cols,
@@ -344,16 +347,65 @@ func (s *server) handleOGCCollections(one bool) func(http.ResponseWriter, *http.
 }
 
 // ogcLayer is the layer a /ogc/collections/{layer} path names; an unknown
-// one is not found.
+// one (a layer part included: those are read through ogcCollectionOf) is
+// not found.
 func ogcLayer(r *http.Request) (*zone.Layer, error) {
 	id := chi.URLParam(r, "layer")
 	l, ok := zone.LookupLayer(id)
 	if !ok {
-		ids := zone.LayerIDs()
-		sort.Strings(ids)
-		return nil, zone.Errorf(zone.CodeNotFound, "no collection %q (collections: %s)", id, strings.Join(ids, ", "))
+		return nil, noCollection(id)
 	}
 	return l, nil
+}
+
+func noCollection(id string) error {
+	ids := make([]string, 0, len(zone.Layers())+len(zone.LayerParts()))
+	for _, c := range ogcCollections() {
+		ids = append(ids, c.ID)
+	}
+	sort.Strings(ids)
+	return zone.Errorf(zone.CodeNotFound, "no collection %q (collections: %s)", id, strings.Join(ids, ", "))
+}
+
+// ogcCollection is what /ogc/collections/{layer} names: a layer, or a part
+// of a mixed layer (its features of one geometry class, for clients that
+// need one type per collection).
+type ogcCollection struct {
+	ID               string
+	Layer            *zone.Layer
+	Part             *zone.LayerPart // nil: the whole layer
+	TitleVI, TitleEN string
+}
+
+// holds reports whether c, a component of the collection's layer, is in
+// the collection.
+func (col ogcCollection) holds(c *zone.Component) bool { return col.Part == nil || col.Part.Holds(c) }
+
+// ogcCollections lists every collection: each layer, followed by its parts.
+func ogcCollections() []ogcCollection {
+	var out []ogcCollection
+	for i := range zone.Layers() {
+		l := &zone.Layers()[i]
+		out = append(out, ogcCollection{ID: l.ID, Layer: l, TitleVI: l.TitleVI, TitleEN: l.TitleEN})
+		for j := range zone.LayerParts() {
+			if p := &zone.LayerParts()[j]; p.Layer.ID == l.ID {
+				out = append(out, ogcCollection{ID: p.ID, Layer: l, Part: p, TitleVI: p.TitleVI, TitleEN: p.TitleEN})
+			}
+		}
+	}
+	return out
+}
+
+// ogcCollectionOf is the collection a /ogc/collections/{layer} path names.
+func ogcCollectionOf(r *http.Request) (ogcCollection, error) {
+	id := chi.URLParam(r, "layer")
+	if l, ok := zone.LookupLayer(id); ok {
+		return ogcCollection{ID: l.ID, Layer: l, TitleVI: l.TitleVI, TitleEN: l.TitleEN}, nil
+	}
+	if p, ok := zone.LookupLayerPart(id); ok {
+		return ogcCollection{ID: p.ID, Layer: p.Layer, Part: p, TitleVI: p.TitleVI, TitleEN: p.TitleEN}, nil
+	}
+	return ogcCollection{}, noCollection(id)
 }
 
 // layerSchemas holds each layer's queryable properties, built once.
@@ -373,12 +425,22 @@ func newLayerSchemas() layerSchemas {
 func (s *server) handleOGCQueryables() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	schemas := newLayerSchemas()
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		l, err := ogcLayer(r)
+		col, err := ogcCollectionOf(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		doc := ogcquery.Queryables(schemas[l.ID], ogcBase(r)+"/collections/"+l.ID+"/queryables", l.TitleEN)
+		doc := ogcquery.Queryables(schemas[col.Layer.ID], ogcBase(r)+"/collections/"+col.ID+"/queryables", col.TitleEN)
+		if col.Part != nil {
+			// one geometry type: said in the schema, as clients read it
+			if props, ok := doc["properties"].(map[string]any); ok {
+				format := map[zone.GeometryClass]string{zone.GeomPoint: "geometry-point-or-multi", zone.GeomLine: "geometry-linestring-or-multi",
+					zone.GeomPolygon: "geometry-polygon-or-multi"}[col.Part.Class]
+				if g, ok := props["geometry"].(map[string]any); ok {
+					g["format"] = format
+				}
+			}
+		}
 		writeJSON(w, http.StatusOK, mediaSchema, doc)
 	}
 }

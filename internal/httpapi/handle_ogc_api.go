@@ -32,7 +32,11 @@ func ogcAPIDocument(base string) map[string]any {
 	}
 	str := map[string]any{"type": "string"}
 	f := param("f", "query", "response format", map[string]any{"type": "string", "enum": []string{"json", "html"}}, false)
-	collectionID := param("collectionId", "path", "collection (layer) id", map[string]any{"type": "string", "enum": zone.LayerIDs()}, true)
+	var collectionIDs []string
+	for _, col := range ogcCollections() {
+		collectionIDs = append(collectionIDs, col.ID)
+	}
+	collectionID := param("collectionId", "path", "collection id: a layer, or a part of a mixed layer (one geometry type, read only)", map[string]any{"type": "string", "enum": collectionIDs}, true)
 	featureID := param("featureId", "path", "feature id", map[string]any{"type": "string", "format": "uuid"}, true)
 	ifMatch := param("If-Match", "header", "the feature's ETag (version); 412 when stale", str, false)
 	itemsParams := []any{
@@ -68,13 +72,16 @@ func ogcAPIDocument(base string) map[string]any {
 	}
 	// items: the operations of an items path, whose own path parameters
 	// (none for a collection's own path) come before the query's.
-	items := func(pathParams, query []any) map[string]any {
-		return map[string]any{
+	items := func(pathParams, query []any, editable bool) map[string]any {
+		ops := map[string]any{
 			"get": map[string]any{"summary": "Features of a collection (GeoJSON, streamed; numberMatched, next/prev links)",
 				"parameters": append(append([]any{}, pathParams...), query...), "responses": map[string]any{"200": geoBody("A page of features."), "400": problem, "404": problem}},
-			"post": edit("Create a feature (editors)", pathParams, featureIn, "201",
-				map[string]any{"description": "Created, with Location and ETag."}),
 		}
+		if editable {
+			ops["post"] = edit("Create a feature (editors; not in a layer part, 405)", pathParams, featureIn, "201",
+				map[string]any{"description": "Created, with Location and ETag."})
+		}
+		return ops
 	}
 	paths := map[string]any{
 		"/":            map[string]any{"get": map[string]any{"summary": "Landing page", "parameters": []any{f}, "responses": map[string]any{"200": jsonBody("The landing page.")}}},
@@ -85,7 +92,7 @@ func ogcAPIDocument(base string) map[string]any {
 			"responses": map[string]any{"200": jsonBody("The collection."), "404": problem}}},
 		"/collections/{collectionId}/queryables": map[string]any{"get": map[string]any{"summary": "Queryable properties (JSON Schema)", "parameters": []any{collectionID},
 			"responses": map[string]any{"200": map[string]any{"description": "The queryables.", "content": map[string]any{mediaSchema: map[string]any{}}}, "404": problem}}},
-		"/collections/{collectionId}/items": items([]any{collectionID}, itemsParams),
+		"/collections/{collectionId}/items": items([]any{collectionID}, itemsParams, true),
 		"/collections/{collectionId}/items/{featureId}": map[string]any{
 			"get":    map[string]any{"summary": "One feature; ETag is its version", "parameters": []any{collectionID, featureID, f}, "responses": map[string]any{"200": geoBody("The feature."), "404": problem}},
 			"put":    edit("Replace a feature (editors)", []any{collectionID, featureID, ifMatch}, featureIn, "200", geoBody("The new feature, with its ETag.")),
@@ -93,16 +100,15 @@ func ogcAPIDocument(base string) map[string]any {
 			"delete": map[string]any{"summary": "Delete a feature (editors)", "parameters": []any{collectionID, featureID, ifMatch}, "responses": map[string]any{"204": map[string]any{"description": "Deleted."}, "404": problem, "412": problem}},
 		},
 	}
-	for i := range zone.Layers() {
-		l := &zone.Layers()[i]
+	for _, col := range ogcCollections() {
 		params := append([]any{}, itemsParams...)
-		for _, p := range ogcquery.ComponentSchema(l) {
+		for _, p := range ogcquery.ComponentSchema(col.Layer) {
 			if p.Type == cql.TypeGeometry {
 				continue
 			}
 			params = append(params, param(p.Name, "query", "features whose "+p.Name+" equals this value", queryableSchema(p), false))
 		}
-		paths["/collections/"+l.ID+"/items"] = items([]any{}, params)
+		paths["/collections/"+col.ID+"/items"] = items([]any{}, params, col.Part == nil)
 	}
 	return map[string]any{
 		"openapi": "3.0.3",

@@ -121,6 +121,9 @@ func (s *server) respondFeature(w http.ResponseWriter, r *http.Request, c *zone.
 // handleOGCCreate serves POST /ogc/collections/{layer}/items.
 func (s *server) handleOGCCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if s.refuseReadOnly(w, r) {
+			return
+		}
 		l, err := ogcLayer(r)
 		if err != nil {
 			s.fail(w, r, err)
@@ -158,6 +161,20 @@ func (s *server) handleOGCCreate() func(http.ResponseWriter, *http.Request, zone
 		w.Header().Set("Location", ogcBase(r)+"/collections/"+l.ID+"/items/"+created.ID.String())
 		s.respondFeature(w, r, created, http.StatusCreated)
 	}
+}
+
+// refuseReadOnly answers 405 to a write to a layer part (a collection of
+// one geometry class of a mixed layer, a view for reading) and reports
+// whether it did.
+func (s *server) refuseReadOnly(w http.ResponseWriter, r *http.Request) bool {
+	part, ok := zone.LookupLayerPart(chi.URLParam(r, "layer"))
+	if !ok {
+		return false
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	writeErrorStatus(w, r, s.Log, zone.Errorf(zone.CodeInvalid, "collection %s shows the %s of layer %s for reading; edit them through /ogc/collections/%s",
+		part.ID, part.Class, part.Layer.ID, part.Layer.ID), http.StatusMethodNotAllowed)
+	return true
 }
 
 // editTarget resolves the feature a PUT, PATCH or DELETE names, as the
@@ -230,6 +247,9 @@ func (s *server) storeUpdate(w http.ResponseWriter, r *http.Request, p zone.Prin
 // replaces the feature. If-Match is optional; a stale one is 412.
 func (s *server) handleOGCReplace() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if s.refuseReadOnly(w, r) {
+			return
+		}
 		l, old, ifVersion, err := s.editTarget(r, p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -254,6 +274,9 @@ func (s *server) handleOGCReplace() func(http.ResponseWriter, *http.Request, zon
 // null removes one, a geometry replaces the old one).
 func (s *server) handleOGCUpdate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if s.refuseReadOnly(w, r) {
+			return
+		}
 		l, old, ifVersion, err := s.editTarget(r, p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -331,6 +354,9 @@ func mergePatch(target, patch any) any {
 // handleOGCDelete serves DELETE /ogc/collections/{layer}/items/{id}.
 func (s *server) handleOGCDelete() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if s.refuseReadOnly(w, r) {
+			return
+		}
 		_, old, ifVersion, err := s.editTarget(r, p)
 		if err != nil {
 			s.fail(w, r, err)

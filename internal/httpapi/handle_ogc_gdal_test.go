@@ -275,6 +275,24 @@ func TestGDALSendsTheTokenWithBasic(t *testing.T) {
 		t.Fatalf("ogrinfo with Basic counts %d features of %s, the token's clearance sees %d", got, layer, len(want))
 	}
 
+	// GDAL types the parts of a mixed layer by their one geometry type,
+	// and they count the layer between them.
+	sum := 0
+	for _, p := range zone.LayerParts() {
+		if p.Layer.ID != layer {
+			continue
+		}
+		info := gdalWith(t, "", basic, "ogrinfo", "-ro", "-so", "-oo", "PAGE_SIZE=1000", src, p.ID)
+		wantType := map[zone.GeometryClass]string{zone.GeomPoint: "Geometry: Point", zone.GeomPolygon: "Geometry: Polygon"}[p.Class]
+		if !strings.Contains(info, wantType) {
+			t.Errorf("ogrinfo %s: no %q in\n%s", p.ID, wantType, info)
+		}
+		sum += featureCount(t, info)
+	}
+	if sum != len(want) {
+		t.Errorf("the parts of %s count %d in GDAL, the layer %d", layer, sum, len(want))
+	}
+
 	// GDAL 3.6's -where writes the legacy cql-text forms: a boolean as 1
 	// or 0, a time as a plain string ('2020-01-01T'); the server reads
 	// them as GDAL means them.

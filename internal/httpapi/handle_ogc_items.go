@@ -25,17 +25,14 @@ import (
 // visibleComponent looks a component up in the index for a caller: one above
 // the caller's clearance, or in another layer, is not found, exactly like one
 // that does not exist (the same message, so nothing is revealed).
-func (s *server) visibleComponent(layer, rawID string, p zone.Principal) (*zone.Component, error) {
-	if _, err := zone.GetLayer(layer); err != nil {
-		return nil, err
-	}
-	notFound := zone.Errorf(zone.CodeNotFound, "no feature %q in collection %s", rawID, layer)
+func (s *server) visibleComponent(col ogcCollection, rawID string, p zone.Principal) (*zone.Component, error) {
+	notFound := zone.Errorf(zone.CodeNotFound, "no feature %q in collection %s", rawID, col.ID)
 	id, err := uuid.Parse(rawID)
 	if err != nil {
 		return nil, notFound
 	}
 	c, ok := s.Index.Snapshot().Get(id)
-	if !ok || c.Layer != layer || !p.Scope().Sees(c) {
+	if !ok || c.Layer != col.Layer.ID || !col.holds(c) || !p.Scope().Sees(c) {
 		return nil, notFound
 	}
 	return c.ForClearance(p.Clearance), nil
@@ -59,7 +56,12 @@ func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Prin
 			s.fail(w, r, err)
 			return
 		}
-		c, err := s.visibleComponent(chi.URLParam(r, "layer"), chi.URLParam(r, "id"), p)
+		col, err := ogcCollectionOf(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c, err := s.visibleComponent(col, chi.URLParam(r, "id"), p)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -86,11 +88,11 @@ func (s *server) handleItem() func(http.ResponseWriter, *http.Request, zone.Prin
 		feature := out.feature(c)
 		// A feature read alone links to itself, its HTML page and its
 		// collection (OGC API - Features /req/core/f-links).
-		self := ogcBase(r) + "/collections/" + c.Layer + "/items/" + c.ID.String()
+		self := ogcBase(r) + "/collections/" + col.ID + "/items/" + c.ID.String()
 		feature.ExtraMembers = geojson.Properties{"links": []ogcFeatureLink{
 			{Rel: "self", Type: mediaGeoJSON, Title: "This feature", Href: self + "?" + withF(r.URL.Query(), "json").Encode()},
 			{Rel: "alternate", Type: mediaHTML, Title: "This feature as HTML", Href: self + "?" + withF(r.URL.Query(), "html").Encode()},
-			{Rel: "collection", Type: mediaJSON, Title: "The collection", Href: ogcBase(r) + "/collections/" + c.Layer},
+			{Rel: "collection", Type: mediaJSON, Title: col.TitleEN, Href: ogcBase(r) + "/collections/" + col.ID},
 		}}
 		b, err := json.Marshal(feature)
 		if err != nil {
@@ -145,7 +147,7 @@ func cmpID(a, b match) int {
 // sortby then id. It returns every match (numberMatched is its length).
 // buf is reused for the result when it is large enough. It gives up when
 // ctx ends (the client went away), checking every few thousand components.
-func (s *server) selectItems(ctx context.Context, layer string, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) ([]match, error) {
+func (s *server) selectItems(ctx context.Context, col ogcCollection, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) ([]match, error) {
 	pred, err := q.Predicate(schema)
 	if err != nil {
 		return nil, err
@@ -170,9 +172,12 @@ func (s *server) selectItems(ctx context.Context, layer string, q *ogcquery.Quer
 	matches := buf[:0]
 	walked := 0
 	for i, bound := range boxes {
-		snap.SearchLayerInside(layer, bound, sc, func(c *zone.Component, inside bool) bool {
+		snap.SearchLayerInside(col.Layer.ID, bound, sc, func(c *zone.Component, inside bool) bool {
 			if walked++; walked%4096 == 0 && ctx.Err() != nil {
 				return false
+			}
+			if !col.holds(c) {
+				return true
 			}
 			// The index matches on c.Bound(), which includes approved
 			// zone polygons; a feature is selected by its own geometry,
@@ -233,7 +238,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 	matchBuffers := &sync.Pool{New: func() any { return new([]match) }}
 	pages := ogcPages()
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		l, err := ogcLayer(r)
+		col, err := ogcCollectionOf(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -244,7 +249,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			return
 		}
 		values := r.URL.Query()
-		q, err := ogcquery.Parse(values, schemas[l.ID], opts)
+		q, err := ogcquery.Parse(values, schemas[col.Layer.ID], opts)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -265,7 +270,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 				matchBuffers.Put(bufp)
 			}
 		}()
-		matches, err := s.selectItems(r.Context(), l.ID, q, schemas[l.ID], p.Scope(), cache, *bufp)
+		matches, err := s.selectItems(r.Context(), col, q, schemas[col.Layer.ID], p.Scope(), cache, *bufp)
 		*bufp = matches
 		if err == nil && r.Context().Err() != nil {
 			err = clientGone(r.Context().Err()) // the page could not be streamed
@@ -278,11 +283,11 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			return
 		}
 		page := matches[min(q.Offset, len(matches)):min(q.Offset+q.Limit, len(matches))]
-		self := ogcBase(r) + "/collections/" + l.ID + "/items"
+		self := ogcBase(r) + "/collections/" + col.ID + "/items"
 		links := []ogcFeatureLink{
 			{Rel: "self", Type: mediaGeoJSON, Title: "This page", Href: self + "?" + withF(values, "json").Encode()},
 			{Rel: "alternate", Type: mediaHTML, Title: "This page as HTML", Href: self + "?" + withF(values, "html").Encode()},
-			{Rel: "collection", Type: mediaJSON, Title: l.TitleEN, Href: ogcBase(r) + "/collections/" + l.ID},
+			{Rel: "collection", Type: mediaJSON, Title: col.TitleEN, Href: ogcBase(r) + "/collections/" + col.ID},
 		}
 		linkType := mediaGeoJSON
 		if format == "html" {
@@ -297,7 +302,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 				Href: self + "?" + ogcquery.WithOffset(values, max(q.Offset-q.Limit, 0)).Encode()})
 		}
 		if format == "html" {
-			s.renderHTML(w, r, pages, "items", itemsPage(ogcBase(r), l, page, len(matches), q.Offset, links))
+			s.renderHTML(w, r, pages, "items", itemsPage(ogcBase(r), col.Layer, page, len(matches), q.Offset, links))
 			return
 		}
 		w.Header().Set("Content-Type", mediaGeoJSON)

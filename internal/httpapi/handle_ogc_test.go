@@ -431,11 +431,15 @@ func TestOGCLandingCollectionsHTML(t *testing.T) {
 		if err := json.Unmarshal(body, &doc); err != nil {
 			t.Fatal(err)
 		}
-		if len(doc.Collections) != len(zone.Layers()) {
-			t.Fatalf("%d collections, want %d", len(doc.Collections), len(zone.Layers()))
+		if len(doc.Collections) != len(zone.Layers())+len(zone.LayerParts()) {
+			t.Fatalf("%d collections, want %d layers and %d parts", len(doc.Collections), len(zone.Layers()), len(zone.LayerParts()))
 		}
 		for _, c := range doc.Collections {
-			want := len(expected(all, func(x *zone.Component) bool { return x.Layer == c.ID && clearance.Allows(x.Classification) }))
+			in := func(x *zone.Component) bool { return x.Layer == c.ID }
+			if p, ok := zone.LookupLayerPart(c.ID); ok {
+				in = func(x *zone.Component) bool { return x.Layer == p.Layer.ID && p.Holds(x) }
+			}
+			want := len(expected(all, func(x *zone.Component) bool { return in(x) && clearance.Allows(x.Classification) }))
 			if c.NumberOfFeatures != want || len(c.CRS) == 0 {
 				t.Errorf("%s %s: %d features, want %d", clearance, c.ID, c.NumberOfFeatures, want)
 			}

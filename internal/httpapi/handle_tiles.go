@@ -115,7 +115,12 @@ func (s *server) ogcTileset(base, layer string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, _ := zone.LookupLayer(layer)
+	title := layer
+	if l, ok := zone.LookupLayer(layer); ok {
+		title = l.TitleEN
+	} else if p, ok := zone.LookupLayerPart(layer); ok {
+		title = p.TitleEN
+	}
 	prefix := base + "/ogc/collections/" + layer + "/tiles/WebMercatorQuad"
 	var limits []map[string]any
 	for z := 0; z <= tiles.MaxZoom; z++ {
@@ -132,7 +137,7 @@ func (s *server) ogcTileset(base, layer string) (map[string]any, error) {
 			"propertiesSchema": map[string]any{"type": "object", "properties": props}}
 	}
 	return map[string]any{
-		"title":               l.TitleEN,
+		"title":               title,
 		"dataType":            "vector",
 		"crs":                 "http://www.opengis.net/def/crs/EPSG/0/3857",
 		"tileMatrixSetURI":    "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
@@ -167,12 +172,12 @@ func (s *server) handleOGCTileset() func(http.ResponseWriter, *http.Request, zon
 // collection's tilesets (one: vector tiles in WebMercatorQuad).
 func (s *server) handleOGCTilesets() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		layer := chi.URLParam(r, "layer")
-		l, err := zone.GetLayer(layer)
+		col, err := ogcCollectionOf(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		layer, l := col.ID, col
 		base := baseURL(r)
 		href := base + "/ogc/collections/" + layer + "/tiles/WebMercatorQuad"
 		encode(w, http.StatusOK, map[string]any{

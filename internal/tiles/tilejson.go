@@ -60,7 +60,11 @@ func (s *Service) Layers(name string) ([]VectorLayer, error) {
 			fields["verdict"] = "String: clear, review or conflict (latest check)"
 			fields["status"] = "String: the appraisal's status"
 		}
-		out = append(out, VectorLayer{ID: id, Description: l.TitleEN + " / " + l.TitleVI, MinZoom: 0, MaxZoom: MaxZoom, Fields: fields})
+		vl := VectorLayer{ID: id, Description: l.TitleEN + " / " + l.TitleVI, MinZoom: 0, MaxZoom: MaxZoom, Fields: fields}
+		if p := partOf(name); p != nil {
+			vl.ID, vl.Description = p.ID, p.TitleEN+" / "+p.TitleVI
+		}
+		out = append(out, vl)
 	}
 	if name == AllLayers {
 		out = append(out, VectorLayer{ID: ZonesLayer, MinZoom: s.opt.ZonesMinZoom, MaxZoom: MaxZoom,
@@ -85,6 +89,8 @@ func (s *Service) TileJSON(name, base string) (*TileJSON, error) {
 	title := "All zoneplan layers"
 	if l, ok := zone.LookupLayer(name); ok {
 		title = l.TitleEN
+	} else if p := partOf(name); p != nil {
+		title = p.TitleEN
 	}
 	return &TileJSON{
 		TileJSON: "3.0.0", Name: title, Version: "1.0.0", Scheme: "xyz",

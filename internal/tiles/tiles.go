@@ -220,10 +220,21 @@ func layersOf(name string) ([]string, error) {
 	if name == AllLayers {
 		return allLayerIDs, nil
 	}
+	if p, ok := zone.LookupLayerPart(name); ok {
+		return []string{p.Layer.ID}, nil
+	}
 	if _, err := zone.GetLayer(name); err != nil {
 		return nil, err
 	}
 	return []string{name}, nil
+}
+
+// partOf is the layer part a tile name names (its one MVT layer, named
+// after the part, holds the layer's features of one geometry class); nil
+// for a layer or AllLayers.
+func partOf(name string) *zone.LayerPart {
+	p, _ := zone.LookupLayerPart(name)
+	return p
 }
 
 // key is the cache key of a request against a snapshot: it names the
@@ -397,15 +408,22 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 		comps []*zone.Component
 	}
 	groups := make([]group, 0, len(layers))
+	part := partOf(req.Layer)
 	for _, l := range layers {
 		var cs []*zone.Component
 		snap.SearchLayer(l, box, req.Scope, func(c *zone.Component) bool {
-			cs = append(cs, c)
+			if part == nil || part.Holds(c) {
+				cs = append(cs, c)
+			}
 			return true
 		})
 		if len(cs) > 0 {
 			slices.SortFunc(cs, func(a, b *zone.Component) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-			groups = append(groups, group{l, cs})
+			name := l
+			if part != nil {
+				name = part.ID
+			}
+			groups = append(groups, group{name, cs})
 		}
 	}
 	var zoneComps []*zone.Component

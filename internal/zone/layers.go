@@ -303,3 +303,54 @@ func (c *Component) ShareNames() {
 		c.Zones[i].Kind = ZoneKind(share(string(c.Zones[i].Kind)))
 	}
 }
+
+// A LayerPart is the features of one geometry class of a layer that holds
+// several (defence works: points and areas), offered beside the layer as a
+// collection of its own: GIS clients that type a layer by its first
+// features (QGIS's OGC API - Features provider) draw only that type, so a
+// mixed layer loses the rest there.
+type LayerPart struct {
+	ID      string // the layer's id and "_points", "_lines" or "_areas"
+	Layer   *Layer
+	Class   GeometryClass
+	TitleVI string
+	TitleEN string
+}
+
+// Holds reports whether c belongs in the part: its geometry's class.
+func (p *LayerPart) Holds(c *Component) bool { return ClassOf(c.Geometry) == p.Class }
+
+var layerParts = func() []LayerPart {
+	suffix := map[GeometryClass][3]string{
+		GeomPoint:   {"_points", "điểm", "points"},
+		GeomLine:    {"_lines", "tuyến", "lines"},
+		GeomPolygon: {"_areas", "vùng", "areas"},
+	}
+	var out []LayerPart
+	for i := range layers {
+		l := &layers[i]
+		if len(l.Geometries) < 2 {
+			continue
+		}
+		for _, g := range l.Geometries {
+			s := suffix[g]
+			out = append(out, LayerPart{ID: l.ID + s[0], Layer: l, Class: g,
+				TitleVI: l.TitleVI + " (" + s[1] + ")", TitleEN: l.TitleEN + " (" + s[2] + ")"})
+		}
+	}
+	return out
+}()
+
+// LayerParts lists the parts of every mixed layer, in layer order. The
+// slice is shared: do not modify it.
+func LayerParts() []LayerPart { return layerParts }
+
+// LookupLayerPart returns the part with the given id.
+func LookupLayerPart(id string) (*LayerPart, bool) {
+	for i := range layerParts {
+		if layerParts[i].ID == id {
+			return &layerParts[i], true
+		}
+	}
+	return nil, false
+}

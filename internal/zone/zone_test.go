@@ -301,3 +301,40 @@ func TestShareNamesSharesTheRegistrysCopies(t *testing.T) {
 		t.Fatalf("ShareNames changed a name: %+v", a)
 	}
 }
+
+// Every layer holding several geometry classes has one part per class,
+// named after it, and no part's id is a layer's.
+func TestLayerPartsCoverMixedLayers(t *testing.T) {
+	mixed := 0
+	for _, l := range Layers() {
+		if len(l.Geometries) > 1 {
+			mixed++
+		}
+		for _, g := range l.Geometries {
+			found := false
+			for _, p := range LayerParts() {
+				if p.Layer.ID == l.ID && p.Class == g {
+					found = true
+				}
+			}
+			if found != (len(l.Geometries) > 1) {
+				t.Errorf("layer %s, %s: part found %v", l.ID, g, found)
+			}
+		}
+	}
+	if mixed == 0 {
+		t.Fatal("no mixed layer: the parts test nothing")
+	}
+	for _, p := range LayerParts() {
+		if _, ok := LookupLayer(p.ID); ok {
+			t.Errorf("part %s has a layer's id", p.ID)
+		}
+		if got, ok := LookupLayerPart(p.ID); !ok || got.Class != p.Class {
+			t.Errorf("LookupLayerPart(%s) = %v %v", p.ID, got, ok)
+		}
+		pt := &Component{Geometry: orb.Point{1, 2}}
+		if p.Holds(pt) != (p.Class == GeomPoint) {
+			t.Errorf("part %s holds a point: %v", p.ID, p.Holds(pt))
+		}
+	}
+}
