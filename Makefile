@@ -18,7 +18,7 @@ run:
 web:
 	cd web && ./vendor.sh
 
-# Installs what is missing (PostGIS, GDAL, Chromium, wrk), then vets and runs
+# Installs what is missing (PostGIS, GDAL, Chromium, wrk, QGIS), then vets and runs
 # every test with the race detector against a real PostGIS.
 test: deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
