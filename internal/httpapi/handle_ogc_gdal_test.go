@@ -307,6 +307,12 @@ func TestGDALSendsTheTokenWithBasic(t *testing.T) {
 		{"synthetic = 0", len(want) - len(synthetic)},
 		{"updated_at > '2020-01-01'", len(want)},
 		{"updated_at > '2999-01-01'", 0},
+		{"note IS NULL", len(expected(all, func(c *zone.Component) bool {
+			return c.Layer == layer && clearance.Allows(c.Classification) && c.Properties["note"] == nil
+		}))},
+		{"note IS NOT NULL", len(expected(all, func(c *zone.Component) bool {
+			return c.Layer == layer && clearance.Allows(c.Classification) && c.Properties["note"] != nil
+		}))},
 	} {
 		info := gdalWith(t, "", basic, "ogrinfo", "-ro", "-so", "-oo", "PAGE_SIZE=1000", "-where", w.where, src, layer)
 		if got := featureCount(t, info); got != w.want {

@@ -1,6 +1,7 @@
 package ogcquery
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,21 @@ func ComponentSchema(l *zone.Layer) cql.Properties {
 		{Name: zone.FieldCreatedBy, Type: cql.TypeString, SQL: "NULLIF(c.created_by, '')", Description: "who created it"},
 		{Name: zone.FieldUpdatedBy, Type: cql.TypeString, SQL: "NULLIF(c.updated_by, '')", Description: "who changed it last"},
 		{Name: GeometryProperty, Type: cql.TypeGeometry, SQL: "c.geom", Description: "geometry, WGS84 longitude/latitude"},
+	}
+	// Properties every layer's features may carry beside the registry's
+	// own (imports and the demo write them): queryable as strings, so a
+	// client's filter on what it sees in a feature works (GDAL's "note IS
+	// NULL").
+	for _, common := range []struct{ name, desc string }{
+		{"note", "a free note"},
+		{"province", "province"},
+	} {
+		if l != nil && slices.ContainsFunc(l.Properties, func(p zone.PropertySpec) bool { return p.Name == common.name }) {
+			continue // the layer's own spec says it
+		}
+		key := "'" + common.name + "'"
+		ps = append(ps, cql.Property{Name: common.name, Type: cql.TypeString, Description: common.desc,
+			SQL: "CASE WHEN jsonb_typeof(c.properties->" + key + ") = 'string' THEN c.properties->>" + key + " END"})
 	}
 	if l == nil {
 		return ps
