@@ -61,6 +61,9 @@ copy @geoman-io/leaflet-geoman-free dist/leaflet-geoman.min.js dist/leaflet-geom
 copy pbf index.js
 copy @mapbox/vector-tile index.js
 copy @mapbox/point-geometry index.js
+# The OGC API definition as a page (/ogc/api?f=html): Swagger UI, its spec
+# written into the page, nothing fetched from elsewhere.
+copy swagger-ui-dist swagger-ui-bundle.js swagger-ui.css
 
 # leaflet.vectorgrid ships no licence file; its package.json says "Beerware"
 # and its README holds the text: keep that notice beside the code.

@@ -172,6 +172,7 @@ func (s *server) handleOGCLanding() func(http.ResponseWriter, *http.Request, zon
 				{Rel: "self", Type: mediaJSON, Title: "This document", Href: base + "?f=json"},
 				{Rel: "alternate", Type: mediaHTML, Title: "This document as HTML", Href: base + "?f=html"},
 				{Rel: "service-desc", Type: mediaOpenAPI, Title: "The API definition", Href: base + "/api"},
+				{Rel: "service-doc", Type: mediaHTML, Title: "The API definition as a page", Href: base + "/api?f=html"},
 				{Rel: "conformance", Type: mediaJSON, Title: "Conformance classes", Href: base + "/conformance"},
 				{Rel: "data", Type: mediaJSON, Title: "Collections", Href: base + "/collections"},
 				{Rel: "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", Type: mediaJSON, Title: "Tile matrix sets", Href: base + "/tileMatrixSets"},

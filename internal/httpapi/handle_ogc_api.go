@@ -1,7 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/zoneplan/zoneplan/internal/cql"
 	"github.com/zoneplan/zoneplan/internal/ogcquery"
@@ -142,9 +148,49 @@ func queryableSchema(p cql.Property) map[string]any {
 	return s
 }
 
-// handleOGCAPI serves /ogc/api, the OpenAPI 3.0 definition of /ogc.
+// handleOGCAPI serves /ogc/api, the OpenAPI 3.0 definition of /ogc: as
+// JSON, or as a page to read (f=html, or a browser's Accept) drawn by the
+// vendored Swagger UI with the definition written into the page, so it
+// needs no other request and works with no internet.
 func (s *server) handleOGCAPI() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
-		writeJSON(w, http.StatusOK, mediaOpenAPI, ogcAPIDocument(ogcBase(r)))
+		f, err := ogcFormat(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		doc := ogcAPIDocument(ogcBase(r))
+		if f != "html" {
+			writeJSON(w, http.StatusOK, mediaOpenAPI, doc)
+			return
+		}
+		spec, err := json.Marshal(doc) // HTML-escaped: safe inside <script>
+		if err != nil {
+			s.fail(w, r, zone.InternalError(err, "encode the API definition"))
+			return
+		}
+		var nonce [16]byte
+		_, _ = rand.Read(nonce[:])
+		n := base64.StdEncoding.EncodeToString(nonce[:])
+		var buf bytes.Buffer
+		if err := apiPage.Execute(&buf, map[string]any{"Root": strings.TrimSuffix(ogcBase(r), "/ogc"), "Spec": template.JS(spec), "Nonce": n}); err != nil {
+			s.fail(w, r, zone.InternalError(err, "render the API definition page"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+n+"'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+		_, _ = w.Write(buf.Bytes())
 	}
 }
+
+// apiPage is the OGC API definition as a page: Swagger UI from the
+// embedded web assets (web/vendor.sh).
+var apiPage = template.Must(template.New("api").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>zoneplan OGC API - Features: API definition</title>
+<link rel="icon" href="{{.Root}}/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{{.Root}}/vendor/swagger-ui-dist@5.36.0/swagger-ui.css"></head>
+<body><div id="api"></div>
+<script src="{{.Root}}/vendor/swagger-ui-dist@5.36.0/swagger-ui-bundle.js"></script>
+<script nonce="{{.Nonce}}">window.ui = SwaggerUIBundle({spec: {{.Spec}}, dom_id: "#api", deepLinking: true});</script>
+</body></html>
+`))

@@ -22,12 +22,13 @@ const ogcPagesSource = `
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.}} — zoneplan OGC API</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
 body{font:15px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:70em;padding:0 1em;color:#222}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}code{background:#f6f6f6;padding:0 .2em}nav a{margin-right:1em}.muted{color:#777}
 </style></head><body>
-<nav><a href="/ogc?f=html">Landing page</a><a href="/ogc/collections?f=html">Collections</a><a href="/ogc/conformance?f=html">Conformance</a><a href="/ogc/api">API definition</a></nav>
+<nav><a href="/ogc?f=html">Landing page</a><a href="/ogc/collections?f=html">Collections</a><a href="/ogc/conformance?f=html">Conformance</a><a href="/ogc/api?f=html">API definition</a></nav>
 {{end}}
 {{define "foot"}}</body></html>{{end}}
 {{define "links"}}<h2>Links</h2><ul>{{range .}}<li><a href="{{.Href}}">{{if .Title}}{{.Title}}{{else}}{{.Rel}}{{end}}</a> <span class="muted">{{.Rel}} · {{.Type}}</span></li>{{end}}</ul>{{end}}

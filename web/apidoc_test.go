@@ -1,0 +1,54 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// The OGC API definition opened in a browser (its Accept prefers HTML) is
+// a page drawn by the vendored Swagger UI from the definition written into
+// it: the title and the operations show, nothing is fetched from another
+// host and the page's Content-Security-Policy blocks nothing it needs (no
+// console errors).
+func TestOGCAPIDefinitionPage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = chromiumDefault
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
+	}
+	srv := startServer(t)
+	b := newBrowser(t, chromium)
+	// A reader of the API pages sends their token with every request.
+	withToken := chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{
+			Headers: network.Headers{"Authorization": "Bearer " + srv.tokens["viewer"]}})
+		return chromedp.Void{}, err
+	})
+	b.do(withToken, chromedp.Navigate(srv.url+"/ogc"))
+	docLink := waitValue[string](b, `(() => { const a = [...document.querySelectorAll('a')].find(a => /\/ogc\/api\?f=html$/.test(a.href)); return a ? a.href : ''; })()`)
+	b.do(chromedp.Navigate(docLink))
+	title := waitValue[string](b, `(document.querySelector('.swagger-ui .info .title') || {}).textContent || ''`)
+	if !strings.Contains(title, "zoneplan OGC API - Features") {
+		t.Fatalf("API page title %q", title)
+	}
+	if n := waitValue[int](b, `document.querySelectorAll('.swagger-ui .opblock').length`); n < 10 {
+		t.Fatalf("the API page shows %d operations", n)
+	}
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Fatalf("console errors on the API page:\n%s", strings.Join(errs, "\n"))
+	}
+}
