@@ -191,6 +191,6 @@ var apiPage = template.Must(template.New("api").Parse(`<!doctype html>
 <link rel="stylesheet" href="{{.Root}}/vendor/swagger-ui-dist@5.36.0/swagger-ui.css"></head>
 <body><div id="api"></div>
 <script src="{{.Root}}/vendor/swagger-ui-dist@5.36.0/swagger-ui-bundle.js"></script>
-<script nonce="{{.Nonce}}">window.ui = SwaggerUIBundle({spec: {{.Spec}}, dom_id: "#api", deepLinking: true});</script>
+<script nonce="{{.Nonce}}">window.ui = SwaggerUIBundle({spec: {{.Spec}}, dom_id: "#api", deepLinking: true, validatorUrl: null});</script>
 </body></html>
 `))

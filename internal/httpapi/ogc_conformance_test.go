@@ -212,7 +212,9 @@ func TestOGCConformance(t *testing.T) {
 	t.Run("/conf/core/fc-bbox-response", func(t *testing.T) {
 		box := orb.Bound{Min: orb.Point{104, 20}, Max: orb.Point{107, 22.5}}
 		got := items(t, "limit=10000&bbox=104,20,107,22.5")
-		want := expected(all, func(c *zone.Component) bool { return c.Layer == layer && zone.IntersectsBound(c.Geometry, c.Geometry.Bound(), box) })
+		want := expected(all, func(c *zone.Component) bool {
+			return c.Layer == layer && zone.IntersectsBound(c.Geometry, c.Geometry.Bound(), box)
+		})
 		if len(got.Features) != len(want) || len(want) == 0 {
 			t.Fatalf("bbox: %d features, the store has %d", len(got.Features), len(want))
 		}
