@@ -20,6 +20,7 @@ const (
 	kTime
 	kGeom
 	kOrdinal
+	kArray
 )
 
 func (k kind) String() string {
@@ -36,6 +37,8 @@ func (k kind) String() string {
 		return "geometry"
 	case kOrdinal:
 		return "level"
+	case kArray:
+		return "array"
 	}
 	return "unknown"
 }
@@ -256,6 +259,8 @@ func resolveScalar(s Schema, sc Scalar) (operand, error) {
 			o.kind = kTime
 		case p.Type == TypeGeometry:
 			o.kind = kGeom
+		case p.Type == TypeArray:
+			o.kind = kArray
 		default:
 			return o, semErr(sc.At, "property %q has unknown type %q", sc.Name, p.Type)
 		}
@@ -304,6 +309,11 @@ func resolveScalar(s Schema, sc Scalar) (operand, error) {
 // unify makes two operands comparable: a string literal beside a level
 // property becomes that level's index; otherwise the kinds must match.
 func unify(pos int, a, b *operand) error {
+	for _, o := range []*operand{a, b} {
+		if o.kind == kArray {
+			return semErr(pos, "%s is a list: a filter can only ask whether it IS NULL or IS NOT NULL", o.text)
+		}
+	}
 	if a.kind == kOrdinal && b.kind == kString && b.prop == nil {
 		return toLevel(a, b)
 	}

@@ -357,6 +357,12 @@ func normalize(k kind, levels []string, raw any) (any, bool) {
 				return v.Round(time.Microsecond), true
 			}
 		}
+	case kArray:
+		// present when the list has something in it
+		if rv := reflect.ValueOf(raw); (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && rv.Len() > 0 {
+			return raw, true
+		}
+		return nil, false
 	case kOrdinal:
 		if s, ok := raw.(string); ok {
 			i, ok := levelIndex(levels, s)

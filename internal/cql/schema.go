@@ -11,6 +11,10 @@ const (
 	TypeBool     Type = "boolean"
 	TypeTime     Type = "timestamp"
 	TypeGeometry Type = "geometry"
+	// TypeArray is a list (of objects: a component's protection zones). A
+	// filter can only ask whether it is there: IS [NOT] NULL, an empty
+	// list counting as NULL.
+	TypeArray Type = "array"
 )
 
 // Property describes one queryable property: its type, and the SQL

@@ -13,8 +13,8 @@ type SortKey struct {
 }
 
 // Sortable reports whether a property can order results: every type but
-// geometry.
-func Sortable(p Property) bool { return p.Type != TypeGeometry }
+// geometry and lists.
+func Sortable(p Property) bool { return p.Type != TypeGeometry && p.Type != TypeArray }
 
 func sortProperty(s Schema, k SortKey) (operand, error) {
 	p, ok := s.Lookup(k.Property)

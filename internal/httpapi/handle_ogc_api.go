@@ -109,7 +109,7 @@ func ogcAPIDocument(base string) map[string]any {
 	for _, col := range ogcCollections() {
 		params := append([]any{}, itemsParams...)
 		for _, p := range ogcquery.ComponentSchema(col.Layer) {
-			if p.Type == cql.TypeGeometry {
+			if p.Type == cql.TypeGeometry || p.Type == cql.TypeArray { // no property=value for these
 				continue
 			}
 			params = append(params, param(p.Name, "query", "features whose "+p.Name+" equals this value", queryableSchema(p), false))

@@ -51,6 +51,12 @@ func siteComponents() []*zone.Component {
 		if rng.IntN(2) == 0 {
 			c.Properties[zone.PropStatus] = status[rng.IntN(len(status))]
 		}
+		if i%3 == 0 {
+			c.Zones = []zone.ProtectionZone{{Kind: zone.SafetyBelt, WidthM: 50}}
+		}
+		if i%4 == 1 {
+			c.Properties["note"] = fmt.Sprint("ghi chú ", i%3)
+		}
 		x, y := 104+float64(rng.IntN(9))*0.5, 20+float64(rng.IntN(7))*0.5
 		switch rng.IntN(3) {
 		case 0:
@@ -121,6 +127,7 @@ func TestComponentSchemaAgreesWithPostGIS(t *testing.T) {
 		"filter=created_by = 'tester' AND updated_by IS NOT NULL",
 		"filter=updated_at > TIMESTAMP('2000-01-01T00:00:00Z')",
 		"filter=id > '8'",
+		"filter=zones IS NULL", "filter=zones IS NOT NULL AND note IS NULL", "filter=note = 'ghi chú 1' OR zones IS NOT NULL",
 		"sortby=name", "sortby=-name", "sortby=height_m", "sortby=-height_m", "sortby=classification,-code",
 		"sortby=+group,-investor,name", "sortby=-synthetic,kind", "sortby=status,-updated_at",
 		"kind=mine&sortby=-height_m&filter=height_m IS NOT NULL",

@@ -224,6 +224,8 @@ func TestParseErrors(t *testing.T) {
 		{"offset past int64", "offset=9223372036854775808", "offset: must be a whole number from 0 to 2147483647"},
 		{"limit past int64", "limit=99999999999999999999", "limit: must be a whole number from 1 to"},
 		{"repeated parameter", "limit=1&limit=2", "limit: given 2 times"},
+		{"a list compared", "filter=zones = 'x'", "filter: cql2: at position 7: zones is a list: a filter can only ask whether it IS NULL"},
+		{"a list sorted", "sortby=zones", "sortby: cannot sort by zones: it is a array"},
 		{"two durations", "datetime=P1D/P2D", "datetime: \"P1D/P2D\" is not an interval (a duration needs a time"},
 		{"duration to an open end", "datetime=P1D/..", "datetime: \"P1D/..\" is not an interval (a duration needs a time"},
 		{"duration of nothing", "datetime=2026-12-03/P", "datetime: \"2026-12-03/P\" is not an interval with a valid duration"},

@@ -22,6 +22,9 @@ func Queryables(s cql.Schema, id, title string) map[string]any {
 			entry["format"] = "date-time"
 		case cql.TypeGeometry:
 			entry["format"] = "geometry-any"
+		case cql.TypeArray:
+			entry["type"] = "array"
+			entry["items"] = map[string]any{"type": "object"}
 		}
 		if p.Description != "" {
 			entry["description"] = p.Description

@@ -49,6 +49,10 @@ func ComponentSchema(l *zone.Layer) cql.Properties {
 		{Name: zone.FieldUpdatedBy, Type: cql.TypeString, SQL: "NULLIF(c.updated_by, '')", Description: "who changed it last"},
 		{Name: GeometryProperty, Type: cql.TypeGeometry, SQL: "c.geom", Description: "geometry, WGS84 longitude/latitude"},
 	}
+	// A component's protection zones, as features list them: whether it
+	// has any (IS [NOT] NULL) is all a filter can ask.
+	ps = append(ps, cql.Property{Name: zone.FieldZones, Type: cql.TypeArray, Description: "protection zones (kind, width, approved polygon)",
+		SQL: "(SELECT 1 FROM protection_zones pz WHERE pz.component_id = c.id LIMIT 1)"})
 	// Properties every layer's features may carry beside the registry's
 	// own (imports and the demo write them): queryable as strings, so a
 	// client's filter on what it sees in a feature works (GDAL's "note IS
@@ -136,6 +140,11 @@ func ComponentGetter(c *zone.Component) cql.Getter {
 			return str(c.CreatedBy)
 		case zone.FieldUpdatedBy:
 			return str(c.UpdatedBy)
+		case zone.FieldZones:
+			if len(c.Zones) == 0 {
+				return nil, false
+			}
+			return c.Zones, true
 		case GeometryProperty:
 			if c.Geometry == nil {
 				return nil, false
