@@ -15,8 +15,9 @@ import (
 // authentication (a preflight carries no token), the Authorization header
 // is allowed, and the headers a client reads (ETag, Location, Content-Crs,
 // Retry-After) are exposed. Credentials mode stays off: tokens travel in
-// the Authorization header, never in cookies, so no page gets a caller's
-// rights without holding the token. No origins: nothing is sent and
+// the Authorization header, never in cookies, and the Basic credentials a
+// browser may keep are refused on requests from other sites (basicAllowed),
+// so no page gets a caller's rights without holding the token. No origins: nothing is sent and
 // browsers keep other origins out, as before.
 func corsHandler(origins []string) func(http.Handler) http.Handler {
 	if len(origins) == 0 {

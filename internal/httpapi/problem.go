@@ -105,9 +105,10 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="zoneplan"`)
 		// A client that sent Basic (a GIS client; the token is the
-		// password) is challenged in its own scheme too. Others are not:
-		// a browser would answer a Basic challenge with a login dialog.
-		if auth.UsesBasic(r.Header.Get("Authorization")) {
+		// password) is challenged in its own scheme too. Others are not,
+		// nor is a browser (it sends Sec-Fetch-Mode): it would answer a
+		// Basic challenge with a login dialog, and keep what was typed.
+		if auth.UsesBasic(r.Header.Get("Authorization")) && r.Header.Get("Sec-Fetch-Mode") == "" {
 			w.Header().Add("WWW-Authenticate", `Basic realm="zoneplan", charset="UTF-8"`)
 		}
 	}

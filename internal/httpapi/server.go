@@ -155,7 +155,14 @@ func NewServer(d Deps) http.Handler {
 // caller is resolved from the bearer token once, here.
 func (s *server) authed(perm zone.Permission, h func(w http.ResponseWriter, r *http.Request, p zone.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		header := r.Header.Get("Authorization")
+		if auth.UsesBasic(header) {
+			if err := basicAllowed(r); err != nil {
+				writeError(w, r, s.Log, err)
+				return
+			}
+		}
+		p, err := s.Auth.Authenticate(r.Context(), header)
 		if err != nil {
 			writeError(w, r, s.Log, err)
 			return
@@ -166,6 +173,24 @@ func (s *server) authed(perm zone.Permission, h func(w http.ResponseWriter, r *h
 		}
 		h(w, r, p)
 	})
+}
+
+// basicAllowed refuses HTTP Basic credentials where a browser could send
+// them for a page of another site: a browser keeps Basic credentials once
+// given (a login dialog, a URL with them) and adds them to cross-site
+// requests by itself, as it never does a bearer header. So Basic reads
+// only (GET and HEAD: what GIS clients send) and never on a request a
+// browser marks as coming from another site (Sec-Fetch-Site); writes,
+// checks and appraisals take a bearer token.
+func basicAllowed(r *http.Request) error {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return zone.Errorf(zone.CodeUnauthorized, "Basic credentials are accepted for reading only (GET, HEAD); %s takes Authorization: Bearer <token>", r.Method)
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return zone.Errorf(zone.CodeUnauthorized, "Basic credentials are not accepted on a request from another site; send Authorization: Bearer <token>")
+	}
+	return nil
 }
 
 // fail writes err as a problem.
