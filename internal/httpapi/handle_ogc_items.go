@@ -142,23 +142,45 @@ func cmpID(a, b match) int {
 }
 
 // selectItems runs an items query over the index for a caller: the
-// components of layer the clearance allows, whose geometry intersects the
-// bbox (exactly, touching counts), that satisfy the filter; ordered by
-// sortby then id. It returns every match (numberMatched is its length).
-// buf is reused for the result when it is large enough. It gives up when
-// ctx ends (the client went away), checking every few thousand components.
-func (s *server) selectItems(ctx context.Context, col ogcCollection, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) ([]match, error) {
+// components of the collection the clearance allows, whose geometry
+// intersects the bbox (exactly, touching counts), that satisfy the filter;
+// ordered by sortby then id. It returns the page (offset, limit) and the
+// number of matches; held is buf, grown, to give back to the pool. A page
+// of a whole layer with no filter, box or sortby is read in id order and
+// counted by the index, not walked and sorted. It gives up when ctx ends
+// (the client went away), checking every few thousand components.
+func (s *server) selectItems(ctx context.Context, col ogcCollection, q *ogcquery.Query, schema cql.Schema, sc zone.Scope, cache *featureCache, buf []match) (held, page []match, matched int, err error) {
 	pred, err := q.Predicate(schema)
 	if err != nil {
-		return nil, err
+		return buf, nil, 0, err
 	}
 	var order func(a, b cql.Getter) int
 	if len(q.SortBy) > 0 {
 		if order, err = cql.Comparator(schema, q.SortBy); err != nil {
-			return nil, err
+			return buf, nil, 0, err
 		}
 	}
 	filtered := q.Where() != nil
+	snap := s.Index.Snapshot()
+	if q.BBox == nil && !filtered && order == nil && col.Part == nil {
+		// A page of the whole layer in id order: counted, not walked.
+		matches := buf[:0]
+		skip := q.Offset
+		snap.LayerByID(col.Layer.ID, sc, func(c *zone.Component) bool {
+			if skip > 0 {
+				skip--
+				return true
+			}
+			m := match{c: c}
+			m.hi, m.lo = idKeyOf(c.ID)
+			matches = append(matches, m)
+			return len(matches) < q.Limit && ctx.Err() == nil
+		})
+		if err := ctx.Err(); err != nil {
+			return matches, nil, 0, clientGone(err)
+		}
+		return matches, matches, snap.Count(col.Layer.ID, sc), nil
+	}
 	// The boxes searched: the bbox, or its two parts across the
 	// antimeridian, or the world.
 	boxes := []orb.Bound{worldBound()}
@@ -168,7 +190,6 @@ func (s *server) selectItems(ctx context.Context, col ogcCollection, q *ogcquery
 			boxes = append(boxes, *q.BBoxWrap)
 		}
 	}
-	snap := s.Index.Snapshot()
 	matches := buf[:0]
 	walked := 0
 	for i, bound := range boxes {
@@ -210,7 +231,7 @@ func (s *server) selectItems(ctx context.Context, col ogcCollection, q *ogcquery
 		})
 	}
 	if err := ctx.Err(); err != nil {
-		return matches, clientGone(err)
+		return matches, nil, 0, clientGone(err)
 	}
 	if order != nil {
 		slices.SortFunc(matches, func(a, b match) int {
@@ -222,7 +243,7 @@ func (s *server) selectItems(ctx context.Context, col ogcCollection, q *ogcquery
 	} else {
 		slices.SortFunc(matches, cmpID)
 	}
-	return matches, nil
+	return matches, matches[min(q.Offset, len(matches)):min(q.Offset+q.Limit, len(matches))], len(matches), nil
 }
 
 // handleOGCItems serves /ogc/collections/{layer}/items: GeoJSON streamed
@@ -270,8 +291,8 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 				matchBuffers.Put(bufp)
 			}
 		}()
-		matches, err := s.selectItems(r.Context(), col, q, schemas[col.Layer.ID], p.Scope(), cache, *bufp)
-		*bufp = matches
+		held, page, matched, err := s.selectItems(r.Context(), col, q, schemas[col.Layer.ID], p.Scope(), cache, *bufp)
+		*bufp = held
 		if err == nil && r.Context().Err() != nil {
 			err = clientGone(r.Context().Err()) // the page could not be streamed
 		}
@@ -282,7 +303,6 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			s.fail(w, r, err) // the answer deadline's is a 503
 			return
 		}
-		page := matches[min(q.Offset, len(matches)):min(q.Offset+q.Limit, len(matches))]
 		self := ogcBase(r) + "/collections/" + col.ID + "/items"
 		links := []ogcFeatureLink{
 			{Rel: "self", Type: mediaGeoJSON, Title: "This page", Href: self + "?" + withF(values, "json").Encode()},
@@ -293,7 +313,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		if format == "html" {
 			linkType = mediaHTML
 		}
-		if q.Offset+q.Limit < len(matches) {
+		if q.Offset+q.Limit < matched {
 			links = append(links, ogcFeatureLink{Rel: "next", Type: linkType, Title: "Next page",
 				Href: self + "?" + ogcquery.WithOffset(values, q.Offset+q.Limit).Encode()})
 		}
@@ -302,7 +322,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 				Href: self + "?" + ogcquery.WithOffset(values, max(q.Offset-q.Limit, 0)).Encode()})
 		}
 		if format == "html" {
-			s.renderHTML(w, r, pages, "items", itemsPage(ogcBase(r), col.Layer, page, len(matches), q.Offset, links))
+			s.renderHTML(w, r, pages, "items", itemsPage(ogcBase(r), col.Layer, page, matched, q.Offset, links))
 			return
 		}
 		w.Header().Set("Content-Type", mediaGeoJSON)
@@ -329,7 +349,7 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 			}
 		}
 		_ = fw.Close(map[string]any{
-			"numberMatched":  len(matches),
+			"numberMatched":  matched,
 			"numberReturned": len(page),
 			"timeStamp":      time.Now().UTC().Format(time.RFC3339),
 			"links":          links,

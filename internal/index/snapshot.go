@@ -96,6 +96,19 @@ func (s *Snapshot) SearchLayerInside(layer string, b orb.Bound, sc zone.Scope, f
 	}
 }
 
+// LayerByID calls fn for the components of layer in scope sc in id order
+// (UUID byte order) until fn returns false: the first page of a whole
+// layer without walking and sorting all of it.
+func (s *Snapshot) LayerByID(layer string, sc zone.Scope, fn func(*zone.Component) bool) {
+	m := maskOf(sc)
+	s.byID.Scan(func(e entry) bool {
+		if e.c.Layer != layer || !m.has(tierOf(e.c)) {
+			return true
+		}
+		return fn(e.c)
+	})
+}
+
 // Count is the number of components of layer in scope sc, in constant time.
 func (s *Snapshot) Count(layer string, sc zone.Scope) int {
 	lt, ok := s.layers[layer]
