@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -50,5 +52,53 @@ func TestOGCAPIDefinitionPage(t *testing.T) {
 	}
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Fatalf("console errors on the API page:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// Every property a feature of the demo data carries is one of its
+// collection's queryables, so a client may filter on what it sees (GDAL
+// builds its -where from the fields it read).
+func TestEveryFeaturePropertyIsQueryable(t *testing.T) {
+	srv := startServer(t)
+	tok := srv.tokens["reviewer"] // secret: every demo feature
+	getJSON := func(u string, v any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", u, resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatalf("GET %s: %v", u, err)
+		}
+	}
+	for _, layer := range srv.layerIDs(t, tok) {
+		var page struct {
+			Features []struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"features"`
+		}
+		getJSON(srv.url+"/ogc/collections/"+layer+"/items?limit=10000", &page)
+		var q struct {
+			Properties map[string]any `json:"properties"`
+		}
+		getJSON(srv.url+"/ogc/collections/"+layer+"/queryables", &q)
+		seen := map[string]bool{}
+		for _, f := range page.Features {
+			for k := range f.Properties {
+				if _, ok := q.Properties[k]; !ok && !seen[k] {
+					seen[k] = true
+					t.Errorf("%s: features carry %q, which is not a queryable", layer, k)
+				}
+			}
+		}
+		if len(page.Features) == 0 {
+			t.Errorf("%s: no demo features to look at", layer)
+		}
 	}
 }

@@ -57,6 +57,12 @@ func siteComponents() []*zone.Component {
 		if i%4 == 1 {
 			c.Properties["note"] = fmt.Sprint("ghi chú ", i%3)
 		}
+		switch i % 5 {
+		case 0:
+			c.Properties[zone.PropActivities] = []any{"blasting"}
+		case 1:
+			c.Properties[zone.PropActivities] = []any{}
+		}
 		x, y := 104+float64(rng.IntN(9))*0.5, 20+float64(rng.IntN(7))*0.5
 		switch rng.IntN(3) {
 		case 0:
@@ -128,6 +134,7 @@ func TestComponentSchemaAgreesWithPostGIS(t *testing.T) {
 		"filter=updated_at > TIMESTAMP('2000-01-01T00:00:00Z')",
 		"filter=id > '8'",
 		"filter=zones IS NULL", "filter=zones IS NOT NULL AND note IS NULL", "filter=note = 'ghi chú 1' OR zones IS NOT NULL",
+		"filter=activities IS NOT NULL", "filter=activities IS NULL AND source IS NULL",
 		"sortby=name", "sortby=-name", "sortby=height_m", "sortby=-height_m", "sortby=classification,-code",
 		"sortby=+group,-investor,name", "sortby=-synthetic,kind", "sortby=status,-updated_at",
 		"kind=mine&sortby=-height_m&filter=height_m IS NOT NULL",

@@ -260,7 +260,7 @@ func TestParseErrors(t *testing.T) {
 		{"filter syntax error keeps its position", "filter=name%20%3D%20%27x%27%20AND", "filter: cql2: at position 15: expected a property name or a literal but found end of input"},
 		{"filter unknown property", "filter=colour%3D%27red%27", `filter: cql2: at position 1: unknown property "colour"`},
 		{"filter type mismatch", "filter=name%20%3E%205", "filter: cql2: at position 6: cannot compare name (string) with 5 (number)"},
-		{"list property is not queryable", "filter=activities%20IS%20NULL", `filter: cql2: at position 1: unknown property "activities"`},
+		{"a list property compared", "filter=activities = 'x'", "filter: cql2: at position 12: activities is a list: a filter can only ask whether it IS NULL"},
 		{"equality on a number with a word", "height_m=tall", `height_m: "tall" is not a number`},
 		{"equality on classification with an unknown level", "classification=top", `classification: "top" is not one of public, internal, restricted, secret`},
 		{"equality on a boolean with a word", "synthetic=maybe", "synthetic: \"maybe\" is not true or false"},

@@ -60,6 +60,11 @@ func ComponentSchema(l *zone.Layer) cql.Properties {
 	for _, common := range []struct{ name, desc string }{
 		{"note", "a free note"},
 		{"province", "province"},
+		{"name_en", "name in English"},
+		{"neighbour", "the neighbouring country (border works)"},
+		{"source", "where the data came from"},
+		{"demo_expected", "the verdict the demo data expects (demo only)"},
+		{"demo_reason", "why the demo data expects it (demo only)"},
 	} {
 		if l != nil && slices.ContainsFunc(l.Properties, func(p zone.PropertySpec) bool { return p.Name == common.name }) {
 			continue // the layer's own spec says it
@@ -86,6 +91,9 @@ func ComponentSchema(l *zone.Layer) cql.Properties {
 		case zone.PropNumber:
 			p.Type = cql.TypeNumber
 			p.SQL = "CASE WHEN jsonb_typeof(c.properties->" + key + ") = 'number' THEN (c.properties->>" + key + ")::float8 END"
+		case zone.PropStrings:
+			p.Type = cql.TypeArray // a list: IS [NOT] NULL, empty counting as NULL
+			p.SQL = "CASE WHEN jsonb_typeof(c.properties->" + key + ") = 'array' AND jsonb_array_length(c.properties->" + key + ") > 0 THEN 1 END"
 		default:
 			continue
 		}
