@@ -115,6 +115,16 @@ export function createDataGrid({ layers, headers, onTileError, pane }) {
       });
     },
 
+    // Leaflet gives an event on a small circle marker the marker's
+    // getLatLng(); a VectorGrid point has none (it lives in tile pixels),
+    // so every click on a point threw. Without getLatLng the event takes
+    // the pointer's place, as it does for lines and polygons.
+    _createLayer(feat, pxPerExtent, layerStyle) {
+      const layer = L.VectorGrid.prototype._createLayer.call(this, feat, pxPerExtent, layerStyle);
+      if (feat.type === 1 && layer) layer.getLatLng = undefined;
+      return layer;
+    },
+
     // _getVectorTilePromise is VectorGrid's hook for subclasses: return a
     // promise of {layers: {name: {extent, features: [{type, properties, geometry}]}}}.
     // It never rejects: VectorGrid does not catch, so a failure becomes an
