@@ -615,6 +615,22 @@ class App {
         const p = f.properties || {};
         component.className = '';
         component.textContent = `${this.i18n.t('zone.of')}: ${p.name || ''}${p.code ? ' (' + p.code + ')' : ''}`;
+        // The zone's own record: its width, and the decision that fixed it.
+        const z = (p.zones || []).find((x) => x.kind === props.kind);
+        if (z) {
+          const rows = [];
+          if (z.width_m) rows.push([this.i18n.t('zone.width'), `${this.i18n.number(z.width_m, 1)} m`]);
+          if (z.decision) {
+            const day = z.decision_date ? new Date(z.decision_date + 'T00:00:00Z') : null;
+            rows.push([this.i18n.t('zone.decision'), day && !Number.isNaN(day.getTime())
+              ? this.i18n.t('zone.decision_on', {
+                number: z.decision,
+                date: day.toLocaleDateString(this.i18n.lang === 'en' ? 'en-GB' : 'vi-VN', { timeZone: 'UTC' }),
+              })
+              : z.decision]);
+          }
+          if (rows.length) component.after(meta(rows));
+        }
         popup.update();
       })
       .catch((err) => {
