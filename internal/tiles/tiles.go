@@ -12,7 +12,6 @@ package tiles
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -22,7 +21,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -105,12 +103,12 @@ func (o Options) withDefaults() Options {
 
 // Service builds and caches tiles from an index. It is safe for concurrent use.
 type Service struct {
-	ix     *index.Index
-	opt    Options
-	cache  *lru.Cache[string, cached] // nil when the cache is off
-	zones  *lru.Cache[zoneKey, []zonePolygon]
-	flight flight
-	gzips  sync.Pool
+	ix         *index.Index
+	opt        Options
+	cache      *lru.Cache[string, cached] // nil when the cache is off
+	zones      *lru.Cache[zoneKey, []zonePolygon]
+	flight     flight
+	recompress recompressor
 	// epoch names the build and the options, so an ETag from a build or a
 	// configuration that renders differently never matches, while every
 	// server of one build and configuration gives a tile the same ETag.
@@ -130,7 +128,8 @@ func (s *Service) Stats() Stats {
 	return Stats{NotModified: s.notModified.Load(), Hits: s.hits.Load(), Misses: s.misses.Load(), Builds: s.builds.Load()}
 }
 
-// cached is one tile in the cache: gzipped once, or empty.
+// cached is one tile in the cache: gzipped (fast, then small: see
+// recompressLater), or empty.
 type cached struct {
 	gz    []byte
 	empty bool
@@ -307,7 +306,7 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 		}
 		t.Data = raw
 		if acceptGzip && len(raw) > 0 {
-			t.Data, t.Gzipped = s.gzip(raw), true
+			t.Data, t.Gzipped = fastGzip(raw), true
 		}
 		return t, nil
 	}
@@ -328,7 +327,8 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 			}
 			c := cached{empty: len(raw) == 0}
 			if !c.empty {
-				c.gz = s.gzip(raw)
+				c.gz = fastGzip(raw)
+				defer s.recompressLater(k, raw, c.gz)
 			}
 			s.cache.Put(k, c)
 			return c, nil
@@ -357,29 +357,6 @@ func (s *Service) CacheStats() (entries int, bytes int64) {
 		return 0, 0
 	}
 	return s.cache.Stats()
-}
-
-func (s *Service) gzip(raw []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(raw)/3 + 64)
-	zw, _ := s.gzips.Get().(*gzip.Writer)
-	if zw == nil {
-		zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	} else {
-		zw.Reset(&buf)
-	}
-	_, _ = zw.Write(raw)
-	_ = zw.Close()
-	s.gzips.Put(zw)
-	return buf.Bytes()
-}
-
-func gunzip(b []byte) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(zr)
 }
 
 // build encodes one tile from snap; an empty result means no features.
