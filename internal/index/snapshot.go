@@ -87,6 +87,16 @@ func (s *Snapshot) SearchLayer(layer string, b orb.Bound, sc zone.Scope, fn func
 	}
 }
 
+// SearchLayerBoxes is SearchLayer that also gives fn each component's box
+// in the tree: the float32 box rounded outward, which contains c.Bound()
+// (a caller ordering or placing many candidates by their extent need not
+// walk their vertices).
+func (s *Snapshot) SearchLayerBoxes(layer string, b orb.Bound, sc zone.Scope, fn func(c *zone.Component, box orb.Bound) bool) {
+	if lt, ok := s.layers[layer]; ok {
+		s.searchTrees(lt, b, maskOf(sc), func(c *zone.Component, box box32) bool { return fn(c, box.bound()) })
+	}
+}
+
 // SearchLayerInside is SearchLayer that also tells fn whether the
 // component's box lies wholly inside b, when everything the component
 // holds (its geometry first) is surely within b and needs no closer look.

@@ -25,7 +25,8 @@ const (
 	geomPolygon    = 3
 )
 
-// attr is one feature attribute: a string, or a bool when isBool. A
+// attr is one feature attribute: a string, a bool when isBool, or an
+// unsigned integer when isUint. A
 // unique value (an id, a name) is written without looking for an equal
 // one first: the value table holds it once either way, and the lookup
 // would only cost a hash of a string no other feature has.
@@ -34,6 +35,8 @@ type attr struct {
 	str    string
 	isBool bool
 	b      bool
+	isUint bool
+	u      uint64
 	unique bool
 }
 
@@ -42,6 +45,8 @@ type valueKey struct {
 	str    string
 	isBool bool
 	b      bool
+	isUint bool
+	u      uint64
 }
 
 // layerEncoder accumulates one MVT layer.
@@ -142,7 +147,7 @@ func (l *layerEncoder) add(id uint64, g orb.Geometry, attrs []attr) int {
 			l.keyIndex[a.key] = k
 			l.size += 1 + varintLen(uint64(len(a.key))) + len(a.key)
 		}
-		vk := valueKey{str: a.str, isBool: a.isBool, b: a.b}
+		vk := valueKey{str: a.str, isBool: a.isBool, b: a.b, isUint: a.isUint, u: a.u}
 		v, ok := uint32(0), false
 		if !a.unique {
 			v, ok = l.valIndex[vk]
@@ -189,14 +194,18 @@ func (l *layerEncoder) appendTo(out []byte) []byte {
 	for _, v := range l.values {
 		body = appendKey(body, 4, wireBytes)
 		body = binary.AppendUvarint(body, uint64(valueLen(v)))
-		if v.isBool {
+		switch {
+		case v.isBool:
 			body = appendKey(body, 7, wireVarint)
 			if v.b {
 				body = append(body, 1)
 			} else {
 				body = append(body, 0)
 			}
-		} else {
+		case v.isUint:
+			body = appendKey(body, 5, wireVarint)
+			body = binary.AppendUvarint(body, v.u)
+		default:
 			body = appendString(body, 1, v.str)
 		}
 	}
@@ -210,6 +219,9 @@ func (l *layerEncoder) appendTo(out []byte) []byte {
 func valueLen(v valueKey) int {
 	if v.isBool {
 		return 2
+	}
+	if v.isUint {
+		return 1 + varintLen(v.u)
 	}
 	return 1 + varintLen(uint64(len(v.str))) + len(v.str)
 }

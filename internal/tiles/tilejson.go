@@ -66,6 +66,12 @@ func (s *Service) Layers(name string) ([]VectorLayer, error) {
 		}
 		out = append(out, vl)
 	}
+	out = append(out, VectorLayer{ID: OmittedLayer, MinZoom: 0, MaxZoom: MaxZoom,
+		Description: "Features the tile's size budget left out, counted per layer in cells of an eighth of the tile (a point at their mean position)",
+		Fields: map[string]string{
+			"layer": "String: the layer id of the features counted",
+			"count": "Number: how many features of that layer the cell left out",
+		}})
 	if name == AllLayers {
 		out = append(out, VectorLayer{ID: ZonesLayer, MinZoom: s.opt.ZonesMinZoom, MaxZoom: MaxZoom,
 			Description: "Protection zones of the components shown: approved polygons, and provisional widths as buffers",

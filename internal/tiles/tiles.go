@@ -39,6 +39,9 @@ const (
 	AllLayers = "all"
 	// ZonesLayer is the MVT layer of protection-zone polygons in AllLayers tiles.
 	ZonesLayer = "protection_zones"
+	// OmittedLayer is the MVT layer that counts, per layer and cell of the
+	// tile, the features its byte or feature budget left out (thin.go).
+	OmittedLayer = "omitted"
 	// DefaultCacheBytes bounds the tile cache when the server is not told otherwise.
 	DefaultCacheBytes = 256 << 20
 	// ContentType is the media type of a tile.
@@ -53,13 +56,14 @@ type Options struct {
 	Extent     int // tile side in units; default 4096
 	Buffer     int // units drawn outside each tile edge; default 64
 	// MaxFeatures caps the features of one MVT layer of one tile; beyond it
-	// a tile keeps the features with the smallest ids (a stable sample, the
-	// same for every request). Default 4000.
+	// a tile keeps the most important features (thin.go) and counts the
+	// rest in OmittedLayer. Default 4000.
 	MaxFeatures int
-	// MaxTileBytes bounds an encoded (uncompressed) tile: layers take turns
-	// adding features, smallest ids first, until the next would pass it
-	// (the encoder knows each feature's exact size). Default 300,000, well
-	// under the 500 KB clients cope with.
+	// MaxTileBytes bounds an encoded (uncompressed) tile: features are added
+	// in order of importance (thin.go) until the next would pass it (the
+	// encoder knows each feature's exact size); the rest are counted in
+	// OmittedLayer, for which room is kept. Default 300,000, well under the
+	// 500 KB clients cope with.
 	MaxTileBytes int
 	// ZonesMinZoom is the first zoom whose AllLayers tiles carry ZonesLayer. Default 11.
 	ZonesMinZoom int
@@ -379,28 +383,24 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 	f := newTileFrame(c.Z, c.X, c.Y, s.opt.Extent, s.opt.Buffer, tol)
 	box := f.wgs84Bound(f.clip)
 
-	// Candidates per layer, in id order: the order thinning keeps.
-	type group struct {
-		name  string
-		comps []*zone.Component
-	}
-	groups := make([]group, 0, len(layers))
+	// Candidates per layer.
+	groups := make([]layerGroup, 0, len(layers))
 	part := partOf(req.Layer)
 	for _, l := range layers {
-		var cs []*zone.Component
-		snap.SearchLayer(l, box, req.Scope, func(c *zone.Component) bool {
+		var g layerGroup
+		snap.SearchLayerBoxes(l, box, req.Scope, func(c *zone.Component, b orb.Bound) bool {
 			if part == nil || part.Holds(c) {
-				cs = append(cs, c)
+				g.comps = append(g.comps, c)
+				g.boxes = append(g.boxes, b)
 			}
 			return true
 		})
-		if len(cs) > 0 {
-			slices.SortFunc(cs, func(a, b *zone.Component) int { return bytes.Compare(a.ID[:], b.ID[:]) })
-			name := l
+		if len(g.comps) > 0 {
+			g.name = l
 			if part != nil {
-				name = part.ID
+				g.name = part.ID
 			}
-			groups = append(groups, group{name, cs})
+			groups = append(groups, g)
 		}
 	}
 	var zoneComps []*zone.Component
@@ -411,48 +411,43 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 		return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled", Err: err}
 	}
 
-	// Thinning: layers take turns adding their next feature in id order
-	// until the tile reaches the budget (MaxTileBytes, less room for the
-	// layer headers) or every layer its MaxFeatures.
-	budget := s.opt.MaxTileBytes - 64*(len(groups)+1)
+	// Thinning: features are added in order of importance until the tile
+	// reaches the budget (MaxTileBytes, less room for the layer headers and
+	// the omitted layer) or a layer its MaxFeatures; what is left is
+	// counted in the omitted layer, so nothing disappears without a sign.
+	budget := s.opt.MaxTileBytes - 64*(len(groups)+2) - omittedReserve(len(groups))
 	encs := make([]*layerEncoder, len(groups))
-	next := make([]int, len(groups))
+	omitted := newOmittedCells(&f, len(groups))
 	used := 0
 	full := false
 	var attrs []attr
-	for more, round := true, 0; more && !full; round++ {
-		more = false
-		// A tile nobody waits for any more is dropped (each round adds a
-		// feature to every layer that has one left).
-		if round%64 == 63 && ctx.Err() != nil {
+	for i, cd := range byImportance(groups) {
+		// A tile nobody waits for any more is dropped.
+		if i%256 == 255 && ctx.Err() != nil {
 			return nil, &zone.Error{Code: zone.CodeUnavailable, Message: "request cancelled", Err: ctx.Err()}
 		}
-		for gi, g := range groups {
-			if encs[gi] == nil {
-				encs[gi] = newLayerEncoder(g.name, s.opt.Extent)
-			}
-			enc := encs[gi]
-			for next[gi] < len(g.comps) && enc.count < s.opt.MaxFeatures {
-				comp := g.comps[next[gi]]
-				next[gi]++
-				if geom := f.shape(comp.Geometry); geom != nil {
-					attrs = componentAttrs(attrs[:0], comp, req.Scope.Clearance)
-					n, ok := enc.addWithin(enc.size+budget-used, featureID(comp), geom, attrs)
-					if !ok {
-						full = true
-						break
-					}
-					if n > 0 {
-						used += n
-						more = true
-						break
-					}
-				}
-			}
-			if full {
-				break
-			}
+		g := &groups[cd.group]
+		if encs[cd.group] == nil {
+			encs[cd.group] = newLayerEncoder(g.name, s.opt.Extent)
 		}
+		enc := encs[cd.group]
+		if full || enc.count >= s.opt.MaxFeatures {
+			omitted.add(int(cd.group), g.boxes[cd.idx])
+			continue
+		}
+		comp := g.comps[cd.idx]
+		geom := f.shape(comp.Geometry)
+		if geom == nil {
+			continue
+		}
+		attrs = componentAttrs(attrs[:0], comp, req.Scope.Clearance)
+		n, ok := enc.addWithin(enc.size+budget-used, featureID(comp), geom, attrs)
+		if !ok {
+			full = true
+			omitted.add(int(cd.group), g.boxes[cd.idx])
+			continue
+		}
+		used += n
 	}
 	var data []byte
 	for _, enc := range encs {
@@ -464,6 +459,9 @@ func (s *Service) build(ctx context.Context, snap *index.Snapshot, req Request) 
 		if enc := s.zoneLayer(&f, box, zoneComps, budget-used); enc != nil {
 			data = enc.appendTo(data)
 		}
+	}
+	if enc := omitted.encode(groups, s.opt.Extent); enc != nil {
+		data = enc.appendTo(data)
 	}
 	return data, nil
 }
