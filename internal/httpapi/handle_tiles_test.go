@@ -258,7 +258,7 @@ func TestTileJSONAndOGCTileset(t *testing.T) {
 	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 || tj.Tiles[0] != f.ts.URL+"/tiles/all/{z}/{x}/{y}.mvt" || tj.MaxZoom != 22 {
 		t.Fatalf("TileJSON %+v", tj)
 	}
-	if len(tj.VectorLayers) != len(zone.Layers())+1 || tj.VectorLayers[len(tj.VectorLayers)-1].ID != "protection_zones" {
+	if n := len(tj.VectorLayers); n != len(zone.Layers())+2 || tj.VectorLayers[n-2].ID != "omitted" || tj.VectorLayers[n-1].ID != "protection_zones" {
 		t.Fatalf("vector_layers %+v", tj.VectorLayers)
 	}
 	status, _, body = get(t, f.ts.URL+"/ogc/collections/commune_hqs/tiles/WebMercatorQuad", tok)
