@@ -70,28 +70,6 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	c.evictOverLimit()
 }
 
-// ReplaceIf stores v under k in place of the value there, when there is one
-// and cond holds for it, and reports whether it did. Unlike Put it neither
-// adds an entry nor marks one recently used: it improves what is cached
-// (a smaller encoding of the same value, say) without keeping it longer.
-func (c *Cache[K, V]) ReplaceIf(k K, v V, cond func(V) bool) bool {
-	cost := c.size(v)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[k]
-	if !ok {
-		return false
-	}
-	e := el.Value.(*entry[K, V])
-	if !cond(e.val) || cost > c.limit {
-		return false
-	}
-	c.used += cost - e.cost
-	e.val, e.cost = v, cost
-	c.evictOverLimit()
-	return true
-}
-
 // evictOverLimit drops the least recently used entries while the cache is
 // over its bound. c.mu must be held.
 func (c *Cache[K, V]) evictOverLimit() {

@@ -60,34 +60,3 @@ func TestConcurrentUseKeepsTheBound(t *testing.T) {
 		t.Fatalf("%d entries, %d bytes: want at most 100 bytes, 3 each", n, used)
 	}
 }
-
-func TestReplaceIfImprovesWithoutKeepingLonger(t *testing.T) {
-	c := New[string, []byte](10, func(v []byte) int64 { return int64(len(v)) })
-	c.Put("a", make([]byte, 4))
-	c.Put("b", make([]byte, 4))
-	isLen := func(n int) func([]byte) bool { return func(v []byte) bool { return len(v) == n } }
-	if c.ReplaceIf("missing", make([]byte, 1), isLen(0)) {
-		t.Fatal("ReplaceIf added an absent key")
-	}
-	if _, ok := c.Get("missing"); ok {
-		t.Fatal("absent key present after ReplaceIf")
-	}
-	if c.ReplaceIf("a", make([]byte, 2), isLen(3)) {
-		t.Fatal("ReplaceIf replaced although its condition failed")
-	}
-	if !c.ReplaceIf("a", make([]byte, 2), isLen(4)) {
-		t.Fatal("ReplaceIf did not replace a present value whose condition held")
-	}
-	if n, used := c.Stats(); n != 2 || used != 6 {
-		t.Fatalf("stats %d entries %d bytes, want 2 and 6", n, used)
-	}
-	// b was put after a, and ReplaceIf must not have made a recent: the
-	// next put evicts a, not b.
-	c.Put("c", make([]byte, 5))
-	if _, ok := c.Get("a"); ok {
-		t.Fatal("a outlived b although ReplaceIf must not mark it recently used")
-	}
-	if v, ok := c.Get("b"); !ok || len(v) != 4 {
-		t.Fatal("b evicted or changed")
-	}
-}

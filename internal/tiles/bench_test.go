@@ -90,8 +90,8 @@ func BenchmarkTileCold(b *testing.B) {
 // BenchmarkTileGzip compresses the benchmark tiles of every layer (as
 // BenchmarkTileCold builds them) three ways: "stdlib-bestspeed", what
 // every tile was compressed with before (compress/gzip at BestSpeed), the
-// baseline; "fast", what a tile built for a waiting caller gets; "small",
-// what a cached tile gets in the background (compress.go). bytes/raw is
+// baseline; "fast", what a tile gets with the cache off; "small", what a
+// cached tile gets (compress.go). bytes/raw is
 // the compressed size over the plain tiles'.
 // Run: go test -run '^$' -bench TileGzip ./internal/tiles
 func BenchmarkTileGzip(b *testing.B) {

@@ -9,18 +9,18 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// Tiles are gzipped twice over their life in the cache, by measurement
-// (BenchmarkTileGzip, on the benchmark tiles of every layer):
+// Tiles are gzipped one of two ways, by measurement (BenchmarkTileGzip, on
+// the benchmark tiles of every layer), and always the same way for a given
+// configuration, so a tile's bytes, like its strong ETag, depend on its
+// content alone:
 //
-//   - as built, for the caller waiting (the cache off, or the first ask of
-//     a tile): klauspost/compress at its fastest level, about 0.7x the CPU
-//     of the standard library's BestSpeed for about 3% more bytes, so a
-//     cold tile waits less;
-//   - once cached, again in the background: the standard library at its
-//     default level, about 5% smaller than BestSpeed and 8% smaller than
-//     the fast form (higher levels gain under 0.1% more), for every later
-//     answer. Its CPU (about twice BestSpeed's) is spent once per tile and
-//     version, off the request path.
+//   - with the cache on, small, once, when the tile is built: the standard
+//     library at its default level, about 5% smaller than its BestSpeed
+//     (higher levels gain under 0.1% more) for about twice its CPU, spent
+//     once per tile and version and answered from the cache thereafter;
+//   - with the cache off, every answer is a build: klauspost/compress at
+//     its fastest level, about 0.7x the CPU of the standard library's
+//     BestSpeed for about 3% more bytes.
 //
 // Vector tiles compress little (to about 0.55 of their size) whatever the
 // level: they are already varint-packed.
@@ -64,78 +64,4 @@ func gunzip(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return io.ReadAll(zr)
-}
-
-// maxPendingRecompressions bounds the tiles waiting to be compressed small
-// (each holds its plain MVT, up to the tile budget): past it, a tile stays
-// in its fast form, which is correct, only larger.
-const maxPendingRecompressions = 64
-
-// recompressor holds the cached tiles waiting to be compressed small, and
-// whether a goroutine is working through them (one at a time: the work
-// yields the CPU to requests rather than competing with them in parallel).
-type recompressor struct {
-	mu      sync.Mutex
-	pending []recompression
-	running bool
-	done    sync.WaitGroup // for tests: every queued recompression ended
-	skipped int64          // queue full
-	swapped int64          // cached tiles replaced by their small form
-}
-
-type recompression struct {
-	key  string
-	raw  []byte
-	fast []byte // the cached form to replace: if the entry holds another, leave it
-}
-
-// recompressLater queues the tile cached under k (raw, cached as fast) to
-// be compressed small and swapped into the cache if it is still there.
-func (s *Service) recompressLater(k string, raw, fast []byte) {
-	r := &s.recompress
-	r.mu.Lock()
-	if len(r.pending) >= maxPendingRecompressions {
-		r.skipped++
-		r.mu.Unlock()
-		return
-	}
-	r.pending = append(r.pending, recompression{key: k, raw: raw, fast: fast})
-	r.done.Add(1)
-	start := !r.running
-	r.running = true
-	r.mu.Unlock()
-	if start {
-		go s.recompressPending()
-	}
-}
-
-// recompressPending works through the queue and ends when it is empty.
-func (s *Service) recompressPending() {
-	r := &s.recompress
-	for {
-		r.mu.Lock()
-		if len(r.pending) == 0 {
-			r.running = false
-			r.mu.Unlock()
-			return
-		}
-		job := r.pending[0]
-		r.pending[0] = recompression{}
-		r.pending = r.pending[1:]
-		r.mu.Unlock()
-
-		small := smallGzip(job.raw)
-		if len(small) < len(job.fast) && s.cache.ReplaceIf(job.key, cached{gz: small}, func(c cached) bool { return sameBytes(c.gz, job.fast) }) {
-			r.mu.Lock()
-			r.swapped++
-			r.mu.Unlock()
-		}
-		r.done.Done()
-	}
-}
-
-// sameBytes reports whether a and b are the same slice (not equal
-// contents: the same allocation).
-func sameBytes(a, b []byte) bool {
-	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }

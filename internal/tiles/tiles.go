@@ -107,12 +107,11 @@ func (o Options) withDefaults() Options {
 
 // Service builds and caches tiles from an index. It is safe for concurrent use.
 type Service struct {
-	ix         *index.Index
-	opt        Options
-	cache      *lru.Cache[string, cached] // nil when the cache is off
-	zones      *lru.Cache[zoneKey, []zonePolygon]
-	flight     flight
-	recompress recompressor
+	ix     *index.Index
+	opt    Options
+	cache  *lru.Cache[string, cached] // nil when the cache is off
+	zones  *lru.Cache[zoneKey, []zonePolygon]
+	flight flight
 	// epoch names the build and the options, so an ETag from a build or a
 	// configuration that renders differently never matches, while every
 	// server of one build and configuration gives a tile the same ETag.
@@ -132,8 +131,7 @@ func (s *Service) Stats() Stats {
 	return Stats{NotModified: s.notModified.Load(), Hits: s.hits.Load(), Misses: s.misses.Load(), Builds: s.builds.Load()}
 }
 
-// cached is one tile in the cache: gzipped (fast, then small: see
-// recompressLater), or empty.
+// cached is one tile in the cache: gzipped small (compress.go), or empty.
 type cached struct {
 	gz    []byte
 	empty bool
@@ -331,8 +329,7 @@ func (s *Service) Tile(ctx context.Context, req Request, acceptGzip bool, notMod
 			}
 			c := cached{empty: len(raw) == 0}
 			if !c.empty {
-				c.gz = fastGzip(raw)
-				defer s.recompressLater(k, raw, c.gz)
+				c.gz = smallGzip(raw)
 			}
 			s.cache.Put(k, c)
 			return c, nil
