@@ -73,7 +73,7 @@ func TestPhoneAndTabletLayout(t *testing.T) {
 			b.do(chromedp.Click(chromedp.ID("tab-check")))
 			b.checkNoSidewaysScroll(size.name + ", check panel")
 			b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{file}))
-			b.waitJS(`/Polygon/.test(document.getElementById('fp-status').textContent)`)
+			b.waitJS(`/phần: vùng/.test(document.getElementById('fp-status').textContent)`)
 			b.waitJS(`document.querySelectorAll('#notices .notice').length > 0`)
 			// A second notice, an error, stays until dismissed.
 			b.do(chromedp.Click(chromedp.CSS("#fp-paste summary")), chromedp.Click(chromedp.ID("fp-table-read")))

@@ -250,6 +250,10 @@ const STRINGS = {
     'appr.decisionSaved': 'Đã ghi quyết định.',
     'appr.noteNeeded': 'Hãy ghi điều kiện hoặc lý do trong phần ghi chú.',
     'appr.reportBlocked': 'Trình duyệt đã chặn cửa sổ mới; hãy cho phép cửa sổ bật lên cho trang này.',
+    'appr.confirm': 'Ghi quyết định “{outcome}” cho hồ sơ “{name}”? Quyết định được ghi vào hồ sơ và nhật ký.',
+    'appr.confirmOk': 'Ghi quyết định',
+    'confirm.cancel': 'Huỷ',
+    'result.technical': 'Thông tin kỹ thuật',
     'status.pending': 'Chờ quyết định',
     'status.approved': 'Chấp thuận',
     'status.approved_with_conditions': 'Chấp thuận có điều kiện',
@@ -258,6 +262,28 @@ const STRINGS = {
     'error.status': 'Máy chủ trả lời lỗi {status}',
     'error.forbidden': 'Vai trò của bạn không được phép làm việc này.',
     'error.tiles': 'Một số ô bản đồ không tải được (lỗi {status}).',
+    'error.server': 'máy chủ ghi: {text}',
+    'problem.invalid': 'dữ liệu gửi lên không hợp lệ',
+    'problem.not_found': 'không tìm thấy (hoặc bạn không có quyền xem)',
+    'problem.conflict': 'dữ liệu đã bị thay đổi hoặc bị trùng; hãy tải lại rồi thử lại',
+    'problem.forbidden': 'vai trò hoặc độ mật của bạn không cho phép làm việc này',
+    'problem.unauthorized': 'chưa đăng nhập hoặc mã truy cập đã hết hiệu lực',
+    'problem.unavailable': 'máy chủ tạm thời không phục vụ được; hãy thử lại sau ít phút',
+    'problem.too_large': 'dữ liệu gửi lên quá lớn',
+    'problem.limit': 'vượt quá giới hạn cho phép',
+    'problem.rate_limited': 'bạn đã dùng hết số lượt cho phép lúc này; hãy thử lại sau',
+    'problem.storage_full': 'bộ nhớ của máy chủ đã đầy; chưa có gì được lưu',
+    'problem.internal': 'lỗi nội bộ của máy chủ',
+    'problem.retry': 'thử lại sau {s} giây',
+    'map.zoomIn': 'Phóng to',
+    'map.zoomOut': 'Thu nhỏ',
+    'map.closePopup': 'Đóng cửa sổ thông tin',
+    'geom.Point': 'điểm',
+    'geom.MultiPoint': 'nhiều điểm',
+    'geom.LineString': 'tuyến',
+    'geom.MultiLineString': 'nhiều tuyến',
+    'geom.Polygon': 'vùng',
+    'geom.MultiPolygon': 'nhiều vùng',
     'close': 'Đóng',
     'yes': 'có',
     'no': 'không',
@@ -484,6 +510,10 @@ const STRINGS = {
     'appr.decisionSaved': 'Decision recorded.',
     'appr.noteNeeded': 'Write the conditions or the reason in the note.',
     'appr.reportBlocked': 'The browser blocked the new window; allow pop-ups for this page.',
+    'appr.confirm': 'Record the decision “{outcome}” for “{name}”? It goes into the record and the audit trail.',
+    'appr.confirmOk': 'Record decision',
+    'confirm.cancel': 'Cancel',
+    'result.technical': 'Technical details',
     'status.pending': 'Pending',
     'status.approved': 'Approved',
     'status.approved_with_conditions': 'Approved with conditions',
@@ -492,6 +522,28 @@ const STRINGS = {
     'error.status': 'The server answered with error {status}',
     'error.forbidden': 'Your role may not do this.',
     'error.tiles': 'Some map tiles failed to load (error {status}).',
+    'error.server': 'the server says: {text}',
+    'problem.invalid': 'the data sent is not valid',
+    'problem.not_found': 'not found (or you may not see it)',
+    'problem.conflict': 'the data changed meanwhile or is a duplicate; reload and try again',
+    'problem.forbidden': 'your role or clearance does not allow this',
+    'problem.unauthorized': 'not signed in, or the access token is no longer valid',
+    'problem.unavailable': 'the server cannot serve this now; try again in a few minutes',
+    'problem.too_large': 'the data sent is too large',
+    'problem.limit': 'over an allowed limit',
+    'problem.rate_limited': 'you have used up your allowance for now; try again later',
+    'problem.storage_full': 'the server’s storage is full; nothing was saved',
+    'problem.internal': 'internal server error',
+    'problem.retry': 'try again in {s} s',
+    'map.zoomIn': 'Zoom in',
+    'map.zoomOut': 'Zoom out',
+    'map.closePopup': 'Close the information window',
+    'geom.Point': 'point',
+    'geom.MultiPoint': 'points',
+    'geom.LineString': 'line',
+    'geom.MultiLineString': 'lines',
+    'geom.Polygon': 'polygon',
+    'geom.MultiPolygon': 'polygons',
     'close': 'Close',
     'yes': 'yes',
     'no': 'no',
@@ -561,6 +613,22 @@ const CRS_AREAS_VI = {
   'EPSG:9217': 'Bình Định, Khánh Hoà, Ninh Thuận',
   'EPSG:9218': 'Bình Thuận, Đắk Lắk, Đắk Nông, Gia Lai, Phú Yên',
 };
+
+/**
+ * englishCatalogue lists the page's English words that differ from its
+ * Vietnamese ones (strings and kind labels): the language test fails when
+ * one shows in the Vietnamese page.
+ */
+export function englishCatalogue() {
+  const out = [];
+  for (const [key, en] of Object.entries(STRINGS.en)) {
+    if (STRINGS.vi[key] !== en) out.push(en);
+  }
+  for (const [vi, en] of Object.values(KINDS)) {
+    if (vi !== en) out.push(en);
+  }
+  return out;
+}
 
 /** I18n translates keys for the current language and re-labels the DOM on a switch. */
 export class I18n {

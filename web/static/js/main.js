@@ -36,7 +36,7 @@ class App {
   constructor() {
     this.i18n = new I18n();
     this.session = new Session();
-    this.api = new Client(this.session);
+    this.api = new Client(this.session, () => this.i18n.lang);
     this.notices = new Notices(document.getElementById('notices'), this.i18n);
     this.config = { basemap_url: '', basemap_attribution: '', public_read: false };
     this.me = null; // the signed-in principal, or null
@@ -82,6 +82,23 @@ class App {
     performance.mark('zoneplan:ready');
   }
 
+  /**
+   * confirm asks a yes/no question in the page's own dialog (the browser's
+   * confirm() is worded in the browser's language) and resolves true when
+   * the user chose okLabel.
+   */
+  confirm(text, okLabel) {
+    const dialog = document.getElementById('confirm-dialog');
+    document.getElementById('confirm-text').textContent = text;
+    document.getElementById('confirm-ok').textContent = okLabel;
+    dialog.returnValue = '';
+    return new Promise((resolve) => {
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+      dialog.showModal();
+      document.getElementById('confirm-cancel').focus();
+    });
+  }
+
   // ---- permissions ------------------------------------------------------
 
   /** can reports whether the signed-in user's role grants a permission. */
@@ -113,6 +130,15 @@ class App {
     map.createPane('zpBase').style.zIndex = 150;
     map.createPane('zpData').style.zIndex = 350;
     L.control.scale({ imperial: false }).addTo(map);
+    this.labelMapControls();
+    // Leaflet names a popup's close button in English: name it in the user's language.
+    map.on('popupopen', (e) => {
+      const close = e.popup.getElement() && e.popup.getElement().querySelector('.leaflet-popup-close-button');
+      if (close) {
+        close.setAttribute('aria-label', this.i18n.t('map.closePopup'));
+        close.title = this.i18n.t('map.closePopup');
+      }
+    });
 
     if (this.initialView) map.setView(this.initialView.center, this.initialView.zoom);
     else map.fitBounds(VIETNAM_BOUNDS);
@@ -136,6 +162,17 @@ class App {
     if (map.pm) {
       map.pm.setGlobalOptions({ snappable: false, allowSelfIntersection: false });
       this.setDrawLanguage();
+    }
+  }
+
+  /** labelMapControls names Leaflet's zoom buttons (English titles by default) in the user's language. */
+  labelMapControls() {
+    const c = this.map.getContainer();
+    for (const [sel, key] of [['.leaflet-control-zoom-in', 'map.zoomIn'], ['.leaflet-control-zoom-out', 'map.zoomOut']]) {
+      const a = c.querySelector(sel);
+      if (!a) continue;
+      a.title = this.i18n.t(key);
+      a.setAttribute('aria-label', this.i18n.t(key));
     }
   }
 
@@ -730,6 +767,7 @@ class App {
     this.showUser();
     this.buildLayerPanel();
     this.setDrawLanguage();
+    this.labelMapControls();
     this.appraiser.relabel();
     this.appraisals.relabel();
     this.map.closePopup();

@@ -6,6 +6,7 @@
 
 import { el } from './ui.js';
 import { ApiError } from './api.js';
+import { serverReason } from './serverwords.js';
 
 /** CRS_KEY keeps the last CRS picked in this tab's session storage. */
 const CRS_KEY = 'zoneplan.crs';
@@ -72,7 +73,13 @@ export class CRSPicker {
     this.select = select;
     this.app = app;
     this.list = []; // /api/crs
+    // A pick serves the next file chosen (or the file on screen, read
+    // again), not every file after it: a zone picked for one table must not
+    // turn the next WGS84 file into metres. pickedSinceFile: the user picked
+    // since the last file was chosen, so the pick is meant for the next one.
+    this.pickedSinceFile = false;
     select.addEventListener('change', () => {
+      this.pickedSinceFile = true;
       if (select.value) sessionStorage.setItem(CRS_KEY, select.value);
       else sessionStorage.removeItem(CRS_KEY);
       this.showTitle();
@@ -120,6 +127,23 @@ export class CRSPicker {
   showTitle() {
     const opt = this.select.selectedOptions[0];
     this.select.title = opt ? opt.textContent : '';
+  }
+
+  /**
+   * newFile is called when another file is chosen: a pick made for an
+   * earlier file is dropped, one made since is kept for this file.
+   */
+  newFile() {
+    if (!this.pickedSinceFile) this.reset();
+    this.pickedSinceFile = false;
+  }
+
+  /** reset goes back to "as the file says" and forgets the pick. */
+  reset() {
+    this.pickedSinceFile = false;
+    this.select.value = '';
+    sessionStorage.removeItem(CRS_KEY);
+    this.showTitle();
   }
 
   /** pick selects a CRS by code (as the user would, remembered for the session). */
@@ -242,7 +266,9 @@ export function localizeReason(reason, i18n) {
     const m = re.exec(reason);
     if (m) return i18n.t(key, vars(m));
   }
-  return reason;
+  // A geometry fault (an unclosed or self-intersecting ring) is worded as
+  // in the check's problems.
+  return serverReason(reason) ?? reason;
 }
 
 /** showUploadError fills the panel's upload-error element with a described error. */
