@@ -140,6 +140,7 @@ const REASONS = [
   [/^ring is not closed: first point (.*) differs from last (.*)$/, (m) => `vòng ranh giới chưa khép kín: điểm đầu ${m[1]} khác điểm cuối ${m[2]}`],
   [/^polygon is empty$/, () => 'vùng rỗng'],
   [/^geometry is empty$/, () => 'hình học rỗng'],
+  [/^ring intersects itself.*\(at or near \{([^}]*)\}\)/, (m) => `vòng ranh giới tự cắt (các cạnh cắt nhau) tại hoặc gần điểm ${m[1]}`],
   [/^ring intersects itself/, () => 'vòng ranh giới tự cắt (các cạnh cắt nhau)'],
   [/^invalid geometry/, () => 'hình học không hợp lệ'],
   [/^geometry type (\S+) is not supported/, (m) => `không hỗ trợ kiểu hình học ${m[1]} (dùng Point, LineString, Polygon hoặc dạng Multi của chúng)`],

@@ -6,7 +6,7 @@
 
 import { el } from './ui.js';
 import { ApiError } from './api.js';
-import { serverReason } from './serverwords.js';
+import { serverReason, localizePointer } from './serverwords.js';
 
 /** CRS_KEY keeps the last CRS picked in this tab's session storage. */
 const CRS_KEY = 'zoneplan.crs';
@@ -267,8 +267,13 @@ export function localizeReason(reason, i18n) {
     if (m) return i18n.t(key, vars(m));
   }
   // A geometry fault (an unclosed or self-intersecting ring) is worded as
-  // in the check's problems.
-  return serverReason(reason) ?? reason;
+  // in the check's problems, after its place in the geometry when it
+  // starts with one ("coordinates[0]: ring intersects itself").
+  const said = serverReason(reason);
+  if (said !== null) return said;
+  const m = /^((?:geometry\.)?coordinates(?:\[\d+\])*): (.*)$/.exec(reason);
+  if (m && serverReason(m[2]) !== null) return `${localizePointer(m[1], i18n.lang)}: ${serverReason(m[2])}`;
+  return reason;
 }
 
 /** showUploadError fills the panel's upload-error element with a described error. */
