@@ -8,7 +8,7 @@ import { I18n } from './i18n.js';
 import { el, meta, Notices, swatch, formatMetres, verdictMark } from './ui.js';
 import {
   createDataGrid, cssId, layerPathStyle, isApproved,
-  ZONE_KINDS, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH, VERDICT_OUTLINE,
+  ZONE_KINDS, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH, VERDICT_OUTLINE, CLUSTER, CLUSTER_MAX_ZOOM, pointStyle,
 } from './tiles.js';
 import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE, UPLOAD_STYLE } from './check.js';
 import { Appraisals, RECORD_STYLE } from './appraisals.js';
@@ -129,6 +129,10 @@ class App {
     // data tiles, then drawn footprints and highlights (overlayPane, 400).
     map.createPane('zpBase').style.zIndex = 150;
     map.createPane('zpData').style.zIndex = 350;
+    // Labels and cluster counts over the data, taking no clicks.
+    const labels = map.createPane('zpLabels');
+    labels.style.zIndex = 360;
+    labels.style.pointerEvents = 'none';
     L.control.scale({ imperial: false }).addTo(map);
     this.labelMapControls();
     // Leaflet names a popup's close button in English: name it in the user's language.
@@ -484,7 +488,8 @@ class App {
         input.addEventListener('change', () => this.toggleHidden(layer.id, !input.checked));
         fs.append(el('label', { className: 'row', for: id },
           input,
-          swatch(layerPathStyle(layer), layer.geometry_types || ['polygon']),
+          swatch({ ...layerPathStyle(layer), pointFill: pointStyle(layerPathStyle(layer), {}, CLUSTER_MAX_ZOOM).fillColor },
+            layer.geometry_types || ['polygon']),
           el('span', {}, this.i18n.title(layer)),
           layer.count !== undefined ? el('span', { className: 'count' }, this.i18n.t('layers.count', { n: this.i18n.number(layer.count) })) : null));
         if (group === 'projects') {
@@ -567,6 +572,11 @@ class App {
     if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return;
     const props = (e.layer && e.layer.properties) || {};
     if (e.originalEvent) window.L.DomEvent.stopPropagation(e.originalEvent);
+    // A cluster stands for several points: a click zooms in on them.
+    if (props[CLUSTER]) {
+      this.map.setView(e.latlng, Math.min(this.map.getZoom() + 2, CLUSTER_MAX_ZOOM));
+      return;
+    }
     if (props.component_id !== undefined) this.showZonePopup(e.latlng, props);
     else this.showFeaturePopup(e.latlng, props);
   }

@@ -161,7 +161,7 @@ export function swatch(style, types) {
       shape.setAttribute('cx', '11');
       shape.setAttribute('cy', '8');
       shape.setAttribute('r', String(Math.min(style.radius || 5, 7)));
-      shape.setAttribute('fill', style.fillColor);
+      shape.setAttribute('fill', style.pointFill || style.fillColor);
       shape.setAttribute('fill-opacity', '0.9');
     } else if (t === 'line') {
       shape = ns('path');
