@@ -93,6 +93,15 @@ func TestVietnameseInterfaceShowsNoEnglish(t *testing.T) {
 	scan("drawing a polygon")
 	b.do(chromedp.KeyEvent("\x1b"))
 
+	// Measure: the tool's words, the pointer readout's.
+	b.do(chromedp.Click(chromedp.ID("measure")))
+	for _, d := range [][2]float64{{-60, 40}, {50, 30}, {0, -50}} {
+		b.do(chromedp.MouseClickXY(box[0]+d[0], box[1]+d[1]))
+	}
+	b.waitJS(`/Diện tích/.test(document.getElementById('measure-result').innerText)`)
+	scan("measuring")
+	b.do(chromedp.KeyEvent("\x1b"), chromedp.Click(chromedp.ID("measure-clear")))
+
 	// Upload the conflicting site and check it: the verdict and findings.
 	b.do(chromedp.Click(chromedp.ID("fp-clear")), chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{conflictFile}))
 	b.waitJS(`/phần: vùng/.test(document.getElementById('fp-status').textContent)`)

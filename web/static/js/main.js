@@ -12,6 +12,7 @@ import {
 } from './tiles.js';
 import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE, UPLOAD_STYLE } from './check.js';
 import { Appraisals, RECORD_STYLE } from './appraisals.js';
+import { Measure, Readout } from './measure.js';
 
 /** PERMISSIONS mirrors the server's role table (internal/zone rolePermissions) to show only usable controls. */
 const PERMISSIONS = {
@@ -65,6 +66,8 @@ class App {
     this.i18n.apply(document);
     this.readHash();
     this.buildMap();
+    this.readout = new Readout(this);
+    this.measure = new Measure(this);
     this.wireHeader();
     this.wireTabs();
     this.wireSearch();
@@ -568,10 +571,15 @@ class App {
   // ---- feature popups -----------------------------------------------------
 
   featureClicked(e) {
-    // While drawing a footprint, a click places a vertex, not a popup.
+    // While drawing a footprint, a click places a vertex, not a popup;
+    // while measuring, a point of the measured path.
     if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return;
     const props = (e.layer && e.layer.properties) || {};
     if (e.originalEvent) window.L.DomEvent.stopPropagation(e.originalEvent);
+    if (this.measure && this.measure.active) {
+      this.measure.add(e.latlng);
+      return;
+    }
     // A cluster stands for several points: a click zooms in on them.
     if (props[CLUSTER]) {
       this.map.setView(e.latlng, Math.min(this.map.getZoom() + 2, CLUSTER_MAX_ZOOM));
@@ -778,6 +786,8 @@ class App {
     this.buildLayerPanel();
     this.setDrawLanguage();
     this.labelMapControls();
+    this.readout.relabel();
+    this.measure.relabel();
     this.appraiser.relabel();
     this.appraisals.relabel();
     this.map.closePopup();

@@ -49,6 +49,14 @@ const GROUPS = ['wgs84', 'tm3', 'utm', 'vn2000'];
  * its code.
  */
 export function crsLabel(c, i18n) {
+  if (c.code === 'OGC:CRS84') return i18n.t('crs.crs84');
+  const name = crsName(c, i18n);
+  const area = i18n.crsArea(c.code) || String(c.area || '').replace(/^Vietnam - /, 'Vietnam, ');
+  return area ? `${name} — ${area} (${c.code})` : `${name} (${c.code})`;
+}
+
+/** crsName names a CRS in the current language, without its area and code. */
+export function crsName(c, i18n) {
   const t = i18n.t.bind(i18n);
   if (c.code === 'OGC:CRS84') return t('crs.crs84');
   let name = c.name;
@@ -59,8 +67,7 @@ export function crsLabel(c, i18n) {
   const utm = /UTM zone (\d+N)/.exec(c.name || '');
   if (utm) name = t('crs.utm', { zone: utm[1] });
   if (c.code === 'EPSG:4756') name = t('crs.vn2000geo');
-  const area = i18n.crsArea(c.code) || String(c.area || '').replace(/^Vietnam - /, 'Vietnam, ');
-  return area ? `${name} — ${area} (${c.code})` : `${name} (${c.code})`;
+  return name;
 }
 
 /** CRSPicker is the select of the CRS an uploaded file's coordinates are in. */
@@ -102,6 +109,8 @@ export class CRSPicker {
     try {
       const list = await this.app.api.get('api/crs', undefined, { quiet: true });
       this.list = Array.isArray(list) ? list : [];
+      // The pointer readout converts to the same zones.
+      if (this.app.readout) this.app.readout.setZones(this.list);
     } catch (err) {
       this.app.notices.apiError(err);
     }
