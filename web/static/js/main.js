@@ -221,12 +221,15 @@ class App {
       .catch((err) => this.notices.apiError(err));
 
     const url = this.config.basemap_url;
+    const offlineNote = (key) => {
+      offline.checked = true;
+      note.textContent = this.i18n.t(key);
+      note.dataset.i18n = key;
+      note.hidden = false;
+    };
     if (!url) {
       online.disabled = true;
-      offline.checked = true;
-      note.textContent = this.i18n.t('base.none');
-      note.dataset.i18n = 'base.none';
-      note.hidden = false;
+      offlineNote('base.none');
     } else {
       this.onlineBase = L.tileLayer(url, {
         attribution: this.config.basemap_attribution || '',
@@ -235,24 +238,27 @@ class App {
         errorTileUrl: TRANSPARENT_PNG,
         crossOrigin: true,
       });
-      // When the first tiles all fail the base map is out of reach (no
-      // internet): fall back to the offline outlines and say so once.
-      let loaded = 0;
-      let failed = 0;
-      this.onlineBase.on('tileload', () => { loaded++; });
-      this.onlineBase.on('tileerror', () => {
-        failed++;
-        if (loaded === 0 && failed >= 4 && this.map.hasLayer(this.onlineBase)) {
-          this.map.removeLayer(this.onlineBase);
-          offline.checked = true;
-          note.textContent = this.i18n.t('base.unreachable');
-          note.dataset.i18n = 'base.unreachable';
-          note.hidden = false;
-          this.notices.info(this.i18n.t('base.unreachable'), 8000);
+      // Online or offline is decided once, before any tile is asked for:
+      // by the server's probe (/api/config basemap_reachable), or when it
+      // has none, by one tile of our own. An offline load then requests no
+      // tile it cannot have.
+      const decide = (reachable) => {
+        if (reachable) {
+          this.onlineBase.addTo(this.map);
+          online.checked = true;
+        } else {
+          offlineNote('base.unreachable');
         }
-      });
-      this.onlineBase.addTo(this.map);
-      online.checked = true;
+      };
+      if (typeof this.config.basemap_reachable === 'boolean') {
+        decide(this.config.basemap_reachable);
+      } else {
+        const probe = new Image();
+        probe.crossOrigin = 'anonymous';
+        probe.onload = () => decide(true);
+        probe.onerror = () => decide(false);
+        probe.src = L.Util.template(url, { s: 'a', z: 0, x: 0, y: 0, r: '' });
+      }
     }
     const choose = () => {
       if (!this.onlineBase) return;
