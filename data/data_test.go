@@ -112,6 +112,37 @@ func TestBasemap(t *testing.T) {
 			}
 		}
 	}
+	// Hoàng Sa and Trường Sa are Vietnam's, with islands in their areas,
+	// and no other country holds an island there.
+	archipelagos := map[string]orb.Bound{
+		"VNM-HS": {Min: orb.Point{111, 15.5}, Max: orb.Point{113.5, 17.5}},
+		"VNM-TS": {Min: orb.Point{111, 4}, Max: orb.Point{118, 12}},
+	}
+	for _, f := range fc.Features {
+		id, _ := f.ID.(string)
+		if box, ok := archipelagos[id]; ok {
+			b := f.Geometry.Bound()
+			if f.Properties.MustString("role", "") != "vietnam" || f.Properties.MustString("iso_a3", "") != "VNM" || !box.Contains(b.Min) || !box.Contains(b.Max) {
+				t.Errorf("%s: role %q, iso_a3 %q, islands in %v; want Vietnam's, in %v", id, f.Properties.MustString("role", ""), f.Properties.MustString("iso_a3", ""), b, box)
+			}
+			delete(archipelagos, id)
+			continue
+		}
+		if f.Properties.MustString("iso_a3", "") == "VNM" {
+			continue
+		}
+		for _, box := range []orb.Bound{{Min: orb.Point{111, 15.5}, Max: orb.Point{113.5, 17.5}}, {Min: orb.Point{111, 4}, Max: orb.Point{118, 12}}} {
+			mp, _ := f.Geometry.(orb.MultiPolygon)
+			for _, p := range mp {
+				if pb := p.Bound(); box.Contains(pb.Min) && box.Contains(pb.Max) {
+					t.Errorf("%s holds an island at %v, in the archipelago area %v", f.Properties.MustString("name_en", ""), pb, box)
+				}
+			}
+		}
+	}
+	for id := range archipelagos {
+		t.Errorf("base map lacks the archipelago %s", id)
+	}
 	for _, want := range []string{"VNM", "CHN", "LAO", "KHM"} {
 		if !iso[want] {
 			t.Errorf("base map lacks %s", want)

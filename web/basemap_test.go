@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,6 +59,12 @@ func TestBaseMapDecidedOnce(t *testing.T) {
 		if errs := b.consoleErrors(); len(errs) != 0 {
 			t.Errorf("the offline load logged %d failed requests or errors:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
+		// The offline base map shows Vietnam's archipelagos, named.
+		b.do(chromedp.Evaluate[chromedp.Void](`location.hash = 'map=5/13.5/109'`))
+		b.waitJS(`(() => { const t = [...document.querySelectorAll('.zp-base-label span')].map(s => s.textContent); return t.includes('Quần đảo Hoàng Sa') && t.includes('Quần đảo Trường Sa'); })()`)
+		shots, _ := os.MkdirTemp("", "zoneplan-basemap-")
+		b.screenshot(filepath.Join(shots, "offline.png"))
+		t.Logf("screenshot in %s", shots)
 	})
 
 	t.Run("online", func(t *testing.T) {

@@ -216,8 +216,13 @@ class App {
       pmIgnore: true,
       style: (f) => offlineStyle(f.properties || {}),
     }).addTo(this.map);
+    this.baseLabels = L.layerGroup().addTo(this.map);
     countries
-      .then((gj) => this.offlineBase.addData(gj))
+      .then((gj) => {
+        this.offlineBase.addData(gj);
+        this.baseFeatures = (gj.features || []).filter((f) => f.properties && f.properties.kind === 'archipelago');
+        this.labelBase();
+      })
       .catch((err) => this.notices.apiError(err));
 
     const url = this.config.basemap_url;
@@ -267,6 +272,29 @@ class App {
     };
     online.addEventListener('change', choose);
     offline.addEventListener('change', choose);
+  }
+
+  /**
+   * labelBase names the base map's archipelagos (Hoàng Sa, Trường Sa): a
+   * few islands of a few hundred metres are specks at the zooms where the
+   * country is seen whole.
+   */
+  labelBase() {
+    const L = window.L;
+    this.baseLabels.clearLayers();
+    for (const f of this.baseFeatures || []) {
+      const b = L.geoJSON(f).getBounds();
+      if (!b.isValid()) continue;
+      const text = (this.i18n.lang === 'en' ? f.properties.name_en : f.properties.name) || f.properties.name;
+      this.baseLabels.addLayer(L.marker(b.getCenter(), {
+        pane: 'zpLabels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'zp-label zp-label-area zp-base-label', html: '', iconSize: [0, 0] }),
+      }).on('add', (e) => {
+        const span = document.createElement('span');
+        span.textContent = text;
+        e.target.getElement().replaceChildren(span);
+      }));
+    }
   }
 
   // ---- the URL keeps the view, so a link can be shared -------------------
@@ -792,6 +820,7 @@ class App {
     this.buildLayerPanel();
     this.setDrawLanguage();
     this.labelMapControls();
+    this.labelBase();
     this.readout.relabel();
     this.measure.relabel();
     this.appraiser.relabel();
