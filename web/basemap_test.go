@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,12 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/zoneplan/zoneplan/internal/basemap"
 )
 
 // With an online base map configured that cannot be reached (no internet),
@@ -107,4 +114,115 @@ func pngTile(t *testing.T) []byte {
 // jsString quotes s as a JavaScript string literal.
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// serve --basemap-file: a PMTiles archive the test builds itself is the
+// page's base map, raster (PNG tiles) or vector (MVT, drawn with a plain
+// style), fetched from this server only.
+func TestBaseMapArchive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = chromiumDefault
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
+	}
+	dir := t.TempDir()
+	vietnam := [4]float64{102.1, 8.3, 109.6, 23.4}
+
+	// Raster: every tile of zooms 0-6 over Vietnam, one PNG.
+	png := pngTile(t)
+	var raster []basemap.TileData
+	for z := uint8(0); z <= 6; z++ {
+		x0, y0 := tileOf(vietnam[0], vietnam[3], z)
+		x1, y1 := tileOf(vietnam[2], vietnam[1], z)
+		for x := x0; x <= x1; x++ {
+			for y := y0; y <= y1; y++ {
+				raster = append(raster, basemap.TileData{Z: z, X: x, Y: y, Data: png})
+			}
+		}
+	}
+	rasterFile := filepath.Join(dir, "raster.pmtiles")
+	writeArchive(t, rasterFile, raster, basemap.TilePNG, 1, vietnam)
+
+	// Vector: a "water" square in the middle of each zoom-5 tile over Vietnam.
+	var vector []basemap.TileData
+	x0, y0 := tileOf(vietnam[0], vietnam[3], 5)
+	x1, y1 := tileOf(vietnam[2], vietnam[1], 5)
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			vector = append(vector, basemap.TileData{Z: 5, X: x, Y: y, Data: waterTile(t, 5, x, y)})
+		}
+	}
+	vectorFile := filepath.Join(dir, "vector.pmtiles")
+	writeArchive(t, vectorFile, vector, basemap.TileMVT, 2, vietnam)
+
+	for _, c := range []struct {
+		name, file, drawn string
+	}{
+		{"raster", rasterFile, `document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded[src*="api/basemap/tiles/"]').length`},
+		{"vector", vectorFile, `document.querySelectorAll('.leaflet-tile-pane svg path').length`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, "--basemap-file="+c.file)
+			b := newBrowser(t, chromium)
+			b.do(chromedp.Navigate(srv.url + "/#map=5/16/106"))
+			b.signIn(srv.tokens["viewer"])
+			b.waitJS(`document.getElementById('base-archive').checked && !document.getElementById('base-archive-row').hidden`)
+			b.waitJS(c.drawn + ` > 0`)
+			asked := evalJS[[]string](b, `performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/basemap/tiles/'))`)
+			if len(asked) == 0 {
+				t.Errorf("no tile of the archive was requested")
+			}
+			if errs := b.consoleErrors(); len(errs) != 0 {
+				t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
+			}
+			shots, _ := os.MkdirTemp("", "zoneplan-archive-")
+			b.screenshot(filepath.Join(shots, c.name+".png"))
+			t.Logf("%d tiles of the archive requested; %s drawn; screenshot in %s", len(asked), c.name, shots)
+			// Choosing the offline outlines takes the archive off the map.
+			b.do(chromedp.Click(chromedp.ID("base-offline")))
+			b.waitJS(c.drawn + ` === 0`)
+		})
+	}
+}
+
+// tileOf is the web-mercator tile holding lon, lat at zoom z.
+func tileOf(lon, lat float64, z uint8) (x, y uint32) {
+	n := math.Exp2(float64(z))
+	x = uint32((lon + 180) / 360 * n)
+	r := lat * math.Pi / 180
+	y = uint32((1 - math.Log(math.Tan(r)+1/math.Cos(r))/math.Pi) / 2 * n)
+	return x, y
+}
+
+func writeArchive(t *testing.T, path string, tiles []basemap.TileData, typ basemap.TileType, compression uint8, bounds [4]float64) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := basemap.WritePMTiles(&buf, tiles, typ, compression, bounds); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, buf.Bytes())
+}
+
+// waterTile is a gzipped MVT tile z/x/y with one layer "water" holding a
+// square in the tile's middle half.
+func waterTile(t *testing.T, z uint8, x, y uint32) []byte {
+	t.Helper()
+	tile := maptile.New(x, y, maptile.Zoom(z))
+	b := tile.Bound()
+	dx, dy := (b.Max[0]-b.Min[0])/4, (b.Max[1]-b.Min[1])/4
+	sq := orb.Polygon{{{b.Min[0] + dx, b.Min[1] + dy}, {b.Max[0] - dx, b.Min[1] + dy}, {b.Max[0] - dx, b.Max[1] - dy}, {b.Min[0] + dx, b.Max[1] - dy}, {b.Min[0] + dx, b.Min[1] + dy}}}
+	fc := geojson.NewFeatureCollection()
+	fc.Append(geojson.NewFeature(sq))
+	layers := mvt.NewLayers(map[string]*geojson.FeatureCollection{"water": fc})
+	layers.ProjectToTile(tile)
+	data, err := mvt.MarshalGzipped(layers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -75,13 +75,18 @@ func (s *server) handleConfig() http.HandlerFunc {
 		// BasemapReachable: whether the server reached BasemapURL on its
 		// last probe; absent when it has not probed (no probe, or the
 		// first is still under way after a short wait): the page probes.
-		BasemapReachable *bool  `json:"basemap_reachable,omitempty"`
-		PublicRead       bool   `json:"public_read"`
-		Version          string `json:"version"`
+		BasemapReachable *bool                `json:"basemap_reachable,omitempty"`
+		BasemapArchive   *basemap.ArchiveInfo `json:"basemap_archive,omitempty"`
+		PublicRead       bool                 `json:"public_read"`
+		Version          string               `json:"version"`
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := config{BasemapURL: s.Config.BasemapURL, BasemapAttribution: s.Config.BasemapAttribution,
 			PublicRead: s.Config.PublicRead, Version: s.Config.Version}
+		if a := s.Config.BasemapArchive; a != nil {
+			info := a.Info()
+			c.BasemapArchive = &info
+		}
 		if p := s.Config.BasemapProbe; p != nil && c.BasemapURL != "" {
 			// The first probe takes at most basemap.ProbeTimeout; a page
 			// loaded just after start waits for it rather than guessing.

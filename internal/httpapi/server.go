@@ -25,8 +25,12 @@ type Config struct {
 	// BasemapProbe, when set, knows whether BasemapURL answers; the page
 	// is told, so that offline it requests no online tile.
 	BasemapProbe *basemap.Probe
-	PublicRead   bool   // anonymous callers may read public features
-	Version      string // build version, shown by /api/config and `zoneplan version`
+	// BasemapArchive, when set, is a local tile archive served at
+	// basemap.TilesPath (public, as the offline outlines) and offered to
+	// the page as its base map.
+	BasemapArchive *basemap.Archive
+	PublicRead     bool   // anonymous callers may read public features
+	Version        string // build version, shown by /api/config and `zoneplan version`
 	// UnclearedWriteFloor is the least time an appraisal write (create,
 	// recheck) takes to answer a caller below secret, and the width of the
 	// bands a slower one is answered at the end of: its stored check

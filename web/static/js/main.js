@@ -265,13 +265,26 @@ class App {
         probe.src = L.Util.template(url, { s: 'a', z: 0, x: 0, y: 0, r: '' });
       }
     }
+    // A local archive (serve --basemap-file) works on any network: it is
+    // the base map when there is one.
+    const archiveRadio = document.getElementById('base-archive');
+    const info = this.config.basemap_archive;
+    if (info && info.url) {
+      this.archiveBase = archiveLayer(info);
+      document.getElementById('base-archive-row').hidden = false;
+      if (this.onlineBase) this.map.removeLayer(this.onlineBase);
+      this.archiveBase.addTo(this.map);
+      archiveRadio.checked = true;
+      note.hidden = true;
+    }
     const choose = () => {
-      if (!this.onlineBase) return;
-      if (online.checked) this.onlineBase.addTo(this.map);
-      else this.map.removeLayer(this.onlineBase);
+      for (const [layer, radio] of [[this.onlineBase, online], [this.archiveBase, archiveRadio]]) {
+        if (!layer) continue;
+        if (radio.checked) layer.addTo(this.map);
+        else this.map.removeLayer(layer);
+      }
     };
-    online.addEventListener('change', choose);
-    offline.addEventListener('change', choose);
+    for (const radio of [online, offline, archiveRadio]) radio.addEventListener('change', choose);
   }
 
   /**
@@ -847,6 +860,41 @@ function offlineStyle(p) {
     fillColor: isVietnam ? '#fbf8ef' : '#e9e7e1',
     fillOpacity: 1,
   };
+}
+
+/**
+ * archiveLayer draws the server's local base map archive: raster tiles as
+ * a tile layer; vector tiles (OpenMapTiles-style layers, as tilemaker and
+ * planetiler write them) with a plain style: water blue, land cover green,
+ * roads grey, boundaries purple, buildings tan, anything else a faint line.
+ */
+function archiveLayer(info) {
+  const L = window.L;
+  const [w, s, e, n] = info.bounds || [];
+  const bounds = [w, s, e, n].every(Number.isFinite) && e > w && n > s ? [[s, w], [n, e]] : undefined;
+  if (info.kind !== 'vector') {
+    return L.tileLayer(info.url, {
+      minNativeZoom: info.minzoom, maxNativeZoom: info.maxzoom, maxZoom: 22, bounds,
+      attribution: '', errorTileUrl: TRANSPARENT_PNG,
+    });
+  }
+  const style = (name) => {
+    const n = String(name).toLowerCase();
+    if (/water|ocean|sea|lake|river/.test(n)) return { weight: 0.8, color: '#7fb2d6', fill: true, fillColor: '#aad3ef', fillOpacity: 1 };
+    if (/landcover|landuse|park|wood|forest|green/.test(n)) return { weight: 0, fill: true, fillColor: '#d8ead0', fillOpacity: 0.8 };
+    if (/transport|road|highway|rail/.test(n)) return { weight: 1.2, color: '#9a9a9a', fill: false };
+    if (/boundar|admin/.test(n)) return { weight: 1, color: '#8e6fa8', dashArray: '4 3', fill: false };
+    if (/building/.test(n)) return { weight: 0.5, color: '#c9b8a0', fill: true, fillColor: '#e4d8c6', fillOpacity: 0.9 };
+    if (/place|label|poi|name|housenumber/.test(n)) return [];
+    return { weight: 0.6, color: '#b8b8b8', fill: false };
+  };
+  // VectorGrid asks for a style by layer name; an archive's names are not
+  // known in advance, so every name is answered.
+  const styles = new Proxy({}, { get: (_, name) => (typeof name === 'string' ? style(name) : undefined) });
+  return L.vectorGrid.protobuf(info.url, {
+    rendererFactory: L.svg.tile, vectorTileLayerStyles: styles, interactive: false,
+    minNativeZoom: info.minzoom, maxNativeZoom: info.maxzoom, maxZoom: 22, bounds, pane: 'tilePane',
+  });
 }
 
 document.addEventListener('DOMContentLoaded', () => {

@@ -45,6 +45,7 @@ export class Readout {
     const control = L.control({ position: 'bottomleft' });
     control.onAdd = () => this.build();
     control.addTo(app.map);
+    this.show(app.map.getCenter());
     // The container's own event: Leaflet fires no map 'mousemove' while
     // the pointer is over an interactive feature.
     app.map.getContainer().addEventListener('mousemove', (e) => {
