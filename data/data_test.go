@@ -216,3 +216,43 @@ func TestDecodeLayerReportsEveryBadFeature(t *testing.T) {
 		t.Errorf("details name features %v, want 1 and 2", idx)
 	}
 }
+
+// TestProvinceCentres: the 34 provinces and cities after 2025, each named
+// once, each centre on Vietnam's land.
+func TestProvinceCentres(t *testing.T) {
+	fc, err := geojson.UnmarshalFeatureCollection(BasemapPlacesGeoJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != 34 {
+		t.Errorf("%d provincial centres, want 34", len(fc.Features))
+	}
+	land, err := VietnamLand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range fc.Features {
+		name := f.Properties.MustString("name", "")
+		if names[name] || name == "" {
+			t.Errorf("province %q named twice or unnamed", name)
+		}
+		names[name] = true
+		// On land, or (a coastal city such as Hạ Long) within 0.03° (about
+		// 3 km) of the 1:10m coastline.
+		p, ok := f.Geometry.(orb.Point)
+		if !ok || !planar.MultiPolygonContains(land, p) && planar.DistanceFrom(land, p) > 0.03 {
+			t.Errorf("%s: centre %v is not on Vietnam's land", name, f.Geometry)
+		}
+	}
+	for _, want := range []string{"Hà Nội", "Lạng Sơn", "Cao Bằng", "Quảng Ninh", "Lào Cai", "Tuyên Quang", "Điện Biên", "Lai Châu", "Hải Phòng", "Thành phố Hồ Chí Minh", "An Giang"} {
+		if !names[want] {
+			t.Errorf("no centre of %s", want)
+		}
+	}
+	for _, gone := range []string{"Hà Giang", "Yên Bái", "Hải Dương", "Bắc Kạn", "Kiên Giang"} {
+		if names[gone] {
+			t.Errorf("%s is a province again: it was merged in 2025", gone)
+		}
+	}
+}

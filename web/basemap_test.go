@@ -67,11 +67,18 @@ func TestBaseMapDecidedOnce(t *testing.T) {
 			t.Errorf("the offline load logged %d failed requests or errors:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
 		// The offline base map shows Vietnam's archipelagos, named.
+		shots, _ := os.MkdirTemp("", "zoneplan-basemap-")
 		b.do(chromedp.Evaluate[chromedp.Void](`location.hash = 'map=5/13.5/109'`))
 		b.waitJS(`(() => { const t = [...document.querySelectorAll('.zp-base-label span')].map(s => s.textContent); return t.includes('Quần đảo Hoàng Sa') && t.includes('Quần đảo Trường Sa'); })()`)
-		shots, _ := os.MkdirTemp("", "zoneplan-basemap-")
+		// From zoom 6 the provincial centres are named (the 34 of 2025).
+		b.do(chromedp.Evaluate[chromedp.Void](`location.hash = 'map=7/21.5/105.5'`))
+		b.waitJS(`(() => { const t = [...document.querySelectorAll('.zp-place-label span')].map(s => s.textContent); return t.includes('Lạng Sơn') && t.includes('Tuyên Quang') && !t.includes('Hà Giang'); })()`)
+		if n := evalJS[int](b, `document.querySelectorAll('.zp-place-label').length`); n != 34 {
+			t.Errorf("%d provincial centres named, want 34", n)
+		}
+		b.screenshot(filepath.Join(shots, "offline-z7.png"))
 		b.screenshot(filepath.Join(shots, "offline.png"))
-		t.Logf("screenshot in %s", shots)
+		t.Logf("screenshots in %s", shots)
 	})
 
 	t.Run("online", func(t *testing.T) {

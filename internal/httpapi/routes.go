@@ -32,6 +32,7 @@ func (s *server) routes() http.Handler {
 	r.Get("/api/config", s.handleConfig())
 	r.Get("/api/openapi.json", handleOpenAPI())
 	r.Get("/api/basemap/countries.geojson", handleBasemap())
+	r.Get("/api/basemap/places.geojson", handleBasemapPlaces())
 	if a := s.Config.BasemapArchive; a != nil {
 		r.Method(http.MethodGet, basemap.TilesPath+"*", a)
 	}

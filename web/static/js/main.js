@@ -30,6 +30,9 @@ const GROUPS = ['border', 'defence', 'projects'];
 /** VIETNAM_BOUNDS is the first view when the URL names none: mainland Vietnam (WGS84). */
 const VIETNAM_BOUNDS = [[8.3, 102.1], [23.4, 109.6]];
 
+/** PLACES_MIN_ZOOM is the lowest zoom at which the provincial centres are named. */
+const PLACES_MIN_ZOOM = 6;
+
 /** TRANSPARENT_PNG stands in for a raster base tile that failed to load. */
 const TRANSPARENT_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
@@ -57,6 +60,7 @@ class App {
     const early = {
       config: this.api.get('api/config'),
       countries: this.api.get('api/basemap/countries.geojson'),
+      places: this.api.get('api/basemap/places.geojson'),
       me: this.session.token ? this.api.request('api/me', { quiet: true }) : null,
       layers: this.session.token ? this.api.request('api/layers', { quiet: true }) : null,
     };
@@ -80,7 +84,7 @@ class App {
     } catch (err) {
       this.notices.apiError(err);
     }
-    this.setupBaseMaps(early.countries);
+    this.setupBaseMaps(early.countries, early.places);
     await this.authenticate(early);
     performance.mark('zoneplan:ready');
   }
@@ -203,7 +207,7 @@ class App {
   }
 
   /** setupBaseMaps adds the offline outlines (countries: the request for them) and the configured raster base map. */
-  setupBaseMaps(countries) {
+  setupBaseMaps(countries, places) {
     const L = window.L;
     const online = document.getElementById('base-online');
     const offline = document.getElementById('base-offline');
@@ -224,6 +228,17 @@ class App {
         this.labelBase();
       })
       .catch((err) => this.notices.apiError(err));
+    // The provincial centres: a dot and the province's name, from zoom 6
+    // (below it, 34 names would cover the country).
+    if (places) {
+      places
+        .then((gj) => {
+          this.places = gj.features || [];
+          this.labelBase();
+        })
+        .catch((err) => this.notices.apiError(err));
+      this.map.on('zoomend', () => this.labelBase());
+    }
 
     const url = this.config.basemap_url;
     const offlineNote = (key) => {
@@ -305,6 +320,23 @@ class App {
       }).on('add', (e) => {
         const span = document.createElement('span');
         span.textContent = text;
+        e.target.getElement().replaceChildren(span);
+      }));
+    }
+    if (this.map.getZoom() < PLACES_MIN_ZOOM) return;
+    for (const f of this.places || []) {
+      const [lng, lat] = f.geometry.coordinates;
+      const p = f.properties || {};
+      const name = (this.i18n.lang === 'en' ? p.name_en : p.name) || p.name;
+      this.baseLabels.addLayer(L.circleMarker([lat, lng], {
+        pane: 'zpLabels', interactive: false, radius: 3, weight: 1, color: '#5b4a1a', fillColor: '#fff', fillOpacity: 1,
+      }));
+      this.baseLabels.addLayer(L.marker([lat, lng], {
+        pane: 'zpLabels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'zp-label zp-place-label', html: '', iconSize: [0, 0] }),
+      }).on('add', (e) => {
+        const span = document.createElement('span');
+        span.textContent = name;
         e.target.getElement().replaceChildren(span);
       }));
     }
