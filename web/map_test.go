@@ -277,3 +277,54 @@ func viNumber(t *testing.T, s string) float64 {
 	}
 	return v
 }
+
+// A tile over its budget comes with the server's count of what it left out
+// (the "omitted" layer, per layer and eighth of the tile): the page draws
+// each count as a cluster of its layer labelled "+n", and below zoom 10
+// folds it into the layer's clusters by its weight. Run on the page's own
+// module in Chromium, on a tile decoded as the page decodes one.
+func TestOmittedCountsShown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = chromiumDefault
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
+	}
+	srv := startServer(t)
+	b := newBrowser(t, chromium)
+	b.do(chromedp.Navigate(srv.url + "/"))
+	b.waitJS(`document.getElementById('signin-dialog').open`)
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(async () => {
+		const m = await import('./js/tiles.js');
+		const tile = (zoom) => ({ layers: {
+			combat_bases: { name: 'combat_bases', extent: 4096, length: 1, features: [
+				{ type: 1, properties: { layer: 'combat_bases', id: 'a', code: 'CB-1', [m.GEOM]: 1 }, geometry: [[{ x: 100, y: 100 }]] }] },
+			omitted: { name: 'omitted', extent: 4096, length: 1, features: [
+				{ type: 1, properties: { layer: 'combat_bases', count: 37, [m.GEOM]: 1 }, geometry: [[{ x: 120, y: 110 }]] }] },
+		} });
+		const out = [];
+		for (const z of [12, 8]) {
+			const t = m.clusterPoints(m.foldOmitted(tile(z)), z);
+			out.push(z + ': layers ' + Object.keys(t.layers).join(',') + '; features ' + t.layers.combat_bases.features.length +
+				'; labels ' + m.tileLabels(t, z).map((l) => l.text).join(','));
+		}
+		return out;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"12: layers combat_bases; features 2; labels +37",
+		"8: layers combat_bases; features 1; labels 38",
+	}
+	for i := range want {
+		if i >= len(got) || got[i] != want[i] {
+			t.Errorf("got %q, want %q", got, want)
+			break
+		}
+	}
+}

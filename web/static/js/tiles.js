@@ -56,6 +56,16 @@ export const GEOM = '_geom';
 /** CLUSTER is the property of a cluster feature: how many points it stands for. */
 export const CLUSTER = '_cluster';
 
+/** OMITTED marks a cluster of features the server left out of a full tile (they are not drawn). */
+export const OMITTED = '_omitted';
+
+/**
+ * OMITTED_LAYER is the MVT layer in which the server counts, per layer and
+ * eighth of the tile, the features a tile over its budget left out
+ * (internal/tiles thin.go): points with "layer" and "count".
+ */
+export const OMITTED_LAYER = 'omitted';
+
 /**
  * pointStyle is how a point is drawn: a filled symbol (never a hollow ring)
  * with a white halo, smaller at low zoom; a cluster larger with its count
@@ -260,7 +270,7 @@ export function createDataGrid({ layers, headers, onTileError, pane }) {
             onTileError(res.status);
             return { layers: {} };
           }
-          const tile = clusterPoints(decodeTile(await res.arrayBuffer()), coords.z);
+          const tile = clusterPoints(foldOmitted(decodeTile(await res.arrayBuffer())), coords.z);
           this._addLabels(key, coords, tile);
           return tile;
         })
@@ -322,6 +332,34 @@ function labelMarker(latlng, it) {
 }
 
 /**
+ * foldOmitted turns the server's count of left-out features (OMITTED_LAYER)
+ * into clusters of their own layers: drawn, labelled "+n", hidden with
+ * their layer, and a click zooms in, where they are drawn.
+ */
+export function foldOmitted(tile) {
+  const om = tile.layers[OMITTED_LAYER];
+  if (!om) return tile;
+  delete tile.layers[OMITTED_LAYER];
+  for (const f of om.features) {
+    const p = f.properties || {};
+    const name = String(p.layer || '');
+    const n = Number(p.count);
+    if (!name || !(n > 0)) continue;
+    if (!tile.layers[name]) tile.layers[name] = { name, extent: om.extent, length: 0, features: [] };
+    const layer = tile.layers[name];
+    const scale = layer.extent / om.extent;
+    const pt = f.geometry[0][0];
+    layer.features.push({
+      type: 1,
+      properties: { layer: name, [GEOM]: 1, [CLUSTER]: n, [OMITTED]: true },
+      geometry: [[{ x: Math.round(pt.x * scale), y: Math.round(pt.y * scale) }]],
+    });
+    layer.length = layer.features.length;
+  }
+  return tile;
+}
+
+/**
  * clusterPoints replaces, below CLUSTER_MAX_ZOOM, the points of each layer
  * that fall in one CLUSTER_CELL_PX screen cell of the tile by one cluster
  * point at their mean, with their count (a lone point stays as it is).
@@ -352,15 +390,19 @@ export function clusterPoints(tile, zoom) {
         rest.push(members[0]);
         continue;
       }
+      // A member may itself stand for several (the server's count of
+      // left-out features): it weighs its count.
+      const weight = (m) => Number(m.properties[CLUSTER]) || 1;
+      const total = members.reduce((n, m) => n + weight(m), 0);
       let x = 0;
       let y = 0;
       for (const m of members) {
-        x += m.geometry[0][0].x / members.length;
-        y += m.geometry[0][0].y / members.length;
+        x += (m.geometry[0][0].x * weight(m)) / total;
+        y += (m.geometry[0][0].y * weight(m)) / total;
       }
       rest.push({
         type: 1,
-        properties: { layer: members[0].properties.layer || name, [GEOM]: 1, [CLUSTER]: members.length },
+        properties: { layer: members[0].properties.layer || name, [GEOM]: 1, [CLUSTER]: total },
         geometry: [[{ x: Math.round(x), y: Math.round(y) }]],
       });
     }
@@ -387,7 +429,8 @@ export function tileLabels(tile, zoom) {
       const layerId = p.layer || name;
       if (p[CLUSTER]) {
         const pt = f.geometry[0][0];
-        out.push({ x: pt.x / e, y: pt.y / e, text: String(p[CLUSTER]), layer: layerId, count: true });
+        const text = p[OMITTED] ? `+${p[CLUSTER]}` : String(p[CLUSTER]);
+        out.push({ x: pt.x / e, y: pt.y / e, text, layer: layerId, count: true });
         continue;
       }
       const text = p.code || p.name;
