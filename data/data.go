@@ -25,6 +25,7 @@ var files embed.FS
 const (
 	BorderLinesFile = "border_lines.geojson"
 	BasemapFile     = "basemap/countries.geojson"
+	PlacesFile      = "basemap/province_centres.geojson"
 	DemoDir         = "demo"
 )
 
@@ -40,6 +41,12 @@ func BorderLinesGeoJSON() []byte { return mustRead(BorderLinesFile) }
 // properties name (Vietnamese), name_en, iso_a2, iso_a3, role ("vietnam" or
 // "neighbour").
 func BasemapGeoJSON() []byte { return mustRead(BasemapFile) }
+
+// BasemapPlacesGeoJSON returns the offline base map's places: the centres
+// of the 34 provinces and cities after the 2025 reorganisation, Points with
+// properties name (the province, Vietnamese), name_en, centre (the place),
+// merged (the provinces merged into it, when any).
+func BasemapPlacesGeoJSON() []byte { return mustRead(PlacesFile) }
 
 // DemoLayers returns every demo FeatureCollection by layer id, the border
 // lines included: one entry per layer of the registry.

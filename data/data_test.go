@@ -112,6 +112,37 @@ func TestBasemap(t *testing.T) {
 			}
 		}
 	}
+	// Hoàng Sa and Trường Sa are Vietnam's, with islands in their areas,
+	// and no other country holds an island there.
+	archipelagos := map[string]orb.Bound{
+		"VNM-HS": {Min: orb.Point{111, 15.5}, Max: orb.Point{113.5, 17.5}},
+		"VNM-TS": {Min: orb.Point{111, 4}, Max: orb.Point{118, 12}},
+	}
+	for _, f := range fc.Features {
+		id, _ := f.ID.(string)
+		if box, ok := archipelagos[id]; ok {
+			b := f.Geometry.Bound()
+			if f.Properties.MustString("role", "") != "vietnam" || f.Properties.MustString("iso_a3", "") != "VNM" || !box.Contains(b.Min) || !box.Contains(b.Max) {
+				t.Errorf("%s: role %q, iso_a3 %q, islands in %v; want Vietnam's, in %v", id, f.Properties.MustString("role", ""), f.Properties.MustString("iso_a3", ""), b, box)
+			}
+			delete(archipelagos, id)
+			continue
+		}
+		if f.Properties.MustString("iso_a3", "") == "VNM" {
+			continue
+		}
+		for _, box := range []orb.Bound{{Min: orb.Point{111, 15.5}, Max: orb.Point{113.5, 17.5}}, {Min: orb.Point{111, 4}, Max: orb.Point{118, 12}}} {
+			mp, _ := f.Geometry.(orb.MultiPolygon)
+			for _, p := range mp {
+				if pb := p.Bound(); box.Contains(pb.Min) && box.Contains(pb.Max) {
+					t.Errorf("%s holds an island at %v, in the archipelago area %v", f.Properties.MustString("name_en", ""), pb, box)
+				}
+			}
+		}
+	}
+	for id := range archipelagos {
+		t.Errorf("base map lacks the archipelago %s", id)
+	}
 	for _, want := range []string{"VNM", "CHN", "LAO", "KHM"} {
 		if !iso[want] {
 			t.Errorf("base map lacks %s", want)
@@ -183,5 +214,45 @@ func TestDecodeLayerReportsEveryBadFeature(t *testing.T) {
 	}
 	if idx[0] || !idx[1] || !idx[2] {
 		t.Errorf("details name features %v, want 1 and 2", idx)
+	}
+}
+
+// TestProvinceCentres: the 34 provinces and cities after 2025, each named
+// once, each centre on Vietnam's land.
+func TestProvinceCentres(t *testing.T) {
+	fc, err := geojson.UnmarshalFeatureCollection(BasemapPlacesGeoJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != 34 {
+		t.Errorf("%d provincial centres, want 34", len(fc.Features))
+	}
+	land, err := VietnamLand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, f := range fc.Features {
+		name := f.Properties.MustString("name", "")
+		if names[name] || name == "" {
+			t.Errorf("province %q named twice or unnamed", name)
+		}
+		names[name] = true
+		// On land, or (a coastal city such as Hạ Long) within 0.03° (about
+		// 3 km) of the 1:10m coastline.
+		p, ok := f.Geometry.(orb.Point)
+		if !ok || !planar.MultiPolygonContains(land, p) && planar.DistanceFrom(land, p) > 0.03 {
+			t.Errorf("%s: centre %v is not on Vietnam's land", name, f.Geometry)
+		}
+	}
+	for _, want := range []string{"Hà Nội", "Lạng Sơn", "Cao Bằng", "Quảng Ninh", "Lào Cai", "Tuyên Quang", "Điện Biên", "Lai Châu", "Hải Phòng", "Thành phố Hồ Chí Minh", "An Giang"} {
+		if !names[want] {
+			t.Errorf("no centre of %s", want)
+		}
+	}
+	for _, gone := range []string{"Hà Giang", "Yên Bái", "Hải Dương", "Bắc Kạn", "Kiên Giang"} {
+		if names[gone] {
+			t.Errorf("%s is a province again: it was merged in 2025", gone)
+		}
 	}
 }

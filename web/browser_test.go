@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -172,7 +174,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{file}))
-	b.waitJS(`/Polygon/.test(document.getElementById('fp-status').textContent)`)
+	b.waitJS(`/phần: vùng/.test(document.getElementById('fp-status').textContent)`)
 	b.do(chromedp.Click(chromedp.ID("check-run")))
 	verdict := b.waitVerdict()
 	if verdict != "conflict" {
@@ -187,6 +189,12 @@ func TestBrowser(t *testing.T) {
 	}
 	b.checkNoBlanks("#check-result")
 	b.checkControls("the check panel with a result")
+	// The server's counters (data version, milliseconds) are shown only on request.
+	if text := evalJS[string](b, `document.getElementById('check-result').innerText`); regexp.MustCompile(`\d ms\b`).MatchString(text) {
+		t.Errorf("the check result shows the time taken without being asked:\n%s", text)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`#check-result details.technical summary`)))
+	b.waitJS(`/\d ms/.test(document.getElementById('check-result').innerText)`)
 	b.do(chromedp.Click(chromedp.CSS(`#check-result .findings button.finding`)))
 	b.screenshot(filepath.Join(shots, "check-conflict.png"))
 
@@ -232,6 +240,10 @@ func TestBrowser(t *testing.T) {
 	}
 	b.do(chromedp.Click(chromedp.ID("appr-back")))
 	b.waitJS(fmt.Sprintf(`!!document.querySelector('#appr-list li[data-id=%q]')`, id))
+	// People are shown by name, not by token id.
+	if by := evalJS[string](b, fmt.Sprintf(`document.querySelector('#appr-list li[data-id=%q]').innerText`, id)); !strings.Contains(by, "Nguyễn Thẩm Định") || uuidPattern.MatchString(by) {
+		t.Errorf("the list names the appraisal's author %q; want the name Nguyễn Thẩm Định and no token id", by)
+	}
 
 	newTab := chromedp.WaitNewTarget(b.ctx, func(info *target.Info) bool { return info.Type == "page" })
 	b.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`#appr-list li[data-id=%q] button`, id))))
@@ -265,8 +277,34 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("report screenshot: %v", err)
 		}
 		writeFile(t, filepath.Join(shots, "report.png"), png)
+		// The person closes the report's tab and is back on the map (a
+		// page in a tab behind another gets no rendering, and its dialogs
+		// no events).
+		if _, err := chromedp.Run(rctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.Close, cdp.Empty{})
+			return err
+		})); err != nil {
+			t.Fatalf("closing the report tab: %v", err)
+		}
+		b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.BringToFront, cdp.Empty{})
+			return err
+		}))
 	case <-time.After(stepTimeout):
 		t.Fatal("the report tab did not open within the step timeout")
+	}
+
+	// 6b. "Clear" in the check panel starts the next project from nothing:
+	// the form, the footprint and the open record's outline go.
+	if n := evalJS[int](b, `document.querySelectorAll('#map path[stroke="#6a1b9a"]').length`); n == 0 {
+		t.Errorf("the open record's outline is not on the map")
+	}
+	b.do(chromedp.Click(chromedp.ID("tab-check")), chromedp.Click(chromedp.ID("fp-clear")))
+	if left := evalJS[string](b, `['attr-name', 'attr-investor', 'attr-sector', 'attr-height'].map(id => document.getElementById(id).value).join('')`); left != "" {
+		t.Errorf("after clear the project form still holds %q", left)
+	}
+	if n := evalJS[int](b, `document.querySelectorAll('#map path[stroke="#6a1b9a"], #map path[stroke="#0b57d0"]').length`); n != 0 {
+		t.Errorf("after clear %d outlines of the last footprint or record stay on the map", n)
 	}
 
 	// 7. A reviewer decides the appraisal from its record.
@@ -281,7 +319,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#appr-decision textarea`), "Không xây quá 12 m."),
 		chromedp.Click(chromedp.CSS(`#appr-decision button[type=submit]`)),
 	)
+	decideConfirmed(t, b, srv, id)
 	b.waitJS(`/12 m/.test(document.getElementById('appr-decision-text').textContent)`)
+	if text := evalJS[string](b, `document.getElementById('appr-decision-text').innerText`); !strings.Contains(text, "Trần Phê Duyệt") || uuidPattern.MatchString(text) {
+		t.Errorf("the decision names its reviewer %q; want the name Trần Phê Duyệt and no token id", text)
+	}
 	b.checkControls("the reviewer's appraisal record")
 	b.checkNoBlanks("#appr-record")
 	b.screenshot(filepath.Join(shots, "decided.png"))
@@ -294,7 +336,7 @@ func TestBrowser(t *testing.T) {
 		b.signOut()
 		b.signIn(tok)
 		b.do(chromedp.Click(chromedp.ID("tab-check")), chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{file}))
-		b.waitJS(`/Polygon/.test(document.getElementById('fp-status').textContent)`)
+		b.waitJS(`/phần: vùng/.test(document.getElementById('fp-status').textContent)`)
 		b.do(chromedp.Click(chromedp.ID("check-run")))
 		if v := b.waitVerdict(); v != "review" {
 			t.Errorf("the public-clearance appraiser's check of %s: %q, want review (a referral)", conflict.Code, v)
@@ -359,7 +401,7 @@ func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUp
 		t.Fatal(err)
 	}
 	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{csv}))
-	b.waitJS(`!document.getElementById('fp-source').hidden && /Polygon/.test(document.getElementById('fp-status').textContent)`)
+	b.waitJS(`!document.getElementById('fp-source').hidden && /phần: vùng/.test(document.getElementById('fp-status').textContent)`)
 	if src := evalJS[string](b, `document.getElementById('fp-source').textContent`); !strings.Contains(src, "site.csv") || !strings.Contains(src, "EPSG:9215") || !strings.Contains(src, "bảng toạ độ") {
 		t.Errorf("the preview does not say it is site.csv read as a table in EPSG:9215: %q", src)
 	}
@@ -400,9 +442,13 @@ func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUp
 		t.Fatal(err)
 	}
 	b.do(chromedp.Click(chromedp.ID("fp-clear")))
+	if got := evalJS[string](b, `document.getElementById('fp-crs').value`); got != "" {
+		t.Errorf("after clear the CRS picker still says %q; want it back on automatic", got)
+	}
 	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('fp-paste').open = true`))
+	pickCRS(b, "EPSG:9215")
 	b.do(chromedp.SetValue(chromedp.ID("fp-table"), string(pasted)), chromedp.Click(chromedp.ID("fp-table-read")))
-	b.waitJS(`!document.getElementById('fp-source').hidden && /Polygon/.test(document.getElementById('fp-status').textContent)`)
+	b.waitJS(`!document.getElementById('fp-source').hidden && /phần: vùng/.test(document.getElementById('fp-status').textContent)`)
 	b.checkControls("the check panel with a pasted table")
 
 	// Bad tables: the footprint stays, the error names the file, the row
@@ -415,6 +461,8 @@ func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUp
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The zone is picked for each new table: a pick serves one file.
+		pickCRS(b, "EPSG:9215")
 		b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{path}))
 		badUploads++
 		b.waitJS(`!document.getElementById('fp-error').hidden`)
@@ -430,6 +478,7 @@ func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUp
 	b.do(chromedp.Click(chromedp.ID("lang")))
 	b.waitJS(`document.documentElement.lang === 'en'`)
 	path, _ := filepath.Abs(filepath.Join(formatsTestdata, "bad_non_numeric.csv"))
+	pickCRS(b, "EPSG:9215")
 	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{path}))
 	badUploads++
 	b.waitJS(`/row 4: X "2417O85.750" is not a number/.test(document.getElementById('fp-error').innerText)`)
@@ -438,11 +487,20 @@ func uploadTable(t *testing.T, b *browser, srv *testServer, shots string) (badUp
 
 	// A zipped shapefile with the picker on automatic: its .prj says the
 	// zone, and the preview says so; an unknown .prj is named.
+	// The zone picked for the last table does not stick: the next file is
+	// read as the file says, here from its .prj.
 	b.do(chromedp.Click(chromedp.ID("fp-clear")))
-	pickCRS(b, "")
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('fp-paste').open = false`))
+	pickCRS(b, "EPSG:9215")
+	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{path}))
+	badUploads++
+	b.waitJS(`!document.getElementById('fp-error').hidden`)
 	shp, _ := filepath.Abs(filepath.Join(formatsTestdata, "site_shp.zip"))
 	b.do(chromedp.SetUploadFiles(chromedp.ID("fp-file"), []string{shp}))
-	b.waitJS(`!document.getElementById('fp-source').hidden && /Polygon/.test(document.getElementById('fp-status').textContent)`)
+	b.waitJS(`!document.getElementById('fp-source').hidden && /phần: vùng/.test(document.getElementById('fp-status').textContent)`)
+	if got := evalJS[string](b, `document.getElementById('fp-crs').value`); got != "" {
+		t.Errorf("the CRS picked for the last table is still picked for the next file: %q", got)
+	}
 	if src := evalJS[string](b, `document.getElementById('fp-source').textContent`); !strings.Contains(src, "shapefile") || !strings.Contains(src, "EPSG:9215") || !strings.Contains(src, "theo tệp .prj") {
 		t.Errorf("the preview of site_shp.zip does not say it is a shapefile in EPSG:9215 from its .prj: %q", src)
 	}
@@ -1044,4 +1102,49 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// uuidPattern matches a token id.
+var uuidPattern = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// decideConfirmed follows a click on the decision's submit button: the page
+// asks for confirmation with the button disabled, a second click sends
+// nothing, and once confirmed the server records exactly one decision.
+func decideConfirmed(t *testing.T, b *browser, srv *testServer, id string) {
+	t.Helper()
+	b.waitJS(`document.getElementById('confirm-dialog').open`)
+	if text := evalJS[string](b, `document.getElementById('confirm-text').textContent`); !strings.Contains(text, "Chấp thuận có điều kiện") {
+		t.Errorf("the confirmation does not name the outcome: %q", text)
+	}
+	if !evalJS[bool](b, `document.querySelector('#appr-decision button[type=submit]').disabled`) {
+		t.Errorf("the decision's button is not disabled while the decision is being confirmed and sent")
+	}
+	// A second submit (Enter in the note, a double click) is ignored.
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById('appr-decision').requestSubmit()`))
+	b.do(chromedp.Click(chromedp.ID("confirm-ok")))
+	b.waitJS(`!document.getElementById('confirm-dialog').open && !document.querySelector('#appr-decision button[type=submit]').disabled`)
+	req, _ := http.NewRequest(http.MethodGet, srv.url+"/api/appraisals/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+srv.tokens["reviewer"])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var a struct {
+		History []struct {
+			Action string `json:"action"`
+		} `json:"history"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	decided := 0
+	for _, h := range a.History {
+		if h.Action == "appraisal.decided" {
+			decided++
+		}
+	}
+	if decided != 1 {
+		t.Errorf("the appraisal's trail records %d decisions after one confirmed submit and one repeated; want 1", decided)
+	}
 }

@@ -61,6 +61,10 @@ copy @geoman-io/leaflet-geoman-free dist/leaflet-geoman.min.js dist/leaflet-geom
 copy pbf index.js
 copy @mapbox/vector-tile index.js
 copy @mapbox/point-geometry index.js
+# Measuring on the ellipsoid (Karney's geodesics: lengths and areas) and the
+# pointer's VN-2000 coordinates (proj4 with the Decision 05/2007 parameters).
+copy geographiclib-geodesic geographiclib-geodesic.min.js
+copy proj4 dist/proj4.js
 # The OGC API definition as a page (/ogc/api?f=html): Swagger UI, its spec
 # written into the page, nothing fetched from elsewhere.
 copy swagger-ui-dist swagger-ui-bundle.js swagger-ui.css

@@ -72,13 +72,37 @@ func countries() []country {
 func basemapBound() orb.Bound { return orb.Bound{Min: orb.Point{97, 8}, Max: orb.Point{112, 26.5}} }
 
 // disputedBounds are boxes (WGS84 degrees) whose wholly contained parts are
-// left out of the base map: the Hoàng Sa (Paracel) and Trường Sa (Spratly)
-// archipelagos, whose attribution in the source is not one this orientation
-// map should make.
+// taken out of the countries the source gives them to: the Hoàng Sa
+// (Paracel) and Trường Sa (Spratly) archipelagos, which the base map shows
+// as Vietnam's (see archipelagos).
 func disputedBounds() []orb.Bound {
-	return []orb.Bound{
-		{Min: orb.Point{111, 15.5}, Max: orb.Point{113.5, 17.5}},
-		{Min: orb.Point{111, 4}, Max: orb.Point{118, 12}},
+	var out []orb.Bound
+	for _, a := range archipelagos() {
+		out = append(out, a.box)
+	}
+	return out
+}
+
+// archipelago is one of Vietnam's two archipelagos in the East Sea: the
+// parts of the source's countries (by ISO numeric id) or features (by
+// name) wholly inside box.
+type archipelago struct {
+	code, nameVI, nameEN string
+	box                  orb.Bound
+	fromIDs, fromNames   []string
+}
+
+// archipelagos are Hoàng Sa and Trường Sa. Natural Earth draws the islands
+// of the first inside China's polygon and the second as a feature of its
+// own ("Spratly Is."); the base map shows both as parts of Vietnam, as
+// Vietnamese state users require (their island districts, huyện đảo Hoàng
+// Sa of Đà Nẵng and huyện đảo Trường Sa of Khánh Hoà).
+func archipelagos() []archipelago {
+	return []archipelago{
+		{"VNM-HS", "Quần đảo Hoàng Sa", "Hoang Sa (Paracel) Islands",
+			orb.Bound{Min: orb.Point{111, 15.5}, Max: orb.Point{113.5, 17.5}}, []string{"156"}, nil},
+		{"VNM-TS", "Quần đảo Trường Sa", "Truong Sa (Spratly) Islands",
+			orb.Bound{Min: orb.Point{111, 4}, Max: orb.Point{118, 12}}, nil, []string{"Spratly Is."}},
 	}
 }
 
@@ -235,7 +259,61 @@ func basemapFeatures(t *topology, source string) ([]*geojson.Feature, error) {
 		}
 		out = append(out, f)
 	}
+	for _, a := range archipelagos() {
+		f, err := archipelagoFeature(t, a, source)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
 	return out, nil
+}
+
+// archipelagoFeature gathers an archipelago's islands from the source, at
+// full resolution: every part of its source countries or features that
+// lies wholly in its box.
+func archipelagoFeature(t *topology, a archipelago, source string) (*geojson.Feature, error) {
+	var mp orb.MultiPolygon
+	add := func(g topoGeometry) error {
+		parts, err := t.multiPolygon(g, nil)
+		if err != nil {
+			return err
+		}
+		for _, p := range parts {
+			if b := p.Bound(); a.box.Contains(b.Min) && a.box.Contains(b.Max) {
+				mp = append(mp, p)
+			}
+		}
+		return nil
+	}
+	for _, id := range a.fromIDs {
+		g, err := t.find("countries", id)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(g); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range a.fromNames {
+		g, err := t.findByName("countries", name)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(g); err != nil {
+			return nil, err
+		}
+	}
+	if len(mp) == 0 {
+		return nil, fmt.Errorf("%s: no island of the source lies in %v", a.nameEN, a.box)
+	}
+	f := geojson.NewFeature(orb.Round(mp, roundFactor))
+	f.ID = a.code
+	f.Properties = geojson.Properties{
+		"name": a.nameVI, "name_en": a.nameEN, "iso_a2": "VN", "iso_a3": "VNM", "kind": "archipelago",
+		"role": "vietnam", "source": source, "classification": "public",
+	}
+	return f, nil
 }
 
 // dropParts removes degenerate rings and polygons left by simplification or

@@ -204,3 +204,18 @@ func (t *topology) find(object, id string) (topoGeometry, error) {
 	}
 	return topoGeometry{}, fmt.Errorf("object %q has no geometry with id %q", object, id)
 }
+
+// findByName returns the geometry of an object whose "name" property is
+// name (features the source gives no id, such as "Spratly Is.").
+func (t *topology) findByName(object, name string) (topoGeometry, error) {
+	coll, ok := t.Objects[object]
+	if !ok {
+		return topoGeometry{}, fmt.Errorf("topology has no object %q", object)
+	}
+	for _, g := range coll.Geometries {
+		if n, _ := g.Properties["name"].(string); n == name {
+			return g, nil
+		}
+	}
+	return topoGeometry{}, fmt.Errorf("object %q has no geometry named %q", object, name)
+}

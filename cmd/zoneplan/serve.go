@@ -14,6 +14,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
+	"github.com/zoneplan/zoneplan/internal/basemap"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
@@ -38,8 +39,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	publicRead := fs.Bool("public-read", false, "let anonymous callers read public features (no token needed)")
 	checkCacheMB := fs.Int("check-cache-mb", check.DefaultOutlineBytes>>20, "zone outlines kept for checks, MiB for each clearance (a part each, up to 4 times this); 0: built for every check")
 	tileCacheMB := fs.Int("tile-cache-mb", tiles.DefaultCacheBytes>>20, "vector tile cache size in MiB (gzipped tiles); 0 turns the cache off")
-	basemap := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
+	basemapURL := fs.String("basemap-url", envOr(e, "ZONEPLAN_BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"), "raster base map tile URL for the web page (env ZONEPLAN_BASEMAP_URL); empty: offline base map only")
 	writeFloor := fs.Duration("uncleared-write-floor", httpapi.DefaultUnclearedWriteFloor, "least time an appraisal create or recheck takes to answer a caller below secret, so its timing says nothing of hidden works; 0 turns it off")
+	basemapFile := fs.String("basemap-file", envOr(e, "ZONEPLAN_BASEMAP_FILE", ""), "local base map archive (PMTiles v3, raster or vector tiles) served at /api/basemap/tiles/ and drawn by the page (env ZONEPLAN_BASEMAP_FILE); an MBTiles file is converted first with `pmtiles convert`")
 	attribution := fs.String("basemap-attribution", envOr(e, "ZONEPLAN_BASEMAP_ATTRIBUTION", "© OpenStreetMap contributors"), "attribution shown for the base map")
 	procs := runtime.GOMAXPROCS(0)
 	maxConns := fs.Int("max-conns", connlimit.DefaultMax(), "most connections open at once; past it idle ones are closed to make room, else a new one gets 503 (the default is lower under a low descriptor limit)")
@@ -147,10 +149,31 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	limiter := quota.New(qc)
 	tileService := tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds})
 	authn := &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
+	// Whether the online base map answers is found out here, once for
+	// every page: a page on a network without internet then asks for none
+	// of its tiles.
+	var archive *basemap.Archive
+	if *basemapFile != "" {
+		a, err := basemap.OpenArchive(*basemapFile)
+		if err != nil {
+			return fmt.Errorf("--basemap-file: %w", err)
+		}
+		defer a.Close()
+		archive = a
+		info := a.Info()
+		e.log.Info("base map archive", "file", *basemapFile, "format", info.Format, "zooms", fmt.Sprintf("%d-%d", info.MinZoom, info.MaxZoom))
+	}
+	var basemapProbe *basemap.Probe
+	if *basemapURL != "" {
+		basemapProbe = basemap.NewProbe(*basemapURL, nil)
+		probeCtx, stopProbe := context.WithCancel(ctx)
+		defer stopProbe()
+		go basemapProbe.Run(probeCtx, 10*time.Minute)
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: authn,
-		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
+		Config: httpapi.Config{BasemapURL: *basemapURL, BasemapAttribution: *attribution, BasemapProbe: basemapProbe, BasemapArchive: archive,
 			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
 			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout},
 		Tiles:     tileService,

@@ -352,12 +352,15 @@ type crsJSON struct {
 	Kind Kind       `json:"kind"`
 	Area string     `json:"area"`
 	BBox [4]float64 `json:"bbox"` // west, south, east, north, WGS84 degrees
+	// Proj4 is the CRS as a PROJ string (VN-2000 pinned to EPSG:6960): the
+	// web page's pointer readout converts with it, as this package does.
+	Proj4 string `json:"proj4"`
 }
 
-// MarshalJSON lists the CRS as {code, uri, name, kind, area, bbox}.
+// MarshalJSON lists the CRS as {code, uri, name, kind, area, bbox, proj4}.
 func (c *CRS) MarshalJSON() ([]byte, error) {
 	return json.Marshal(crsJSON{Code: c.Code, URI: c.URI(), Name: c.Name, Kind: c.Kind, Area: c.Area,
-		BBox: [4]float64{c.Bounds.Min[0], c.Bounds.Min[1], c.Bounds.Max[0], c.Bounds.Max[1]}})
+		BBox: [4]float64{c.Bounds.Min[0], c.Bounds.Min[1], c.Bounds.Max[0], c.Bounds.Max[1]}, Proj4: c.Proj4()})
 }
 
 // SupportedURIs lists the OGC URIs of Supported(), CRS84 first: the "crs"

@@ -237,7 +237,8 @@ func TestListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"code":"EPSG:9215","uri":"http://www.opengis.net/def/crs/EPSG/0/9215","name":"VN-2000 / TM-3 107-15","kind":"projected","area":"Vietnam - Lang Son province","bbox":[106.09,21.32,107.37,22.47]}`
+	want := `{"code":"EPSG:9215","uri":"http://www.opengis.net/def/crs/EPSG/0/9215","name":"VN-2000 / TM-3 107-15","kind":"projected","area":"Vietnam - Lang Son province","bbox":[106.09,21.32,107.37,22.47],` +
+		`"proj4":"+proj=tmerc +lat_0=0 +lon_0=107.25 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 +towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278 +units=m +no_defs"}`
 	if string(b) != want {
 		t.Errorf("got %s\nwant %s", b, want)
 	}

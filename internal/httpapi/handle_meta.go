@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/zoneplan/zoneplan/internal/basemap"
 	"github.com/zoneplan/zoneplan/internal/zone"
 	"go.yaml.in/yaml/v3"
 )
@@ -71,11 +72,33 @@ func (s *server) handleConfig() http.HandlerFunc {
 	type config struct {
 		BasemapURL         string `json:"basemap_url"`
 		BasemapAttribution string `json:"basemap_attribution"`
-		PublicRead         bool   `json:"public_read"`
-		Version            string `json:"version"`
+		// BasemapReachable: whether the server reached BasemapURL on its
+		// last probe; absent when it has not probed (no probe, or the
+		// first is still under way after a short wait): the page probes.
+		BasemapReachable *bool                `json:"basemap_reachable,omitempty"`
+		BasemapArchive   *basemap.ArchiveInfo `json:"basemap_archive,omitempty"`
+		PublicRead       bool                 `json:"public_read"`
+		Version          string               `json:"version"`
 	}
-	c := config{s.Config.BasemapURL, s.Config.BasemapAttribution, s.Config.PublicRead, s.Config.Version}
-	return func(w http.ResponseWriter, r *http.Request) { encode(w, http.StatusOK, c) }
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := config{BasemapURL: s.Config.BasemapURL, BasemapAttribution: s.Config.BasemapAttribution,
+			PublicRead: s.Config.PublicRead, Version: s.Config.Version}
+		if a := s.Config.BasemapArchive; a != nil {
+			info := a.Info()
+			c.BasemapArchive = &info
+		}
+		if p := s.Config.BasemapProbe; p != nil && c.BasemapURL != "" {
+			// The first probe takes at most basemap.ProbeTimeout; a page
+			// loaded just after start waits for it rather than guessing.
+			ctx, cancel := context.WithTimeout(r.Context(), basemap.ProbeTimeout+500*time.Millisecond)
+			ok, known := p.Reachable(ctx)
+			cancel()
+			if known {
+				c.BasemapReachable = &ok
+			}
+		}
+		encode(w, http.StatusOK, c)
+	}
 }
 
 // openAPIJSON converts the embedded YAML document to JSON.

@@ -83,8 +83,12 @@ func (s *server) handleSearch() func(http.ResponseWriter, *http.Request, zone.Pr
 
 // handleBasemap serves the offline base map: country outlines from Natural
 // Earth (public domain), so the page is useful with no tile server.
-func handleBasemap() http.HandlerFunc {
-	body := data.BasemapGeoJSON()
+func handleBasemap() http.HandlerFunc { return serveGeoJSON(data.BasemapGeoJSON()) }
+
+// handleBasemapPlaces serves the offline base map's provincial centres.
+func handleBasemapPlaces() http.HandlerFunc { return serveGeoJSON(data.BasemapPlacesGeoJSON()) }
+
+func serveGeoJSON(body []byte) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/geo+json")
 		w.Header().Set("Cache-Control", "public, max-age=86400")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/zoneplan/zoneplan/internal/basemap"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -31,6 +32,10 @@ func (s *server) routes() http.Handler {
 	r.Get("/api/config", s.handleConfig())
 	r.Get("/api/openapi.json", handleOpenAPI())
 	r.Get("/api/basemap/countries.geojson", handleBasemap())
+	r.Get("/api/basemap/places.geojson", handleBasemapPlaces())
+	if a := s.Config.BasemapArchive; a != nil {
+		r.Method(http.MethodGet, basemap.TilesPath+"*", a)
+	}
 
 	r.Method(http.MethodGet, "/api/me", s.authed(zone.PermRead, s.handleMe()))
 	r.Method(http.MethodGet, "/api/layers", s.authed(zone.PermRead, s.handleLayers()))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
+	"github.com/zoneplan/zoneplan/internal/basemap"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/metrics"
@@ -21,8 +22,15 @@ import (
 type Config struct {
 	BasemapURL         string // raster tile URL template; "" for the offline base map only
 	BasemapAttribution string
-	PublicRead         bool   // anonymous callers may read public features
-	Version            string // build version, shown by /api/config and `zoneplan version`
+	// BasemapProbe, when set, knows whether BasemapURL answers; the page
+	// is told, so that offline it requests no online tile.
+	BasemapProbe *basemap.Probe
+	// BasemapArchive, when set, is a local tile archive served at
+	// basemap.TilesPath (public, as the offline outlines) and offered to
+	// the page as its base map.
+	BasemapArchive *basemap.Archive
+	PublicRead     bool   // anonymous callers may read public features
+	Version        string // build version, shown by /api/config and `zoneplan version`
 	// UnclearedWriteFloor is the least time an appraisal write (create,
 	// recheck) takes to answer a caller below secret, and the width of the
 	// bands a slower one is answered at the end of: its stored check

@@ -44,9 +44,15 @@ export class Session {
 
 /** Client calls the HTTP API with the session's token. */
 export class Client {
-  /** @param {Session} session */
-  constructor(session) {
+  /**
+   * @param {Session} session
+   * @param {() => string} lang the user's language ("vi" or "en"), sent as
+   *   Accept-Language so that a server that words its messages in both
+   *   languages answers in the user's
+   */
+  constructor(session, lang = () => 'vi') {
     this.session = session;
+    this.lang = lang;
     /** onUnauthorized is called on any 401, so the page can ask for a token again. */
     this.onUnauthorized = () => {};
   }
@@ -65,7 +71,10 @@ export class Client {
       const s = q.toString();
       if (s) url += (url.includes('?') ? '&' : '?') + s;
     }
-    const headers = this.session.headers({ Accept: accept || 'application/json, application/problem+json' });
+    const headers = this.session.headers({
+      Accept: accept || 'application/json, application/problem+json',
+      'Accept-Language': this.lang() === 'en' ? 'en' : 'vi, en;q=0.5',
+    });
     const init = { method, headers, signal };
     if (body instanceof FormData) {
       // A multipart upload: the browser writes the Content-Type with its boundary.

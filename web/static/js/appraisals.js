@@ -81,6 +81,12 @@ export class Appraisals {
     if (this.current) this.renderRecord();
   }
 
+  /** clearMap takes the open record's outline and overlaps off the map (the check panel's "clear"). */
+  clearMap() {
+    this.footprint.clearLayers();
+    this.overlaps.clearLayers();
+  }
+
   /** invalidate marks the list out of date (an appraisal was added or decided). */
   invalidate() {
     this.stale = true;
@@ -122,7 +128,7 @@ export class Appraisals {
         a.verdict ? verdictChip(a.verdict, i18n) : null,
         el('span', { className: 'sub' }, [
           this.t('status.' + a.status),
-          a.created_by,
+          personName(a.created_by),
           i18n.date(a.created_at),
         ].filter(Boolean).join(' · '))))));
     const pages = Math.max(1, Math.ceil(this.total / PAGE));
@@ -201,8 +207,8 @@ export class Appraisals {
       this.app.can('appraise') ? el('button', { type: 'button', id: 'appr-recheck', onclick: () => this.recheck(a.id) }, t('appr.recheck')) : null);
 
     const decision = a.decision
-      ? el('p', { id: 'appr-decision-text' }, t('appr.decided', {
-        outcome: t('status.' + a.decision.outcome), by: a.decision.by || '', at: i18n.date(a.decision.at),
+      ? el('p', { id: 'appr-decision-text', title: a.decision.by || '' }, t('appr.decided', {
+        outcome: t('status.' + a.decision.outcome), by: personName(a.decision.by), at: i18n.date(a.decision.at),
       }), a.decision.note ? el('span', { className: 'sub' }, ` — ${a.decision.note}`) : null)
       : el('p', { className: 'hint', id: 'appr-decision-text' }, t('appr.noDecision'));
 
@@ -211,7 +217,7 @@ export class Appraisals {
       meta([
         [t('field.status'), t('status.' + a.status)],
         [t('field.verdict'), a.verdict ? verdictChip(a.verdict, i18n) : ''],
-        [t('appr.by'), a.created_by],
+        [t('appr.by'), personName(a.created_by)],
         [t('appr.created'), i18n.date(a.created_at)],
         [t('field.investor'), a.investor || site.investor],
         [t('field.sector'), a.sector || site.sector],
@@ -242,8 +248,12 @@ export class Appraisals {
       el('label', { for: `note-${a.id}` }, t('appr.note')),
       el('textarea', { id: `note-${a.id}`, name: 'note', rows: '3' }),
       el('div', { className: 'buttons' }, el('button', { type: 'submit', className: 'primary' }, t('appr.decide'))));
+    const submit = form.querySelector('button[type=submit]');
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      // One decision at a time: the button stays disabled from the
+      // confirmation until the server has answered.
+      if (this.deciding) return;
       const outcome = form.querySelector(`input[name="${name}"]:checked`);
       const note = form.elements.note.value.trim();
       if (!outcome) {
@@ -255,13 +265,20 @@ export class Appraisals {
         form.elements.note.focus();
         return;
       }
+      this.deciding = true;
+      submit.disabled = true;
       try {
+        const sure = await this.app.confirm(t('appr.confirm', { outcome: t('status.' + outcome.value), name: a.name || a.id }), t('appr.confirmOk'));
+        if (!sure) return;
         await this.app.api.post(`api/appraisals/${encodeURIComponent(a.id)}/decision`, { outcome: outcome.value, note });
         this.app.notices.info(t('appr.decisionSaved'));
         this.invalidate();
         await this.open(a.id);
       } catch (err) {
         this.app.notices.apiError(err);
+      } finally {
+        this.deciding = false;
+        submit.disabled = false;
       }
     });
     return form;
@@ -299,4 +316,15 @@ export class Appraisals {
       this.app.notices.apiError(err);
     }
   }
+}
+
+/**
+ * personName is how a person is shown: the server writes who created or
+ * decided a record as "Name (token id)"; the page shows the name (the id,
+ * for audit, stays in the element's title where it is shown).
+ */
+export function personName(by) {
+  const s = String(by || '');
+  const m = /^(.*\S)\s*\([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\)$/i.exec(s);
+  return m ? m[1] : s;
 }

@@ -6,6 +6,7 @@
 // attributes can then be saved as an appraisal.
 
 import { el, meta, formatMetres, formatArea, verdictMark, verdictChip } from './ui.js';
+import { band, basis } from './serverwords.js';
 import { ACCEPT, PASTED_NAME, CRSPicker, convert, crsLabel, describeUploadError, showUploadError } from './upload.js';
 
 /** SECTORS are the project kinds offered when the server's layer list names none. */
@@ -60,11 +61,14 @@ export class Appraiser {
     $('fp-line').addEventListener('click', () => this.draw('Line'));
     $('fp-point').addEventListener('click', () => this.draw('Marker'));
     $('fp-edit').addEventListener('click', () => this.setEditing(!this.editing));
-    $('fp-clear').addEventListener('click', () => this.clear());
+    $('fp-clear').addEventListener('click', () => this.clearProject());
     $('fp-file').accept = ACCEPT;
     $('fp-file').addEventListener('change', (e) => {
       const file = e.target.files && e.target.files[0];
-      if (file) this.upload({ blob: file, name: file.name, label: file.name });
+      if (file) {
+        this.picker.newFile();
+        this.upload({ blob: file, name: file.name, label: file.name });
+      }
       e.target.value = '';
     });
     $('fp-table-read').addEventListener('click', () => {
@@ -74,6 +78,7 @@ export class Appraiser {
         $('fp-table').focus();
         return;
       }
+      this.picker.newFile();
       this.upload({ blob: new Blob([text], { type: 'text/plain' }), name: PASTED_NAME, label: this.t('fp.pastedName'), format: 'table' });
     });
     $('fp-crs').addEventListener('change', () => {
@@ -190,6 +195,19 @@ export class Appraiser {
     this.showFootprintStatus();
   }
 
+  /**
+   * clearProject is the "clear" button: the footprint, the whole project
+   * form, the pasted table, the CRS pick and the open record's outline go,
+   * so that the next project starts from nothing of the last.
+   */
+  clearProject() {
+    this.clear();
+    document.getElementById('attr-form').reset();
+    document.getElementById('fp-table').value = '';
+    this.picker.reset();
+    this.app.appraisals.clearMap();
+  }
+
   footprintChanged() {
     // An edited preview is the user's footprint now: a new CRS pick no
     // longer replaces it.
@@ -213,7 +231,7 @@ export class Appraiser {
       status.textContent = this.t('fp.empty');
       return;
     }
-    const types = layers.map((l) => l.toGeoJSON().geometry.type);
+    const types = layers.map((l) => this.t('geom.' + l.toGeoJSON().geometry.type));
     status.textContent = this.t('fp.parts', { n: layers.length, types: [...new Set(types)].join(', ') });
   }
 
@@ -486,9 +504,16 @@ export function renderResult(result, app, overlapGroup) {
     [t('result.area'), fp.area_m2 ? formatArea(fp.area_m2, i18n) : ''],
     [t('result.length'), fp.length_m ? formatMetres(fp.length_m, i18n) : ''],
     [t('result.ruleset'), result.ruleset_version],
+  ]);
+  // The server's counters (data version, time taken) matter to whoever
+  // runs it, not to an appraiser: shown on request.
+  const counters = [
     [t('result.data'), result.data_version],
     [t('result.took'), result.took_ms !== undefined ? `${i18n.number(result.took_ms, 1)} ms` : ''],
-  ]);
+  ];
+  const technical = counters.some(([, v]) => v !== undefined && v !== null && v !== '')
+    ? el('details', { className: 'technical' }, el('summary', {}, t('result.technical')), meta(counters))
+    : null;
 
   const findings = Array.isArray(result.findings) ? result.findings : [];
   const list = el('ul', { className: 'findings' });
@@ -507,14 +532,15 @@ export function renderResult(result, app, overlapGroup) {
     const rows = [
       [t('finding.zone'), f.zone ? i18n.kind(f.zone) : ''],
       [t('finding.component'), c ? `${c.name || ''}${c.kind ? ' — ' + i18n.kind(c.kind) : ''}${layer ? ' (' + i18n.title(layer) + ')' : ''}` : ''],
-      [t('finding.band'), f.band],
+      [t('finding.band'), band(f, i18n.lang)],
       [t('finding.distance'), redacted || f.distance_m === undefined || f.distance_m === null ? ''
         : Number(f.distance_m) === 0 ? t('finding.inside') : formatMetres(f.distance_m, i18n)],
       [t('finding.overlap'), f.overlap_area_m2 ? formatArea(f.overlap_area_m2, i18n) : ''],
-      [t('finding.basis'), f.basis],
+      [t('finding.basis'), basis(f, i18n.lang)],
       [t('finding.contact'), localized(f.contact, i18n.lang)],
     ];
-    const message = i18n.lang === 'vi' && f.message_vi ? f.message_vi : f.message;
+    const message = typeof f.message === 'object' ? localized(f.message, i18n.lang)
+      : i18n.lang === 'vi' && f.message_vi ? f.message_vi : f.message;
     const content = [
       el('span', { className: 'head' }, verdictChip(f.verdict, i18n), el('span', {}, `${t('finding.rule')}: ${f.rule || ''}`)),
       redacted ? el('p', { className: 'message redacted-note' }, t('finding.redacted')) : null,
@@ -532,6 +558,7 @@ export function renderResult(result, app, overlapGroup) {
   return el('div', {},
     banner,
     figures,
+    technical,
     el('h3', {}, t('findings.title')),
     !findings.length ? el('p', { className: 'hint' }, t('findings.none'))
       : list.querySelector('button.finding') ? el('p', { className: 'hint' }, t('findings.zoom')) : null,

@@ -8,10 +8,11 @@ import { I18n } from './i18n.js';
 import { el, meta, Notices, swatch, formatMetres, verdictMark } from './ui.js';
 import {
   createDataGrid, cssId, layerPathStyle, isApproved,
-  ZONE_KINDS, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH, VERDICT_OUTLINE,
+  ZONE_KINDS, ZONE_MIN_ZOOM, ZONE_STYLE, PROVISIONAL_DASH, VERDICT_OUTLINE, CLUSTER, CLUSTER_MAX_ZOOM, pointStyle,
 } from './tiles.js';
 import { Appraiser, FOOTPRINT_STYLE, OVERLAP_STYLE, UPLOAD_STYLE } from './check.js';
 import { Appraisals, RECORD_STYLE } from './appraisals.js';
+import { Measure, Readout } from './measure.js';
 
 /** PERMISSIONS mirrors the server's role table (internal/zone rolePermissions) to show only usable controls. */
 const PERMISSIONS = {
@@ -29,6 +30,9 @@ const GROUPS = ['border', 'defence', 'projects'];
 /** VIETNAM_BOUNDS is the first view when the URL names none: mainland Vietnam (WGS84). */
 const VIETNAM_BOUNDS = [[8.3, 102.1], [23.4, 109.6]];
 
+/** PLACES_MIN_ZOOM is the lowest zoom at which the provincial centres are named. */
+const PLACES_MIN_ZOOM = 6;
+
 /** TRANSPARENT_PNG stands in for a raster base tile that failed to load. */
 const TRANSPARENT_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
@@ -36,7 +40,7 @@ class App {
   constructor() {
     this.i18n = new I18n();
     this.session = new Session();
-    this.api = new Client(this.session);
+    this.api = new Client(this.session, () => this.i18n.lang);
     this.notices = new Notices(document.getElementById('notices'), this.i18n);
     this.config = { basemap_url: '', basemap_attribution: '', public_read: false };
     this.me = null; // the signed-in principal, or null
@@ -56,6 +60,7 @@ class App {
     const early = {
       config: this.api.get('api/config'),
       countries: this.api.get('api/basemap/countries.geojson'),
+      places: this.api.get('api/basemap/places.geojson'),
       me: this.session.token ? this.api.request('api/me', { quiet: true }) : null,
       layers: this.session.token ? this.api.request('api/layers', { quiet: true }) : null,
     };
@@ -65,6 +70,8 @@ class App {
     this.i18n.apply(document);
     this.readHash();
     this.buildMap();
+    this.readout = new Readout(this);
+    this.measure = new Measure(this);
     this.wireHeader();
     this.wireTabs();
     this.wireSearch();
@@ -77,9 +84,26 @@ class App {
     } catch (err) {
       this.notices.apiError(err);
     }
-    this.setupBaseMaps(early.countries);
+    this.setupBaseMaps(early.countries, early.places);
     await this.authenticate(early);
     performance.mark('zoneplan:ready');
+  }
+
+  /**
+   * confirm asks a yes/no question in the page's own dialog (the browser's
+   * confirm() is worded in the browser's language) and resolves true when
+   * the user chose okLabel.
+   */
+  confirm(text, okLabel) {
+    const dialog = document.getElementById('confirm-dialog');
+    document.getElementById('confirm-text').textContent = text;
+    document.getElementById('confirm-ok').textContent = okLabel;
+    dialog.returnValue = '';
+    return new Promise((resolve) => {
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+      dialog.showModal();
+      document.getElementById('confirm-cancel').focus();
+    });
   }
 
   // ---- permissions ------------------------------------------------------
@@ -112,7 +136,20 @@ class App {
     // data tiles, then drawn footprints and highlights (overlayPane, 400).
     map.createPane('zpBase').style.zIndex = 150;
     map.createPane('zpData').style.zIndex = 350;
+    // Labels and cluster counts over the data, taking no clicks.
+    const labels = map.createPane('zpLabels');
+    labels.style.zIndex = 360;
+    labels.style.pointerEvents = 'none';
     L.control.scale({ imperial: false }).addTo(map);
+    this.labelMapControls();
+    // Leaflet names a popup's close button in English: name it in the user's language.
+    map.on('popupopen', (e) => {
+      const close = e.popup.getElement() && e.popup.getElement().querySelector('.leaflet-popup-close-button');
+      if (close) {
+        close.setAttribute('aria-label', this.i18n.t('map.closePopup'));
+        close.title = this.i18n.t('map.closePopup');
+      }
+    });
 
     if (this.initialView) map.setView(this.initialView.center, this.initialView.zoom);
     else map.fitBounds(VIETNAM_BOUNDS);
@@ -139,6 +176,17 @@ class App {
     }
   }
 
+  /** labelMapControls names Leaflet's zoom buttons (English titles by default) in the user's language. */
+  labelMapControls() {
+    const c = this.map.getContainer();
+    for (const [sel, key] of [['.leaflet-control-zoom-in', 'map.zoomIn'], ['.leaflet-control-zoom-out', 'map.zoomOut']]) {
+      const a = c.querySelector(sel);
+      if (!a) continue;
+      a.title = this.i18n.t(key);
+      a.setAttribute('aria-label', this.i18n.t(key));
+    }
+  }
+
   setDrawLanguage() {
     if (!this.map.pm) return;
     if (this.i18n.lang === 'en') {
@@ -159,7 +207,7 @@ class App {
   }
 
   /** setupBaseMaps adds the offline outlines (countries: the request for them) and the configured raster base map. */
-  setupBaseMaps(countries) {
+  setupBaseMaps(countries, places) {
     const L = window.L;
     const online = document.getElementById('base-online');
     const offline = document.getElementById('base-offline');
@@ -172,17 +220,36 @@ class App {
       pmIgnore: true,
       style: (f) => offlineStyle(f.properties || {}),
     }).addTo(this.map);
+    this.baseLabels = L.layerGroup().addTo(this.map);
     countries
-      .then((gj) => this.offlineBase.addData(gj))
+      .then((gj) => {
+        this.offlineBase.addData(gj);
+        this.baseFeatures = (gj.features || []).filter((f) => f.properties && f.properties.kind === 'archipelago');
+        this.labelBase();
+      })
       .catch((err) => this.notices.apiError(err));
+    // The provincial centres: a dot and the province's name, from zoom 6
+    // (below it, 34 names would cover the country).
+    if (places) {
+      places
+        .then((gj) => {
+          this.places = gj.features || [];
+          this.labelBase();
+        })
+        .catch((err) => this.notices.apiError(err));
+      this.map.on('zoomend', () => this.labelBase());
+    }
 
     const url = this.config.basemap_url;
+    const offlineNote = (key) => {
+      offline.checked = true;
+      note.textContent = this.i18n.t(key);
+      note.dataset.i18n = key;
+      note.hidden = false;
+    };
     if (!url) {
       online.disabled = true;
-      offline.checked = true;
-      note.textContent = this.i18n.t('base.none');
-      note.dataset.i18n = 'base.none';
-      note.hidden = false;
+      offlineNote('base.none');
     } else {
       this.onlineBase = L.tileLayer(url, {
         attribution: this.config.basemap_attribution || '',
@@ -191,32 +258,88 @@ class App {
         errorTileUrl: TRANSPARENT_PNG,
         crossOrigin: true,
       });
-      // When the first tiles all fail the base map is out of reach (no
-      // internet): fall back to the offline outlines and say so once.
-      let loaded = 0;
-      let failed = 0;
-      this.onlineBase.on('tileload', () => { loaded++; });
-      this.onlineBase.on('tileerror', () => {
-        failed++;
-        if (loaded === 0 && failed >= 4 && this.map.hasLayer(this.onlineBase)) {
-          this.map.removeLayer(this.onlineBase);
-          offline.checked = true;
-          note.textContent = this.i18n.t('base.unreachable');
-          note.dataset.i18n = 'base.unreachable';
-          note.hidden = false;
-          this.notices.info(this.i18n.t('base.unreachable'), 8000);
+      // Online or offline is decided once, before any tile is asked for:
+      // by the server's probe (/api/config basemap_reachable), or when it
+      // has none, by one tile of our own. An offline load then requests no
+      // tile it cannot have.
+      const decide = (reachable) => {
+        if (reachable) {
+          this.onlineBase.addTo(this.map);
+          online.checked = true;
+        } else {
+          offlineNote('base.unreachable');
         }
-      });
-      this.onlineBase.addTo(this.map);
-      online.checked = true;
+      };
+      if (typeof this.config.basemap_reachable === 'boolean') {
+        decide(this.config.basemap_reachable);
+      } else {
+        const probe = new Image();
+        probe.crossOrigin = 'anonymous';
+        probe.onload = () => decide(true);
+        probe.onerror = () => decide(false);
+        probe.src = L.Util.template(url, { s: 'a', z: 0, x: 0, y: 0, r: '' });
+      }
+    }
+    // A local archive (serve --basemap-file) works on any network: it is
+    // the base map when there is one.
+    const archiveRadio = document.getElementById('base-archive');
+    const info = this.config.basemap_archive;
+    if (info && info.url) {
+      this.archiveBase = archiveLayer(info);
+      document.getElementById('base-archive-row').hidden = false;
+      if (this.onlineBase) this.map.removeLayer(this.onlineBase);
+      this.archiveBase.addTo(this.map);
+      archiveRadio.checked = true;
+      note.hidden = true;
     }
     const choose = () => {
-      if (!this.onlineBase) return;
-      if (online.checked) this.onlineBase.addTo(this.map);
-      else this.map.removeLayer(this.onlineBase);
+      for (const [layer, radio] of [[this.onlineBase, online], [this.archiveBase, archiveRadio]]) {
+        if (!layer) continue;
+        if (radio.checked) layer.addTo(this.map);
+        else this.map.removeLayer(layer);
+      }
     };
-    online.addEventListener('change', choose);
-    offline.addEventListener('change', choose);
+    for (const radio of [online, offline, archiveRadio]) radio.addEventListener('change', choose);
+  }
+
+  /**
+   * labelBase names the base map's archipelagos (Hoàng Sa, Trường Sa): a
+   * few islands of a few hundred metres are specks at the zooms where the
+   * country is seen whole.
+   */
+  labelBase() {
+    const L = window.L;
+    this.baseLabels.clearLayers();
+    for (const f of this.baseFeatures || []) {
+      const b = L.geoJSON(f).getBounds();
+      if (!b.isValid()) continue;
+      const text = (this.i18n.lang === 'en' ? f.properties.name_en : f.properties.name) || f.properties.name;
+      this.baseLabels.addLayer(L.marker(b.getCenter(), {
+        pane: 'zpLabels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'zp-label zp-label-area zp-base-label', html: '', iconSize: [0, 0] }),
+      }).on('add', (e) => {
+        const span = document.createElement('span');
+        span.textContent = text;
+        e.target.getElement().replaceChildren(span);
+      }));
+    }
+    if (this.map.getZoom() < PLACES_MIN_ZOOM) return;
+    for (const f of this.places || []) {
+      const [lng, lat] = f.geometry.coordinates;
+      const p = f.properties || {};
+      const name = (this.i18n.lang === 'en' ? p.name_en : p.name) || p.name;
+      this.baseLabels.addLayer(L.circleMarker([lat, lng], {
+        pane: 'zpLabels', interactive: false, radius: 3, weight: 1, color: '#5b4a1a', fillColor: '#fff', fillOpacity: 1,
+      }));
+      this.baseLabels.addLayer(L.marker([lat, lng], {
+        pane: 'zpLabels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'zp-label zp-place-label', html: '', iconSize: [0, 0] }),
+      }).on('add', (e) => {
+        const span = document.createElement('span');
+        span.textContent = name;
+        e.target.getElement().replaceChildren(span);
+      }));
+    }
   }
 
   // ---- the URL keeps the view, so a link can be shared -------------------
@@ -447,7 +570,8 @@ class App {
         input.addEventListener('change', () => this.toggleHidden(layer.id, !input.checked));
         fs.append(el('label', { className: 'row', for: id },
           input,
-          swatch(layerPathStyle(layer), layer.geometry_types || ['polygon']),
+          swatch({ ...layerPathStyle(layer), pointFill: pointStyle(layerPathStyle(layer), {}, CLUSTER_MAX_ZOOM).fillColor },
+            layer.geometry_types || ['polygon']),
           el('span', {}, this.i18n.title(layer)),
           layer.count !== undefined ? el('span', { className: 'count' }, this.i18n.t('layers.count', { n: this.i18n.number(layer.count) })) : null));
         if (group === 'projects') {
@@ -526,10 +650,20 @@ class App {
   // ---- feature popups -----------------------------------------------------
 
   featureClicked(e) {
-    // While drawing a footprint, a click places a vertex, not a popup.
+    // While drawing a footprint, a click places a vertex, not a popup;
+    // while measuring, a point of the measured path.
     if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return;
     const props = (e.layer && e.layer.properties) || {};
     if (e.originalEvent) window.L.DomEvent.stopPropagation(e.originalEvent);
+    if (this.measure && this.measure.active) {
+      this.measure.add(e.latlng);
+      return;
+    }
+    // A cluster stands for several points: a click zooms in on them.
+    if (props[CLUSTER]) {
+      this.map.setView(e.latlng, Math.min(this.map.getZoom() + 2, CLUSTER_MAX_ZOOM));
+      return;
+    }
     if (props.component_id !== undefined) this.showZonePopup(e.latlng, props);
     else this.showFeaturePopup(e.latlng, props);
   }
@@ -730,6 +864,10 @@ class App {
     this.showUser();
     this.buildLayerPanel();
     this.setDrawLanguage();
+    this.labelMapControls();
+    this.labelBase();
+    this.readout.relabel();
+    this.measure.relabel();
     this.appraiser.relabel();
     this.appraisals.relabel();
     this.map.closePopup();
@@ -754,6 +892,41 @@ function offlineStyle(p) {
     fillColor: isVietnam ? '#fbf8ef' : '#e9e7e1',
     fillOpacity: 1,
   };
+}
+
+/**
+ * archiveLayer draws the server's local base map archive: raster tiles as
+ * a tile layer; vector tiles (OpenMapTiles-style layers, as tilemaker and
+ * planetiler write them) with a plain style: water blue, land cover green,
+ * roads grey, boundaries purple, buildings tan, anything else a faint line.
+ */
+function archiveLayer(info) {
+  const L = window.L;
+  const [w, s, e, n] = info.bounds || [];
+  const bounds = [w, s, e, n].every(Number.isFinite) && e > w && n > s ? [[s, w], [n, e]] : undefined;
+  if (info.kind !== 'vector') {
+    return L.tileLayer(info.url, {
+      minNativeZoom: info.minzoom, maxNativeZoom: info.maxzoom, maxZoom: 22, bounds,
+      attribution: '', errorTileUrl: TRANSPARENT_PNG,
+    });
+  }
+  const style = (name) => {
+    const n = String(name).toLowerCase();
+    if (/water|ocean|sea|lake|river/.test(n)) return { weight: 0.8, color: '#7fb2d6', fill: true, fillColor: '#aad3ef', fillOpacity: 1 };
+    if (/landcover|landuse|park|wood|forest|green/.test(n)) return { weight: 0, fill: true, fillColor: '#d8ead0', fillOpacity: 0.8 };
+    if (/transport|road|highway|rail/.test(n)) return { weight: 1.2, color: '#9a9a9a', fill: false };
+    if (/boundar|admin/.test(n)) return { weight: 1, color: '#8e6fa8', dashArray: '4 3', fill: false };
+    if (/building/.test(n)) return { weight: 0.5, color: '#c9b8a0', fill: true, fillColor: '#e4d8c6', fillOpacity: 0.9 };
+    if (/place|label|poi|name|housenumber/.test(n)) return [];
+    return { weight: 0.6, color: '#b8b8b8', fill: false };
+  };
+  // VectorGrid asks for a style by layer name; an archive's names are not
+  // known in advance, so every name is answered.
+  const styles = new Proxy({}, { get: (_, name) => (typeof name === 'string' ? style(name) : undefined) });
+  return L.vectorGrid.protobuf(info.url, {
+    rendererFactory: L.svg.tile, vectorTileLayerStyles: styles, interactive: false,
+    minNativeZoom: info.minzoom, maxNativeZoom: info.maxzoom, maxZoom: 22, bounds, pane: 'tilePane',
+  });
 }
 
 document.addEventListener('DOMContentLoaded', () => {

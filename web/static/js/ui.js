@@ -3,6 +3,7 @@
 // markup), notices, and turning an API error into words.
 
 import { ApiError } from './api.js';
+import { PROBLEM_CODES, serverReason, localizePointer } from './serverwords.js';
 
 /**
  * el creates an element. attrs: properties such as className, or attributes
@@ -80,19 +81,40 @@ export class Notices {
   }
 }
 
-/** describeError turns an error into a sentence and a list of item problems. */
+/**
+ * describeError turns an error into a sentence and a list of item problems,
+ * in the user's language. A problem+json answer is worded by its code; its
+ * detail and reasons are worded by serverwords.js where the page knows them,
+ * and otherwise shown as the server's words.
+ */
 export function describeError(err, i18n) {
   if (err instanceof ApiError) {
     if (err.status === 0) return { text: i18n.t('error.network'), items: [] };
     const p = err.problem;
-    let text = p.detail || p.title || '';
-    if (!text && err.status === 403) text = i18n.t('error.forbidden');
     const head = i18n.t('error.status', { status: err.status });
+    const code = PROBLEM_CODES.includes(p.code) ? p.code : '';
+    const reason = (r) => {
+      const s = String(r || '');
+      if (i18n.lang !== 'vi') return s;
+      return serverReason(s) ?? (s ? i18n.t('error.server', { text: s }) : '');
+    };
     const items = err.errors.map((e) => {
       // index is the feature's position in a collection; -1 or absent: the whole body.
-      const where = [Number.isInteger(e.index) && e.index >= 0 ? `#${e.index}` : '', e.pointer || ''].filter(Boolean).join(' ');
-      return where ? `${where}: ${e.reason || ''}` : String(e.reason || '');
+      const where = [Number.isInteger(e.index) && e.index >= 0 ? `#${e.index + (i18n.lang === 'vi' ? 1 : 0)}` : '',
+        localizePointer(e.pointer, i18n.lang)].filter(Boolean).join(' ');
+      return where ? `${where}: ${reason(e.reason)}` : reason(e.reason);
     });
+    let text;
+    if (i18n.lang === 'vi') {
+      // The code's sentence, then the detail when the page can word it.
+      const said = code ? i18n.t('problem.' + code) : (err.status === 403 ? i18n.t('problem.forbidden') : '');
+      const detail = p.detail ? serverReason(p.detail) : null;
+      text = [said, detail].filter(Boolean).join(': ');
+      if (!text && p.detail) text = i18n.t('error.server', { text: p.detail });
+    } else {
+      text = p.detail || p.title || '';
+      if (!text && err.status === 403) text = i18n.t('error.forbidden');
+    }
     return { text: text ? `${head}: ${text}` : head, items };
   }
   return { text: String((err && err.message) || err), items: [] };
@@ -139,7 +161,7 @@ export function swatch(style, types) {
       shape.setAttribute('cx', '11');
       shape.setAttribute('cy', '8');
       shape.setAttribute('r', String(Math.min(style.radius || 5, 7)));
-      shape.setAttribute('fill', style.fillColor);
+      shape.setAttribute('fill', style.pointFill || style.fillColor);
       shape.setAttribute('fill-opacity', '0.9');
     } else if (t === 'line') {
       shape = ns('path');

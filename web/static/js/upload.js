@@ -6,6 +6,7 @@
 
 import { el } from './ui.js';
 import { ApiError } from './api.js';
+import { serverReason, localizePointer } from './serverwords.js';
 
 /** CRS_KEY keeps the last CRS picked in this tab's session storage. */
 const CRS_KEY = 'zoneplan.crs';
@@ -48,6 +49,14 @@ const GROUPS = ['wgs84', 'tm3', 'utm', 'vn2000'];
  * its code.
  */
 export function crsLabel(c, i18n) {
+  if (c.code === 'OGC:CRS84') return i18n.t('crs.crs84');
+  const name = crsName(c, i18n);
+  const area = i18n.crsArea(c.code) || String(c.area || '').replace(/^Vietnam - /, 'Vietnam, ');
+  return area ? `${name} — ${area} (${c.code})` : `${name} (${c.code})`;
+}
+
+/** crsName names a CRS in the current language, without its area and code. */
+export function crsName(c, i18n) {
   const t = i18n.t.bind(i18n);
   if (c.code === 'OGC:CRS84') return t('crs.crs84');
   let name = c.name;
@@ -58,8 +67,7 @@ export function crsLabel(c, i18n) {
   const utm = /UTM zone (\d+N)/.exec(c.name || '');
   if (utm) name = t('crs.utm', { zone: utm[1] });
   if (c.code === 'EPSG:4756') name = t('crs.vn2000geo');
-  const area = i18n.crsArea(c.code) || String(c.area || '').replace(/^Vietnam - /, 'Vietnam, ');
-  return area ? `${name} — ${area} (${c.code})` : `${name} (${c.code})`;
+  return name;
 }
 
 /** CRSPicker is the select of the CRS an uploaded file's coordinates are in. */
@@ -72,7 +80,13 @@ export class CRSPicker {
     this.select = select;
     this.app = app;
     this.list = []; // /api/crs
+    // A pick serves the next file chosen (or the file on screen, read
+    // again), not every file after it: a zone picked for one table must not
+    // turn the next WGS84 file into metres. pickedSinceFile: the user picked
+    // since the last file was chosen, so the pick is meant for the next one.
+    this.pickedSinceFile = false;
     select.addEventListener('change', () => {
+      this.pickedSinceFile = true;
       if (select.value) sessionStorage.setItem(CRS_KEY, select.value);
       else sessionStorage.removeItem(CRS_KEY);
       this.showTitle();
@@ -95,6 +109,8 @@ export class CRSPicker {
     try {
       const list = await this.app.api.get('api/crs', undefined, { quiet: true });
       this.list = Array.isArray(list) ? list : [];
+      // The pointer readout converts to the same zones.
+      if (this.app.readout) this.app.readout.setZones(this.list);
     } catch (err) {
       this.app.notices.apiError(err);
     }
@@ -120,6 +136,23 @@ export class CRSPicker {
   showTitle() {
     const opt = this.select.selectedOptions[0];
     this.select.title = opt ? opt.textContent : '';
+  }
+
+  /**
+   * newFile is called when another file is chosen: a pick made for an
+   * earlier file is dropped, one made since is kept for this file.
+   */
+  newFile() {
+    if (!this.pickedSinceFile) this.reset();
+    this.pickedSinceFile = false;
+  }
+
+  /** reset goes back to "as the file says" and forgets the pick. */
+  reset() {
+    this.pickedSinceFile = false;
+    this.select.value = '';
+    sessionStorage.removeItem(CRS_KEY);
+    this.showTitle();
   }
 
   /** pick selects a CRS by code (as the user would, remembered for the session). */
@@ -242,6 +275,13 @@ export function localizeReason(reason, i18n) {
     const m = re.exec(reason);
     if (m) return i18n.t(key, vars(m));
   }
+  // A geometry fault (an unclosed or self-intersecting ring) is worded as
+  // in the check's problems, after its place in the geometry when it
+  // starts with one ("coordinates[0]: ring intersects itself").
+  const said = serverReason(reason);
+  if (said !== null) return said;
+  const m = /^((?:geometry\.)?coordinates(?:\[\d+\])*): (.*)$/.exec(reason);
+  if (m && serverReason(m[2]) !== null) return `${localizePointer(m[1], i18n.lang)}: ${serverReason(m[2])}`;
   return reason;
 }
 
