@@ -2,7 +2,6 @@ package check
 
 import (
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/encoding/wkb"
 	sf "github.com/peterstace/simplefeatures/geom"
 )
@@ -66,19 +65,4 @@ func fromSF(g sf.Geometry) (orb.Geometry, error) {
 		return nil, nil
 	}
 	return wkb.Unmarshal(g.AsBinary())
-}
-
-// clipLines keeps the parts of a WGS84 line geometry inside box (lon/lat),
-// so that a buffer is built only where it can reach the footprint. Other
-// geometries are returned as they are.
-func clipLines(g orb.Geometry, box orb.Bound) orb.Geometry {
-	switch g.(type) {
-	case orb.LineString, orb.MultiLineString:
-		c := clip.Geometry(box, g)
-		if c == nil {
-			return orb.MultiLineString{}
-		}
-		return c
-	}
-	return g
 }
