@@ -615,7 +615,7 @@ func (r *footprintRun) bufferZone(near orb.Geometry, w float64) (outline orb.Mul
 	if outline, ok := r.work.outlines.outline(near, w); ok {
 		return outline, sf.Geometry{}, nil
 	}
-	jts, err = sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0))
+	jts, err = sf.Buffer(toSF(near), w, sf.BufferQuadSegments(quadSegments(w)), sf.BufferSimplifyFactor(0))
 	return nil, jts, err
 }
 
