@@ -92,6 +92,9 @@ func bowBox(a, b orb.Point, box orb.Bound) orb.Bound {
 // when none does. Which pieces is judged on their chords in lon/lat grown
 // by their bow; only the points kept are computed on the geodesic.
 func splitGeodesic(a, b orb.Point, box orb.Bound) []orb.Point {
+	if short(a, b) {
+		return []orb.Point{a, b}
+	}
 	var s12, azi1 float64
 	geodesic.WGS84.Inverse(a[1], a[0], b[1], b[0], &s12, &azi1, nil)
 	n := int(math.Ceil(s12 / geodesicPieceM))
@@ -133,6 +136,17 @@ func splitGeodesic(a, b orb.Point, box orb.Bound) []orb.Point {
 	return out
 }
 
+// short reports, without a geodesic, that edge ab is no longer than
+// geodesicPieceM: its extent in latitude and in longitude (at the lower
+// latitude of the two) each under 0.7 of it (a degree of latitude is at
+// most 111,694 m, of longitude at most 111,700·cos(lat) m, longest at the lower
+// latitude).
+func short(a, b orb.Point) bool {
+	const m = 0.7 * geodesicPieceM
+	lat := min(math.Abs(a[1]), math.Abs(b[1]))
+	return math.Abs(b[1]-a[1])*111694 < m && math.Abs(b[0]-a[0])*111700*math.Cos(lat*math.Pi/180) < m
+}
+
 // densifyGeodesic returns ring or line pts with every edge longer than
 // geodesicPieceM split along its geodesic into equal pieces of at most
 // that length (a new slice; pts is not changed).
@@ -144,6 +158,10 @@ func densifyGeodesic(pts []orb.Point) []orb.Point {
 	out = append(out, pts[0])
 	for i := 1; i < len(pts); i++ {
 		a, b := pts[i-1], pts[i]
+		if short(a, b) {
+			out = append(out, b)
+			continue
+		}
 		var s12, azi1 float64
 		geodesic.WGS84.Inverse(a[1], a[0], b[1], b[0], &s12, &azi1, nil)
 		n := int(math.Ceil(s12 / geodesicPieceM))
