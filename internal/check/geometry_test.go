@@ -40,53 +40,6 @@ func TestLocalTMAgainstGeodesics(t *testing.T) {
 	}
 }
 
-// The Clenshaw sums of localTM give Krüger's series as written term by
-// term (Karney 2011, eqs. 9-11 and the δ series), to 10 nanometres.
-func TestLocalTMClenshawMatchesSeries(t *testing.T) {
-	forward := func(p localTM, pt orb.Point) orb.Point {
-		phi, lam := pt[1]*math.Pi/180, (pt[0]-p.lon0)*math.Pi/180
-		s := math.Sin(phi)
-		tt := math.Sinh(math.Atanh(s) - tm.e*math.Atanh(tm.e*s))
-		xi := math.Atan2(tt, math.Cos(lam))
-		eta := math.Atanh(math.Sin(lam) / math.Sqrt(1+tt*tt))
-		xs, ys := xi, eta
-		for j := 1; j <= 4; j++ {
-			f := 2 * float64(j)
-			xs += tm.alpha[j] * math.Sin(f*xi) * math.Cosh(f*eta)
-			ys += tm.alpha[j] * math.Cos(f*xi) * math.Sinh(f*eta)
-		}
-		return orb.Point{tm.a * ys, tm.a*xs - p.y0}
-	}
-	inverse := func(p localTM, q orb.Point) orb.Point {
-		xi, eta := (q[1]+p.y0)/tm.a, q[0]/tm.a
-		xp, ep := xi, eta
-		for j := 1; j <= 4; j++ {
-			f := 2 * float64(j)
-			xp -= tm.beta[j] * math.Sin(f*xi) * math.Cosh(f*eta)
-			ep -= tm.beta[j] * math.Cos(f*xi) * math.Sinh(f*eta)
-		}
-		chi := math.Asin(math.Sin(xp) / math.Cosh(ep))
-		phi := chi
-		for j := 1; j <= 4; j++ {
-			phi += tm.delta[j] * math.Sin(2*float64(j)*chi)
-		}
-		return orb.Point{p.lon0 + math.Atan2(math.Sinh(ep), math.Cos(xp))*180/math.Pi, phi * 180 / math.Pi}
-	}
-	rng := rand.New(rand.NewPCG(9, 9))
-	for i := 0; i < 5000; i++ {
-		c := orb.Point{102 + rng.Float64()*7.5, 8.5 + rng.Float64()*15}
-		p := newLocalTM(c)
-		a := move(c, rng.Float64()*360, rng.Float64()*200_000)
-		if got, want := p.Forward(a), forward(p, a); dist(got, want) > 1e-8 {
-			t.Fatalf("forward %v: %v, series %v", a, got, want)
-		}
-		q := orb.Point{rng.Float64()*400_000 - 200_000, rng.Float64()*400_000 - 200_000}
-		if got, want := p.Inverse(q), inverse(p, q); geodesicDist(got, want) > 1e-8 {
-			t.Fatalf("inverse %v: %v, series %v", q, got, want)
-		}
-	}
-}
-
 // The footprint's area and length from the local TM agree with Karney's
 // geodesic polygon (tidwall/geodesic, as PostGIS's geography measures) for
 // footprints from 100 m to 50 km across, lines and polygons with holes.
