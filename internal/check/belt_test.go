@@ -170,3 +170,18 @@ func TestBorderBeltInwardAlongLongEdges(t *testing.T) {
 	}
 	t.Logf("%d edges of 18 km or more; squares on the rim: overlap within %.2e of the part within 1,000 m", len(edges), worst)
 }
+
+func TestHighestDimension(t *testing.T) {
+	sq := orb.Polygon{{{0, 0}, {1, 0}, {1, 1}, {0, 1}, {0, 0}}}
+	got := highestDimension(orb.Collection{orb.Point{5, 5}, orb.LineString{{2, 2}, {3, 3}}, sq})
+	if mp, ok := got.(orb.MultiPolygon); !ok || len(mp) != 1 {
+		t.Fatalf("polygon, line and point: %#v", got)
+	}
+	got = highestDimension(orb.Collection{orb.Point{5, 5}, orb.LineString{{2, 2}, {3, 3}}})
+	if ml, ok := got.(orb.MultiLineString); !ok || len(ml) != 1 {
+		t.Fatalf("line and point: %#v", got)
+	}
+	if got := highestDimension(sq); !orb.Equal(got, sq) {
+		t.Fatalf("a polygon: %#v", got)
+	}
+}

@@ -131,8 +131,45 @@ func (r *footprintRun) land() *landPatch {
 		lp.relation = disjoint
 		return lp
 	}
-	lp.in, lp.inXY, lp.inShape = in, og, newPlanarShape(og)
+	og = highestDimension(og)
+	lp.in, lp.inXY, lp.inShape = toSF(og), og, newPlanarShape(og)
 	return lp
+}
+
+// highestDimension is g without the parts of a collection below its
+// highest dimension (an overlay may leave a point or a line where two
+// boundaries touch beside an area); other geometries as they are.
+func highestDimension(g orb.Geometry) orb.Geometry {
+	c, ok := g.(orb.Collection)
+	if !ok {
+		return g
+	}
+	var polys orb.MultiPolygon
+	var lines orb.MultiLineString
+	var points orb.MultiPoint
+	for _, part := range c {
+		switch p := highestDimension(part).(type) {
+		case orb.Polygon:
+			polys = append(polys, p)
+		case orb.MultiPolygon:
+			polys = append(polys, p...)
+		case orb.LineString:
+			lines = append(lines, p)
+		case orb.MultiLineString:
+			lines = append(lines, p...)
+		case orb.Point:
+			points = append(points, p)
+		case orb.MultiPoint:
+			points = append(points, p...)
+		}
+	}
+	switch {
+	case len(polys) > 0:
+		return polys
+	case len(lines) > 0:
+		return lines
+	}
+	return points
 }
 
 // belt tests the border belt of width w along line c: the footprint's part
