@@ -71,21 +71,22 @@ func longBorderEdges(tb testing.TB, minM float64) []borderEdge {
 	return out
 }
 
-// rectangle returns a rectangle along the edge: from inM to outM metres
-// inward of the edge's middle (negative: outside Vietnam), halfLenM either
-// side of it along the edge, its sides geodesics.
+// rectangle returns a rectangle along the edge: from fromM to toM metres
+// inward of it (negative: outside Vietnam), halfLenM either side of its
+// middle along it. Its corners lie on the true offsets of the edge's
+// geodesic (the points of the geodesic, moved square to it), so its long
+// sides stay at their distances from the edge to the millimetre.
 func (e borderEdge) rectangle(fromM, toM, halfLenM float64) orb.Polygon {
+	var s12, azi1 float64
+	geodesic.WGS84.Inverse(e.a[1], e.a[0], e.b[1], e.b[0], &s12, &azi1, nil)
+	side := e.in - e.along // +90 or -90: Vietnam's side of the edge
 	corner := func(d, s float64) orb.Point {
-		base := e.mid
-		az := e.in
+		var lat, lon, azi float64
+		geodesic.WGS84.Direct(e.a[1], e.a[0], azi1, s12/2+s, &lat, &lon, &azi)
 		if d < 0 {
-			az, d = e.in+180, -d
+			return move(orb.Point{lon, lat}, azi+side+180, -d)
 		}
-		p := move(base, az, d)
-		if s < 0 {
-			return move(p, e.along+180, -s)
-		}
-		return move(p, e.along, s)
+		return move(orb.Point{lon, lat}, azi+side, d)
 	}
 	ring := orb.Ring{corner(fromM, -halfLenM), corner(fromM, halfLenM), corner(toM, halfLenM), corner(toM, -halfLenM)}
 	ring = append(ring, ring[0])
@@ -141,6 +142,17 @@ func TestBorderBeltInwardAlongLongEdges(t *testing.T) {
 		strip := edge.rectangle(998.6, 999.6, 1000)
 		if f := check(strip); f == nil || f.EdgeTolerance || math.Abs(*f.OverlapAreaM2-measure(strip)) > 0.0005*measure(strip) || f.Overlap == nil {
 			t.Errorf("edge %v-%v: strip 998.6-999.6 m inward: %+v, its area %.2f", edge.a, edge.b, f, measure(strip))
+		}
+
+		// The rim within 5 cm of the true offset of the geodesic: a strip
+		// from 999.90 to 999.95 m is wholly in the belt, and one from
+		// 1,000.05 to 1,000.10 m is outside it (a notice).
+		inner := edge.rectangle(999.90, 999.95, 1000)
+		if f := check(inner); f == nil || f.EdgeTolerance || math.Abs(*f.OverlapAreaM2-measure(inner)) > 0.01*measure(inner) {
+			t.Errorf("edge %v-%v: strip 999.90-999.95 m inward: %+v, its area %.2f", edge.a, edge.b, f, measure(inner))
+		}
+		if f := check(edge.rectangle(1000.05, 1000.10, 1000)); f == nil || !f.EdgeTolerance {
+			t.Errorf("edge %v-%v: strip 1,000.05-1,000.10 m inward: %+v, want a notice", edge.a, edge.b, f)
 		}
 
 		// Straddling the border line: only Vietnam's half counts.
