@@ -136,7 +136,9 @@ func DecodeLayer(layer string, b []byte) ([]*zone.Component, error) {
 }
 
 // VietnamLand returns Vietnam's land territory from the base map (WGS84,
-// full source resolution), for point-in-polygon tests.
+// full source resolution): the territory the checker's border belt lies
+// in (its edge along the border is the border lines, vertex for vertex),
+// and for point-in-polygon tests.
 func VietnamLand() (orb.MultiPolygon, error) {
 	fc, err := geojson.UnmarshalFeatureCollection(BasemapGeoJSON())
 	if err != nil {

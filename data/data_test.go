@@ -256,3 +256,41 @@ func TestProvinceCentres(t *testing.T) {
 		}
 	}
 }
+
+// TestBorderLinesAreVietnamsEdges: every edge of the border lines is an
+// edge of Vietnam's land polygon (the arcs the topology shares), so the
+// checker's border belt, cut by that polygon, is cut along the line
+// itself.
+func TestBorderLinesAreVietnamsEdges(t *testing.T) {
+	land, err := VietnamLand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type edge struct{ a, b orb.Point }
+	edges := map[edge]bool{}
+	for _, p := range land {
+		for _, r := range p {
+			for i := 1; i < len(r); i++ {
+				edges[edge{r[i-1], r[i]}] = true
+				edges[edge{r[i], r[i-1]}] = true
+			}
+		}
+	}
+	lines, err := BorderLines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range lines {
+		ls := c.Geometry.(orb.LineString)
+		for i := 1; i < len(ls); i++ {
+			if !edges[edge{ls[i-1], ls[i]}] {
+				t.Errorf("%s: edge %v-%v is no edge of Vietnam's polygon", c.Code, ls[i-1], ls[i])
+			}
+			n++
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d border edges", n)
+	}
+}

@@ -22,21 +22,23 @@ func planarStar(rng *rand.Rand, c orb.Point, n int, rMin, rMax float64) orb.Ring
 }
 
 // stadium is the polygon within w of segment ab (a disc when a == b),
-// counter-clockwise, arcs of bufferQuadSegments chords a quarter circle.
+// counter-clockwise, arcs of quadSegments(w) chords a quarter circle.
 func stadium(a, b orb.Point, w float64) orb.Ring {
 	ring := orb.Ring{}
+	quad := quadSegments(w)
+	step := filletQuantum(w)
 	arc := func(c orb.Point, from float64, steps int) {
 		for i := 0; i <= steps; i++ {
-			s, co := math.Sincos(from + float64(i)*filletQuantum)
+			s, co := math.Sincos(from + float64(i)*step)
 			ring = append(ring, orb.Point{c[0] + w*co, c[1] + w*s})
 		}
 	}
 	if a == b {
-		arc(a, 0, 4*bufferQuadSegments-1)
+		arc(a, 0, 4*quad-1)
 	} else {
 		theta := math.Atan2(b[1]-a[1], b[0]-a[0])
-		arc(b, theta-math.Pi/2, 2*bufferQuadSegments)
-		arc(a, theta+math.Pi/2, 2*bufferQuadSegments)
+		arc(b, theta-math.Pi/2, 2*quad)
+		arc(a, theta+math.Pi/2, 2*quad)
 	}
 	return append(ring, ring[0])
 }

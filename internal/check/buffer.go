@@ -9,9 +9,10 @@ import (
 
 // bufferOutline is the zone within w metres of a planar geometry g (metres)
 // as polygons: outer rings counter-clockwise, holes clockwise, every arc
-// drawn with bufferQuadSegments chords per quarter circle at the angles
-// JTS and GEOS (PostGIS's ST_Buffer) use, so the outline is inscribed in
-// the true one. ok is false when its construction meets input that is not
+// drawn with quadSegments(w) chords per quarter circle at the angles
+// JTS and GEOS (PostGIS's ST_Buffer) use, through points placed a little
+// outside the true circle so that every arc keeps the true area
+// (fanRadius), where JTS's are inscribed in it. ok is false when its construction meets input that is not
 // in general position (the caller then uses simplefeatures' buffer).
 //
 // The construction is JTS's (OffsetCurveBuilder, BufferBuilder): the raw
@@ -36,9 +37,9 @@ const bufferVertexSnap = 1e-6
 // join): JTS's OffsetSegmentGenerator.MAX_CLOSING_SEG_LEN_FACTOR.
 const closingSegmentFactor = 80
 
-// filletQuantum is the angle one arc chord spans at most (JTS rounds each
-// fillet to a whole number of equal chords near this).
-const filletQuantum = math.Pi / (2 * bufferQuadSegments)
+// filletQuantum is the angle one arc chord spans at width w (JTS rounds
+// each fillet to a whole number of equal chords near this).
+func filletQuantum(w float64) float64 { return math.Pi / float64(2*quadSegments(w)) }
 
 // offsetCurves builds buffer outlines. It holds the raw offset curves of a
 // geometry at width w, closed rings of points each with the zone on its
@@ -47,7 +48,9 @@ const filletQuantum = math.Pi / (2 * bufferQuadSegments)
 // outline against; and buffers kept from one outline to the next.
 type offsetCurves struct {
 	w       float64
-	holes   bool // some polygon has a hole whose curve is kept
+	quantum float64     // filletQuantum(w)
+	circle  []orb.Point // the unit circle's vertices at the quantum, from angle 0 counter-clockwise
+	holes   bool        // some polygon has a hole whose curve is kept
 	points  []orb.Point
 	ringEnd []int
 	segs    []segment
@@ -104,8 +107,9 @@ func (oc *offsetCurves) add(g orb.Geometry) {
 func (oc *offsetCurves) addPoint(p orb.Point) {
 	oc.pts = append(oc.pts, p)
 	from := len(oc.points)
-	for _, u := range unitCircle {
-		oc.points = append(oc.points, orb.Point{p[0] + oc.w*u[0], p[1] + oc.w*u[1]})
+	r := oc.w * math.Sqrt(oc.quantum/math.Sin(oc.quantum)) // the circle's area: see fanRadius
+	for _, u := range oc.circle {
+		oc.points = append(oc.points, orb.Point{p[0] + r*u[0], p[1] + r*u[1]})
 	}
 	oc.closeRing(from)
 }
@@ -209,27 +213,49 @@ func (oc *offsetCurves) join(v, in, out orb.Point) {
 		angle = math.Pi
 	}
 	ring = append(ring, e)
-	if k := int(angle/filletQuantum + 0.5); k > 1 {
+	if k := int(angle/oc.quantum + 0.5); k > 1 {
 		start := math.Atan2(-in[0], in[1])
 		step := angle / float64(k)
+		r := fanRadius(w, step, k)
 		for j := 1; j < k; j++ {
 			sin, cos := math.Sincos(start + float64(j)*step)
-			ring = append(ring, orb.Point{v[0] + w*cos, v[1] + w*sin})
+			ring = append(ring, orb.Point{v[0] + r*cos, v[1] + r*sin})
 		}
 	}
 	ring = append(ring, s)
 }
 
-// unitCircle holds the unit circle's vertices at the fillet step, from
-// angle 0 counter-clockwise.
-var unitCircle = func() [4 * bufferQuadSegments]orb.Point {
-	var out [4 * bufferQuadSegments]orb.Point
-	for i := range out {
-		s, c := math.Sincos(float64(i) * filletQuantum)
-		out[i] = orb.Point{c, s}
+// fanRadius is the radius at which a fillet of k chords of angle step
+// each, from and to points at radius w, places its k-1 inner points so
+// that the fan has the true sector's area, w²·k·step/2:
+// (k-2)·r² + 2w·r = w²·k·step/sin(step). Chords inscribed in the circle
+// would lack about (4/3)·s/w of the zone's area (s the chords' sagitta),
+// which no sagitta makes small on a thin overlap across the rim; chords
+// through points a little outside the circle cross it, their rim stays
+// within about 2s/3 of it on either side, and the areas cut from the zone
+// by a footprint's edge agree with the true circle's up to the two chords
+// where the edge crosses the rim. A full circle (k chords all round, no
+// fixed ends) takes r = w·sqrt(step/sin(step)).
+func fanRadius(w, step float64, k int) float64 {
+	q := float64(k) * step / math.Sin(step)
+	if k == 2 {
+		return w * q / 2
 	}
-	return out
-}()
+	m := float64(k - 2)
+	return w * (math.Sqrt(1+m*q) - 1) / m
+}
+
+// unitCircle returns the unit circle's vertices at angle step q, from
+// angle 0 counter-clockwise, into buf.
+func unitCircle(q float64, buf []orb.Point) []orb.Point {
+	n := int(math.Round(2 * math.Pi / q))
+	buf = buf[:0]
+	for i := range n {
+		s, c := math.Sincos(float64(i) * q)
+		buf = append(buf, orb.Point{c, s})
+	}
+	return buf
+}
 
 // rawEdge is one edge of a raw offset curve: ring r, k-th edge.
 type rawEdge struct {
@@ -255,6 +281,9 @@ type rawCut struct {
 func (oc *offsetCurves) outline(g orb.Geometry, w float64) (orb.MultiPolygon, bool) {
 	if w <= 0 {
 		return nil, false
+	}
+	if q := filletQuantum(w); q != oc.quantum {
+		oc.quantum, oc.circle = q, unitCircle(q, oc.circle)
 	}
 	oc.w, oc.holes = w, false
 	oc.points, oc.ringEnd, oc.segs, oc.pts = oc.points[:0], oc.ringEnd[:0], oc.segs[:0], oc.pts[:0]
@@ -375,7 +404,7 @@ func (oc *offsetCurves) outline(g orb.Geometry, w float64) (orb.MultiPolygon, bo
 	// only their pockets, whose inverted loops the shell's own curve winds
 	// round; TestBufferOutlineMatchesJTS holds every outline to the rule.
 	if oc.holes {
-		inner := oc.w * math.Cos(0.75*filletQuantum) * (1 - 1e-9)
+		inner := oc.w * math.Cos(0.75*oc.quantum) * (1 - 1e-9)
 		for _, p := range kept {
 			if oc.closerThan(orb.Point{(p.a[0] + p.b[0]) / 2, (p.a[1] + p.b[1]) / 2}, inner) {
 				return nil, false

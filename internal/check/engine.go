@@ -80,6 +80,7 @@ type Engine struct {
 	grid     consult.Grid
 	key      string
 	outlines *Outlines
+	land     *territory // where border belts lie; nil: Vietnam's (territory.go)
 }
 
 // New returns an engine for rule set rs (validated by rules.Parse), which
@@ -209,6 +210,9 @@ type footprintRun struct {
 
 	imaged  *zone.Component // the component whose image imageXY is
 	imageXY orb.Geometry
+
+	landDone bool       // landXY computed
+	landXY   *landPatch // the territory near the footprint (territory.go)
 }
 
 // workspace holds the buffers a check's geometry works in: reused from one
@@ -352,11 +356,11 @@ func (r *footprintRun) distance(g orb.Geometry, radius float64) float64 {
 // image is c's geometry in the plane: for points and polygons the whole of
 // it, projected once for all of c's rules; for lines only their parts
 // within clipM metres of the footprint (a border line runs for hundreds of
-// kilometres).
+// kilometres), along their geodesics (lineImage).
 func (r *footprintRun) image(c *zone.Component, clipM float64) orb.Geometry {
 	switch c.Geometry.(type) {
 	case orb.LineString, orb.MultiLineString:
-		return r.proj.project(clipLines(c.Geometry, widen(r.ll, clipM)))
+		return r.lineImage(c.Geometry, clipM)
 	}
 	if r.imaged != c {
 		r.imaged, r.imageXY = c, r.e.outlines.image(r.cl, c, r.proj)
@@ -487,10 +491,16 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 		}
 		f.provisional = true
 		inside, f.tolerance, overlap = r.within(c, w, tol, dist0)
-	case rules.TestBorderBelt, rules.TestDistance:
-		// The border belt lies inward from the border line. The engine tests
-		// "within the width of the line" on both sides: beyond the line is
-		// another country, where no Vietnamese project lies.
+	case rules.TestBorderBelt:
+		// DOMAIN: the belt lies inward from the border line, in Vietnam's
+		// territory (territory.go); a footprint with no part there is not
+		// in it, whatever its distance to the line.
+		var inVietnam bool
+		inside, f.tolerance, inVietnam, overlap = r.belt(c, rule.Distance(c), tol, dist0)
+		if !inVietnam {
+			return nil
+		}
+	case rules.TestDistance:
 		inside, f.tolerance, overlap = r.within(c, rule.Distance(c), tol, dist0)
 	}
 	if !inside && !f.tolerance {
@@ -580,18 +590,40 @@ func (r *footprintRun) bufferOverlap(c *zone.Component, w float64) (float64, orb
 		}
 		return r.overlapParts(zxy, func() (sf.Geometry, error) { return toSF(orb.MultiPolygon(zxy)), nil })
 	}
-	near := r.image(c, w+1)
-	if outline, ok := r.work.outlines.outline(near, w); ok {
+	return r.lineBufferOverlap(c.Geometry, w)
+}
+
+// lineBufferOverlap is bufferOverlap for a line g (WGS84), buffered in the
+// plane from its parts that can reach the footprint.
+func (r *footprintRun) lineBufferOverlap(g orb.Geometry, w float64) (float64, orb.Geometry) {
+	outline, z, err := r.bufferZone(r.lineImage(g, w+1), w)
+	switch {
+	case err != nil:
+		return 0, nil
+	case outline != nil:
 		return r.overlapParts(polygonsOf(outline), func() (sf.Geometry, error) { return toSF(outline), nil })
 	}
-	// not in general position: JTS's buffer, no input simplification (its
-	// default drops vertices within 1% of w of their neighbours' chord,
-	// which moves the rim by metres)
-	z, err := sf.Buffer(toSF(near), w, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0))
-	if err != nil {
-		return 0, nil
-	}
 	return r.overlap(z)
+}
+
+// bufferZone is the zone within w metres of near (in the plane): its
+// outline (buffer.go), or when that meets input not in general position
+// (outline nil) JTS's buffer, with no input simplification (its default
+// drops vertices within 1% of w of their neighbours' chord, which moves
+// the rim by metres).
+func (r *footprintRun) bufferZone(near orb.Geometry, w float64) (outline orb.MultiPolygon, jts sf.Geometry, err error) {
+	if outline, ok := r.work.outlines.outline(near, w); ok {
+		return outline, sf.Geometry{}, nil
+	}
+	jts, err = sf.Buffer(toSF(near), w, sf.BufferQuadSegments(quadSegments(w)), sf.BufferSimplifyFactor(0))
+	return nil, jts, err
+}
+
+// lineImage is the line g (WGS84) in the plane, its parts within clipM
+// metres of the footprint only, every long edge split along its geodesic
+// (geodesic.go).
+func (r *footprintRun) lineImage(g orb.Geometry, clipM float64) orb.Geometry {
+	return r.proj.project(geodesicNear(g, widen(r.ll, clipM)))
 }
 
 // overlapParts is the area (m²) and the WGS84 geometry (nil if none) of the footprint's
@@ -664,7 +696,13 @@ func (r *footprintRun) overlap(zoneXY sf.Geometry) (float64, orb.Geometry) {
 			return zoneXY.Area(), r.proj.unproject(zg)
 		}
 	}
-	in, err := sf.Intersection(r.sf(), zoneXY)
+	return r.planeOverlay(r.sf(), zoneXY)
+}
+
+// planeOverlay is the area (m²) and the WGS84 geometry (nil if none) of
+// the intersection of a and b, both in the plane.
+func (r *footprintRun) planeOverlay(a, b sf.Geometry) (float64, orb.Geometry) {
+	in, err := sf.Intersection(a, b)
 	if err != nil || in.IsEmpty() {
 		return 0, nil
 	}

@@ -169,26 +169,47 @@ func (o *Outlines) image(cl zone.Classification, c *zone.Component, p localTM) o
 // meet input not in general position.
 func (o *Outlines) outline(cl zone.Classification, c *zone.Component, w float64, oc *offsetCurves) *zoneOutline {
 	return kept(o, cl, keyOf(c, w), func() *zoneOutline {
-		m := kept(o, cl, keyOf(c, 0), func() *componentImage { return buildImage(c) })
-		z := &zoneOutline{plane: m.plane}
-		polys, ok := oc.outline(m.xy, w)
-		if !ok {
-			polys = nil
-			// no input simplification (JTS's default drops vertices within
-			// 1% of w of their neighbours' chord, which moves the rim by
-			// metres)
-			if g, err := sf.Buffer(toSF(m.xy), w, sf.BufferQuadSegments(bufferQuadSegments), sf.BufferSimplifyFactor(0)); err == nil {
-				if og, err := fromSF(g); err == nil {
-					polys = polygonsOf(og)
-				}
+		return buildOutline(kept(o, cl, keyOf(c, 0), func() *componentImage { return buildImage(c) }), w, oc)
+	})
+}
+
+// buildOutline builds the zone within w > 0 metres of image m, in m's
+// plane, with oc's buffers: by the offset curves (buffer.go), or JTS's
+// buffer where those meet input not in general position.
+func buildOutline(m *componentImage, w float64, oc *offsetCurves) *zoneOutline {
+	z := &zoneOutline{plane: m.plane}
+	polys, ok := oc.outline(m.xy, w)
+	if !ok {
+		polys = nil
+		// no input simplification (JTS's default drops vertices within
+		// 1% of w of their neighbours' chord, which moves the rim by
+		// metres)
+		if g, err := sf.Buffer(toSF(m.xy), w, sf.BufferQuadSegments(quadSegments(w)), sf.BufferSimplifyFactor(0)); err == nil {
+			if og, err := fromSF(g); err == nil {
+				polys = polygonsOf(og)
 			}
 		}
-		if len(polys) > 0 {
-			z.polys = polys
-			z.centre, z.radius = centreRadius(polys.Bound())
-		}
-		return z
-	})
+	}
+	if len(polys) > 0 {
+		z.polys = polys
+		z.centre, z.radius = centreRadius(polys.Bound())
+	}
+	return z
+}
+
+// ZoneOutline is the zone within widthM metres of c's geometry as WGS84
+// polygons (nil when empty): the very outline a check tests footprints
+// against (built in c's own plane, carried back to lon/lat vertex by
+// vertex), for the map to draw (package tiles).
+func ZoneOutline(c *zone.Component, widthM float64) orb.MultiPolygon {
+	if widthM <= 0 {
+		return nil
+	}
+	z := buildOutline(buildImage(c), widthM, new(offsetCurves))
+	if len(z.polys) == 0 {
+		return nil
+	}
+	return z.plane.unproject(z.polys).(orb.MultiPolygon)
 }
 
 // affineLimitM: the map between two planes is taken as affine across an

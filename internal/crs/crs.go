@@ -41,7 +41,7 @@ type CRS struct {
 
 	vn2000 bool // datum VN-2000 (else WGS84)
 	method method
-	tm     *transverseMercator // methodTransverseMercator only
+	tm     *TransverseMercator // methodTransverseMercator only
 }
 
 // TM-3 zone parameters common to every VN-2000 provincial zone (Circular
@@ -104,7 +104,7 @@ func newTM3(z tm3Zone) *CRS {
 	return &CRS{
 		Code: fmt.Sprintf("EPSG:%d", z.epsg), EPSG: z.epsg, Name: z.name, Kind: Projected,
 		Area: "Vietnam - " + z.area, Bounds: z.bounds, vn2000: true, method: methodTransverseMercator,
-		tm: newTransverseMercator(z.lon0, TM3ScaleFactor, TM3FalseEasting, 0),
+		tm: tmerc(z.lon0, TM3ScaleFactor, TM3FalseEasting, 0),
 	}
 }
 
@@ -123,11 +123,11 @@ func byEPSG(code int) *CRS {
 	case 3405:
 		return &CRS{Code: "EPSG:3405", EPSG: 3405, Name: "VN-2000 / UTM zone 48N", Kind: Projected,
 			Area: "Vietnam - onshore west of 108°E", Bounds: bound(102.14, 8.33, 108, 23.4), vn2000: true,
-			method: methodTransverseMercator, tm: newTransverseMercator(105, 0.9996, 500000, 0)}
+			method: methodTransverseMercator, tm: tmerc(105, 0.9996, 500000, 0)}
 	case 3406:
 		return &CRS{Code: "EPSG:3406", EPSG: 3406, Name: "VN-2000 / UTM zone 49N", Kind: Projected,
 			Area: "Vietnam - onshore east of 108°E", Bounds: bound(108, 10.43, 109.53, 21.56), vn2000: true,
-			method: methodTransverseMercator, tm: newTransverseMercator(111, 0.9996, 500000, 0)}
+			method: methodTransverseMercator, tm: tmerc(111, 0.9996, 500000, 0)}
 	}
 	for _, z := range tm3Zones() {
 		if z.epsg == code {
@@ -185,7 +185,7 @@ func CustomTM3(lon0 float64) (*CRS, error) {
 	return &CRS{
 		Code: code, Name: "VN-2000 / TM-3 " + degMin(lon0), Kind: Projected,
 		Area: "Vietnam within 1°30' of " + degMin(lon0) + "E", Bounds: b, vn2000: true,
-		method: methodTransverseMercator, tm: newTransverseMercator(lon0, TM3ScaleFactor, TM3FalseEasting, 0),
+		method: methodTransverseMercator, tm: tmerc(lon0, TM3ScaleFactor, TM3FalseEasting, 0),
 	}, nil
 }
 
@@ -305,7 +305,8 @@ func (c *CRS) CentralMeridian() (lon0, k0 float64, ok bool) {
 	if c.tm == nil {
 		return 0, 0, false
 	}
-	return c.tm.lon0, c.tm.k0, true
+	lon0, k0 = c.tm.CentralMeridian()
+	return lon0, k0, true
 }
 
 // towgs84 is the proj4 +towgs84 of EPSG:6960 (position-vector signs).
@@ -324,11 +325,18 @@ func (c *CRS) Proj4() string {
 	case methodWebMercator:
 		return "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs"
 	case methodTransverseMercator:
-		t := c.tm
-		return fmt.Sprintf("+proj=tmerc +lat_0=0 +lon_0=%s +k=%s +x_0=%s +y_0=%s %s +units=m +no_defs",
-			ftoa(t.lon0), ftoa(t.k0), ftoa(t.fe), ftoa(t.fn), datum)
+		lon0, k0 := c.tm.CentralMeridian()
+		lat0, fe, fn := c.tm.Origin()
+		return fmt.Sprintf("+proj=tmerc +lat_0=%s +lon_0=%s +k=%s +x_0=%s +y_0=%s %s +units=m +no_defs",
+			ftoa(lat0), ftoa(lon0), ftoa(k0), ftoa(fe), ftoa(fn), datum)
 	}
 	return "+proj=longlat " + datum + " +no_defs"
+}
+
+// tmerc is a transverse Mercator of origin latitude 0.
+func tmerc(lon0, k0, fe, fn float64) *TransverseMercator {
+	t := NewTransverseMercator(lon0, 0, k0, fe, fn)
+	return &t
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -61,10 +61,10 @@ func (h *helmert) inverse(x, y, z float64) (float64, float64, float64) {
 // geocentric converts longitude, latitude (degrees) and ellipsoidal height
 // (metres) on the WGS84 ellipsoid to geocentric X, Y, Z (metres).
 func geocentric(lon, lat, h float64) (x, y, z float64) {
-	e2 := wgs84F * (2 - wgs84F)
+	e2 := WGS84F * (2 - WGS84F)
 	lam, phi := lon*math.Pi/180, lat*math.Pi/180
 	sinPhi, cosPhi := math.Sincos(phi)
-	n := wgs84A / math.Sqrt(1-e2*sinPhi*sinPhi)
+	n := WGS84A / math.Sqrt(1-e2*sinPhi*sinPhi)
 	sinLam, cosLam := math.Sincos(lam)
 	return (n + h) * cosPhi * cosLam, (n + h) * cosPhi * sinLam, (n*(1-e2) + h) * sinPhi
 }
@@ -74,13 +74,13 @@ func geocentric(lon, lat, h float64) (x, y, z float64) {
 // iteration on the latitude; near the Earth's surface it converges to below
 // 1e-14 rad in four or five steps.
 func geodetic(x, y, z float64) (lon, lat, h float64) {
-	e2 := wgs84F * (2 - wgs84F)
+	e2 := WGS84F * (2 - WGS84F)
 	p := math.Hypot(x, y)
 	lam := math.Atan2(y, x)
 	phi := math.Atan2(z, p*(1-e2))
 	for i := 0; i < 10; i++ {
 		sinPhi := math.Sin(phi)
-		n := wgs84A / math.Sqrt(1-e2*sinPhi*sinPhi)
+		n := WGS84A / math.Sqrt(1-e2*sinPhi*sinPhi)
 		h = p/math.Cos(phi) - n
 		next := math.Atan2(z, p*(1-e2*n/(n+h)))
 		if math.Abs(next-phi) < 1e-15 {
@@ -90,7 +90,7 @@ func geodetic(x, y, z float64) (lon, lat, h float64) {
 		phi = next
 	}
 	sinPhi := math.Sin(phi)
-	n := wgs84A / math.Sqrt(1-e2*sinPhi*sinPhi)
+	n := WGS84A / math.Sqrt(1-e2*sinPhi*sinPhi)
 	h = p/math.Cos(phi) - n
 	return lam * 180 / math.Pi, phi * 180 / math.Pi, h
 }

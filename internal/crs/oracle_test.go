@@ -109,8 +109,8 @@ func metres(c *CRS, a, b orb.Point) float64 {
 		return math.Hypot(a[0]-b[0], a[1]-b[1])
 	}
 	const rad = math.Pi / 180
-	dy := (a[1] - b[1]) * rad * wgs84A
-	dx := (a[0] - b[0]) * rad * wgs84A * math.Cos(a[1]*rad)
+	dy := (a[1] - b[1]) * rad * WGS84A
+	dx := (a[0] - b[0]) * rad * WGS84A * math.Cos(a[1]*rad)
 	return math.Hypot(dx, dy)
 }
 

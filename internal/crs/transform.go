@@ -17,7 +17,7 @@ const webMercatorRadius = 6378137.0
 func (c *CRS) toGeographic(p orb.Point) orb.Point {
 	switch c.method {
 	case methodTransverseMercator:
-		lon, lat := c.tm.inverse(p[0], p[1])
+		lon, lat := c.tm.Inverse(p[0], p[1])
 		return orb.Point{lon, lat}
 	case methodWebMercator:
 		return orb.Point{p[0] / webMercatorRadius * 180 / math.Pi,
@@ -31,7 +31,7 @@ func (c *CRS) toGeographic(p orb.Point) orb.Point {
 func (c *CRS) fromGeographic(p orb.Point) orb.Point {
 	switch c.method {
 	case methodTransverseMercator:
-		x, y := c.tm.forward(p[0], p[1])
+		x, y := c.tm.Forward(p[0], p[1])
 		return orb.Point{x, y}
 	case methodWebMercator:
 		return orb.Point{p[0] * math.Pi / 180 * webMercatorRadius,
@@ -77,8 +77,8 @@ func (c *CRS) FromWGS84(p orb.Point) (orb.Point, error) {
 	if !finite(p) || p[0] < -180 || p[0] > 180 || p[1] < -90 || p[1] > 90 {
 		return orb.Point{}, zone.Errorf(zone.CodeInvalid, "[%g, %g] is not a WGS84 longitude, latitude", p[0], p[1])
 	}
-	if c.method == methodTransverseMercator && math.Abs(p[0]-c.tm.lon0) > 30 {
-		return orb.Point{}, zone.Errorf(zone.CodeInvalid, "[%g, %g] is %.0f degrees of longitude from the central meridian of %s: too far to project", p[0], p[1], math.Abs(p[0]-c.tm.lon0), c.Code)
+	if lon0, _, ok := c.CentralMeridian(); ok && math.Abs(p[0]-lon0) > 30 {
+		return orb.Point{}, zone.Errorf(zone.CodeInvalid, "[%g, %g] is %.0f degrees of longitude from the central meridian of %s: too far to project", p[0], p[1], math.Abs(p[0]-lon0), c.Code)
 	}
 	if c.method == methodWebMercator && math.Abs(p[1]) > 89.5 {
 		return orb.Point{}, zone.Errorf(zone.CodeInvalid, "latitude %g is too close to a pole for Web Mercator", p[1])

@@ -30,6 +30,17 @@ func TestPRJRecognition(t *testing.T) {
 		{"Hanoi-72", `PROJCS["Hanoi_1972_GK_106_NE",GEOGCS["GCS_Hanoi_1972",DATUM["D_Hanoi_1972",SPHEROID["Krasovsky_1940",6378245.0,298.3]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",106.0],PARAMETER["Scale_Factor",1.0],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]`, "error: neither VN-2000 nor WGS 84"},
 		{"feet", strings.Replace(esriPRJ9215, `UNIT["Meter",1.0]`, `UNIT["Foot_US",0.3048006096012192]`, 1), "error: not the metre"},
 		{"garbage", `PROJCS["x",GEOGCS[`, "error: cannot read the WKT"},
+		// by the parameters, whatever the names
+		{"GDAL's ESRI .prj from +towgs84", gdalTowgs84PRJ, "EPSG:5899"},
+		{"GDAL's ESRI .prj, one rotation's sign flipped", strings.Replace(gdalTowgs84PRJ, "_-0_01975479_", "_0_01975479_", 1), "error: rY is 0.01975479″ where EPSG:6960 has -0.01975479″"},
+		{"GDAL's ESRI .prj, another dX", strings.Replace(gdalTowgs84PRJ, "towgs84_-191_90441429_", "towgs84_-192_873_", 1), "error: dX is -192.873 m where EPSG:6960 has -191.90441429 m"},
+		{"PROJ's datum name, unmorphed", `GEOGCS["unknown",DATUM["Unknown based on WGS84 ellipsoid using towgs84=-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]`, "EPSG:4756"},
+		{"OGC WKT, an unnamed datum with 6960's TOWGS84", `PROJCS["unnamed",GEOGCS["unnamed",DATUM["unknown",SPHEROID["WGS84",6378137,298.257223563],TOWGS84[-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",105.75],PARAMETER["scale_factor",0.9999],PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["Meter",1]]`, "EPSG:9210"},
+		{"a shift of zeros is WGS 84", `GEOGCS["unknown",DATUM["unknown",SPHEROID["WGS84",6378137,298.257223563],TOWGS84[0,0,0,0,0,0,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]`, "OGC:CRS84"},
+		{"VN-2000 by name with another shift", `GEOGCS["GCS_VN_2000",DATUM["D_Vietnam_2000",SPHEROID["WGS_1984",6378137.0,298.257223563],TOWGS84[-192.873,-39.382,-111.202,-0.00205,0.0005,-0.00335,0.0188]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]`, "error: dX is -192.873 m where EPSG:6960 has -191.90441429 m, dY is -39.382 m"},
+		{"another ellipsoid", strings.Replace(gdalTowgs84PRJ, "298.257223563", "298.3", 1), "error: inverse flattening 298.3"},
+		{"another scale factor", strings.Replace(gdalTowgs84PRJ, `"Scale_Factor",0.9999`, `"Scale_Factor",0.9998`, 1), "error: has scale factor 0.9998 where a TM-3 zone has 0.9999"},
+		{"another false northing", strings.Replace(gdalTowgs84PRJ, `"False_Northing",0.0`, `"False_Northing",100.0`, 1), "error: false northing is 100 where a VN-2000 zone has 0"},
 	}
 	for _, c := range cases {
 		got, err := prjCRS(c.wkt)
@@ -44,6 +55,12 @@ func TestPRJRecognition(t *testing.T) {
 		}
 	}
 }
+
+// gdalTowgs84PRJ is the .prj GDAL 3.6 (ogr2ogr) writes for a shapefile
+// in '+proj=tmerc +lon_0=107.75 +k=0.9999 +x_0=500000 +ellps=WGS84
+// +towgs84=<EPSG:6960>': ESRI WKT has no TOWGS84, so the shift is in the
+// datum's name.
+const gdalTowgs84PRJ = `PROJCS["unknown",GEOGCS["GCS_unknown",DATUM["D_Unknown_based_on_WGS84_ellipsoid_using_towgs84_-191_90441429_-39_30318279_-111_45032835_0_00928836_-0_01975479_0_00427372_0_252906278",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",107.75],PARAMETER["Scale_Factor",0.9999],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]`
 
 // rezip rebuilds a zip with some members changed (nil removes one).
 func rezip(t *testing.T, data []byte, change map[string][]byte) []byte {

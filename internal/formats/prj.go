@@ -3,6 +3,7 @@ package formats
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -142,16 +143,131 @@ func squash(s string) string {
 	return b.String()
 }
 
-// prjCRS recognises a .prj as one of the supported CRSs: an EPSG AUTHORITY
-// on the root, else by its parts: the datum (VN-2000 by name — "VN_2000",
-// "Vietnam_2000", "VN-2000" — or by the 6960 TOWGS84 translation; WGS 84
-// by name without a shift), the projection (transverse Mercator: central
-// meridian, scale factor, false easting/northing, latitude of origin; or
-// Web Mercator), and metres. VN-2000 transverse Mercator with k 0.9999 and
-// false easting 500 000 is a TM-3 zone of any central meridian
-// (crs.CustomTM3); k 0.9996 on 105° or 111° is UTM 48N or 49N. Whatever the
-// file's TOWGS84 says, VN-2000 is shifted by EPSG:6960, as everywhere in
-// zoneplan.
+// epsg6960 is the shift from VN-2000 to WGS 84 of Decision
+// 05/2007/QĐ-BTNMT (EPSG:6960) as a WKT TOWGS84 and PROJ's +towgs84 give
+// it: dX, dY, dZ (m), rX, rY, rZ (arc-seconds, position vector) and the
+// scale (ppm).
+var epsg6960 = [7]float64{-191.90441429, -39.30318279, -111.45032835, 0.00928836, -0.01975479, 0.00427372, 0.252906278}
+
+var shiftParams = [7]string{"dX", "dY", "dZ", "rX", "rY", "rZ", "scale"}
+var shiftUnits = [7]string{" m", " m", " m", "″", "″", "″", " ppm"}
+
+// sameShift reports whether a datum's shift to WGS 84 (3 or 7 parameters)
+// is EPSG:6960's, and if not, which parameters differ. The rotations may
+// come with either sign convention: EPSG publishes 6960 in the coordinate
+// frame convention (rX −0.00928836″), WKT and PROJ take the position vector
+// (+0.00928836″), and files of both kinds are about. A shift of three
+// parameters is EPSG:6960's translation without its rotations and scale
+// (about 0.7 m off): taken as VN-2000, and shifted by EPSG:6960 as
+// everywhere in zoneplan.
+func sameShift(got []float64) (bool, string) {
+	near := func(i int, v float64) bool { return math.Abs(v-epsg6960[i]) <= 1e-6*max(1, math.Abs(epsg6960[i])) }
+	var diffs []string
+	for i, v := range got[:min(len(got), 7)] {
+		if near(i, v) || (i >= 3 && i < 6 && len(got) >= 6 && near(3, -got[3]) && near(4, -got[4]) && near(5, -got[5])) {
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("%s is %s%s where EPSG:6960 has %s%s", shiftParams[i],
+			strconv.FormatFloat(v, 'f', -1, 64), shiftUnits[i], strconv.FormatFloat(epsg6960[i], 'f', -1, 64), shiftUnits[i]))
+	}
+	if len(got) != 3 && len(got) != 7 {
+		diffs = append(diffs, fmt.Sprintf("it has %d parameters, not 7", len(got)))
+	}
+	return len(diffs) == 0, strings.Join(diffs, ", ")
+}
+
+// datumShift returns the datum's shift to WGS 84 as the file gives it, nil
+// when it gives none: a TOWGS84 node (OGC WKT, QGIS), or the parameters
+// GDAL writes into the datum's name when it turns a +towgs84 definition
+// into an ESRI .prj, which has no TOWGS84
+// ("D_Unknown_based_on_WGS84_ellipsoid_using_towgs84_-191_90441429_-39_..."
+// from "towgs84=-191.90441429,-39.30318279,...").
+func datumShift(datum *wktNode) []float64 {
+	if t := datum.child("TOWGS84"); t != nil && len(t.numbers) > 0 {
+		return t.numbers
+	}
+	name := datum.text()
+	i := strings.Index(strings.ToLower(name), "towgs84")
+	if i < 0 {
+		return nil
+	}
+	rest := strings.TrimLeft(name[i+len("towgs84"):], "_= ")
+	if strings.Contains(rest, ",") { // the name as PROJ wrote it, not yet ESRI's
+		var out []float64
+		for _, f := range strings.Split(rest, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				return nil
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	return splitUnderscored(strings.Split(rest, "_"))
+}
+
+// splitUnderscored reads numbers whose decimal points and separating
+// commas both became "_": every number is one token (a whole number) or
+// two (whole and fraction). Of the readings into 7 numbers (or 3), the one
+// nearest EPSG:6960's is taken, so a file with 6960's parameters is always
+// read as such and any other says which of its numbers differ.
+func splitUnderscored(tokens []string) []float64 {
+	whole := func(s string) bool {
+		s = strings.TrimPrefix(s, "-")
+		return s != "" && strings.Trim(s, "0123456789") == ""
+	}
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	var best []float64
+	bestMiss := math.MaxInt
+	var walk func(k int, vals []float64)
+	walk = func(k int, vals []float64) {
+		if len(vals) > 7 {
+			return
+		}
+		if k == len(tokens) {
+			if len(vals) != 7 && len(vals) != 3 {
+				return
+			}
+			miss := 0
+			for i, v := range vals {
+				if math.Abs(math.Abs(v)-math.Abs(epsg6960[i])) > 1e-6*max(1, math.Abs(epsg6960[i])) {
+					miss++
+				}
+			}
+			if miss < bestMiss {
+				best, bestMiss = slices.Clone(vals), miss
+			}
+			return
+		}
+		if !whole(tokens[k]) {
+			return
+		}
+		if v, err := strconv.ParseFloat(tokens[k], 64); err == nil {
+			walk(k+1, append(vals, v))
+		}
+		if k+1 < len(tokens) && digits(tokens[k+1]) {
+			if v, err := strconv.ParseFloat(tokens[k]+"."+tokens[k+1], 64); err == nil {
+				walk(k+2, append(vals, v))
+			}
+		}
+	}
+	walk(0, nil)
+	return best
+}
+
+// prjCRS recognises a .prj as one of the supported CRSs by its parameters,
+// however the tool that wrote it (GDAL, QGIS, ArcGIS) names them: an EPSG
+// AUTHORITY on the root, else the datum's shift to WGS 84 where the file
+// gives one (EPSG:6960's: VN-2000; none: WGS 84; any other: refused,
+// naming the parameters that differ), else the datum's name (VN-2000 —
+// "VN_2000", "Vietnam_2000", "VN-2000" — or WGS 84); the ellipsoid's
+// axis and flattening (WGS 84's, which VN-2000 uses); the projection
+// (transverse Mercator: central meridian, scale factor, false
+// easting/northing, latitude of origin; or Web Mercator) and metres.
+// VN-2000 transverse Mercator with k 0.9999 and false easting 500 000 is a
+// TM-3 zone of any central meridian (crs.CustomTM3); k 0.9996 on 105° or
+// 111° is UTM 48N or 49N. VN-2000 is shifted by EPSG:6960, as everywhere
+// in zoneplan.
 func prjCRS(wkt string) (*crs.CRS, error) {
 	root, err := parseWKT(wkt)
 	if err != nil {
@@ -175,20 +291,31 @@ func prjCRS(wkt string) (*crs.CRS, error) {
 	if pn := squash(root.text()); strings.EqualFold(root.key, "PROJCS") && (strings.Contains(pn, "vn2000") || strings.Contains(pn, "vietnam2000")) {
 		vn = true
 	}
-	if t := datum.child("TOWGS84"); t != nil && len(t.numbers) >= 3 {
-		if math.Abs(t.numbers[0]+191.904) < 0.01 && math.Abs(t.numbers[1]+39.303) < 0.01 && math.Abs(t.numbers[2]+111.450) < 0.01 {
-			vn = true
-		} else if vn {
-			return nil, fmt.Errorf("datum %q has TOWGS84 %v, not VN-2000's EPSG:6960 shift", datum.text(), t.numbers)
+	wgs := !vn && (strings.Contains(dn, "wgs84") || strings.Contains(dn, "wgs1984"))
+	if shift := datumShift(datum); shift != nil {
+		zero := true
+		for _, v := range shift {
+			zero = zero && v == 0
+		}
+		same, diff := sameShift(shift)
+		switch {
+		case same:
+			vn, wgs = true, false
+		case zero && !vn:
+			wgs = true
+		default:
+			return nil, fmt.Errorf("datum %q: its shift to WGS 84 is not VN-2000's (EPSG:6960): %s", datum.text(), diff)
 		}
 	}
-	wgs := !vn && (strings.Contains(dn, "wgs84") || strings.Contains(dn, "wgs1984"))
 	if !vn && !wgs {
 		return nil, fmt.Errorf("datum %q is neither VN-2000 nor WGS 84", datum.text())
 	}
-	if sp := geog.child("SPHEROID"); sp != nil && len(sp.numbers) >= 2 {
-		if math.Abs(sp.numbers[0]-6378137) > 0.01 || math.Abs(sp.numbers[1]-298.257223563) > 1e-6 {
-			return nil, fmt.Errorf("ellipsoid %q (%v) is not WGS 84, which VN-2000 uses", sp.text(), sp.numbers)
+	if sp := geog.find("SPHEROID"); sp != nil && len(sp.numbers) >= 2 {
+		switch {
+		case math.Abs(sp.numbers[0]-6378137) > 0.01:
+			return nil, fmt.Errorf("ellipsoid %q: semi-major axis %v m, not WGS 84's 6378137 m (VN-2000 uses WGS 84's ellipsoid)", sp.text(), sp.numbers[0])
+		case math.Abs(sp.numbers[1]-298.257223563) > 1e-6:
+			return nil, fmt.Errorf("ellipsoid %q: inverse flattening %v, not WGS 84's 298.257223563 (VN-2000 uses WGS 84's ellipsoid)", sp.text(), sp.numbers[1])
 		}
 	}
 	switch strings.ToUpper(root.key) {
@@ -225,17 +352,27 @@ func prjCRS(wkt string) (*crs.CRS, error) {
 		return nil, fmt.Errorf("WGS 84 transverse Mercator (%q) is not supported: zoneplan reads VN-2000 zones, WGS 84 longitude/latitude and Web Mercator (if the data is really VN-2000, remove the .prj and choose the zone)", root.text())
 	}
 	lon0, k0 := params["centralmeridian"], params["scalefactor"]
-	fe, fn, lat0 := params["falseeasting"], params["falsenorthing"], params["latitudeoforigin"]
-	if fn != 0 || lat0 != 0 || fe != 500000 {
-		return nil, fmt.Errorf("transverse Mercator with false easting %v, false northing %v, latitude of origin %v is not a VN-2000 zone (500000, 0, 0)", fe, fn, lat0)
+	var diffs []string
+	for _, p := range []struct {
+		key, name string
+		want      float64
+	}{{"falseeasting", "false easting", 500000}, {"falsenorthing", "false northing", 0}, {"latitudeoforigin", "latitude of origin", 0}} {
+		if v := params[p.key]; v != p.want {
+			diffs = append(diffs, fmt.Sprintf("%s is %v where a VN-2000 zone has %v", p.name, v, p.want))
+		}
+	}
+	if len(diffs) > 0 {
+		return nil, fmt.Errorf("VN-2000 transverse Mercator %q is not a VN-2000 zone: %s", root.text(), strings.Join(diffs, ", "))
 	}
 	switch {
 	case math.Abs(k0-0.9996) < 1e-9 && lon0 == 105:
 		return crs.Lookup("EPSG:3405")
 	case math.Abs(k0-0.9996) < 1e-9 && lon0 == 111:
 		return crs.Lookup("EPSG:3406")
+	case math.Abs(k0-0.9996) < 1e-9:
+		return nil, fmt.Errorf("VN-2000 transverse Mercator with scale factor 0.9996 (UTM) has central meridian %v°E where UTM 48N has 105°E and 49N 111°E", lon0)
 	case math.Abs(k0-crs.TM3ScaleFactor) < 1e-9:
 		return crs.CustomTM3(lon0)
 	}
-	return nil, fmt.Errorf("VN-2000 transverse Mercator with scale factor %v on %v°E is neither a TM-3 zone (0.9999) nor UTM 48N/49N", k0, lon0)
+	return nil, fmt.Errorf("VN-2000 transverse Mercator on %v°E has scale factor %v where a TM-3 zone has 0.9999 and UTM 0.9996", lon0, k0)
 }

@@ -67,8 +67,9 @@ const (
 	// The component's own geometry (defence land, a border restricted zone,
 	// a border marker).
 	TestComponent ZoneTest = "component"
-	// The border belt: within distance_m (or the province's width) of a
-	// border line.
+	// The border belt: the part of Vietnam's territory within distance_m
+	// (or the province's width) of a border line, measured inward; the
+	// checker takes the territory from the embedded base map.
 	TestBorderBelt ZoneTest = "border_belt"
 	// A plain distance: within distance_m of the component's geometry.
 	TestDistance ZoneTest = "distance"

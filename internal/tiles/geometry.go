@@ -14,6 +14,7 @@ import (
 // are rounded to the nearest unit, not floored, so a vertex moves at most
 // half a unit.
 type tileFrame struct {
+	z      uint32
 	n      float64 // extent << z: the world's width in units
 	x0, y0 float64 // the tile's top-left corner in world units
 	extent float64
@@ -29,7 +30,7 @@ func newTileFrame(z, x, y uint32, extent, buffer int, tol float64) tileFrame {
 	n := math.Ldexp(float64(extent), int(z))
 	e := float64(extent)
 	return tileFrame{
-		n: n, x0: float64(x) * e, y0: float64(y) * e, extent: e,
+		z: z, n: n, x0: float64(x) * e, y0: float64(y) * e, extent: e,
 		clip:  orb.Bound{Min: orb.Point{-float64(buffer), -float64(buffer)}, Max: orb.Point{e + float64(buffer), e + float64(buffer)}},
 		tol:   tol,
 		pixel: e / 256,

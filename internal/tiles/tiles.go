@@ -42,6 +42,10 @@ const (
 	// OmittedLayer is the MVT layer that counts, per layer and cell of the
 	// tile, the features its byte or feature budget left out (thin.go).
 	OmittedLayer = "omitted"
+	// ZonesExactZoom is the first zoom whose zones are drawn with every
+	// vertex of the checker's outline (rounded to tile units); lower zooms
+	// simplify them.
+	ZonesExactZoom = 14
 	// DefaultCacheBytes bounds the tile cache when the server is not told otherwise.
 	DefaultCacheBytes = 256 << 20
 	// ContentType is the media type of a tile.
@@ -495,6 +499,13 @@ func growMetres(b orb.Bound, m float64) orb.Bound {
 // zoneLayer draws the protection zones of cs that reach the tile, within
 // budget bytes; nil when there are none.
 func (s *Service) zoneLayer(f *tileFrame, box orb.Bound, cs []*zone.Component, budget int) *layerEncoder {
+	if f.z >= ZonesExactZoom {
+		// from here on a zone is drawn vertex for vertex as the checker
+		// tests it (rounded to tile units); below, simplified
+		exact := *f
+		exact.tol = 0
+		f = &exact
+	}
 	enc := newLayerEncoder(ZonesLayer, s.opt.Extent)
 	used := 0
 	attrs := make([]attr, 4)
