@@ -28,9 +28,14 @@ func handleHealthz() http.HandlerFunc {
 // fixed short reason. Nothing else (no counts, no versions, no times):
 // anyone may ask, and counts and versions move with works the asker may not
 // know of.
+//
+// A read instance adds its replica's lag in seconds (replicaReadiness): a
+// time, but of the replication, which moves with the primary's write load,
+// not with what the data holds.
 type readiness struct {
-	Status string `json:"status"` // ready, degraded
-	Reason string `json:"reason,omitempty"`
+	Status     string   `json:"status"` // ready, degraded
+	Reason     string   `json:"reason,omitempty"`
+	ReplicaLag *float64 `json:"replica_lag_seconds,omitempty"`
 }
 
 // handleReadyz tells a load balancer whether to send this instance traffic:
@@ -44,6 +49,9 @@ type readiness struct {
 //     that can tell instances apart by body may prefer "ready" ones.)
 //   - 503 not ready: the index is still loading, the store's disk is full
 //     (writes would fail with 507), or the store fails otherwise.
+//
+// A read instance (on a replica) also says degraded while its replica's
+// lag is past Config.MaxReplicaLag or cannot be read, and gives the lag.
 func (s *server) handleReadyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -56,7 +64,9 @@ func (s *server) handleReadyz() http.HandlerFunc {
 		err := s.Store.Ping(ctx)
 		switch zone.StoreStateOf(err) {
 		case zone.StoreReady:
-			encode(w, http.StatusOK, readiness{Status: "ready"})
+			rd := readiness{Status: "ready"}
+			s.replicaReadiness(&rd)
+			encode(w, http.StatusOK, rd)
 		case zone.StoreDegraded:
 			encode(w, http.StatusOK, readiness{Status: "degraded", Reason: "database unreachable"})
 		case zone.StoreStorageFull:

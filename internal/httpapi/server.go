@@ -59,6 +59,17 @@ type Config struct {
 	// CORSOrigins are the web origins whose pages may call the API from a
 	// browser (ParseCORSOrigins, corsHandler); none: no CORS headers.
 	CORSOrigins []string
+	// ReadOnly makes this a read instance on a database replica: every
+	// write is refused with 503 (code read_only) naming PrimaryURL, the
+	// write instance's base URL (replicas.go).
+	ReadOnly   bool
+	PrimaryURL string
+	// MaxReplicaLag: past it a read instance's /readyz says degraded. 0:
+	// DefaultMaxReplicaLag.
+	MaxReplicaLag time.Duration
+	// PositionWait bounds a read instance's wait for a request's log
+	// position (read-your-writes). 0: DefaultPositionWait.
+	PositionWait time.Duration
 }
 
 // DefaultWriteTimeout is WriteTimeout unless configured: a large page
@@ -109,6 +120,13 @@ type Deps struct {
 	// Probing flags (and may suspend) tokens whose checks touch
 	// consultation areas unusually often; nil: off.
 	Probing *probing.Detector
+	// Replica is a read instance's database replica (Config.ReadOnly):
+	// its lag for /readyz, and waits for log positions. nil on a write
+	// instance.
+	Replica Replica
+	// Positions gives a write instance the log position after a write, for
+	// PositionHeader; nil: no header (the embedded store).
+	Positions Positions
 }
 
 // server holds the dependencies the handlers close over.
@@ -130,6 +148,12 @@ func NewServer(d Deps) http.Handler {
 	}
 	if d.Config.WriteTimeout == 0 {
 		d.Config.WriteTimeout = DefaultWriteTimeout
+	}
+	if d.Config.MaxReplicaLag == 0 {
+		d.Config.MaxReplicaLag = DefaultMaxReplicaLag
+	}
+	if d.Config.PositionWait == 0 {
+		d.Config.PositionWait = DefaultPositionWait
 	}
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)
