@@ -19,6 +19,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/metrics"
+	"github.com/zoneplan/zoneplan/internal/postgis"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
@@ -68,6 +69,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
 	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
 	corsOrigins := fs.String("cors-origins", e.getenv("ZONEPLAN_CORS_ORIGINS"), "comma-separated web origins (scheme://host[:port], or *) whose pages may call the API from a browser with a token (env ZONEPLAN_CORS_ORIGINS); empty: none")
+	var ro readOnlyConfig
+	fs.BoolVar(&ro.on, "read-only", false, "a read instance on a PostgreSQL hot standby (DATABASE_URL): answers reads, refuses writes naming --primary-url, follows the replica's change log (docs/scale-out.md)")
+	fs.StringVar(&ro.primaryURL, "primary-url", e.getenv("ZONEPLAN_PRIMARY_URL"), "--read-only: the write instance's base URL, named in refused writes (env ZONEPLAN_PRIMARY_URL)")
+	fs.StringVar(&ro.auditURL, "primary-database-url", e.getenv("PRIMARY_DATABASE_URL"), "--read-only: the primary database's URL, where this instance's audit trail is appended (env PRIMARY_DATABASE_URL)")
+	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says degraded past this replay lag")
+	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503)")
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -87,7 +94,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *requestTimeout <= 0 || *degradedTokenTTL < 0 {
 		return exitError{code: 2, msg: "--request-timeout must be > 0 and --degraded-token-ttl >= 0"}
 	}
+	if err := ro.validate(sc); err != nil {
+		return err
+	}
 	sc.server = true
+	sc.standby = ro.on
 	// One log line per request: written out in batches (every 100 ms, and
 	// at once for warnings and errors) instead of one write call each.
 	lw := newLogWriter(e.stderr, 100*time.Millisecond)
@@ -106,7 +117,27 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 
-	if secret, err := auth.EnsureAdmin(ctx, st, time.Now()); err != nil {
+	// Where the audit trail goes: the store, or for a read instance the
+	// primary database (a standby takes no writes).
+	var auditStore zone.AuditStore = st
+	var replica httpapi.Replica
+	var positions httpapi.Positions
+	if pg, ok := st.(*postgis.Store); ok {
+		if ro.on {
+			primary, err := openAuditPrimary(ctx, e, ro.auditURL)
+			if err != nil {
+				return err
+			}
+			defer primary.Close()
+			auditStore, replica = primary, replicaOf{pg}
+		} else {
+			positions = positionsOf{pg}
+		}
+	}
+
+	// A read instance makes no first admin token: tokens are made on the
+	// primary, by its write instances.
+	if secret, err := ensureAdmin(ctx, st, ro.on); err != nil {
 		return err
 	} else if secret != "" {
 		fmt.Fprintf(e.stderr, "\n"+
@@ -126,7 +157,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// The audit trail's recorder outlives the HTTP server (closed after it,
 	// so the last requests' entries are appended) and the store outlives
 	// the recorder (deferred first, closed last).
-	trail := audit.NewRecorder(st, audit.Options{Backlog: *backlog, Log: e.log})
+	trail := audit.NewRecorder(auditStore, audit.Options{Backlog: *backlog, Log: e.log})
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -152,10 +183,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
-			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout},
+			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout,
+			ReadOnly: ro.on, PrimaryURL: ro.primaryURL, MaxReplicaLag: ro.maxLag, PositionWait: ro.positionWait},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
+		Replica: replica, Positions: positions,
 	})
 
 	start := time.Now()
@@ -189,7 +222,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			Message: fmt.Sprintf("the server has too many open connections (%d); try again shortly", *maxConns)})})
 	if m != nil {
 		registerMetrics(m, served{store: st, index: ix, gates: gates, tileBuilds: tileBuilds, tiles: tileService,
-			conns: ln, trail: trail, quota: limiter, probing: detector, rules: active})
+			conns: ln, trail: trail, quota: limiter, probing: detector, rules: active, replica: replica})
 		stopMetrics, err := serveMetrics(ctx, e, m, *metricsAddr)
 		if err != nil {
 			ln.Close()
@@ -211,7 +244,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		ConnState:    ln.ConnState,
 		BaseContext:  func(net.Listener) context.Context { return ctx },
 	}
-	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "public_read", *publicRead,
+	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "read_only", ro.on, "public_read", *publicRead,
 		"max_conns", *maxConns, "max_heavy_pages", *maxHeavy, "max_uploads", *maxUploads, "max_checks", *maxChecks, "max_tile_builds", *maxTileBuilds)
 	fmt.Fprintf(e.stdout, "zoneplan serving on http://%s\n", displayAddr(ln.Addr()))
 
@@ -260,4 +293,13 @@ func envOr(e *env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// ensureAdmin is auth.EnsureAdmin, except on a read instance (readOnly),
+// which writes nothing.
+func ensureAdmin(ctx context.Context, st zone.Store, readOnly bool) (string, error) {
+	if readOnly {
+		return "", nil
+	}
+	return auth.EnsureAdmin(ctx, st, time.Now())
 }
