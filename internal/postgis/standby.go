@@ -155,16 +155,21 @@ func (s *Store) WaitReplayed(ctx context.Context, pos Position) (int64, error) {
 	}
 	sb.waiting.Add(1)
 	defer sb.waiting.Add(-1)
-	for {
+	for kicked := false; ; kicked = true {
 		sb.mu.Lock()
 		covered, version, polled := sb.covered, sb.coveredVersion, sb.polled
 		sb.mu.Unlock()
 		if covered >= pos {
 			return version, nil
 		}
-		select {
-		case sb.kick <- struct{}{}:
-		default:
+		// One poll at once; then the poller's fast interval (a kick on
+		// every wake would spin with a poller failing at once while the
+		// standby is down).
+		if !kicked {
+			select {
+			case sb.kick <- struct{}{}:
+			default:
+			}
 		}
 		select {
 		case <-ctx.Done():
