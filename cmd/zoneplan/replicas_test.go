@@ -25,32 +25,6 @@ import (
 // instance is in the read instance's items, tiles and checks within it.
 const editVisibleBound = time.Second
 
-// callWith is call with extra request headers.
-func callWith(t *testing.T, method, url, token string, body []byte, header map[string]string) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	start := time.Now()
-	resp, err := chaosClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{status: resp.StatusCode, header: resp.Header, body: b, took: time.Since(start)}
-}
-
 // replicaWorld is a write instance on a primary and a read instance on its
 // streaming replica, with tokens.
 type replicaWorld struct {

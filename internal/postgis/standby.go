@@ -189,6 +189,17 @@ func (s *Store) subscribeStandby(ctx context.Context) (<-chan struct{}, error) {
 	sb.mu.Lock()
 	sb.subs[ch] = struct{}{}
 	sb.mu.Unlock()
+	s.whenEnded(ctx, func() {
+		sb.mu.Lock()
+		delete(sb.subs, ch)
+		sb.mu.Unlock()
+		close(ch)
+	})
+	return ch, nil
+}
+
+// whenEnded calls release once ctx or the store ends.
+func (s *Store) whenEnded(ctx context.Context, release func()) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -196,12 +207,8 @@ func (s *Store) subscribeStandby(ctx context.Context) (<-chan struct{}, error) {
 		case <-ctx.Done():
 		case <-s.bg.Done():
 		}
-		sb.mu.Lock()
-		delete(sb.subs, ch)
-		sb.mu.Unlock()
-		close(ch)
+		release()
 	}()
-	return ch, nil
 }
 
 // watchRevocationsStandby is WatchRevocations on a standby: the ids the
@@ -220,20 +227,14 @@ func (s *Store) watchRevocationsStandby(ctx context.Context) (<-chan uuid.UUID, 
 	}
 	sb.watchers[ch] = struct{}{}
 	sb.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		select {
-		case <-ctx.Done():
-		case <-s.bg.Done():
-		}
+	s.whenEnded(ctx, func() {
 		sb.mu.Lock()
-		if _, ok := sb.watchers[ch]; ok {
+		defer sb.mu.Unlock()
+		if _, ok := sb.watchers[ch]; ok { // not ended by a failed poll already
 			delete(sb.watchers, ch)
 			close(ch)
 		}
-		sb.mu.Unlock()
-	}()
+	})
 	return ch, nil
 }
 
