@@ -256,6 +256,29 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		}
 	})
 
+	t.Run("AppraisalsReadFromReplica", func(t *testing.T) {
+		// An appraisal made through the write instance is read, with its
+		// report, from the read instance at once with its position.
+		a := call(t, http.MethodPost, w.writer.URL+"/api/appraisals", w.appraiser,
+			[]byte(`{"name":"Khu du lịch Bản Giốc (thử)","footprint":{"type":"Polygon","coordinates":[[[105.905,22.405],[105.915,22.405],[105.915,22.415],[105.905,22.415],[105.905,22.405]]]}}`))
+		var created struct {
+			ID      string `json:"id"`
+			Verdict string `json:"verdict"`
+		}
+		if a.status != http.StatusCreated || json.Unmarshal(a.body, &created) != nil || created.ID == "" {
+			t.Fatalf("an appraisal through the write instance: %d %s", a.status, a.body)
+		}
+		header := map[string]string{httpapi.PositionHeader: a.header.Get(httpapi.PositionHeader)}
+		got := callWith(t, http.MethodGet, w.reader.URL+"/api/appraisals/"+created.ID, w.appraiser, nil, header)
+		if got.status != http.StatusOK || !bytes.Contains(got.body, []byte(created.ID)) || !bytes.Contains(got.body, []byte(`"verdict":"`+created.Verdict+`"`)) {
+			t.Fatalf("the appraisal on the read instance: %d %s", got.status, got.body)
+		}
+		if got := callWith(t, http.MethodGet, w.reader.URL+"/api/appraisals/"+created.ID+"/report", w.appraiser, nil, header); got.status != http.StatusOK ||
+			!bytes.Contains(got.body, []byte("Bản Giốc")) {
+			t.Fatalf("the appraisal's report on the read instance: %d %.300s", got.status, got.body)
+		}
+	})
+
 	t.Run("ReadYourWritesAndLag", func(t *testing.T) {
 		conn, err := pgx.Connect(t.Context(), w.replicaDSN)
 		if err != nil {
