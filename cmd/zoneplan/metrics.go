@@ -104,7 +104,7 @@ func registerMetrics(m *metrics.Metrics, s served) {
 			return float64(max(0, v-s.index.Version()))
 		})
 	if s.replica != nil {
-		m.GaugeFunc("replica_lag_seconds", "A read instance's replica: how long WAL received from the primary has waited to be replayed; NaN while the replica cannot be asked.",
+		m.GaugeFunc("replica_lag_seconds", "A read instance's replica: how long the oldest WAL it has not replayed (received, or written by the primary) has waited; NaN while the replica cannot be asked.",
 			func() float64 {
 				lag, known := s.replica.ReplicaLag()
 				if !known {

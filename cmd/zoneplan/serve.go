@@ -111,24 +111,28 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		m = metrics.New()
 		sc.observe = func(statement string, d time.Duration, err error) { m.ObserveDBCall(statement, d, err != nil) }
 	}
+	// A read instance appends its audit trail to the primary database (a
+	// standby takes no writes), and measures its replica's lag against
+	// the primary's position too. Closed after the store (deferred first).
+	var primary *postgis.Store
+	if ro.on {
+		if primary, err = openAuditPrimary(ctx, e, ro.auditURL); err != nil {
+			return err
+		}
+		defer primary.Close()
+		sc.primaryPosition = primary.WritePosition
+	}
 	st, err := openStore(ctx, e, sc)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	// Where the audit trail goes: the store, or for a read instance the
-	// primary database (a standby takes no writes).
 	var auditStore zone.AuditStore = st
 	var replica httpapi.Replica
 	var positions httpapi.Positions
 	if pg, ok := st.(*postgis.Store); ok {
 		if ro.on {
-			primary, err := openAuditPrimary(ctx, e, ro.auditURL)
-			if err != nil {
-				return err
-			}
-			defer primary.Close()
 			auditStore, replica = primary, replicaOf{pg}
 		} else {
 			positions = positionsOf{pg}

@@ -28,6 +28,8 @@ type storeConfig struct {
 	// standby: serve --read-only on a hot standby: no migrations (the
 	// primary's are replayed), the store polls instead of listening.
 	standby bool
+	// primaryPosition: a standby's primary's write position, for its lag.
+	primaryPosition func(ctx context.Context) (postgis.Position, error)
 }
 
 // serverStoreOptions are the PostGIS options of serve: statement and
@@ -77,7 +79,7 @@ func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) 
 			opt = serverStoreOptions()
 			opt.Logger = e.log
 		}
-		opt.Standby = sc.standby
+		opt.Standby, opt.PrimaryPosition = sc.standby, sc.primaryPosition
 		opt.ObserveStatement = sc.observe
 		return postgis.Open(ctx, sc.DatabaseURL, opt)
 	}

@@ -45,8 +45,8 @@ const DefaultPositionWait = 2 * time.Second
 // Replica is a read instance's standby, as the server needs it
 // (cmd/zoneplan adapts postgis.Store).
 type Replica interface {
-	// ReplicaLag is how long WAL received from the primary has waited to
-	// be replayed; known is false while the standby cannot be asked.
+	// ReplicaLag is how long the oldest WAL the standby has not replayed
+	// has waited; known is false while the standby cannot be asked.
 	ReplicaLag() (lag time.Duration, known bool)
 	// WaitReplayed blocks until the standby has replayed position (a
 	// PositionHeader value; CodeInvalid when it is not one) and returns

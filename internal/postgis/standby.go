@@ -72,9 +72,10 @@ type ReplicaStatus struct {
 	Standby bool
 	// Replayed is the last position replayed (on a primary: written).
 	Replayed Position
-	// Lag is how long the oldest WAL the standby received but has not
-	// replayed has been waiting; 0 when it has replayed all it received.
-	// WAL its primary has not sent yet (a broken link) does not count.
+	// Lag is how long the oldest WAL the standby has not replayed has
+	// been waiting since the poller first knew of it: WAL it received,
+	// and with Options.PrimaryPosition WAL the primary wrote (so a broken
+	// link to the primary counts too); 0 when it has replayed all of it.
 	Lag time.Duration
 }
 
@@ -140,7 +141,34 @@ func (s *Store) WritePosition(ctx context.Context) (_ Position, err error) {
 	if err != nil {
 		return 0, dbError(err, "read the log position")
 	}
-	return ParsePosition(text)
+	p, err := ParsePosition(text)
+	return recordEnd(p), err
+}
+
+// WAL page layout of PostgreSQL's default build (XLOG_BLCKSZ 8 KiB, 16 MiB
+// segments): each page starts with a header, longer on a segment's first
+// page.
+const (
+	walPage        = 8192
+	walSegment     = 16 << 20
+	walShortHeader = 24 // SizeOfXLogShortPHD
+	walLongHeader  = 40 // SizeOfXLogLongPHD
+)
+
+// recordEnd turns the WAL insert position into the end of the last record
+// written, which is what a standby's replay position reaches: when that
+// record ended on a page boundary, the insert position is past the next
+// page's header, and a standby that replayed everything would stay short
+// of it until another record came. No record ends right after a page
+// header (its part on that page is not empty), so the shift is exact.
+func recordEnd(p Position) Position {
+	switch {
+	case p%walSegment == walLongHeader:
+		return p - walLongHeader
+	case p%walPage == walShortHeader && p%walSegment != walShortHeader:
+		return p - walShortHeader
+	}
+	return p
 }
 
 // WaitReplayed blocks until the standby has replayed pos, and returns a
@@ -314,6 +342,9 @@ func (s *Store) pollStandby(ctx context.Context, conn **pgx.Conn) error {
 	if row.replayed, err = ParsePosition(replayed); err != nil {
 		return err
 	}
+	if !row.inRecovery {
+		row.replayed = recordEnd(row.replayed) // the insert position, on a primary
+	}
 	row.receive = row.replayed
 	if receive != "" {
 		if row.receive, err = ParsePosition(receive); err != nil {
@@ -357,8 +388,8 @@ func (s *Store) standbyPolled(row standbyRow, revoked []uuid.UUID) {
 	if !row.inRecovery {
 		sb.pending = sb.pending[:0]
 	} else {
-		if row.receive > row.replayed && (len(sb.pending) == 0 || row.receive > sb.pending[len(sb.pending)-1].pos) && len(sb.pending) < maxPendingWAL {
-			sb.pending = append(sb.pending, pendingWAL{pos: row.receive, seen: now})
+		if row.receive > row.replayed {
+			sb.addPending(row.receive, now)
 		}
 		i := 0
 		for i < len(sb.pending) && sb.pending[i].pos <= row.replayed {
@@ -389,6 +420,41 @@ func (s *Store) standbyPolled(row standbyRow, revoked []uuid.UUID) {
 	sb.revSeq = row.revSeq
 	close(sb.polled)
 	sb.polled = make(chan struct{})
+}
+
+// primaryLoop asks the primary for its write position every poll
+// interval, until ctx ends: a position the standby has not replayed waits
+// in pending from when it was learnt. A primary that does not answer adds
+// nothing (the lag then counts received WAL only).
+func (s *Store) primaryLoop(ctx context.Context, position func(context.Context) (Position, error)) {
+	defer s.wg.Done()
+	sb := s.standby
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(standbyPollInterval):
+		}
+		cctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		p, err := position(cctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		sb.mu.Lock()
+		if sb.status.Known && sb.status.Standby && p > sb.status.Replayed {
+			sb.addPending(p, time.Now())
+		}
+		sb.mu.Unlock()
+	}
+}
+
+// addPending notes a position not yet replayed, first known at seen,
+// keeping pending in position order. Called with mu held.
+func (sb *standby) addPending(p Position, seen time.Time) {
+	if (len(sb.pending) == 0 || p > sb.pending[len(sb.pending)-1].pos) && len(sb.pending) < maxPendingWAL {
+		sb.pending = append(sb.pending, pendingWAL{pos: p, seen: seen})
+	}
 }
 
 // standbyFailed records a failed poll: the status is unknown, and every

@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +23,15 @@ func TestParsePosition(t *testing.T) {
 	if p, _ := ParsePosition("1/0"); p != 1<<32 {
 		t.Errorf("1/0 = %d, want 2^32", uint64(p))
 	}
+	// The insert position past a page's header is the end of the record
+	// before it; anywhere else it is itself.
+	for in, want := range map[string]string{"0/2018": "0/2000", "1/1000028": "1/1000000", "0/1000018": "0/1000018",
+		"0/2020": "0/2020", "0/2000": "0/2000", "0/18": "0/18", "0/28": "0/0"} {
+		p, _ := ParsePosition(in)
+		if got := recordEnd(p).String(); got != want {
+			t.Errorf("recordEnd(%s) = %s, want %s", in, got, want)
+		}
+	}
 	for _, bad := range []string{"", "/", "0/", "/1", "12", "0/1/2", "G/1", "123456789/0", "-1/0", " 0 /1"} {
 		if _, err := ParsePosition(bad); zone.ErrorCode(err) != zone.CodeInvalid {
 			t.Errorf("ParsePosition(%q): %v, want invalid", bad, err)
@@ -33,12 +43,15 @@ func TestParsePosition(t *testing.T) {
 // store writes to. It follows the change log by position (a subscription
 // signals an edit, ChangesSince has it), hears revocations through the
 // token_revocations table, waits for a write's position, reports the lag
-// while replay is paused, and fails writes as read-only.
+// while replay is paused and while its WAL receiver is stopped (a broken
+// link, seen through the primary's position), and fails writes as
+// read-only.
 func TestStandbyStore(t *testing.T) {
 	c := pgtest.StartCluster(t, pgtest.ClusterOptions{})
 	primary, dsn := openFaulty(t, c)
 	r := c.StartReplica(t)
-	standby, err := Open(t.Context(), r.URL(pgtest.DBName(dsn)), Options{MaxConns: 4, ProbeInterval: 200 * time.Millisecond, Standby: true})
+	standby, err := Open(t.Context(), r.URL(pgtest.DBName(dsn)), Options{MaxConns: 4, ProbeInterval: 200 * time.Millisecond,
+		Standby: true, PrimaryPosition: primary.WritePosition})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +168,42 @@ func TestStandbyStore(t *testing.T) {
 	}
 	if !waitUntil(2*time.Second, func() bool { return standby.ReplicaStatus().Lag == 0 }) {
 		t.Fatalf("lag once replay resumed: %+v", standby.ReplicaStatus())
+	}
+	// An idle primary: its position (the end of its last record) is what
+	// the standby replays, so no lag builds up.
+	time.Sleep(time.Second)
+	if st := standby.ReplicaStatus(); st.Lag != 0 {
+		t.Fatalf("lag with an idle primary: %+v", st)
+	}
+
+	// A broken link: the standby's WAL receiver stopped (SIGSTOP) receives
+	// nothing, so only the primary's position shows the lag.
+	var receiver int
+	if err := onReplica.QueryRow(ctx, `SELECT pid FROM pg_stat_wal_receiver`).Scan(&receiver); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(receiver, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			_ = syscall.Kill(receiver, syscall.SIGCONT)
+		}
+	}()
+	if _, err := primary.CreateComponent(ctx, &zone.Component{Layer: zone.LayerCommuneHQs, Name: "Trụ sở khi mất kết nối",
+		Geometry: orb.Point{105.7, 22.7}, Synthetic: true}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !waitUntil(5*time.Second, func() bool { return standby.ReplicaStatus().Lag > 700*time.Millisecond }) {
+		t.Fatalf("lag with the WAL receiver stopped: %+v", standby.ReplicaStatus())
+	}
+	if err := syscall.Kill(receiver, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	if !waitUntil(5*time.Second, func() bool { return standby.ReplicaStatus().Lag == 0 }) {
+		t.Fatalf("lag once the WAL receiver goes on: %+v", standby.ReplicaStatus())
 	}
 
 	// Migrating a standby says what to do instead.

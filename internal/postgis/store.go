@@ -105,6 +105,12 @@ type Options struct {
 	// log nor writes anything of its own. Writes through it fail with
 	// CodeReadOnly.
 	Standby bool
+	// PrimaryPosition, with Standby, gives the primary's write position
+	// (a read instance asks the primary database it appends its audit
+	// trail to, Store.WritePosition): the replay lag then also counts WAL
+	// the standby has not received (a broken link to the primary), not
+	// only WAL received and not yet replayed. nil: received WAL only.
+	PrimaryPosition func(ctx context.Context) (Position, error)
 }
 
 // DefaultCallTimeout bounds a short database call when Options.CallTimeout
@@ -197,6 +203,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		s.standby = newStandby()
 		s.wg.Add(1)
 		go s.standbyLoop(s.bg)
+		if opt.PrimaryPosition != nil {
+			s.wg.Add(1)
+			go s.primaryLoop(s.bg, opt.PrimaryPosition)
+		}
 	} else if s.retention > 0 {
 		s.wg.Add(1)
 		go s.pruneLoop(s.bg)
