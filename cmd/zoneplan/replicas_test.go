@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -372,4 +373,29 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		}
 		t.Logf("the read instance refused a revoked token %s after the revocation", time.Since(start).Round(time.Millisecond))
 	})
+}
+
+// TestReadOnlyNeedsItsFlags: serve --read-only without what a read
+// instance needs stops at once with exit 2 naming the missing flag, before
+// touching any database.
+func TestReadOnlyNeedsItsFlags(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{}, nil, "--database-url"},
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, nil, "--primary-url"},
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x"}, []string{"--primary-url", "https://w.example.vn"}, "--primary-database-url"},
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "PRIMARY_DATABASE_URL": "postgres://127.0.0.1:1/y"},
+			[]string{"--primary-url", "ftp://w.example.vn"}, "--primary-url"},
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "PRIMARY_DATABASE_URL": "postgres://127.0.0.1:1/y"},
+			[]string{"--primary-url", "https://w.example.vn", "--position-wait", "0s"}, "--position-wait"},
+	} {
+		_, _, err := runCLI(c.env, append([]string{"serve", "--read-only"}, c.args...)...)
+		var ex exitError
+		if !errors.As(err, &ex) || ex.code != 2 || !strings.Contains(ex.msg, c.want) {
+			t.Errorf("serve --read-only %v with %v: %v, want exit 2 naming %s", c.args, c.env, err, c.want)
+		}
+	}
 }
