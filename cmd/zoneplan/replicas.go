@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/postgis"
 )
 
@@ -20,6 +21,7 @@ type readOnlyConfig struct {
 	auditURL     string
 	maxLag       time.Duration
 	positionWait time.Duration
+	maxWaiters   int
 }
 
 // validate checks the read instance's flags, sc being the store flags.
@@ -36,6 +38,10 @@ func (c readOnlyConfig) validate(sc storeConfig) error {
 		return exitError{code: 2, msg: "--read-only needs --primary-database-url (or PRIMARY_DATABASE_URL): checks and reads of classified features are audited, and the audit trail is written only on the primary"}
 	case c.maxLag <= 0 || c.positionWait <= 0:
 		return exitError{code: 2, msg: "--max-replica-lag and --position-wait must be > 0"}
+	case c.positionWait > httpapi.MaxPositionWait:
+		return exitError{code: 2, msg: fmt.Sprintf("--position-wait %s is over %s: a waiting request holds a connection", c.positionWait, httpapi.MaxPositionWait)}
+	case c.maxWaiters <= 0:
+		return exitError{code: 2, msg: "--max-position-waiters must be > 0"}
 	}
 	u, err := url.Parse(c.primaryURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
@@ -68,22 +74,15 @@ func (r replicaOf) ReplicaLag() (time.Duration, bool) {
 	return s.Lag, s.Known
 }
 
-func (r replicaOf) WaitReplayed(ctx context.Context, position string) (int64, error) {
-	p, err := postgis.ParsePosition(position)
-	if err != nil {
-		return 0, err
-	}
-	return r.st.WaitReplayed(ctx, p)
+func (r replicaOf) WaitReplayed(ctx context.Context, position uint64) (int64, error) {
+	return r.st.WaitReplayed(ctx, postgis.Position(position))
 }
 
 // positionsOf adapts a primary store to what the HTTP server asks of a
 // write instance: the log position after a write.
 type positionsOf struct{ st *postgis.Store }
 
-func (p positionsOf) WritePosition(ctx context.Context) (string, error) {
+func (p positionsOf) WritePosition(ctx context.Context) (uint64, error) {
 	pos, err := p.st.WritePosition(ctx)
-	if err != nil {
-		return "", err
-	}
-	return pos.String(), nil
+	return uint64(pos), err
 }

@@ -56,7 +56,7 @@ func startReplicaWorld(t *testing.T) *replicaWorld {
 	}
 	w.admin = w.writer.Admin
 	w.reader = startServer(t, map[string]string{"DATABASE_URL": w.replicaDSN, "PRIMARY_DATABASE_URL": w.dsn},
-		append([]string{"--read-only", "--primary-url", w.writer.URL, "--max-replica-lag", "1s", "--position-wait", "1s"}, noQuotas...)...)
+		append([]string{"--read-only", "--primary-url", w.writer.URL, "--max-replica-lag", "1s", "--position-wait", "1s", "--max-position-waiters", "1"}, noQuotas...)...)
 	return w
 }
 
@@ -78,6 +78,23 @@ func (w *replicaWorld) tokenVia(t *testing.T, name, role, clearance string) (sec
 		t.Fatalf("the write instance's answer to a token creation has no %s header", httpapi.PositionHeader)
 	}
 	return tok.Token, tok.ID, position
+}
+
+// waitToken waits until the read instance takes token (a token made
+// through the write instance), for 5 s at most.
+func (w *replicaWorld) waitToken(t *testing.T, token string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a := call(t, http.MethodGet, w.reader.URL+"/api/me", token, nil)
+		if a.status == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a token made through the write instance, on the read instance after 5 s: %d %s", a.status, a.body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // createBase creates a combat base (a small square at lon, lat) through the
@@ -176,14 +193,9 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		t.Fatalf("read instance /readyz: %+v, want ready with replica_lag_seconds\n%s", rd, tail(w.reader.Stderr.String(), 3000))
 	}
 
-	// Read-your-writes, tokens: a token made through the write instance
-	// works on the read instance at once with its answer's position.
-	var pos string
 	w.editor, _, _ = w.tokenVia(t, "Biên tập viên", "editor", "secret")
-	w.appraiser, w.appraiserID, pos = w.tokenVia(t, "Thẩm định viên (bản đọc)", "appraiser", "secret")
-	if a := callWith(t, http.MethodGet, w.reader.URL+"/api/me", w.appraiser, nil, map[string]string{httpapi.PositionHeader: pos}); a.status != http.StatusOK {
-		t.Fatalf("a token just made, on the read instance with its position %s: %d %s", pos, a.status, a.body)
-	}
+	w.appraiser, w.appraiserID, _ = w.tokenVia(t, "Thẩm định viên (bản đọc)", "appraiser", "secret")
+	w.waitToken(t, w.appraiser)
 	if a := callWith(t, http.MethodGet, w.reader.URL+"/api/me", w.appraiser, nil, map[string]string{httpapi.PositionHeader: "not-a-position"}); a.status != http.StatusBadRequest ||
 		!bytes.Contains(a.body, []byte(httpapi.PositionHeader)) {
 		t.Fatalf("a malformed position: %d %s, want 400 naming the header", a.status, a.body)
@@ -301,11 +313,52 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		}
 		item := w.reader.URL + "/ogc/collections/combat_bases/items/" + id
 		header := map[string]string{httpapi.PositionHeader: pos}
+		// The position is the editor's: nobody else can make the read
+		// instance wait with it, and nothing waits before authentication.
+		if a := callWith(t, http.MethodGet, w.reader.URL+"/healthz", "", nil, header); a.status != http.StatusOK {
+			t.Errorf("/healthz with a position, replay paused: %d %s, want 200 (no wait)", a.status, a.body)
+		}
+		for _, token := range []string{"", "zp_unknown"} {
+			if a := callWith(t, http.MethodGet, item, token, nil, header); a.status != http.StatusUnauthorized {
+				t.Errorf("a read with the editor's position and token %q, replay paused: %d %s, want 401 (authentication first, no wait)", token, a.status, a.body)
+			}
+		}
+		tampered := []byte(pos)
+		tampered[10] ^= 1
+		for who, c := range map[string]struct{ token, pos string }{
+			"another caller's position": {w.appraiser, pos},
+			"a tampered position":       {w.editor, string(tampered)},
+			"a raw log position":        {w.editor, "0/16B3748"},
+		} {
+			a := callWith(t, http.MethodGet, item, c.token, nil, map[string]string{httpapi.PositionHeader: c.pos})
+			if a.status != http.StatusBadRequest || a.header.Get("Content-Type") != "application/problem+json" || !bytes.Contains(a.body, []byte(httpapi.PositionHeader)) {
+				t.Errorf("%s, replay paused: %d %s, want 400 problem+json naming the header", who, a.status, a.body)
+			}
+		}
 		// Replay paused: the read instance waits --position-wait (1 s),
 		// then says it has not reached the position, naming the primary.
-		if a := callWith(t, http.MethodGet, item, w.appraiser, nil, header); a.status != http.StatusServiceUnavailable ||
-			a.header.Get("Retry-After") == "" || !bytes.Contains(a.body, []byte(pos)) || !bytes.Contains(a.body, []byte(w.writer.URL)) {
-			t.Fatalf("a read for position %s with replay paused: %d %s, want 503 with Retry-After naming the position and the write instance", pos, a.status, a.body)
+		// Meanwhile a second waiter is past --max-position-waiters (1):
+		// 503 at once.
+		var overCap, waited answer
+		for try := 0; try < 5 && overCap.status == 0; try++ {
+			both := make(chan answer, 2)
+			for range 2 {
+				go func() { both <- callWith(t, http.MethodGet, item, w.editor, nil, header) }()
+			}
+			for range 2 {
+				if a := <-both; bytes.Contains(a.body, []byte("too many")) {
+					overCap = a
+				} else {
+					waited = a
+				}
+			}
+		}
+		if overCap.status != http.StatusServiceUnavailable || overCap.header.Get("Retry-After") == "" {
+			t.Errorf("a second read waiting for a position with one waiter allowed: %d %s, want 503 too many with Retry-After", overCap.status, overCap.body)
+		}
+		if a := waited; a.status != http.StatusServiceUnavailable ||
+			a.header.Get("Retry-After") == "" || bytes.Contains(a.body, []byte(pos)) || !bytes.Contains(a.body, []byte(w.writer.URL)) {
+			t.Fatalf("a read for its position with replay paused: %d %s, want 503 with Retry-After naming the write instance", a.status, a.body)
 		}
 		// And past --max-replica-lag (1 s) it is degraded, saying so.
 		waitReady(t, w.reader.URL, "degraded", "replica lag", 5*time.Second)
@@ -317,7 +370,7 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		}
 		resumed = true
 		// With its position, the very first read has the write.
-		if a := callWith(t, http.MethodGet, item, w.appraiser, nil, header); a.status != http.StatusOK {
+		if a := callWith(t, http.MethodGet, item, w.editor, nil, header); a.status != http.StatusOK {
 			t.Fatalf("a read for position %s once replay resumed: %d %s", pos, a.status, a.body)
 		}
 		took := waitReady(t, w.reader.URL, "ready", "", 5*time.Second)
@@ -353,10 +406,8 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		if max(items, tile, checks) > editVisibleBound {
 			t.Errorf("after the replica's restart an edit took %s/%s/%s to reach items/tiles/checks, over %s", items, tile, checks, editVisibleBound)
 		}
-		viewer, viewerID, pos := w.tokenVia(t, "Người xem (thu hồi)", "viewer", "public")
-		if a := callWith(t, http.MethodGet, w.reader.URL+"/api/me", viewer, nil, map[string]string{httpapi.PositionHeader: pos}); a.status != http.StatusOK {
-			t.Fatalf("a new token on the read instance: %d %s", a.status, a.body)
-		}
+		viewer, viewerID, _ := w.tokenVia(t, "Người xem (thu hồi)", "viewer", "public")
+		w.waitToken(t, viewer)
 		if a := call(t, http.MethodDelete, w.writer.URL+"/api/tokens/"+viewerID, w.admin, nil); a.status != http.StatusNoContent {
 			t.Fatalf("revoke through the write instance: %d %s", a.status, a.body)
 		}
@@ -391,6 +442,10 @@ func TestReadOnlyNeedsItsFlags(t *testing.T) {
 			[]string{"--primary-url", "ftp://w.example.vn"}, "--primary-url"},
 		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "PRIMARY_DATABASE_URL": "postgres://127.0.0.1:1/y"},
 			[]string{"--primary-url", "https://w.example.vn", "--position-wait", "0s"}, "--position-wait"},
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "PRIMARY_DATABASE_URL": "postgres://127.0.0.1:1/y"},
+			[]string{"--primary-url", "https://w.example.vn", "--position-wait", "11s"}, "--position-wait"},
+		{map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "PRIMARY_DATABASE_URL": "postgres://127.0.0.1:1/y"},
+			[]string{"--primary-url", "https://w.example.vn", "--max-position-waiters", "0"}, "--max-position-waiters"},
 	} {
 		_, _, err := runCLI(c.env, append([]string{"serve", "--read-only"}, c.args...)...)
 		var ex exitError

@@ -74,7 +74,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&ro.primaryURL, "primary-url", e.getenv("ZONEPLAN_PRIMARY_URL"), "--read-only: the write instance's base URL, named in refused writes (env ZONEPLAN_PRIMARY_URL)")
 	fs.StringVar(&ro.auditURL, "primary-database-url", e.getenv("PRIMARY_DATABASE_URL"), "--read-only: the primary database's URL, where this instance's audit trail is appended (env PRIMARY_DATABASE_URL)")
 	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says degraded past this replay lag")
-	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503)")
+	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503); at most 10s")
+	fs.IntVar(&ro.maxWaiters, "max-position-waiters", httpapi.DefaultMaxPositionWaiters, "--read-only: requests waiting for a Zoneplan-Position at once; past it 503 at once")
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -131,11 +132,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var auditStore zone.AuditStore = st
 	var replica httpapi.Replica
 	var positions httpapi.Positions
+	var positionKey []byte
 	if pg, ok := st.(*postgis.Store); ok {
 		if ro.on {
 			auditStore, replica = primary, replicaOf{pg}
 		} else {
 			positions = positionsOf{pg}
+		}
+		// The key that seals positions, made once on the primary and
+		// replicated (migration 00013): the same on every instance.
+		if positionKey, err = pg.PositionKey(ctx); err != nil {
+			return err
 		}
 	}
 
@@ -188,11 +195,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
 			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout,
-			ReadOnly: ro.on, PrimaryURL: ro.primaryURL, MaxReplicaLag: ro.maxLag, PositionWait: ro.positionWait},
+			ReadOnly: ro.on, PrimaryURL: ro.primaryURL, MaxReplicaLag: ro.maxLag, PositionWait: ro.positionWait, MaxPositionWaiters: ro.maxWaiters},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
-		Replica: replica, Positions: positions,
+		Replica: replica, Positions: positions, PositionKey: positionKey,
 	})
 
 	start := time.Now()

@@ -18,12 +18,10 @@ func (s *server) routes() http.Handler {
 	// arriving; every query string must read whole.
 	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout, s.Config.WriteTimeout))
 	r.Use(s.guardBody, s.bodyLimit(maxUploadBody), s.checkQuery)
-	// A read instance answers a request carrying a write's log position
-	// once its replica has replayed it (replicas.go).
-	r.Use(s.awaitPosition)
 	// Writes (wrapped in write): refused by a read instance, naming the
 	// write instance; on a write instance their answers carry the log
-	// position after the write.
+	// position after the write, sealed for the caller. (A read instance
+	// waits for such a position in authed, after authentication.)
 	write := s.primaryOnly
 	small, jsonBody := r.With(s.bodyLimit(maxSmallBody)), r.With(s.bodyLimit(maxBody))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -68,8 +68,13 @@ type Config struct {
 	// DefaultMaxReplicaLag.
 	MaxReplicaLag time.Duration
 	// PositionWait bounds a read instance's wait for a request's log
-	// position (read-your-writes). 0: DefaultPositionWait.
+	// position (read-your-writes). 0: DefaultPositionWait; at most
+	// MaxPositionWait.
 	PositionWait time.Duration
+	// MaxPositionWaiters bounds the requests waiting for a position at
+	// once; past it a request carrying one gets 503 at once. 0:
+	// DefaultMaxPositionWaiters.
+	MaxPositionWaiters int
 }
 
 // DefaultWriteTimeout is WriteTimeout unless configured: a large page
@@ -127,12 +132,23 @@ type Deps struct {
 	// Positions gives a write instance the log position after a write, for
 	// PositionHeader; nil: no header (the embedded store).
 	Positions Positions
+	// PositionKey is the deployment's secret (at least 32 bytes, the same
+	// on every write and read instance) that seals positions
+	// (positions.go). Needed with Positions or Replica: without it no
+	// position is given, and none is accepted.
+	PositionKey []byte
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
 	Deps
 	refused refusals // token.refused entries, throttled
+	// positions seals and opens PositionHeader values; nil without a
+	// valid PositionKey.
+	positions *positionSealer
+	// waiters holds a slot per request waiting for a position
+	// (Config.MaxPositionWaiters).
+	waiters chan struct{}
 }
 
 // NewServer returns the whole HTTP API as one handler.
@@ -155,6 +171,10 @@ func NewServer(d Deps) http.Handler {
 	if d.Config.PositionWait == 0 {
 		d.Config.PositionWait = DefaultPositionWait
 	}
+	d.Config.PositionWait = min(d.Config.PositionWait, MaxPositionWait)
+	if d.Config.MaxPositionWaiters <= 0 {
+		d.Config.MaxPositionWaiters = DefaultMaxPositionWaiters
+	}
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)
 		d.Ready.Store(true)
@@ -168,7 +188,15 @@ func NewServer(d Deps) http.Handler {
 		d.Rules.Watch(func(e *check.Engine) { d.Index.SetConsultation(e) })
 	}
 	d.Admission = d.Admission.withDefaults()
-	s := &server{Deps: d}
+	s := &server{Deps: d, waiters: make(chan struct{}, d.Config.MaxPositionWaiters)}
+	if d.Positions != nil || d.Replica != nil {
+		sealer, err := newPositionSealer(d.PositionKey)
+		if err != nil {
+			d.Log.Error("positions are neither given nor accepted (read-your-writes is off)", "err", err)
+		} else {
+			s.positions = sealer
+		}
+	}
 	if d.Auth != nil && d.Audit != nil && d.Auth.OnInactive == nil {
 		d.Auth.OnInactive = s.tokenRefused
 	}
@@ -193,6 +221,15 @@ func (s *server) authed(perm zone.Permission, h func(w http.ResponseWriter, r *h
 		}
 		if err := p.Require(perm); err != nil {
 			writeError(w, r, s.Log, err)
+			return
+		}
+		// The caller is known: a write's answer can carry its position
+		// (primaryOnly), and a read instance can wait for the caller's own
+		// position (never for anyone else's, never before this).
+		if slot, ok := r.Context().Value(callerSlot{}).(*zone.Principal); ok {
+			*slot = p
+		}
+		if !s.awaitPosition(w, r, p) {
 			return
 		}
 		h(w, r, p)

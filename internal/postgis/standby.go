@@ -476,3 +476,19 @@ func (s *Store) standbyFailed(err error) {
 	close(sb.polled)
 	sb.polled = make(chan struct{})
 }
+
+// PositionKey returns the secret that seals log positions handed to
+// clients (migration 00013: made once on the primary, replicated to its
+// standbys, so write and read instances share it). It is never served.
+func (s *Store) PositionKey(ctx context.Context) (_ []byte, err error) {
+	ctx, end, err := s.call(ctx, "read the position key")
+	if err != nil {
+		return nil, err
+	}
+	defer end(&err)
+	var key []byte
+	if err := s.pool.QueryRow(ctx, `SELECT key FROM position_key`).Scan(&key); err != nil {
+		return nil, dbError(err, "read the position key")
+	}
+	return key, nil
+}

@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"bytes"
 	"context"
 	"syscall"
 	"testing"
@@ -209,5 +210,33 @@ func TestStandbyStore(t *testing.T) {
 	// Migrating a standby says what to do instead.
 	if err := Migrate(ctx, r.URL(pgtest.DBName(dsn)), nil); zone.ErrorCode(err) != zone.CodeReadOnly {
 		t.Fatalf("Migrate on the standby: %v, want read_only", err)
+	}
+}
+
+// TestPositionKey: every database gets a key of its own, at least 32
+// random bytes, made by its migration and read back unchanged.
+func TestPositionKey(t *testing.T) {
+	var keys [2][]byte
+	for i := range keys {
+		dsn := pgtest.New(t)
+		if err := Migrate(t.Context(), dsn, nil); err != nil {
+			t.Fatal(err)
+		}
+		s := openOn(t, dsn)
+		k, err := s.PositionKey(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.PositionKey(t.Context())
+		if err != nil || !bytes.Equal(k, again) {
+			t.Fatalf("the key read twice: %x, %x (%v)", k, again, err)
+		}
+		if len(k) < 32 || bytes.Count(k, k[:1]) == len(k) {
+			t.Fatalf("position key %x: want at least 32 random bytes", k)
+		}
+		keys[i] = k
+	}
+	if bytes.Equal(keys[0], keys[1]) {
+		t.Fatal("two databases have the same position key")
 	}
 }
