@@ -50,14 +50,15 @@ func (c readOnlyConfig) validate(sc storeConfig) error {
 	return nil
 }
 
-// openAuditPrimary opens the primary database for the audit trail of a
-// read instance: no migrations (the write instances apply them), no
-// change-log pruning (theirs too), a small pool.
+// openAuditPrimary opens the primary database of a read instance, for its
+// audit trail, its token checks and the revocations it follows: no
+// migrations (the write instances apply them), no change-log pruning
+// (theirs too), a small pool (token checks are cached).
 func openAuditPrimary(ctx context.Context, e *env, dsn string) (*postgis.Store, error) {
 	opt := serverStoreOptions()
 	opt.Logger = e.log.With("database", "primary (audit trail)")
 	opt.ChangeRetention = -1
-	opt.MaxConns = 2
+	opt.MaxConns = 4
 	st, err := postgis.Open(ctx, dsn, opt)
 	if err != nil {
 		return nil, fmt.Errorf("--primary-database-url: %w", err)

@@ -188,7 +188,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	tileBuilds := admission.New("tile builds", scaledTo(tiles.DefaultBuilds(), *maxTileBuilds))
 	limiter := quota.New(qc)
 	tileService := tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds})
-	authn := &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
+	// A read instance checks tokens on the primary, and follows
+	// revocations and probing suspensions there (LISTEN works on a
+	// primary): a revocation reaches it at once, whatever its replica's
+	// lag, and while the primary does not answer only tokens it confirmed
+	// within --degraded-token-ttl work (the degraded mode's rule).
+	var tokens zone.TokenStore = st
+	var tokenFeed zone.RevocationFeed = st
+	var primaryDB httpapi.Pinger
+	var auditLog zone.AuditStore
+	if ro.on {
+		tokens, tokenFeed, primaryDB, auditLog = primary, primary, primary, primary
+	}
+	authn := &auth.Authenticator{Tokens: tokens, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: authn,
@@ -199,7 +211,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
-		Replica: replica, Positions: positions, PositionKey: positionKey,
+		Replica: replica, Positions: positions, PositionKey: positionKey, Primary: primaryDB, AuditLog: auditLog,
 	})
 
 	start := time.Now()
@@ -218,9 +230,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
 	// Tokens revoked through any instance are refused here at once.
-	go authn.FollowRevocations(followCtx, st, e.log)
-	// So do probing suspensions and lifts (and, at start, those in force).
-	go detector.Follow(followCtx, st, 10*time.Second, e.log)
+	go authn.FollowRevocations(followCtx, tokenFeed, e.log)
+	// So do probing suspensions and lifts (and, at start, those in force),
+	// from the audit trail (on a read instance, the primary's).
+	go detector.Follow(followCtx, auditStore, 10*time.Second, e.log)
 
 	inner, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -207,22 +207,34 @@ func (s *server) awaitPosition(w http.ResponseWriter, r *http.Request, p zone.Pr
 	return false
 }
 
-// replicaReadiness is what /readyz adds on a read instance: the replica's
-// lag, and degraded when it is unknown or past Config.MaxReplicaLag.
-func (s *server) replicaReadiness(rd *readiness) {
+// replicaReadiness is what /readyz adds on a read instance, rd being the
+// replica's own readiness: not ready (the error) past Config.MaxReplicaLag,
+// or when neither the replica nor the primary answers; degraded when only
+// one of them answers (the primary: tokens are checked on it and the audit
+// trail is written there), or when the replica's position is unknown. No
+// numbers: the lag is in the metrics.
+func (s *server) replicaReadiness(ctx context.Context, rd *readiness) error {
 	if s.Replica == nil {
-		return
+		return nil
+	}
+	primaryDown := false
+	if s.Primary != nil {
+		primaryDown = zone.StoreStateOf(s.Primary.Ping(ctx)) != zone.StoreReady
+	}
+	if rd.Status != "ready" { // the replica does not answer
+		if primaryDown {
+			return zone.Errorf(zone.CodeUnavailable, "not ready: neither the replica nor the primary database answers")
+		}
+		return nil
 	}
 	lag, known := s.Replica.ReplicaLag()
-	if !known {
-		if rd.Status == "ready" {
-			rd.Status, rd.Reason = "degraded", "replica position unknown"
-		}
-		return
+	switch {
+	case known && lag > s.Config.MaxReplicaLag:
+		return zone.Errorf(zone.CodeUnavailable, "not ready: the replica's lag is over --max-replica-lag")
+	case primaryDown:
+		rd.Status, rd.Reason = "degraded", "primary database unreachable"
+	case !known:
+		rd.Status, rd.Reason = "degraded", "replica position unknown"
 	}
-	secs := lag.Seconds()
-	rd.ReplicaLag = &secs
-	if rd.Status == "ready" && lag > s.Config.MaxReplicaLag {
-		rd.Status, rd.Reason = "degraded", "replica lag over "+s.Config.MaxReplicaLag.String()
-	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -132,11 +133,25 @@ type Deps struct {
 	// Positions gives a write instance the log position after a write, for
 	// PositionHeader; nil: no header (the embedded store).
 	Positions Positions
+	// Primary is a read instance's primary database (token checks,
+	// revocations, the audit trail): /readyz says degraded while it does
+	// not answer, and not ready while neither it nor the replica does.
+	// nil on a write instance.
+	Primary Pinger
+	// AuditLog is where the audit trail is read (GET /api/audit, alerts,
+	// histories): a read instance's primary; nil: Store.
+	AuditLog zone.AuditStore
 	// PositionKey is the deployment's secret (at least 32 bytes, the same
 	// on every write and read instance) that seals positions
 	// (positions.go). Needed with Positions or Replica: without it no
 	// position is given, and none is accepted.
 	PositionKey []byte
+}
+
+// Pinger is a database that can say whether it answers (zone.Store's
+// Ping).
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // server holds the dependencies the handlers close over.
