@@ -72,8 +72,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var ro readOnlyConfig
 	fs.BoolVar(&ro.on, "read-only", false, "a read instance on a PostgreSQL hot standby (DATABASE_URL): answers reads, refuses writes naming --primary-url, follows the replica's change log (docs/scale-out.md)")
 	fs.StringVar(&ro.primaryURL, "primary-url", e.getenv("ZONEPLAN_PRIMARY_URL"), "--read-only: the write instance's base URL, named in refused writes (env ZONEPLAN_PRIMARY_URL)")
-	fs.StringVar(&ro.auditURL, "primary-database-url", e.getenv("PRIMARY_DATABASE_URL"), "--read-only: the primary database's URL, where this instance's audit trail is appended (env PRIMARY_DATABASE_URL)")
-	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says degraded past this replay lag")
+	fs.StringVar(&ro.auditURL, "primary-database-url", e.getenv("PRIMARY_DATABASE_URL"), "--read-only: the primary database's URL: tokens are checked and revocations followed there, and this instance's audit trail is appended and listed there (env PRIMARY_DATABASE_URL)")
+	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says not ready (503) past this replay lag")
 	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503); at most 10s")
 	fs.IntVar(&ro.maxWaiters, "max-position-waiters", httpapi.DefaultMaxPositionWaiters, "--read-only: requests waiting for a Zoneplan-Position at once; past it 503 at once")
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")

@@ -65,7 +65,7 @@ type Config struct {
 	// write instance's base URL (replicas.go).
 	ReadOnly   bool
 	PrimaryURL string
-	// MaxReplicaLag: past it a read instance's /readyz says degraded. 0:
+	// MaxReplicaLag: past it a read instance's /readyz is not ready (503). 0:
 	// DefaultMaxReplicaLag.
 	MaxReplicaLag time.Duration
 	// PositionWait bounds a read instance's wait for a request's log
