@@ -101,6 +101,27 @@ func (w *replicaWorld) waitToken(t *testing.T, token string) {
 	}
 }
 
+// revokeAndWaitRefused revokes token (id) through the write instance and
+// returns how soon the read instance refused it; it fails the test past
+// bound.
+func (w *replicaWorld) revokeAndWaitRefused(t *testing.T, token, id string, bound time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if a := call(t, http.MethodDelete, w.writer.URL+"/api/tokens/"+id, w.admin, nil); a.status != http.StatusNoContent {
+		t.Fatalf("revoke through the write instance: %d %s", a.status, a.body)
+	}
+	for {
+		a := call(t, http.MethodGet, w.reader.URL+"/api/me", token, nil)
+		if a.status == http.StatusUnauthorized {
+			return time.Since(start)
+		}
+		if time.Since(start) > bound {
+			t.Fatalf("the read instance still takes a token revoked through the write instance %s later: %d", time.Since(start), a.status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // createBase creates a combat base (a small square at lon, lat) through the
 // write instance and returns its id, name and the answer's position.
 func (w *replicaWorld) createBase(t *testing.T, lon, lat float64, name string) (id, position string) {
@@ -385,21 +406,8 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		// Replay paused: a token revoked through the write instance is
 		// refused at once all the same (tokens are checked, and
 		// revocations followed, on the primary).
-		start := time.Now()
-		if a := call(t, http.MethodDelete, w.writer.URL+"/api/tokens/"+viewerID, w.admin, nil); a.status != http.StatusNoContent {
-			t.Fatalf("revoke through the write instance: %d %s", a.status, a.body)
-		}
-		for {
-			a := call(t, http.MethodGet, w.reader.URL+"/api/me", viewer, nil)
-			if a.status == http.StatusUnauthorized {
-				break
-			}
-			if time.Since(start) > revocationBound {
-				t.Fatalf("with replay paused, the read instance still takes a token revoked through the write instance %s later: %d", time.Since(start), a.status)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Logf("replay paused: the read instance refused a revoked token %s after the revocation", time.Since(start).Round(time.Millisecond))
+		took := w.revokeAndWaitRefused(t, viewer, viewerID, revocationBound)
+		t.Logf("replay paused: the read instance refused a revoked token %s after the revocation", took.Round(time.Millisecond))
 
 		// Replay paused: the audit trail listed on the read instance is
 		// the primary's, with the check it just answered.
@@ -430,7 +438,7 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		if a := callWith(t, http.MethodGet, item, w.editor, nil, header); a.status != http.StatusOK {
 			t.Fatalf("a read for position %s once replay resumed: %d %s", pos, a.status, a.body)
 		}
-		took, _ := waitReady(t, w.reader.URL, "ready", "", 5*time.Second)
+		took, _ = waitReady(t, w.reader.URL, "ready", "", 5*time.Second)
 		t.Logf("ready again %s after replay resumed", took.Round(time.Millisecond))
 	})
 
@@ -465,21 +473,8 @@ func TestReadInstanceOnStreamingReplica(t *testing.T) {
 		}
 		viewer, viewerID, _ := w.tokenVia(t, "Người xem (thu hồi)", "viewer", "public")
 		w.waitToken(t, viewer)
-		if a := call(t, http.MethodDelete, w.writer.URL+"/api/tokens/"+viewerID, w.admin, nil); a.status != http.StatusNoContent {
-			t.Fatalf("revoke through the write instance: %d %s", a.status, a.body)
-		}
-		start = time.Now()
-		for {
-			a := call(t, http.MethodGet, w.reader.URL+"/api/me", viewer, nil)
-			if a.status == http.StatusUnauthorized {
-				break
-			}
-			if time.Since(start) > editVisibleBound {
-				t.Fatalf("the read instance still accepts a token revoked through the write instance after %s: %d", time.Since(start), a.status)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Logf("the read instance refused a revoked token %s after the revocation", time.Since(start).Round(time.Millisecond))
+		took = w.revokeAndWaitRefused(t, viewer, viewerID, editVisibleBound)
+		t.Logf("the read instance refused a revoked token %s after the revocation", took.Round(time.Millisecond))
 	})
 
 	t.Run("PrimaryThenReplicaDown", func(t *testing.T) {
