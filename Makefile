@@ -86,3 +86,10 @@ bench-features:
 	ZONEPLAN_BENCH_BOXES=$$tmp/boxes ZONEPLAN_BENCH_PG="$$url" ZONEPLAN_BENCH_CONCURRENCY=$(BENCH_FEATURES_CONCURRENCY) \
 	ZONEPLAN_BENCH_URL=http://127.0.0.1:$(BENCH_FEATURES_PORT) ZONEPLAN_BENCH_TOKEN="$$tok" \
 		$(GO) test -run '^$$' -bench 'BenchmarkOGCRawSQL|BenchmarkOGCItemsHTTP' -benchtime 1000x -count 1 ./internal/httpapi/
+
+# Read instances on a streaming replica: a primary and a hot standby of its
+# own (never the server on 5432), a write instance and three read instances,
+# the mixed load on 1, 2 and 3 of them. Figures: docs/scale-out.md.
+.PHONY: bench-replicas
+bench-replicas:
+	@./.ci/bench-replicas/run

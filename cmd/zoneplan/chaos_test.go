@@ -48,8 +48,15 @@ type answer struct {
 	took   time.Duration
 }
 
-// call sends one request; body is JSON (or nil).
+// call sends one request; body is JSON (or nil). A request that gets no
+// answer has status 0.
 func call(t *testing.T, method, url, token string, body []byte) answer {
+	t.Helper()
+	return callWith(t, method, url, token, body, nil)
+}
+
+// callWith is call with extra request headers.
+func callWith(t *testing.T, method, url, token string, body []byte, header map[string]string) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
@@ -60,6 +67,9 @@ func call(t *testing.T, method, url, token string, body []byte) answer {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	start := time.Now()
 	resp, err := chaosClient.Do(req)

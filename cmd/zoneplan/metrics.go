@@ -36,6 +36,7 @@ type served struct {
 	quota      *quota.Limiter
 	probing    *probing.Detector
 	rules      *check.Active
+	replica    httpapi.Replica // a read instance's replica; nil on a write instance
 }
 
 // scrapeTimeout bounds the store calls a scrape makes (readiness, the
@@ -102,6 +103,16 @@ func registerMetrics(m *metrics.Metrics, s served) {
 			}
 			return float64(max(0, v-s.index.Version()))
 		})
+	if s.replica != nil {
+		m.GaugeFunc("replica_lag_seconds", "A read instance's replica: how long the oldest WAL it has not replayed (received, or written by the primary) has waited; NaN while the replica cannot be asked.",
+			func() float64 {
+				lag, known := s.replica.ReplicaLag()
+				if !known {
+					return math.NaN()
+				}
+				return lag.Seconds()
+			})
+	}
 	m.GaugeVecFunc("store_state", "1 for the store's state now: ready, degraded (unreachable: reads from memory), storage_full or failing.", []string{"state"},
 		func() []metrics.Sample {
 			ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)

@@ -20,6 +20,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/metrics"
+	"github.com/zoneplan/zoneplan/internal/postgis"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/tiles"
@@ -70,6 +71,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
 	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
 	corsOrigins := fs.String("cors-origins", e.getenv("ZONEPLAN_CORS_ORIGINS"), "comma-separated web origins (scheme://host[:port], or *) whose pages may call the API from a browser with a token (env ZONEPLAN_CORS_ORIGINS); empty: none")
+	var ro readOnlyConfig
+	fs.BoolVar(&ro.on, "read-only", false, "a read instance on a PostgreSQL hot standby (DATABASE_URL): answers reads, refuses writes naming --primary-url, follows the replica's change log (docs/scale-out.md)")
+	fs.StringVar(&ro.primaryURL, "primary-url", e.getenv("ZONEPLAN_PRIMARY_URL"), "--read-only: the write instance's base URL, named in refused writes (env ZONEPLAN_PRIMARY_URL)")
+	fs.StringVar(&ro.auditURL, "primary-database-url", e.getenv("PRIMARY_DATABASE_URL"), "--read-only: the primary database's URL: tokens are checked and revocations followed there, and this instance's audit trail is appended and listed there (env PRIMARY_DATABASE_URL)")
+	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says not ready (503) past this replay lag")
+	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503); at most 10s")
+	fs.IntVar(&ro.maxWaiters, "max-position-waiters", httpapi.DefaultMaxPositionWaiters, "--read-only: requests waiting for a Zoneplan-Position at once; past it 503 at once")
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -89,7 +97,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if *requestTimeout <= 0 || *degradedTokenTTL < 0 {
 		return exitError{code: 2, msg: "--request-timeout must be > 0 and --degraded-token-ttl >= 0"}
 	}
+	if err := ro.validate(sc); err != nil {
+		return err
+	}
 	sc.server = true
+	sc.standby = ro.on
 	// One log line per request: written out in batches (every 100 ms, and
 	// at once for warnings and errors) instead of one write call each.
 	lw := newLogWriter(e.stderr, 100*time.Millisecond)
@@ -102,13 +114,43 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		m = metrics.New()
 		sc.observe = func(statement string, d time.Duration, err error) { m.ObserveDBCall(statement, d, err != nil) }
 	}
+	// A read instance appends its audit trail to the primary database (a
+	// standby takes no writes), and measures its replica's lag against
+	// the primary's position too. Closed after the store (deferred first).
+	var primary *postgis.Store
+	if ro.on {
+		if primary, err = openAuditPrimary(ctx, e, ro.auditURL); err != nil {
+			return err
+		}
+		defer primary.Close()
+		sc.primaryPosition = primary.WritePosition
+	}
 	st, err := openStore(ctx, e, sc)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	if secret, err := auth.EnsureAdmin(ctx, st, time.Now()); err != nil {
+	var auditStore zone.AuditStore = st
+	var replica httpapi.Replica
+	var positions httpapi.Positions
+	var positionKey []byte
+	if pg, ok := st.(*postgis.Store); ok {
+		if ro.on {
+			auditStore, replica = primary, replicaOf{pg}
+		} else {
+			positions = positionsOf{pg}
+		}
+		// The key that seals positions, made once on the primary and
+		// replicated (migration 00013): the same on every instance.
+		if positionKey, err = pg.PositionKey(ctx); err != nil {
+			return err
+		}
+	}
+
+	// A read instance makes no first admin token: tokens are made on the
+	// primary, by its write instances.
+	if secret, err := ensureAdmin(ctx, st, ro.on); err != nil {
 		return err
 	} else if secret != "" {
 		fmt.Fprintf(e.stderr, "\n"+
@@ -128,7 +170,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// The audit trail's recorder outlives the HTTP server (closed after it,
 	// so the last requests' entries are appended) and the store outlives
 	// the recorder (deferred first, closed last).
-	trail := audit.NewRecorder(st, audit.Options{Backlog: *backlog, Log: e.log})
+	trail := audit.NewRecorder(auditStore, audit.Options{Backlog: *backlog, Log: e.log})
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -148,7 +190,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	tileBuilds := admission.New("tile builds", scaledTo(tiles.DefaultBuilds(), *maxTileBuilds))
 	limiter := quota.New(qc)
 	tileService := tiles.New(ix, tiles.Options{CacheBytes: int64(*tileCacheMB) << 20, Builds: tileBuilds})
-	authn := &auth.Authenticator{Tokens: st, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
+	// A read instance checks tokens on the primary, and follows
+	// revocations and probing suspensions there (LISTEN works on a
+	// primary): a revocation reaches it at once, whatever its replica's
+	// lag, and while the primary does not answer only tokens it confirmed
+	// within --degraded-token-ttl work (the degraded mode's rule).
+	var tokens zone.TokenStore = st
+	var tokenFeed zone.RevocationFeed = st
+	var primaryDB httpapi.Pinger
+	var auditLog zone.AuditStore
+	if ro.on {
+		tokens, tokenFeed, primaryDB, auditLog = primary, primary, primary, primary
+	}
+	authn := &auth.Authenticator{Tokens: tokens, PublicRead: *publicRead, CacheTTL: tokenCacheTTL, MaxStale: *degradedTokenTTL}
 	// Whether the online base map answers is found out here, once for
 	// every page: a page on a network without internet then asks for none
 	// of its tiles.
@@ -175,10 +229,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemapURL, BasemapAttribution: *attribution, BasemapProbe: basemapProbe, BasemapArchive: archive,
 			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
-			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout},
+			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout,
+			ReadOnly: ro.on, PrimaryURL: ro.primaryURL, MaxReplicaLag: ro.maxLag, PositionWait: ro.positionWait, MaxPositionWaiters: ro.maxWaiters},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
+		Replica: replica, Positions: positions, PositionKey: positionKey, Primary: primaryDB, AuditLog: auditLog,
 	})
 
 	start := time.Now()
@@ -197,9 +253,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
 	// Tokens revoked through any instance are refused here at once.
-	go authn.FollowRevocations(followCtx, st, e.log)
-	// So do probing suspensions and lifts (and, at start, those in force).
-	go detector.Follow(followCtx, st, 10*time.Second, e.log)
+	go authn.FollowRevocations(followCtx, tokenFeed, e.log)
+	// So do probing suspensions and lifts (and, at start, those in force),
+	// from the audit trail (on a read instance, the primary's).
+	go detector.Follow(followCtx, auditStore, 10*time.Second, e.log)
 
 	inner, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -212,7 +269,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			Message: fmt.Sprintf("the server has too many open connections (%d); try again shortly", *maxConns)})})
 	if m != nil {
 		registerMetrics(m, served{store: st, index: ix, gates: gates, tileBuilds: tileBuilds, tiles: tileService,
-			conns: ln, trail: trail, quota: limiter, probing: detector, rules: active})
+			conns: ln, trail: trail, quota: limiter, probing: detector, rules: active, replica: replica})
 		stopMetrics, err := serveMetrics(ctx, e, m, *metricsAddr)
 		if err != nil {
 			ln.Close()
@@ -234,7 +291,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		ConnState:    ln.ConnState,
 		BaseContext:  func(net.Listener) context.Context { return ctx },
 	}
-	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "public_read", *publicRead,
+	e.log.Info("zoneplan listening", "addr", ln.Addr().String(), "store", sc.describe(), "read_only", ro.on, "public_read", *publicRead,
 		"max_conns", *maxConns, "max_heavy_pages", *maxHeavy, "max_uploads", *maxUploads, "max_checks", *maxChecks, "max_tile_builds", *maxTileBuilds)
 	fmt.Fprintf(e.stdout, "zoneplan serving on http://%s\n", displayAddr(ln.Addr()))
 
@@ -283,4 +340,13 @@ func envOr(e *env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// ensureAdmin is auth.EnsureAdmin, except on a read instance (readOnly),
+// which writes nothing.
+func ensureAdmin(ctx context.Context, st zone.Store, readOnly bool) (string, error) {
+	if readOnly {
+		return "", nil
+	}
+	return auth.EnsureAdmin(ctx, st, time.Now())
 }

@@ -25,6 +25,11 @@ type storeConfig struct {
 	// observe, when set, is told of every PostGIS statement (serve's
 	// metrics).
 	observe func(statement string, d time.Duration, err error)
+	// standby: serve --read-only on a hot standby: no migrations (the
+	// primary's are replayed), the store polls instead of listening.
+	standby bool
+	// primaryPosition: a standby's primary's write position, for its lag.
+	primaryPosition func(ctx context.Context) (postgis.Position, error)
 }
 
 // serverStoreOptions are the PostGIS options of serve: statement and
@@ -64,14 +69,17 @@ func (sc storeConfig) describe() string {
 // embedded file is seeded with the demo data unless NoDemo.
 func openStore(ctx context.Context, e *env, sc storeConfig) (zone.Store, error) {
 	if sc.DatabaseURL != "" {
-		if err := postgis.Migrate(ctx, sc.DatabaseURL, e.log); err != nil {
-			return nil, err
+		if !sc.standby {
+			if err := postgis.Migrate(ctx, sc.DatabaseURL, e.log); err != nil {
+				return nil, err
+			}
 		}
 		opt := postgis.Options{}
 		if sc.server {
 			opt = serverStoreOptions()
 			opt.Logger = e.log
 		}
+		opt.Standby, opt.PrimaryPosition = sc.standby, sc.primaryPosition
 		opt.ObserveStatement = sc.observe
 		return postgis.Open(ctx, sc.DatabaseURL, opt)
 	}

@@ -26,8 +26,8 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match"},
-		ExposedHeaders: []string{"ETag", "Location", "Content-Crs", "Retry-After", "Content-Disposition", "X-Request-Id"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match", PositionHeader},
+		ExposedHeaders: []string{"ETag", "Location", "Content-Crs", "Retry-After", "Content-Disposition", "X-Request-Id", PositionHeader},
 		MaxAge:         600,
 	})
 }

@@ -150,7 +150,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request, p zone.Princi
 	s.flushTrail(r.Context())
 	limit := aq.Limit
 	aq.Limit++
-	es, err := s.Store.ListAudit(r.Context(), aq)
+	es, err := s.auditLog().ListAudit(r.Context(), aq)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -261,7 +261,7 @@ func (s *server) history(ctx context.Context, id uuid.UUID, p zone.Principal) ([
 			return e.Object == obj && p.Clearance.Allows(e.Classification)
 		})
 	}
-	es, err := s.Store.ListAudit(ctx, zone.AuditQuery{Object: obj, Clearance: p.Clearance, Limit: maxHistory})
+	es, err := s.auditLog().ListAudit(ctx, zone.AuditQuery{Object: obj, Clearance: p.Clearance, Limit: maxHistory})
 	if err != nil {
 		return nil, err
 	}
@@ -280,4 +280,14 @@ func (s *server) history(ctx context.Context, id uuid.UUID, p zone.Principal) ([
 		out[i] = viewEntry(e, p)
 	}
 	return out, nil
+}
+
+// auditLog is where the audit trail is read: the primary's on a read
+// instance (Deps.AuditLog: current, where the standby's copy lags), else
+// the store's.
+func (s *server) auditLog() zone.AuditStore {
+	if s.AuditLog != nil {
+		return s.AuditLog
+	}
+	return s.Store
 }

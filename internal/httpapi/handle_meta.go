@@ -26,9 +26,10 @@ func handleHealthz() http.HandlerFunc {
 }
 
 // readiness is the /readyz answer: a status and, when not plainly ready, a
-// fixed short reason. Nothing else (no counts, no versions, no times):
-// anyone may ask, and counts and versions move with works the asker may not
-// know of.
+// fixed short reason. Nothing else (no counts, no versions, no times, not
+// even a read instance's replica lag, which is in the metrics only): anyone
+// may ask, and counts, versions and lags move with works the asker may not
+// know of (a bulk secret import shows as a lag spike).
 type readiness struct {
 	Status string `json:"status"` // ready, degraded
 	Reason string `json:"reason,omitempty"`
@@ -45,6 +46,10 @@ type readiness struct {
 //     that can tell instances apart by body may prefer "ready" ones.)
 //   - 503 not ready: the index is still loading, the store's disk is full
 //     (writes would fail with 507), or the store fails otherwise.
+//
+// A read instance (on a replica, replicas.go) is also not ready while its
+// replica's lag is past Config.MaxReplicaLag or while neither its replica
+// nor its primary answers, and degraded while only one of them answers.
 func (s *server) handleReadyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -55,16 +60,23 @@ func (s *server) handleReadyz() http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		err := s.Store.Ping(ctx)
+		rd := readiness{Status: "ready"}
 		switch zone.StoreStateOf(err) {
 		case zone.StoreReady:
-			encode(w, http.StatusOK, readiness{Status: "ready"})
 		case zone.StoreDegraded:
-			encode(w, http.StatusOK, readiness{Status: "degraded", Reason: "database unreachable"})
+			rd = readiness{Status: "degraded", Reason: "database unreachable"}
 		case zone.StoreStorageFull:
 			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "not ready: storage full", Err: err})
+			return
 		default:
 			s.fail(w, r, &zone.Error{Code: zone.CodeUnavailable, Message: "not ready: store failing", Err: err})
+			return
 		}
+		if err := s.replicaReadiness(ctx, &rd); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, rd)
 	}
 }
 

@@ -26,6 +26,8 @@ type problem struct {
 	Code      zone.Code     `json:"code"`
 	RequestID string        `json:"request_id,omitempty"`
 	Errors    []zone.Detail `json:"errors,omitempty"`
+	// WriteURL: a write refused by a read instance, to be sent here.
+	WriteURL string `json:"write_url,omitempty"`
 }
 
 // statusOf is the one place that maps domain error codes to HTTP statuses.
@@ -41,7 +43,7 @@ func statusOf(c zone.Code) int {
 		return http.StatusForbidden
 	case zone.CodeUnauthorized:
 		return http.StatusUnauthorized
-	case zone.CodeUnavailable:
+	case zone.CodeUnavailable, zone.CodeReadOnly:
 		return http.StatusServiceUnavailable
 	case zone.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
@@ -94,6 +96,10 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 		Code:      code,
 		RequestID: rid,
 		Errors:    zone.ErrorDetails(err),
+	}
+	var elsewhere *writeElsewhere
+	if errors.As(err, &elsewhere) {
+		p.WriteURL = elsewhere.url
 	}
 	if code == zone.CodeInternal {
 		p.Detail = "internal error (request " + rid + ")"

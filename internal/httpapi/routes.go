@@ -19,6 +19,11 @@ func (s *server) routes() http.Handler {
 	// arriving; every query string must read whole.
 	r.Use(answerDeadline(s.Config.RequestTimeout), writeStall(s.Config.WriteStallTimeout, s.Config.WriteTimeout))
 	r.Use(s.guardBody, s.bodyLimit(maxUploadBody), s.checkQuery)
+	// Writes (wrapped in write): refused by a read instance, naming the
+	// write instance; on a write instance their answers carry the log
+	// position after the write, sealed for the caller. (A read instance
+	// waits for such a position in authed, after authentication.)
+	write := s.primaryOnly
 	small, jsonBody := r.With(s.bodyLimit(maxSmallBody)), r.With(s.bodyLimit(maxBody))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, zone.Errorf(zone.CodeNotFound, "no such resource: %s", r.URL.Path))
@@ -49,7 +54,7 @@ func (s *server) routes() http.Handler {
 	getAndHead(r, "/ogc/collections/{layer}", s.authed(zone.PermRead, s.handleOGCCollections(true)))
 	getAndHead(r, "/ogc/collections/{layer}/queryables", s.authed(zone.PermRead, s.handleOGCQueryables()))
 	getAndHead(r, "/ogc/collections/{layer}/items", s.authed(zone.PermRead, s.admit(s.itemsPage, s.handleOGCItems())))
-	jsonBody.Method(http.MethodPost, "/ogc/collections/{layer}/items", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCCreate())))
+	jsonBody.Method(http.MethodPost, "/ogc/collections/{layer}/items", write(s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCCreate()))))
 	getAndHead(r, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermRead, s.handleItem()))
 
 	// Tiles answer HEAD too: GDAL's /vsicurl/ (the MVT driver on a tile URL)
@@ -64,32 +69,32 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodHead, "/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{y}/{x}", ogcTile)
 	getAndHead(r, "/ogc/tileMatrixSets", handleTileMatrixSets())
 	getAndHead(r, "/ogc/tileMatrixSets/WebMercatorQuad", handleTileMatrixSet())
-	jsonBody.Method(http.MethodPut, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCReplace())))
-	jsonBody.Method(http.MethodPatch, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCUpdate())))
-	small.Method(http.MethodDelete, "/ogc/collections/{layer}/items/{id}", s.authed(zone.PermEdit, s.handleOGCDelete()))
+	jsonBody.Method(http.MethodPut, "/ogc/collections/{layer}/items/{id}", write(s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCReplace()))))
+	jsonBody.Method(http.MethodPatch, "/ogc/collections/{layer}/items/{id}", write(s.authed(zone.PermEdit, s.admit(s.bodyWork, s.handleOGCUpdate()))))
+	small.Method(http.MethodDelete, "/ogc/collections/{layer}/items/{id}", write(s.authed(zone.PermEdit, s.handleOGCDelete())))
 
 	// Checks and appraisals: a suspended or throttled token is refused
 	// (limited) before its body is received and a slot waited for (admit).
 	r.Method(http.MethodGet, "/api/rules", s.authed(zone.PermRead, s.handleRules()))
-	small.Method(http.MethodPost, "/api/rules", s.authed(zone.PermManageRules, s.handleRulesLoad()))
+	small.Method(http.MethodPost, "/api/rules", write(s.authed(zone.PermManageRules, s.handleRulesLoad())))
 	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.limited(quota.Checks, s.admit(s.checkWork, s.handleCheck()))))
 	r.Get("/api/crs", handleCRSList())
 	r.Method(http.MethodPost, "/api/convert", s.authed(zone.PermCheck, s.admit(s.uploadWork, s.handleConvert())))
-	r.Method(http.MethodPost, "/api/appraisals", s.authed(zone.PermAppraise, s.limited(quota.Appraisals, s.admit(s.checkWork, s.handleAppraisalCreate()))))
+	r.Method(http.MethodPost, "/api/appraisals", write(s.authed(zone.PermAppraise, s.limited(quota.Appraisals, s.admit(s.checkWork, s.handleAppraisalCreate())))))
 	r.Method(http.MethodGet, "/api/appraisals", s.authed(zone.PermCheck, s.handleAppraisalList()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}", s.authed(zone.PermCheck, s.handleAppraisalGet()))
 	r.Method(http.MethodGet, "/api/appraisals/{id}/report", s.authed(zone.PermCheck, s.handleAppraisalReport()))
-	small.Method(http.MethodPost, "/api/appraisals/{id}/recheck", s.authed(zone.PermAppraise, s.limited(quota.Appraisals, s.admit(s.checkWork, s.handleAppraisalRecheck()))))
-	small.Method(http.MethodPost, "/api/appraisals/{id}/decision", s.authed(zone.PermDecide, s.handleAppraisalDecision()))
-	small.Method(http.MethodPost, "/api/appraisals/{id}/publish", s.authed(zone.PermPublish, s.handleAppraisalPublish()))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/recheck", write(s.authed(zone.PermAppraise, s.limited(quota.Appraisals, s.admit(s.checkWork, s.handleAppraisalRecheck())))))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/decision", write(s.authed(zone.PermDecide, s.handleAppraisalDecision())))
+	small.Method(http.MethodPost, "/api/appraisals/{id}/publish", write(s.authed(zone.PermPublish, s.handleAppraisalPublish())))
 
 	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
-	small.Method(http.MethodPost, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenCreate()))
-	small.Method(http.MethodDelete, "/api/tokens/{id}", s.authed(zone.PermManageTokens, s.handleTokenRevoke()))
+	small.Method(http.MethodPost, "/api/tokens", write(s.authed(zone.PermManageTokens, s.handleTokenCreate())))
+	small.Method(http.MethodDelete, "/api/tokens/{id}", write(s.authed(zone.PermManageTokens, s.handleTokenRevoke())))
 
 	r.Method(http.MethodGet, "/api/audit", s.authed(zone.PermReadAudit, s.handleAudit()))
 	r.Method(http.MethodGet, "/api/audit/alerts", s.authed(zone.PermReadAudit, s.handleAuditAlerts()))
-	r.Method(http.MethodDelete, "/api/audit/suspensions/{token}", s.authed(zone.PermManageTokens, s.handleSuspensionLift()))
+	r.Method(http.MethodDelete, "/api/audit/suspensions/{token}", write(s.authed(zone.PermManageTokens, s.handleSuspensionLift())))
 
 	// Unknown paths under the APIs get problem+json, not the web page's
 	// 404; a known path asked with a method it does not take gets 405

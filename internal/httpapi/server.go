@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -67,6 +68,22 @@ type Config struct {
 	// CORSOrigins are the web origins whose pages may call the API from a
 	// browser (ParseCORSOrigins, corsHandler); none: no CORS headers.
 	CORSOrigins []string
+	// ReadOnly makes this a read instance on a database replica: every
+	// write is refused with 503 (code read_only) naming PrimaryURL, the
+	// write instance's base URL (replicas.go).
+	ReadOnly   bool
+	PrimaryURL string
+	// MaxReplicaLag: past it a read instance's /readyz is not ready (503). 0:
+	// DefaultMaxReplicaLag.
+	MaxReplicaLag time.Duration
+	// PositionWait bounds a read instance's wait for a request's log
+	// position (read-your-writes). 0: DefaultPositionWait; at most
+	// MaxPositionWait.
+	PositionWait time.Duration
+	// MaxPositionWaiters bounds the requests waiting for a position at
+	// once; past it a request carrying one gets 503 at once. 0:
+	// DefaultMaxPositionWaiters.
+	MaxPositionWaiters int
 }
 
 // DefaultWriteTimeout is WriteTimeout unless configured: a large page
@@ -117,12 +134,44 @@ type Deps struct {
 	// Probing flags (and may suspend) tokens whose checks touch
 	// consultation areas unusually often; nil: off.
 	Probing *probing.Detector
+	// Replica is a read instance's database replica (Config.ReadOnly):
+	// its lag for /readyz, and waits for log positions. nil on a write
+	// instance.
+	Replica Replica
+	// Positions gives a write instance the log position after a write, for
+	// PositionHeader; nil: no header (the embedded store).
+	Positions Positions
+	// Primary is a read instance's primary database (token checks,
+	// revocations, the audit trail): /readyz says degraded while it does
+	// not answer, and not ready while neither it nor the replica does.
+	// nil on a write instance.
+	Primary Pinger
+	// AuditLog is where the audit trail is read (GET /api/audit, alerts,
+	// histories): a read instance's primary; nil: Store.
+	AuditLog zone.AuditStore
+	// PositionKey is the deployment's secret (at least 32 bytes, the same
+	// on every write and read instance) that seals positions
+	// (positions.go). Needed with Positions or Replica: without it no
+	// position is given, and none is accepted.
+	PositionKey []byte
+}
+
+// Pinger is a database that can say whether it answers (zone.Store's
+// Ping).
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // server holds the dependencies the handlers close over.
 type server struct {
 	Deps
 	refused refusals // token.refused entries, throttled
+	// positions seals and opens PositionHeader values; nil without a
+	// valid PositionKey.
+	positions *positionSealer
+	// waiters holds a slot per request waiting for a position
+	// (Config.MaxPositionWaiters).
+	waiters chan struct{}
 }
 
 // NewServer returns the whole HTTP API as one handler.
@@ -139,6 +188,16 @@ func NewServer(d Deps) http.Handler {
 	if d.Config.WriteTimeout == 0 {
 		d.Config.WriteTimeout = DefaultWriteTimeout
 	}
+	if d.Config.MaxReplicaLag == 0 {
+		d.Config.MaxReplicaLag = DefaultMaxReplicaLag
+	}
+	if d.Config.PositionWait == 0 {
+		d.Config.PositionWait = DefaultPositionWait
+	}
+	d.Config.PositionWait = min(d.Config.PositionWait, MaxPositionWait)
+	if d.Config.MaxPositionWaiters <= 0 {
+		d.Config.MaxPositionWaiters = DefaultMaxPositionWaiters
+	}
 	if d.Ready == nil {
 		d.Ready = new(atomic.Bool)
 		d.Ready.Store(true)
@@ -152,7 +211,15 @@ func NewServer(d Deps) http.Handler {
 		d.Rules.Watch(func(e *check.Engine) { d.Index.SetConsultation(e) })
 	}
 	d.Admission = d.Admission.withDefaults()
-	s := &server{Deps: d}
+	s := &server{Deps: d, waiters: make(chan struct{}, d.Config.MaxPositionWaiters)}
+	if d.Positions != nil || d.Replica != nil {
+		sealer, err := newPositionSealer(d.PositionKey)
+		if err != nil {
+			d.Log.Error("positions are neither given nor accepted (read-your-writes is off)", "err", err)
+		} else {
+			s.positions = sealer
+		}
+	}
 	if d.Auth != nil && d.Audit != nil && d.Auth.OnInactive == nil {
 		d.Auth.OnInactive = s.tokenRefused
 	}
@@ -177,6 +244,15 @@ func (s *server) authed(perm zone.Permission, h func(w http.ResponseWriter, r *h
 		}
 		if err := p.Require(perm); err != nil {
 			writeError(w, r, s.Log, err)
+			return
+		}
+		// The caller is known: a write's answer can carry its position
+		// (primaryOnly), and a read instance can wait for the caller's own
+		// position (never for anyone else's, never before this).
+		if slot, ok := r.Context().Value(callerSlot{}).(*zone.Principal); ok {
+			*slot = p
+		}
+		if !s.awaitPosition(w, r, p) {
 			return
 		}
 		h(w, r, p)

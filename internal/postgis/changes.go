@@ -156,10 +156,14 @@ const (
 // channel is closed when ctx ends.
 //
 // The first LISTEN happens before Subscribe returns, so every change
-// committed after it returns is signalled.
+// committed after it returns is signalled. On a standby (Options.Standby)
+// the values come from polling the change log's data version instead.
 func (s *Store) Subscribe(ctx context.Context) (<-chan struct{}, error) {
 	if s.bg.Err() != nil {
 		return nil, zone.Errorf(zone.CodeUnavailable, "the store is closed")
+	}
+	if s.standby != nil {
+		return s.subscribeStandby(ctx)
 	}
 	if err := s.refuse("listen for changes"); err != nil {
 		return nil, err

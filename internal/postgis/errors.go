@@ -28,6 +28,7 @@ const (
 	sqlCannotConnectNow         = "57P03"
 	sqlQueryCanceled            = "57014" // statement_timeout, or a cancel request
 	sqlIdleInTransactionTimeout = "25P03" // idle_in_transaction_session_timeout ended the session
+	sqlReadOnlyTransaction      = "25006" // a write on a hot standby
 )
 
 // dbError turns a database failure while trying to do what (a phrase:
@@ -76,6 +77,8 @@ func dbError(err error, what string) error {
 			return unavailable(what, "the database did not answer in time", err)
 		case sqlDiskFull:
 			return errDiskFull(what, err)
+		case sqlReadOnlyTransaction:
+			return &zone.Error{Code: zone.CodeReadOnly, Message: "cannot " + what + ": the database is a read-only standby; write through the primary", Err: err}
 		}
 		if len(pe.Code) == 5 && pe.Code[:2] == "08" { // connection exception class
 			return unavailable(what, "the database is not available", err)

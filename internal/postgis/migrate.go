@@ -43,6 +43,16 @@ func Migrate(ctx context.Context, dsn string, log *slog.Logger) error {
 		return dbError(err, "connect to the database to migrate")
 	}
 	defer conn.Close()
+	// A hot standby takes no writes: say so, and what to do, rather than
+	// fail on goose's first statement.
+	var standby bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+		return dbError(err, "connect to the database to migrate")
+	}
+	if standby {
+		return &zone.Error{Code: zone.CodeReadOnly, Message: "the database is a hot standby (a replica in recovery): migrate its primary, " +
+			"and run `zoneplan serve --read-only` on the standby"}
+	}
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
 		return dbError(err, "take the migration lock")
 	}

@@ -15,6 +15,11 @@
 // delays other component writes until it commits (reads never wait).
 // Edits made with other tools (QGIS, psql) bump versions and reach
 // followers the same way.
+//
+// Read instances (Options.Standby, standby.go) run on a hot standby, which
+// takes no LISTEN and no writes: they poll the replicated change log and
+// token revocation log by position, report the replay lag, and wait for a
+// write's log position (read-your-writes).
 package postgis
 
 import (
@@ -92,6 +97,20 @@ type Options struct {
 	// tablespace (rolled back) and Ping reports CodeStorageFull until one
 	// succeeds. 0 runs no prober: calls wait for their own deadlines.
 	ProbeInterval time.Duration
+	// Standby opens the store for a read instance on a hot standby (a
+	// streaming replica, which takes no LISTEN and no writes): the change
+	// feed and the token revocation feed poll their tables by position
+	// (standby.go), ReplicaStatus reports the replay lag, WaitReplayed
+	// waits for a write's position, and the store neither prunes the change
+	// log nor writes anything of its own. Writes through it fail with
+	// CodeReadOnly.
+	Standby bool
+	// PrimaryPosition, with Standby, gives the primary's write position
+	// (a read instance asks the primary database it appends its audit
+	// trail to, Store.WritePosition): the replay lag then also counts WAL
+	// the standby has not received (a broken link to the primary), not
+	// only WAL received and not yet replayed. nil: received WAL only.
+	PrimaryPosition func(ctx context.Context) (Position, error)
 }
 
 // DefaultCallTimeout bounds a short database call when Options.CallTimeout
@@ -138,6 +157,7 @@ type Store struct {
 	liftStatements bool
 	probeInterval  time.Duration
 	health         *health
+	standby        *standby // nil unless Options.Standby
 
 	// bg lives as long as the store: Close cancels it, which ends the pruning
 	// loop and every subscription.
@@ -178,7 +198,16 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s.bg, s.stop = context.WithCancel(context.Background())
-	if s.retention > 0 {
+	if opt.Standby {
+		// A standby follows its primary's pruning; it cannot write.
+		s.standby = newStandby()
+		s.wg.Add(1)
+		go s.standbyLoop(s.bg)
+		if opt.PrimaryPosition != nil {
+			s.wg.Add(1)
+			go s.primaryLoop(s.bg, opt.PrimaryPosition)
+		}
+	} else if s.retention > 0 {
 		s.wg.Add(1)
 		go s.pruneLoop(s.bg)
 	}

@@ -142,13 +142,18 @@ const tokensChannel = "zoneplan_tokens"
 // any server instance, the CLI or psql, is sent on the channel. The channel
 // is closed when ctx ends, when the store closes, and when the connection
 // is lost (revocations may then go unheard: the caller distrusts what it
-// cached and watches again).
+// cached and watches again). On a standby (Options.Standby) it reads the
+// token_revocations table by position instead, a table replicating where
+// NOTIFY does not.
 func (s *Store) WatchRevocations(ctx context.Context) (<-chan uuid.UUID, error) {
 	if s.bg.Err() != nil {
 		return nil, zone.Errorf(zone.CodeUnavailable, "the store is closed")
 	}
 	if err := s.refuse("watch token revocations"); err != nil {
 		return nil, err
+	}
+	if s.standby != nil {
+		return s.watchRevocationsStandby(ctx)
 	}
 	conn, err := s.listen(ctx, tokensChannel)
 	if err != nil {

@@ -21,6 +21,7 @@ const (
 	CodeLimit        Code = "limit"        // well-formed content over a limit: features, vertices, entries, expanded bytes
 	CodeRateLimited  Code = "rate_limited" // the caller's quota is spent for now; RetryAfter says when to come back
 	CodeStorageFull  Code = "storage_full" // the store's disk is full: nothing was written
+	CodeReadOnly     Code = "read_only"    // a write sent to a read instance (on a standby): it goes to the primary
 	CodeInternal     Code = "internal"     // a bug or an unexpected failure; details are logged, not shown
 )
 
