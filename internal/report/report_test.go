@@ -1,7 +1,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,64 +17,254 @@ import (
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 
+	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/crs"
+	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// A report renders every measure as a number (no Go formatting debris such
-// as "%!f(*float64=0x...)"), areas with their thousands set apart, names
-// with their diacritics, and a referral without the work behind it.
-func TestReportPrintsMeasuresAndNames(t *testing.T) {
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// sampleFootprint is a project near Đồng Đăng, Lạng Sơn (TM-3 107°15′).
+var sampleFootprint = orb.Polygon{{{106.69, 21.79}, {106.71, 21.79}, {106.71, 21.81}, {106.69, 21.81}, {106.69, 21.79}}}
+
+// sample is one appraisal of every kind of finding: a visible conflict
+// with an overlap, a notice, and a referral standing for hidden works.
+func sample(t *testing.T, lang Lang) Data {
+	t.Helper()
 	var res check.Result
-	if err := json.Unmarshal([]byte(`{"verdict":"conflict","ruleset_version":"r1","data_view":"v","footprint":{"area_m2":66046.4,"length_m":1027.9},
+	if err := json.Unmarshal([]byte(`{"verdict":"conflict","ruleset_version":"2025.11-1","data_view":"v","footprint":{"area_m2":4582046.4,"length_m":8561.9},
 		"findings":[
-		 {"verdict":"conflict","rule":"restricted-area","zone":"restricted_area","basis":"Luật 25/2023/QH15, Điều 17","message":"inside","message_vi":"nằm trong khu vực cấm",
-		  "component":{"id":"7b0c4a2e-0000-4000-8000-000000000001","layer":"defence_works","kind":"depot","name":"Kho đạn K3 – Lạng Sơn","classification":"restricted"},
-		  "distance_m":0,"overlap_area_m2":1234.56,"overlap":{"type":"Polygon","coordinates":[[[106.7,21.8],[106.701,21.8],[106.701,21.801],[106.7,21.8]]]}},
-		 {"verdict":"notice","rule":"near","zone":"distance","basis":"b","message":"near","message_vi":"gần","component":{"name":"Đồn Biên phòng","layer":"commune_hqs","kind":"commune_hq"},
-		  "distance_m":432.1,"overlap_area_m2":null,"overlap":null},
-		 {"verdict":"review","rule":"defence-consultation","zone":"consultation_area","basis":"Nghị định 164/2018","message":"refer","message_vi":"xin ý kiến",
-		  "component":{"redacted":true},"distance_m":null,"overlap_area_m2":null,"overlap":null,"band":"trong vùng tham vấn"}]}`), &res); err != nil {
+		 {"verdict":"conflict","rule":"restricted-area","zone":"restricted_area","basis":"Law 25/2023/QH15 art. 17(1), art. 18","basis_vi":"Luật số 25/2023/QH15, khoản 1 Điều 17, Điều 18",
+		  "message":"The project lies in the restricted area of a defence work.","message_vi":"Dự án nằm trong khu vực cấm của công trình quốc phòng.",
+		  "component":{"id":"7b0c4a2e-0000-4000-8000-000000000001","layer":"defence_works","kind":"depot","name":"Kho K3 – Đồng Đăng","classification":"restricted"},
+		  "distance_m":0,"overlap_area_m2":1234.56,"overlap":{"type":"Polygon","coordinates":[[[106.70,21.80],[106.703,21.80],[106.703,21.803],[106.70,21.803],[106.70,21.80]]]},
+		  "band":"within the restricted area","band_vi":"trong khu vực cấm","provisional":true},
+		 {"verdict":"notice","rule":"border-area","zone":"distance","basis":"Decree 34/2014/ND-CP art. 2","basis_vi":"Nghị định số 34/2014/NĐ-CP, Điều 2",
+		  "message":"near the border","message_vi":"Dự án gần biên giới.","component":{"name":"Biên giới Việt Nam – Trung Quốc","layer":"border_lines","kind":"land_border"},
+		  "distance_m":1432.1,"overlap_area_m2":0,"overlap":null,"band":"within 2000 m of the component","band_vi":"trong phạm vi 2.000 m tính từ công trình"},
+		 {"verdict":"review","rule":"defence-consultation","zone":"consultation_area","basis":"Law 25/2023/QH15 art. 18","basis_vi":"Luật số 25/2023/QH15, Điều 18",
+		  "message":"The project lies in a defence consultation area.","message_vi":"Dự án nằm trong vùng tham vấn quốc phòng.",
+		  "component":{"redacted":true},"distance_m":null,"overlap_area_m2":null,"overlap":null,
+		  "contact":{"vi":"Liên hệ Bộ Chỉ huy quân sự tỉnh để được hướng dẫn.","en":"Consult the provincial military command."}}]}`), &res); err != nil {
 		t.Fatal(err)
 	}
-	site := &zone.Component{Layer: zone.LayerProjectSites, Name: "Khu công nghiệp Đồng Đăng",
-		Geometry:   orb.Polygon{{{106.69, 21.79}, {106.71, 21.79}, {106.71, 21.81}, {106.69, 21.81}, {106.69, 21.79}}},
-		Properties: map[string]any{"investor": "Công ty Cổ phần Ánh Dương", "height_m": 35.0, "activities": []any{"blasting"}}}
-	var b strings.Builder
-	err := Render(&b, Data{
-		Appraisal:   zone.Appraisal{ID: uuid.New(), Name: "Khu công nghiệp Đồng Đăng", Status: "pending", Verdict: "conflict"},
-		Site:        site,
-		Latest:      zone.CheckRecord{Verdict: "conflict", RulesetVersion: "r1"},
-		Result:      res,
-		Reader:      "Trần Phê Duyệt",
-		GeneratedAt: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC),
-	})
+	at := time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+	id := uuid.MustParse("3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b")
+	site := &zone.Component{Layer: zone.LayerProjectSites, Name: "Khu công nghiệp Đồng Đăng", Geometry: sampleFootprint,
+		Properties: map[string]any{"investor": "Công ty Cổ phần Ánh Dương", "sector": "industry", "height_m": 35.0, "activities": []any{"blasting"}}}
+	people := map[string]Person{
+		"appr (11111111-1111-4111-8111-111111111111)": {Name: "Nguyễn Thị Hồng Nhung", Title: "Trợ lý Tác chiến"},
+		"rev (22222222-2222-4222-8222-222222222222)":  {Name: "Trần Quốc Việt", Title: "Phó Chỉ huy trưởng"},
+	}
+	basemap, err := fs.ReadFile(data.FS(), data.BasemapFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := b.String()
-	if i := strings.Index(page, "%!"); i >= 0 {
-		t.Fatalf("Go formatting debris in the report: %q", page[i:min(len(page), i+60)])
+	return Data{
+		Appraisal: zone.Appraisal{ID: id, Name: "Khu công nghiệp Đồng Đăng", Status: "rejected", Verdict: "conflict",
+			CreatedBy: "appr (11111111-1111-4111-8111-111111111111)",
+			Decision:  &zone.Decision{Outcome: "rejected", Note: "Điều chỉnh ranh giới ra ngoài khu vực cấm.", By: "rev (22222222-2222-4222-8222-222222222222)", At: at},
+			Checks: []zone.CheckRecord{{CreatedAt: at.Add(-time.Hour), CreatedBy: "appr (11111111-1111-4111-8111-111111111111)",
+				Verdict: "conflict", RulesetVersion: "2025.11-1"}}},
+		Site:        site,
+		Latest:      zone.CheckRecord{Verdict: "conflict", RulesetVersion: "2025.11-1"},
+		Result:      res,
+		Reader:      "rev (22222222-2222-4222-8222-222222222222)",
+		GeneratedAt: at,
+		Lang:        lang,
+		Issuer:      Issuer{Parent: "Quân khu 1", Body: "Bộ Chỉ huy quân sự tỉnh Lạng Sơn", Place: "Lạng Sơn", PlaceEN: "Lang Son"},
+		People:      func(by string) Person { return people[by] },
+		Map: []MapFeature{
+			{Geometry: orb.Point{106.702, 21.801}, Layer: zone.LayerDefenceWorks},
+			{Geometry: orb.Polygon{{{106.699, 21.799}, {106.705, 21.799}, {106.705, 21.805}, {106.699, 21.805}, {106.699, 21.799}}}, Layer: zone.LayerDefenceWorks, Zone: zone.ZoneKind("restricted_area")},
+			{Geometry: orb.LineString{{106.66, 21.83}, {106.68, 21.825}, {106.72, 21.835}}, Layer: zone.LayerBorderLines},
+			{Geometry: orb.Bound{Min: orb.Point{106.71, 21.77}, Max: orb.Point{106.73, 21.79}}.ToPolygon(), Consultation: true},
+		},
+		Basemap: [][]byte{basemap},
+		Rules:   rules.Default(),
 	}
-	for _, want := range []string{"66\u202f046 m²", "1\u202f028 m", "1\u202f235 m²", "432.1 m", "Kho đạn K3 – Lạng Sơn", "Công ty Cổ phần Ánh Dương",
-		"Khu công nghiệp Đồng Đăng", "trong vùng tham vấn", "<svg"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("the report lacks %q", want)
+}
+
+// The HTML report matches its golden file, in each language (go test
+// -update rewrites them after a deliberate change; look at the diff).
+func TestHTMLGolden(t *testing.T) {
+	for _, lang := range []Lang{VI, EN} {
+		var b bytes.Buffer
+		if err := Render(&b, sample(t, lang)); err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "report_"+string(lang)+".html")
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("%s differs from %s; rerun with -update if the change is meant, and look at the diff", lang, golden)
+		}
+		page := b.String()
+		if i := strings.Index(page, "%!"); i >= 0 {
+			t.Errorf("Go formatting debris in the report: %q", page[i:min(len(page), i+60)])
 		}
 	}
 }
 
-func TestWhole(t *testing.T) {
-	f := func(v float64) *float64 { return &v }
+// englishWords are words a Vietnamese report must not hold: the English
+// of every verdict, status, band, legal basis and heading zoneplan writes.
+var englishWords = regexp.MustCompile(`\b(the|of|and|within|overlapping|component|Law|Decree|art\.|conflict|review|clear|notice|rejected|approved|pending|provisional|restricted|protected|safety|belt|border|consultation|area|project|findings?|legal|basis|decision|report|page|appraiser|classified|investor|sector|height|activities|depot|industry|blasting|printed|rule set|checked|zoneplan)\b`)
+
+// pdfText extracts the text of a PDF with pdftotext (Debian poppler-utils),
+// page by page, laid out as on the page; CI must have it.
+func pdfText(t *testing.T, pdf []byte) []string { return pdftotext(t, pdf, "-layout") }
+
+// pdfRaw is the PDF's text in the order it was written: a table cell's
+// lines follow each other, so a name wrapped in a cell reads whole once
+// the white space is folded.
+func pdfRaw(t *testing.T, pdf []byte) string {
+	return strings.Join(strings.Fields(strings.Join(pdftotext(t, pdf, "-raw"), " ")), " ")
+}
+
+func pdftotext(t *testing.T, pdf []byte, mode string) []string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext (poppler-utils) is missing; CI must have it (.ci/deps)")
+		}
+		t.Skip("pdftotext (poppler-utils) not installed; skipping the PDF text test")
+	}
+	path := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, mode, "-enc", "UTF-8", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	pages := strings.Split(string(out), "\f")
+	if len(pages) > 0 && strings.TrimSpace(pages[len(pages)-1]) == "" {
+		pages = pages[:len(pages)-1]
+	}
+	return pages
+}
+
+// The PDF holds the national heading, the names with their diacritics,
+// the vertices in VN-2000 and WGS84, numbered pages, and in Vietnamese no
+// English word.
+func TestPDF(t *testing.T) {
+	for _, lang := range []Lang{VI, EN} {
+		var b bytes.Buffer
+		if err := RenderPDF(&b, sample(t, lang)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
+			t.Fatalf("%s: not a PDF", lang)
+		}
+		if os.Getenv("REPORT_KEEP") != "" {
+			_ = os.WriteFile(filepath.Join(os.Getenv("REPORT_KEEP"), "report_"+string(lang)+".pdf"), b.Bytes(), 0o644)
+		}
+		pages := pdfText(t, b.Bytes())
+		all := strings.Join(pages, "\n")
+		flat := pdfRaw(t, b.Bytes())
+		want := []string{"Kho K3 – Đồng Đăng", "Công ty Cổ phần Ánh Dương", "Khu công nghiệp Đồng Đăng",
+			"Nguyễn Thị Hồng Nhung", "Trần Quốc Việt", "BỘ CHỈ HUY QUÂN SỰ TỈNH LẠNG SƠN"}
+		if lang == VI {
+			want = append(want, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Lạng Sơn, ngày 07 tháng 12 năm 2026",
+				"BÁO CÁO", "Số: 3F2A9C1E/BC-TĐQP", "Luật số 25/2023/QH15, khoản 1 Điều 17, Điều 18", "Kết luận: Không chấp thuận", "4.582.046 m²")
+		} else {
+			want = append(want, "SOCIALIST REPUBLIC OF VIET NAM", "Independence - Freedom - Happiness", "Lang Son, 7 December 2026",
+				"REPORT", "Law 25/2023/QH15 art. 17(1), art. 18", "4,582,046 m²")
+		}
+		for _, s := range want {
+			if !strings.Contains(flat, s) {
+				t.Errorf("%s: the PDF text lacks %q", lang, s)
+			}
+		}
+		// The coordinate table: every vertex in the Lạng Sơn zone
+		// (EPSG:9215) to the millimetre, X northing first, and in WGS84.
+		tm3, _ := crs.Lookup("EPSG:9215")
+		for _, p := range sampleFootprint[0][:4] {
+			q, err := tm3.FromWGS84(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := Lang(lang)
+			row := regexp.QuoteMeta(l.plain(q[1], 3)) + `\s+` + regexp.QuoteMeta(l.plain(q[0], 3)) + `\s+` +
+				regexp.QuoteMeta(l.plain(p[1], 7)) + `\s+` + regexp.QuoteMeta(l.plain(p[0], 7))
+			if !regexp.MustCompile(row).MatchString(all) {
+				t.Errorf("%s: no coordinate row %s in the PDF text", lang, row)
+			}
+		}
+		// Pages from the second are numbered "i/n" at the top.
+		if len(pages) < 2 {
+			t.Fatalf("%s: %d page(s); the report takes at least two", lang, len(pages))
+		}
+		for i, p := range pages[1:] {
+			first := strings.Fields(p)
+			if want := regexp.MustCompile(`^` + strconv.Itoa(i+2) + `/` + strconv.Itoa(len(pages)) + `$`); len(first) == 0 || !want.MatchString(first[0]) {
+				t.Errorf("%s: page %d does not start with its number: %.40q", lang, i+2, strings.TrimSpace(p))
+			}
+		}
+		if lang == VI {
+			if m := englishWords.FindAllString(all, -1); len(m) > 0 {
+				t.Errorf("English in the Vietnamese report: %q", m)
+			}
+		}
+	}
+}
+
+// No heading is the last line of a page: each section heading on a page
+// has text after it on the same page.
+func TestNoHeadingAtTheFootOfAPage(t *testing.T) {
+	d := sample(t, VI)
+	// Enough findings to push the later headings down the pages.
+	for i := 0; i < 9; i++ {
+		d.Result.Findings = append(d.Result.Findings, d.Result.Findings[1])
+	}
+	var b bytes.Buffer
+	if err := RenderPDF(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	heads := regexp.MustCompile(`^\s*(I|II|III|IV|V|VI|VII)\. [A-ZĐÂĂÊÔƠƯÁÀẢÃẠ ]+`)
+	for n, p := range pdfText(t, b.Bytes()) {
+		lines := strings.Split(strings.TrimRight(p, "\n "), "\n")
+		last := ""
+		for i := len(lines) - 1; i >= 0; i-- {
+			if strings.TrimSpace(lines[i]) != "" {
+				last = lines[i]
+				break
+			}
+		}
+		if heads.MatchString(last) {
+			t.Errorf("page %d ends with the heading %q", n+1, strings.TrimSpace(last))
+		}
+	}
+}
+
+func TestNumbers(t *testing.T) {
 	for _, c := range []struct {
-		v    any
+		l    Lang
+		v    float64
+		dec  int
 		want string
 	}{
-		{0.0, "0"}, {999.4, "999"}, {999.5, "1\u202f000"}, {66046.4, "66\u202f046"}, {1234567.0, "1\u202f234\u202f567"},
-		{f(12.6), "13"}, {(*float64)(nil), "—"}, {-4321.0, "−4\u202f321"},
+		{VI, 66046.4, 0, "66.046"}, {EN, 66046.4, 0, "66,046"}, {VI, 1234567.891, 3, "1.234.567,891"},
+		{EN, 999.5, 0, "1,000"}, {VI, 12.25, 1, "12,2"}, {VI, -4321, 0, "−4.321"}, {EN, 0, 0, "0"},
 	} {
-		if got := whole(c.v); got != c.want {
-			t.Errorf("whole(%v) = %q, want %q", c.v, got, c.want)
+		if got := c.l.number(c.v, c.dec); got != c.want {
+			t.Errorf("%s number(%v, %d) = %q, want %q", c.l, c.v, c.dec, got, c.want)
 		}
+	}
+	if got := VI.plain(2412345.6789, 3); got != "2412345,679" {
+		t.Errorf("plain = %q", got)
 	}
 }
