@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/metrics"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
+	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 	"github.com/zoneplan/zoneplan/web"
@@ -68,6 +70,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&pc.Suspend, "probing-suspend", 0, "suspend a flagged token's checks and appraisals for this long (e.g. 24h); 0: flag only")
 	backlog := fs.Int("audit-backlog", audit.DefaultBacklog, "audit entries kept in memory while the store cannot take them; past it auditable requests get 503")
 	corsOrigins := fs.String("cors-origins", e.getenv("ZONEPLAN_CORS_ORIGINS"), "comma-separated web origins (scheme://host[:port], or *) whose pages may call the API from a browser with a token (env ZONEPLAN_CORS_ORIGINS); empty: none")
+	issuer := addReportFlags(fs, e)
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -152,7 +155,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Auth: authn,
 		Config: httpapi.Config{BasemapURL: *basemap, BasemapAttribution: *attribution,
 			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
-			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout},
+			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout,
+			ReportIssuer: *issuer},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
@@ -255,6 +259,29 @@ func displayAddr(a net.Addr) string {
 
 // envOr returns the environment variable key, or def when it is unset or
 // empty (pass --basemap-url= to run with the offline base map only).
+// addReportFlags declares the flags (and their environment variables)
+// naming the body that issues appraisal reports, as the heading of a
+// report prints it (Decree 30/2020/NĐ-CP).
+func addReportFlags(fs *flag.FlagSet, e *env) *report.Issuer {
+	is := new(report.Issuer)
+	for _, f := range []struct {
+		to        *string
+		name, env string
+		usage     string
+	}{
+		{&is.Body, "report-issuer", "ZONEPLAN_REPORT_ISSUER", `the body that issues appraisal reports, printed in capitals at their top left, e.g. "Bộ Chỉ huy quân sự tỉnh Lạng Sơn"`},
+		{&is.Parent, "report-issuer-parent", "ZONEPLAN_REPORT_ISSUER_PARENT", `its parent body, printed above it, e.g. "Quân khu 1"; empty: none`},
+		{&is.Place, "report-place", "ZONEPLAN_REPORT_PLACE", `the place reports are dated at, e.g. "Lạng Sơn"; empty: the province of the project`},
+		{&is.Code, "report-code", "ZONEPLAN_REPORT_CODE", `the document symbol after a report's number; empty: BC-TĐQP`},
+		{&is.BodyEN, "report-issuer-en", "ZONEPLAN_REPORT_ISSUER_EN", `the issuing body's name in English reports; empty: --report-issuer`},
+		{&is.ParentEN, "report-issuer-parent-en", "ZONEPLAN_REPORT_ISSUER_PARENT_EN", `the parent body's name in English reports; empty: --report-issuer-parent`},
+		{&is.PlaceEN, "report-place-en", "ZONEPLAN_REPORT_PLACE_EN", `the place in English reports, e.g. "Lang Son"; empty: --report-place`},
+	} {
+		fs.StringVar(f.to, f.name, e.getenv(f.env), f.usage+" (env "+f.env+")")
+	}
+	return is
+}
+
 func envOr(e *env, key, def string) string {
 	if v := e.getenv(key); v != "" {
 		return v

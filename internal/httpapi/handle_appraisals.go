@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -483,10 +486,16 @@ func (s *server) handleAppraisalPublish() func(http.ResponseWriter, *http.Reques
 	}
 }
 
-// handleAppraisalReport renders the printable report of the latest check,
-// redacted for the reader.
-func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request, zone.Principal) {
+// handleAppraisalReport renders the report of the latest check, redacted
+// for the reader, as an HTML page (pdf false) or a PDF document, in the
+// language of ?lang= (vi, the default, or en).
+func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		lang, err := report.ParseLang(r.URL.Query().Get("lang"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -513,17 +522,123 @@ func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request
 		for i, c := range v.Checks {
 			shown.Checks[i] = c.CheckRecord
 		}
+		people, err := s.signatories(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d := report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
+			Result: v.Checks[0].Result, Reader: owner(p), GeneratedAt: time.Now(), Lang: lang,
+			Issuer: s.Config.ReportIssuer, People: people, Basemap: basemapLayers(), Rules: s.Rules.Engine().RuleSet()}
+		if d.Map, err = s.mapFor(d, p); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		var buf bytes.Buffer
-		err = report.Render(&buf, report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
-			Result: v.Checks[0].Result, Reader: p.Name, GeneratedAt: time.Now()})
+		if pdf {
+			err = report.RenderPDF(&buf, d)
+		} else {
+			err = report.Render(&buf, d)
+		}
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "render report"))
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		if pdf {
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Header().Set("Content-Disposition", `inline; filename="`+lang.Pick("bao-cao-tham-dinh-", "appraisal-report-")+a.ID.String()[:8]+`.pdf"`)
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		}
+		w.Header().Set("Content-Language", string(lang))
+		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(buf.Bytes())
 	}
+}
+
+// signatories names the authors appraisals record ("name (token id)",
+// owner) by their tokens' holders and titles.
+func (s *server) signatories(ctx context.Context) (func(string) report.Person, error) {
+	ts, err := s.Store.ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]*zone.Token, len(ts))
+	for i := range ts {
+		byID[ts[i].ID] = &ts[i]
+	}
+	return func(recorded string) report.Person {
+		i := strings.LastIndex(recorded, " (")
+		if i < 0 || !strings.HasSuffix(recorded, ")") {
+			return report.Person{}
+		}
+		id, err := uuid.Parse(recorded[i+2 : len(recorded)-1])
+		if err != nil {
+			return report.Person{}
+		}
+		t, ok := byID[id]
+		if !ok {
+			return report.Person{}
+		}
+		name, title := t.Signatory()
+		return report.Person{Name: name, Title: title}
+	}, nil
+}
+
+// mapFor is what the report's map may show reader p around the footprint:
+// the defence components in p's scope, with their approved zones, and,
+// for the works above p's clearance, the consultation cells standing for
+// them, as p's own checks meet them: never a hidden work's geometry.
+func (s *server) mapFor(d report.Data, p zone.Principal) ([]report.MapFeature, error) {
+	box, err := report.MapExtent(d)
+	if err != nil {
+		return nil, err
+	}
+	snap := s.Index.Snapshot()
+	var out []report.MapFeature
+	snap.SearchScope(box, p.Scope(), func(c *zone.Component) bool {
+		if c.Layer == zone.LayerProjectSites {
+			return true
+		}
+		out = append(out, report.MapFeature{Geometry: c.Geometry, Layer: c.Layer})
+		for _, z := range c.Zones {
+			if z.Approved() {
+				out = append(out, report.MapFeature{Geometry: z.Geometry, Layer: c.Layer, Zone: z.Kind})
+			}
+		}
+		return true
+	})
+	if p.Clearance < zone.Secret {
+		grid, _ := snap.Consultation()
+		seen := map[consult.Cell]bool{}
+		snap.Consulted(box, p.Clearance, func(c consult.Cell) bool {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, report.MapFeature{Geometry: grid.Bound(c).ToPolygon(), Consultation: true})
+			}
+			return true
+		})
+	}
+	return out, nil
+}
+
+// basemapLayers is the offline base map: every GeoJSON file of
+// data/basemap.
+func basemapLayers() [][]byte {
+	var out [][]byte
+	entries, err := fs.ReadDir(data.FS(), "basemap")
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".geojson") {
+			if b, err := fs.ReadFile(data.FS(), "basemap/"+e.Name()); err == nil {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
 }
 
 func oneOf(s string, options ...string) bool {

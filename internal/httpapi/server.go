@@ -13,12 +13,16 @@ import (
 	"github.com/zoneplan/zoneplan/internal/metrics"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
+	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 // Config is what the server tells the web page and how it behaves.
 type Config struct {
+	// ReportIssuer is the body that issues appraisal reports, as their
+	// heading names it (serve --report-issuer and friends).
+	ReportIssuer       report.Issuer
 	BasemapURL         string // raster tile URL template; "" for the offline base map only
 	BasemapAttribution string
 	PublicRead         bool   // anonymous callers may read public features

@@ -284,7 +284,7 @@ func dateTime(l Lang, t time.Time) string {
 		return "—"
 	}
 	t = t.In(ict)
-	return t.Format(l.pick("15:04 02/01/2006", "02/01/2006 15:04"))
+	return t.Format("02/01/2006 15:04")
 }
 
 // vertices lists the footprint's vertices, closing ones left out, in the

@@ -91,30 +91,16 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 	if fp == nil {
 		fp = orb.Point{}
 	}
-	b := fp.Bound()
+	s.Frame, s.gridM = frame(d, tm3)
+	c := s.Frame.Center()
 	var overlaps []orb.Geometry
 	for _, f := range d.Result.Findings {
 		if f.Overlap != nil && f.Overlap.Geometry() != nil {
 			if g := proj(f.Overlap.Geometry()); g != nil {
 				overlaps = append(overlaps, g)
-				b = b.Union(g.Bound())
 			}
 		}
 	}
-	// Room around: a third of the footprint's size each way, at least
-	// 400 m, then the frame's proportions.
-	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
-	pad := math.Max(400, math.Max(w, h)/3)
-	w, h = w+2*pad, h+2*pad
-	ratio := mapWmm / (mapHmm - legendHmm)
-	if w/h < ratio {
-		w = h * ratio
-	} else {
-		h = w / ratio
-	}
-	c := b.Center()
-	s.Frame = orb.Bound{Min: orb.Point{c[0] - w/2, c[1] - h/2}, Max: orb.Point{c[0] + w/2, c[1] + h/2}}
-	s.gridM = niceStep(w / 5)
 
 	// True north: the direction of a point a little north of the centre.
 	if cw, err := tm3.ToWGS84(c); err == nil {
@@ -226,6 +212,51 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 	return s
 }
 
+// frame is the map's frame in the TM-3 zone (metres) and its grid step:
+// the footprint and its overlaps with a third of their size around them,
+// at least 400 m, in the map's proportions.
+func frame(d Data, tm3 *crs.CRS) (orb.Bound, float64) {
+	b := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+	add := func(g orb.Geometry) {
+		if g == nil {
+			return
+		}
+		if p, err := crs.TransformFromWGS84(g, tm3); err == nil {
+			b = b.Union(p.Bound())
+		}
+	}
+	add(d.Site.Geometry)
+	for _, f := range d.Result.Findings {
+		if f.Overlap != nil {
+			add(f.Overlap.Geometry())
+		}
+	}
+	if math.IsInf(b.Min[0], 0) {
+		b = orb.Bound{}
+	}
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	pad := math.Max(400, math.Max(w, h)/3)
+	w, h = w+2*pad, h+2*pad
+	if ratio := mapWmm / (mapHmm - legendHmm); w/h < ratio {
+		w = h * ratio
+	} else {
+		h = w / ratio
+	}
+	c := b.Center()
+	return orb.Bound{Min: orb.Point{c[0] - w/2, c[1] - h/2}, Max: orb.Point{c[0] + w/2, c[1] + h/2}}, niceStep(w / 5)
+}
+
+// MapExtent is the WGS84 box the map extract of d shows: what to search
+// for the features it may draw (Data.Map).
+func MapExtent(d Data) (orb.Bound, error) {
+	if d.Site == nil || d.Site.Geometry == nil {
+		return orb.Bound{}, zone.Errorf(zone.CodeInternal, "report: the appraisal's site has no footprint")
+	}
+	_, tm3 := crs.NearestProvince(centroid(d.Site.Geometry))
+	f, _ := frame(d, tm3)
+	return crs.TransformBoundToWGS84(f, tm3)
+}
+
 // rank orders the features: consultation areas, zones, lines, then the rest.
 func rank(f MapFeature) int {
 	switch {
@@ -286,10 +317,17 @@ func (s *Scene) draw(c canvas) {
 		drawShape(c, sh, xy)
 	}
 	for _, sh := range s.items {
-		drawShape(c, sh, xy)
+		if !sh.point {
+			drawShape(c, sh, xy)
+		}
 	}
 	for _, sh := range s.fp {
 		drawShape(c, sh, xy)
+	}
+	for _, sh := range s.items { // point symbols over the footprint
+		if sh.point {
+			drawShape(c, sh, xy)
+		}
 	}
 	for _, lb := range s.labels {
 		p := xy(lb.at)
@@ -313,7 +351,8 @@ func (s *Scene) draw(c canvas) {
 			c.path([][][2]float64{{{x - 1.2, y}, {x + 1.2, y}}, {{x, y - 1.2}, {x, y + 1.2}}}, false, grey)
 		}
 	}
-	c.text(mapWmm-2.5, mapH-2.6, w.Grid+" (X, Y)", 6, anchorRight, false, "#263238")
+	c.rect(2.5, 1.8, 30, 4, style{fill: "#ffffff", opacity: 0.85})
+	c.text(3.5, 4.8, w.Grid+" (X, Y)", 6.5, anchorLeft, false, "#263238")
 
 	// North arrow, top right: true north, with its letter.
 	ax, ay, r := mapWmm-9.0, 11.0, 6.0

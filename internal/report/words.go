@@ -28,6 +28,9 @@ func ParseLang(s string) (Lang, error) {
 	return "", zone.Errorf(zone.CodeInvalid, "lang %q: want vi or en", s)
 }
 
+// Pick returns vi or en by language.
+func (l Lang) Pick(vi, en string) string { return l.pick(vi, en) }
+
 // pick returns vi or en by language.
 func (l Lang) pick(vi, en string) string {
 	if l == EN {
