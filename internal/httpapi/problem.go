@@ -99,6 +99,9 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 		p.Detail = "internal error (request " + rid + ")"
 		p.Errors = nil
 	}
+	if localiseProblem(r, &p) {
+		w.Header().Set("Content-Language", "vi")
+	}
 	if ra := zone.ErrorRetryAfter(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}
