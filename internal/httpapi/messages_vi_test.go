@@ -3,8 +3,8 @@ package httpapi
 import (
 	"regexp"
 	"strings"
-	"unicode"
 	"testing"
+	"unicode"
 )
 
 // englishLeft are English words a translated message must not keep.
