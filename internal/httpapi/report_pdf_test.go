@@ -2,11 +2,15 @@ package httpapi_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -41,13 +45,58 @@ func pdfText(t *testing.T, pdf []byte, mode string) []string {
 }
 
 // pdfTextForDiff is a PDF response as the secrecy differential compares
-// it: its text, marked.
+// it: its text, marked, and a digest of its map as drawn (rendered by
+// pdftoppm, cut to the map's frame, below the heading of section IV: the
+// frame holds no date or id, so it must be the same pixel for pixel).
 func pdfTextForDiff(t *testing.T, pdf []byte) string {
 	t.Helper()
 	if _, err := exec.LookPath("pdftotext"); err != nil && os.Getenv("CI") != "true" {
 		return pdfTextMark + "(pdftotext is not installed: not compared)"
 	}
-	return pdfTextMark + strings.Join(pdfText(t, pdf, "-layout"), "\f")
+	text := strings.Join(pdfText(t, pdf, "-layout"), "\f")
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		return pdfTextMark + text
+	}
+	return pdfTextMark + text + "\nMAP " + mapDigest(t, pdf)
+}
+
+var wordBox = regexp.MustCompile(`<page |<word xMin="[0-9.]+" yMin="[0-9.]+" xMax="[0-9.]+" yMax="([0-9.]+)">IV\.</word>`)
+
+// mapDigest is the SHA-256 of the map's frame of a report PDF rendered
+// in grey at 40 dpi.
+func mapDigest(t *testing.T, pdf []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-bbox", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext -bbox: %v", err)
+	}
+	page, top := 0, -1.0
+	for _, m := range wordBox.FindAllSubmatch(out, -1) {
+		if m[1] == nil {
+			page++
+			continue
+		}
+		top, _ = strconv.ParseFloat(string(m[1]), 64)
+		break
+	}
+	if top < 0 {
+		t.Fatalf("no map heading (IV.) in the report PDF")
+	}
+	const dpi, mm = 40.0, 72 / 25.4
+	px := func(pt float64) string { return strconv.Itoa(int(pt * dpi / 72)) }
+	// The frame: 31-194 mm across, from 2 mm below the heading for 95 mm.
+	img, err := exec.Command("pdftoppm", "-f", strconv.Itoa(page), "-l", strconv.Itoa(page), "-r", "40", "-gray",
+		"-x", px(31*mm), "-y", px(top+2*mm), "-W", px(163*mm), "-H", px(95*mm), path).Output()
+	if err != nil {
+		t.Fatalf("pdftoppm: %v", err)
+	}
+	sum := sha256.Sum256(img)
+	return hex.EncodeToString(sum[:])
 }
 
 // flat is the PDF's text in the order it was written, white space folded:
@@ -159,5 +208,30 @@ func TestAppraisalReportPDF(t *testing.T) {
 	mustProblem(t, status, hh, b, http.StatusBadRequest)
 	if !strings.Contains(string(b), "lang") {
 		t.Errorf("the error does not name lang: %s", b)
+	}
+}
+
+// The map digest sees the map: a report whose map shows a work differs
+// from one that does not, and two renderings of one report agree.
+func TestMapDigestSeesTheMap(t *testing.T) {
+	ts := newTestServer(t, false)
+	sc := newScene(t, ts)
+	high, low := ts.token(t, zone.RoleReviewer, zone.Secret), ts.token(t, zone.RoleAppraiser, zone.Public)
+	status, h, b := send(t, http.MethodPost, ts.URL+"/api/appraisals", low, []byte(`{"name":"Dự án","footprint":`+sc.conflict+`}`))
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	loc := ts.URL + h.Get("Location") + "/report.pdf"
+	_, _, a1 := get(t, loc, high)
+	_, _, a2 := get(t, loc, high)
+	_, _, l := get(t, loc, low)
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		pdfText(t, a1, "-raw") // fails in CI, skips elsewhere
+	}
+	if mapDigest(t, a1) != mapDigest(t, a2) {
+		t.Fatal("two renderings of one report's map differ: the digest cannot compare worlds")
+	}
+	if mapDigest(t, a1) == mapDigest(t, l) {
+		t.Fatal("the cleared reviewer's map (the depot, its zone) and the appraiser's (consultation cells) give one digest: it does not see the map")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -267,4 +268,29 @@ func TestNumbers(t *testing.T) {
 	if got := VI.plain(2412345.6789, 3); got != "2412345,679" {
 		t.Errorf("plain = %q", got)
 	}
+}
+
+// BenchmarkRender measures one report of the sample appraisal as HTML and
+// as PDF (fonts subset and embedded each time).
+func BenchmarkRender(b *testing.B) {
+	t := &testing.T{}
+	d := sample(t, VI)
+	b.Run("html", func(b *testing.B) {
+		for b.Loop() {
+			if err := Render(io.Discard, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pdf", func(b *testing.B) {
+		var n int
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := RenderPDF(&buf, d); err != nil {
+				b.Fatal(err)
+			}
+			n = buf.Len()
+		}
+		b.ReportMetric(float64(n), "bytes/pdf")
+	})
 }
