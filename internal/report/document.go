@@ -15,24 +15,24 @@ import (
 // Document is a report with every text in its one language, ready to lay
 // out as HTML or PDF.
 type Document struct {
-	Lang                    Lang
-	W                       words
-	IssuerParent, Issuer    string
-	Number, DateLine        string
-	Title, Subject          string
-	Project                 []Field
-	Verdict, VerdictCode    string
-	VerdictNote             string
-	Findings                []Row
-	Map                     *Scene
-	MapNote                 string
-	Vertices                []Vertex
-	VerticesNote            string
-	Decision                []Field // nil: not decided
-	History                 []HistoryRow
-	Appraiser, Reviewer     Person
-	Recipients              []string
-	Printed, Scope, PlaceOf string
+	Lang                 Lang
+	W                    words
+	IssuerParent, Issuer string
+	Number, DateLine     string
+	Title, Subject       string
+	Project              []Field
+	Verdict, VerdictCode string
+	VerdictNote          string
+	Findings             []Row
+	Map                  *Scene
+	MapNote              string
+	Vertices             []Vertex
+	VerticesNote         string
+	Decision             []Field // nil: not decided
+	History              []HistoryRow
+	Appraiser, Reviewer  Person
+	Recipients           []string
+	Printed, Scope       string
 }
 
 // Field is one labelled value.
@@ -50,12 +50,12 @@ type Row struct {
 	Classified           string // a referral: what it says instead of the work
 }
 
-// Vertex is one vertex of the footprint in VN-2000 and WGS84.
+// Vertex is one vertex of the footprint in VN-2000 (X northing, Y
+// easting) and WGS84, as printed.
 type Vertex struct {
-	N                      int
-	X, Y, Lat, Lon         string
-	Part                   int // 1-based part of a multi-part footprint; 0 when single
-	Easting, Northing, LLX float64
+	N              int
+	X, Y, Lat, Lon string
+	Part           int // 1-based part of a multi-part footprint; 0 when single
 }
 
 // HistoryRow is one check of the appraisal.
@@ -88,7 +88,6 @@ func Build(d Data) (*Document, error) {
 	code := or(is.Code, "BC-TĐQP")
 	doc.Number = fmt.Sprintf("%s: %s/%s", w.Number, strings.ToUpper(d.Appraisal.ID.String()[:8]), code)
 	place := or(l.pick(is.Place, or(is.PlaceEN, is.Place)), province.Name)
-	doc.PlaceOf = place
 	at := d.GeneratedAt.In(ict)
 	if l == VI {
 		// Decree 30/2020: days below 10 and months 1 and 2 take a leading zero.
@@ -301,7 +300,7 @@ func vertices(l Lang, g orb.Geometry, tm3 *crs.CRS) []Vertex {
 				continue
 			}
 			out = append(out, Vertex{N: len(out) + 1, Part: part, X: l.plain(q[1], 3), Y: l.plain(q[0], 3),
-				Lat: l.plain(p[1], 7), Lon: l.plain(p[0], 7), Easting: q[0], Northing: q[1]})
+				Lat: l.plain(p[1], 7), Lon: l.plain(p[0], 7)})
 		}
 	}
 	ring := func(r orb.Ring) []orb.Point {

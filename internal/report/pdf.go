@@ -371,7 +371,7 @@ func (w *pdfWriter) body() {
 	if len(d.Findings) == 0 {
 		w.para(t.NoFindings, "", sizeBody, anchorLeft, 0)
 	} else {
-		widths := []float64{19, 33, 24, 24, 18, 17, 30}
+		widths := []float64{21, 32, 23, 24, 18, 17, 30}
 		var rows [][]cell
 		for _, f := range d.Findings {
 			verdict := cell{runs: []run{{text: f.Verdict, style: "B", colour: verdictColour(f.VerdictCode)}}}

@@ -158,7 +158,8 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 	}
 
 	// The reader's features: consultation areas under the works and zones.
-	var consult, zones, works, border bool
+	var consult, zones bool
+	var layers []string // of the works drawn, in the registry's order
 	sort.SliceStable(d.Map, func(i, j int) bool { return rank(d.Map[i]) < rank(d.Map[j]) })
 	for _, f := range d.Map {
 		g := cut(f.Geometry)
@@ -175,10 +176,8 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 		default:
 			st := layerStyle(f.Layer)
 			s.items = append(s.items, shape{g: g, st: st, point: zone.ClassOf(g) == zone.GeomPoint})
-			if f.Layer == zone.LayerBorderLines {
-				border = true
-			} else {
-				works = true
+			if !contains(layers, f.Layer) {
+				layers = append(layers, f.Layer)
 			}
 		}
 	}
@@ -197,17 +196,18 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 	if len(overlaps) > 0 {
 		s.legend = append(s.legend, legendEntry{st: styleOverlap, text: w2.LegendOverlap})
 	}
-	if works {
-		s.legend = append(s.legend, legendEntry{st: style{stroke: "#4a148c", fill: "#ce93d8", width: 0.3}, text: w2.LegendWorks})
+	for _, l := range zone.Layers() {
+		if !contains(layers, l.ID) {
+			continue
+		}
+		line := len(l.Geometries) == 1 && l.Geometries[0] == zone.GeomLine
+		s.legend = append(s.legend, legendEntry{st: layerStyle(l.ID), text: d.Lang.pick(l.TitleVI, l.TitleEN), line: line})
 	}
 	if zones {
 		s.legend = append(s.legend, legendEntry{st: styleZone, text: w2.LegendZones})
 	}
 	if consult {
 		s.legend = append(s.legend, legendEntry{st: styleConsult, text: w2.LegendConsult})
-	}
-	if border {
-		s.legend = append(s.legend, legendEntry{st: layerStyle(zone.LayerBorderLines), text: w2.LegendBorder, line: true})
 	}
 	return s
 }
@@ -385,7 +385,7 @@ func (s *Scene) draw(c canvas) {
 	// Legend strip.
 	x, y := 0.0, mapH+4.0
 	for _, e := range s.legend {
-		if x > mapWmm-45 {
+		if width := 7.5 + float64(len([]rune(e.text)))*1.45; x > 0 && x+width > mapWmm {
 			x, y = 0, y+5
 		}
 		if e.line {
@@ -571,3 +571,12 @@ func (c *svgCanvas) text(x, y float64, s string, sizePt float64, anchor int, bol
 
 // escape escapes text for SVG.
 func escape(s string) string { return html.EscapeString(s) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
