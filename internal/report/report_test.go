@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -223,31 +224,81 @@ func TestPDF(t *testing.T) {
 	}
 }
 
-// No heading is the last line of a page: each section heading on a page
-// has text after it on the same page.
-func TestNoHeadingAtTheFootOfAPage(t *testing.T) {
-	d := sample(t, VI)
-	// Enough findings to push the later headings down the pages.
-	for i := 0; i < 9; i++ {
-		d.Result.Findings = append(d.Result.Findings, d.Result.Findings[1])
-	}
-	var b bytes.Buffer
-	if err := RenderPDF(&b, d); err != nil {
+// word is one word of a PDF page as pdftotext -bbox places it, points
+// from the page's top left.
+type word struct {
+	page           int
+	x0, y0, x1, y1 float64
+	text           string
+}
+
+var bboxWord = regexp.MustCompile(`<page |<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>`)
+
+// pdfWords lists the words of a PDF with their boxes.
+func pdfWords(t *testing.T, pdf []byte) []word {
+	t.Helper()
+	pdfText(t, pdf) // pdftotext is there (or the test fails in CI, skips elsewhere)
+	path := filepath.Join(t.TempDir(), "w.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	heads := regexp.MustCompile(`^\s*(I|II|III|IV|V|VI|VII)\. [A-ZĐÂĂÊÔƠƯÁÀẢÃẠ ]+`)
-	for n, p := range pdfText(t, b.Bytes()) {
-		lines := strings.Split(strings.TrimRight(p, "\n "), "\n")
-		last := ""
-		for i := len(lines) - 1; i >= 0; i-- {
-			if strings.TrimSpace(lines[i]) != "" {
-				last = lines[i]
-				break
-			}
+	out, err := exec.Command("pdftotext", "-bbox", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext -bbox: %v", err)
+	}
+	var ws []word
+	page := 0
+	for _, m := range bboxWord.FindAllStringSubmatch(string(out), -1) {
+		if m[1] == "" {
+			page++
+			continue
 		}
-		if heads.MatchString(last) {
-			t.Errorf("page %d ends with the heading %q", n+1, strings.TrimSpace(last))
+		f := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
+		ws = append(ws, word{page, f(m[1]), f(m[2]), f(m[3]), f(m[4]), m[5]})
+	}
+	return ws
+}
+
+var romanHeading = regexp.MustCompile(`^(I|II|III|IV|V|VI|VII)\.$`)
+
+// checkPages fails when a word runs into the bottom margin, or a section
+// heading (a roman numeral at the left margin) has nothing below it on its
+// page.
+func checkPages(t *testing.T, what string, ws []word) {
+	t.Helper()
+	const pt = 72 / 25.4
+	bottom := (pageH - marginB + 1) * pt
+	for _, w := range ws {
+		if w.y1 > bottom {
+			t.Errorf("%s: page %d: %q runs into the bottom margin (%.1f mm from the top)", what, w.page, w.text, w.y1/pt)
 		}
+		if !romanHeading.MatchString(w.text) || w.x0 > (marginL+2)*pt {
+			continue
+		}
+		below := false
+		for _, v := range ws {
+			below = below || (v.page == w.page && v.y0 > w.y1)
+		}
+		if !below {
+			t.Errorf("%s: page %d ends with the heading %q", what, w.page, w.text)
+		}
+	}
+}
+
+// No heading is left at the foot of a page and nothing runs into the
+// bottom margin: with 0 to 15 more findings the sections fall at every
+// height of the pages.
+func TestNoHeadingAtTheFootOfAPage(t *testing.T) {
+	for extra := 0; extra <= 15; extra++ {
+		d := sample(t, VI)
+		for i := 0; i < extra; i++ {
+			d.Result.Findings = append(d.Result.Findings, d.Result.Findings[1])
+		}
+		var b bytes.Buffer
+		if err := RenderPDF(&b, d); err != nil {
+			t.Fatal(err)
+		}
+		checkPages(t, fmt.Sprintf("%d more findings", extra), pdfWords(t, b.Bytes()))
 	}
 }
 
@@ -293,4 +344,52 @@ func BenchmarkRender(b *testing.B) {
 		}
 		b.ReportMetric(float64(n), "bytes/pdf")
 	})
+}
+
+// The HTML report prints to A4 in Chromium (Debian chromium, headless) as
+// cleanly as the PDF: A4 pages, the names and the coordinate table whole,
+// and no section heading left at the foot of a page.
+func TestHTMLPrintsToA4(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing; CI must have it (.ci/deps)")
+		}
+		t.Skip("chromium not installed; skipping the print test")
+	}
+	d := sample(t, VI)
+	for i := 0; i < 13; i++ { // long enough to break across pages
+		d.Result.Findings = append(d.Result.Findings, d.Result.Findings[1])
+	}
+	dir := t.TempDir()
+	html, pdf := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.pdf")
+	var b bytes.Buffer
+	if err := Render(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(html, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--no-pdf-header-footer", "--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+pdf, "file://"+html)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium --print-to-pdf: %v\n%s", err, out)
+	}
+	printed, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := exec.Command("pdfinfo", pdf).Output(); err == nil && !strings.Contains(string(info), "(A4)") {
+		t.Errorf("not printed on A4:\n%s", info)
+	}
+	flat := pdfRaw(t, printed)
+	for _, want := range []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Kho K3 – Đồng Đăng", "Nguyễn Thị Hồng Nhung", "Trần Quốc Việt", "VII. QUYẾT ĐỊNH"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the printed HTML lacks %q", want)
+		}
+	}
+	if pages := pdfText(t, printed); len(pages) < 2 {
+		t.Fatalf("printed on %d page(s)", len(pages))
+	}
+	checkPages(t, "printed HTML", pdfWords(t, printed))
 }
