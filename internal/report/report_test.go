@@ -393,3 +393,33 @@ func TestHTMLPrintsToA4(t *testing.T) {
 	}
 	checkPages(t, "printed HTML", pdfWords(t, printed))
 }
+
+// A record checked before findings carried Vietnamese legal bases and
+// bands prints the rule set's Vietnamese basis when the rule still reads
+// the same in English, and no English band in a Vietnamese report.
+func TestOldRecordInVietnamese(t *testing.T) {
+	d := sample(t, VI)
+	rs := rules.Default()
+	var rule rules.Rule
+	for _, r := range rs.Rules {
+		if r.ID == "restricted-area" {
+			rule = r
+		}
+	}
+	f := &d.Result.Findings[0]
+	f.Rule, f.Basis, f.BasisVI, f.BandVI = rule.ID, rule.Basis.EN, "", ""
+	doc, err := Build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Findings[0].Basis; got != rule.Basis.VI {
+		t.Errorf("old record's basis = %q, want the rule set's Vietnamese %q", got, rule.Basis.VI)
+	}
+	if got := doc.Findings[0].Band; got != "" {
+		t.Errorf("old record's band in a Vietnamese report = %q, want none (its zone says it)", got)
+	}
+	d.Lang = EN
+	if doc, _ = Build(d); doc.Findings[0].Basis != rule.Basis.EN || doc.Findings[0].Band != "within the restricted area" {
+		t.Errorf("in English: basis %q, band %q", doc.Findings[0].Basis, doc.Findings[0].Band)
+	}
+}
