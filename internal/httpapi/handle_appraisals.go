@@ -529,7 +529,7 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 		}
 		d := report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
 			Result: v.Checks[0].Result, Reader: owner(p), GeneratedAt: time.Now(), Lang: lang,
-			Issuer: s.Config.ReportIssuer, People: people, Basemap: basemapLayers(), Rules: s.Rules.Engine().RuleSet()}
+			Issuer: s.Config.ReportIssuer, People: people, Basemap: s.basemap(), Rules: s.Rules.Engine().RuleSet()}
 		if d.Map, err = s.mapFor(d, p); err != nil {
 			s.fail(w, r, err)
 			return
@@ -624,17 +624,21 @@ func (s *server) mapFor(d report.Data, p zone.Principal) ([]report.MapFeature, e
 }
 
 // basemapLayers is the offline base map: every GeoJSON file of
-// data/basemap.
-func basemapLayers() [][]byte {
-	var out [][]byte
+// data/basemap, decoded (a file that does not decode is left out; the
+// data package's tests hold them valid).
+func basemapLayers() []*geojson.FeatureCollection {
+	var out []*geojson.FeatureCollection
 	entries, err := fs.ReadDir(data.FS(), "basemap")
 	if err != nil {
 		return nil
 	}
 	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".geojson") {
-			if b, err := fs.ReadFile(data.FS(), "basemap/"+e.Name()); err == nil {
-				out = append(out, b)
+		if !strings.HasSuffix(e.Name(), ".geojson") {
+			continue
+		}
+		if b, err := fs.ReadFile(data.FS(), "basemap/"+e.Name()); err == nil {
+			if fc, err := geojson.UnmarshalFeatureCollection(b); err == nil {
+				out = append(out, fc)
 			}
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -89,9 +90,10 @@ type Data struct {
 	// appraisals record them) as persons; nil or a miss: the name part.
 	People func(recorded string) Person
 	// Map holds the features around the footprint the reader may see;
-	// Basemap is the offline base map (GeoJSON FeatureCollections).
+	// Basemap is the offline base map (its properties: name, name_en,
+	// role "vietnam" or "neighbour").
 	Map     []MapFeature
-	Basemap [][]byte
+	Basemap []*geojson.FeatureCollection
 	// Rules is the rule set in force, for records checked before findings
 	// carried Vietnamese bases and bands (nil: none).
 	Rules *rules.RuleSet

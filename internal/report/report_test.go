@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 
 	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/check"
@@ -60,7 +61,11 @@ func sample(t *testing.T, lang Lang) Data {
 		"appr (11111111-1111-4111-8111-111111111111)": {Name: "Nguyễn Thị Hồng Nhung", Title: "Trợ lý Tác chiến"},
 		"rev (22222222-2222-4222-8222-222222222222)":  {Name: "Trần Quốc Việt", Title: "Phó Chỉ huy trưởng"},
 	}
-	basemap, err := fs.ReadFile(data.FS(), data.BasemapFile)
+	raw, err := fs.ReadFile(data.FS(), data.BasemapFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basemap, err := geojson.UnmarshalFeatureCollection(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +89,7 @@ func sample(t *testing.T, lang Lang) Data {
 			{Geometry: orb.LineString{{106.66, 21.83}, {106.68, 21.825}, {106.72, 21.835}}, Layer: zone.LayerBorderLines},
 			{Geometry: orb.Bound{Min: orb.Point{106.71, 21.77}, Max: orb.Point{106.73, 21.79}}.ToPolygon(), Consultation: true},
 		},
-		Basemap: [][]byte{basemap},
+		Basemap: []*geojson.FeatureCollection{basemap},
 		Rules:   rules.Default(),
 	}
 }

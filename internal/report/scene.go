@@ -10,7 +10,6 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
-	"github.com/paulmach/orb/geojson"
 	"github.com/zoneplan/zoneplan/internal/crs"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -129,11 +128,7 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 		}
 		return clip.Geometry(s.Frame, g)
 	}
-	for _, raw := range d.Basemap {
-		fc, perr := geojson.UnmarshalFeatureCollection(raw)
-		if perr != nil {
-			continue
-		}
+	for _, fc := range d.Basemap {
 		for _, f := range fc.Features {
 			g := cut(f.Geometry)
 			if g == nil || isEmpty(g) {
