@@ -338,6 +338,22 @@ func BenchmarkRender(b *testing.B) {
 			}
 		}
 	})
+	// The baseline: decoding the base map for each report, as before the
+	// server kept it decoded.
+	raw, _ := fs.ReadFile(data.FS(), data.BasemapFile)
+	b.Run("html-decoding-basemap", func(b *testing.B) {
+		for b.Loop() {
+			fc, err := geojson.UnmarshalFeatureCollection(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d := d
+			d.Basemap = []*geojson.FeatureCollection{fc}
+			if err := Render(io.Discard, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("pdf", func(b *testing.B) {
 		var n int
 		for b.Loop() {
