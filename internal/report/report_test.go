@@ -211,16 +211,10 @@ func TestPDF(t *testing.T) {
 				t.Errorf("%s: no coordinate row %s in the PDF text", lang, row)
 			}
 		}
-		// Pages from the second are numbered "i/n" at the top.
 		if len(pages) < 2 {
 			t.Fatalf("%s: %d page(s); the report takes at least two", lang, len(pages))
 		}
-		for i, p := range pages[1:] {
-			first := strings.Fields(p)
-			if want := regexp.MustCompile(`^` + strconv.Itoa(i+2) + `/` + strconv.Itoa(len(pages)) + `$`); len(first) == 0 || !want.MatchString(first[0]) {
-				t.Errorf("%s: page %d does not start with its number: %.40q", lang, i+2, strings.TrimSpace(p))
-			}
-		}
+		checkPageNumbers(t, string(lang), pages)
 		if lang == VI {
 			if m := englishWords.FindAllString(all, -1); len(m) > 0 {
 				t.Errorf("English in the Vietnamese report: %q", m)
@@ -409,9 +403,11 @@ func TestHTMLPrintsToA4(t *testing.T) {
 			t.Errorf("the printed HTML lacks %q", want)
 		}
 	}
-	if pages := pdfText(t, printed); len(pages) < 2 {
+	pages := pdfText(t, printed)
+	if len(pages) < 2 {
 		t.Fatalf("printed on %d page(s)", len(pages))
 	}
+	checkPageNumbers(t, "printed HTML", pages)
 	checkPages(t, "printed HTML", pdfWords(t, printed))
 }
 
@@ -442,5 +438,20 @@ func TestOldRecordInVietnamese(t *testing.T) {
 	d.Lang = EN
 	if doc, _ = Build(d); doc.Findings[0].Basis != rule.Basis.EN || doc.Findings[0].Band != "within the restricted area" {
 		t.Errorf("in English: basis %q, band %q", doc.Findings[0].Basis, doc.Findings[0].Band)
+	}
+}
+
+// checkPageNumbers fails unless every page from the second starts with
+// "i/n" (Decree 30/2020: at the top, the first page unnumbered).
+func checkPageNumbers(t *testing.T, what string, pages []string) {
+	t.Helper()
+	for i, p := range pages[1:] {
+		first := strings.Fields(p)
+		if want := strconv.Itoa(i+2) + "/" + strconv.Itoa(len(pages)); len(first) == 0 || first[0] != want {
+			t.Errorf("%s: page %d does not start with its number %s: %.40q", what, i+2, want, strings.TrimSpace(p))
+		}
+	}
+	if first := strings.Fields(pages[0]); len(first) > 0 && regexp.MustCompile(`^1/\d+$`).MatchString(first[0]) {
+		t.Errorf("%s: the first page is numbered", what)
 	}
 }
