@@ -196,6 +196,9 @@ func TestAppraisalLifecycle(t *testing.T) {
 	if a.Verdict != "review" || a.Status != "pending" || len(a.Checks) != 1 || a.Name != "Khu nghỉ dưỡng Đồng Đăng" {
 		t.Fatalf("created appraisal: %s", resp)
 	}
+	if strings.Contains(string(resp), "created_by_person") {
+		t.Errorf("a token with no person gives a created_by_person: %s", resp)
+	}
 	if strings.Contains(string(resp), sc.depotName) {
 		t.Fatalf("creator without clearance sees the secret depot: %s", resp)
 	}

@@ -39,6 +39,37 @@ type appraisalView struct {
 	// reader's clearance goes; null in the answer to a write when the
 	// trail could not be read (respondAppraisal).
 	History []auditEntryView `json:"history"`
+	// CreatedByPerson and DecidedByPerson name the appraiser and the
+	// reviewer as their tokens' holders (person and title), for showing
+	// people rather than token names and ids; absent for a token with no
+	// person.
+	CreatedByPerson *personView `json:"created_by_person,omitempty"`
+	DecidedByPerson *personView `json:"decided_by_person,omitempty"`
+}
+
+// personView is a token's holder as documents name them.
+type personView struct {
+	Name  string `json:"name"`
+	Title string `json:"title,omitempty"`
+}
+
+// namePeople fills the view's persons from the tokens the record names.
+func (s *server) namePeople(ctx context.Context, v *appraisalView) error {
+	people, err := s.signatories(ctx)
+	if err != nil {
+		return err
+	}
+	named := func(recorded string) *personView {
+		if p, held := people(recorded); held {
+			return &personView{Name: p.Name, Title: p.Title}
+		}
+		return nil
+	}
+	v.CreatedByPerson = named(v.CreatedBy)
+	if v.Decision != nil {
+		v.DecidedByPerson = named(v.Decision.By)
+	}
+	return nil
 }
 
 type checkView struct {
@@ -291,6 +322,10 @@ func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.namePeople(r.Context(), &v); err != nil {
+		s.Log.Warn("appraisal answered without its people: the tokens could not be read", "request_id", requestID(r.Context()),
+			"appraisal", a.ID, "err", err)
+	}
 	if v.History, err = s.history(r.Context(), a.ID, p); err != nil {
 		s.Log.Warn("appraisal answered without its history: the audit trail could not be read", "request_id", requestID(r.Context()),
 			"appraisal", a.ID, "err", err)
@@ -367,6 +402,9 @@ func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, z
 			return
 		}
 		v, err := s.view(a, p)
+		if err == nil {
+			err = s.namePeople(r.Context(), &v)
+		}
 		if err == nil {
 			v.History, err = s.history(r.Context(), a.ID, p)
 		}
@@ -529,7 +567,7 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 		}
 		d := report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
 			Result: v.Checks[0].Result, Reader: owner(p), GeneratedAt: time.Now(), Lang: lang,
-			Issuer: s.Config.ReportIssuer, People: people, Basemap: s.basemap(), Rules: s.Rules.Engine().RuleSet()}
+			Issuer: s.Config.ReportIssuer, People: func(by string) report.Person { p, _ := people(by); return p }, Basemap: s.basemap(), Rules: s.Rules.Engine().RuleSet()}
 		if d.Map, err = s.mapFor(d, p); err != nil {
 			s.fail(w, r, err)
 			return
@@ -558,8 +596,10 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 }
 
 // signatories names the authors appraisals record ("name (token id)",
-// owner) by their tokens' holders and titles.
-func (s *server) signatories(ctx context.Context) (func(string) report.Person, error) {
+// owner) by their tokens' holders and titles; held says the token names a
+// person (else the person is the token's name, or nothing for a token
+// not found).
+func (s *server) signatories(ctx context.Context) (func(recorded string) (p report.Person, held bool), error) {
 	ts, err := s.Store.ListTokens(ctx)
 	if err != nil {
 		return nil, err
@@ -568,21 +608,21 @@ func (s *server) signatories(ctx context.Context) (func(string) report.Person, e
 	for i := range ts {
 		byID[ts[i].ID] = &ts[i]
 	}
-	return func(recorded string) report.Person {
+	return func(recorded string) (report.Person, bool) {
 		i := strings.LastIndex(recorded, " (")
 		if i < 0 || !strings.HasSuffix(recorded, ")") {
-			return report.Person{}
+			return report.Person{}, false
 		}
 		id, err := uuid.Parse(recorded[i+2 : len(recorded)-1])
 		if err != nil {
-			return report.Person{}
+			return report.Person{}, false
 		}
 		t, ok := byID[id]
 		if !ok {
-			return report.Person{}
+			return report.Person{}, false
 		}
 		name, title := t.Signatory()
-		return report.Person{Name: name, Title: title}
+		return report.Person{Name: name, Title: title}, t.Person != ""
 	}, nil
 }
 

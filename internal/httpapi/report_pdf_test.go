@@ -141,6 +141,17 @@ func TestAppraisalReportPDF(t *testing.T) {
 		t.Fatalf("decide: %d %s", status, b)
 	}
 
+	// The record names the people too (for pages that show them).
+	_, _, rec := get(t, loc, reviewer)
+	var people struct {
+		Created struct{ Name, Title string } `json:"created_by_person"`
+		Decided struct{ Name, Title string } `json:"decided_by_person"`
+	}
+	if err := json.Unmarshal(rec, &people); err != nil || people.Created.Name != "Nguyễn Thị Hồng Nhung" || people.Created.Title != "Trợ lý Tác chiến" ||
+		people.Decided.Name != "Trần Quốc Việt" || people.Decided.Title != "Phó Chỉ huy trưởng" {
+		t.Errorf("the record's people: %+v (%v)", people, err)
+	}
+
 	status, hh, pdf := get(t, loc+"/report.pdf", reviewer)
 	if status != http.StatusOK || hh.Get("Content-Type") != "application/pdf" || hh.Get("Content-Language") != "vi" || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("report.pdf: %d %v %.80q", status, hh, pdf)

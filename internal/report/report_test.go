@@ -455,3 +455,30 @@ func checkPageNumbers(t *testing.T, what string, pages []string) {
 		t.Errorf("%s: the first page is numbered", what)
 	}
 }
+
+// Rendering leaves the caller's geometries as they were: the map's
+// features are the index's components and the base map is shared by every
+// report, and orb's clipping works in place.
+func TestRenderLeavesGeometriesAlone(t *testing.T) {
+	d := sample(t, VI)
+	// A work and a base-map shape reaching far outside the map's frame,
+	// which clipping cuts.
+	big := orb.Polygon{{{106.5, 21.6}, {106.9, 21.6}, {106.9, 22.0}, {106.5, 22.0}, {106.5, 21.6}}}
+	d.Map = append(d.Map, MapFeature{Geometry: big, Layer: zone.LayerDefenceWorks})
+	before := func() string {
+		b, _ := json.Marshal(struct {
+			M []orb.Geometry
+			B []*geojson.FeatureCollection
+		}{[]orb.Geometry{d.Map[0].Geometry, d.Map[1].Geometry, d.Map[2].Geometry, big}, d.Basemap})
+		return string(b)
+	}
+	want := before()
+	for _, render := range []func(io.Writer, Data) error{Render, RenderPDF} {
+		if err := render(io.Discard, d); err != nil {
+			t.Fatal(err)
+		}
+		if before() != want {
+			t.Fatal("rendering a report changed the geometries it was given")
+		}
+	}
+}

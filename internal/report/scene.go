@@ -118,7 +118,9 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 		if err != nil || g == nil || !g.Bound().Intersects(wb) {
 			return nil
 		}
-		g = clip.Geometry(wb, g)
+		// orb's clip works in place: clip a copy, never the caller's
+		// geometry (the index's components, the shared base map).
+		g = clip.Geometry(wb, orb.Clone(g))
 		if g == nil {
 			return nil
 		}
@@ -154,9 +156,10 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 
 	// The reader's features: consultation areas under the works and zones.
 	var consult, zones bool
-	var layers []string // of the works drawn, in the registry's order
-	sort.SliceStable(d.Map, func(i, j int) bool { return rank(d.Map[i]) < rank(d.Map[j]) })
-	for _, f := range d.Map {
+	var layers []string                          // of the works drawn, in the registry's order
+	feats := append([]MapFeature(nil), d.Map...) // sorted here, not in the caller's slice
+	sort.SliceStable(feats, func(i, j int) bool { return rank(feats[i]) < rank(feats[j]) })
+	for _, f := range feats {
 		g := cut(f.Geometry)
 		if g == nil || isEmpty(g) {
 			continue
