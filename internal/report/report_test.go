@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -473,6 +474,16 @@ func TestRenderLeavesGeometriesAlone(t *testing.T) {
 		return string(b)
 	}
 	want := before()
+	// Reports render at once over one base map (go test -race watches).
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = RenderPDF(io.Discard, d)
+		}()
+	}
+	wg.Wait()
 	for _, render := range []func(io.Writer, Data) error{Render, RenderPDF} {
 		if err := render(io.Discard, d); err != nil {
 			t.Fatal(err)
