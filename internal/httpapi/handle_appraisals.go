@@ -16,7 +16,6 @@ import (
 
 	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/check"
-	"github.com/zoneplan/zoneplan/internal/consult"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -543,6 +542,10 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 			s.fail(w, r, zone.InternalError(nil, "appraisal %s has no check", a.ID))
 			return
 		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		site, err := s.Store.GetComponent(r.Context(), a.SiteID, zone.Secret)
 		if err != nil {
 			s.fail(w, r, err)
@@ -589,6 +592,13 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 		}
+		format := "html"
+		if pdf {
+			format = "pdf"
+		}
+		// A report is a read of the appraisal at the reader's clearance,
+		// kept in the trail as reads of classified features are.
+		s.record(entry(p, zone.AuditAppraisalReported, a.ID.String(), "", zone.Public, map[string]string{"format": format, "lang": string(lang)}))
 		w.Header().Set("Content-Language", string(lang))
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(buf.Bytes())
@@ -627,17 +637,21 @@ func (s *server) signatories(ctx context.Context) (func(recorded string) (p repo
 }
 
 // mapFor is what the report's map may show reader p around the footprint:
-// the defence components in p's scope, with their approved zones, and,
-// for the works above p's clearance, the consultation cells standing for
-// them, as p's own checks meet them: never a hidden work's geometry.
+// the defence components in p's scope, with their approved zones. It draws
+// nothing for the works above p's clearance, not even their consultation
+// cells: the reader's stored view of the check (the findings table's
+// referral row) is all a report tells of them, and the live index, which
+// follows hidden works as they come, move and go, is asked only for what
+// p may see. (Drawing the cells across the map's frame told an uncleared
+// appraiser where hidden works lay tens of kilometres from a footprint
+// that met none of them, with no referral and no limit on re-reading.)
 func (s *server) mapFor(d report.Data, p zone.Principal) ([]report.MapFeature, error) {
 	box, err := report.MapExtent(d)
 	if err != nil {
 		return nil, err
 	}
-	snap := s.Index.Snapshot()
 	var out []report.MapFeature
-	snap.SearchScope(box, p.Scope(), func(c *zone.Component) bool {
+	s.Index.Snapshot().SearchScope(box, p.Scope(), func(c *zone.Component) bool {
 		if c.Layer == zone.LayerProjectSites {
 			return true
 		}
@@ -649,17 +663,6 @@ func (s *server) mapFor(d report.Data, p zone.Principal) ([]report.MapFeature, e
 		}
 		return true
 	})
-	if p.Clearance < zone.Secret {
-		grid, _ := snap.Consultation()
-		seen := map[consult.Cell]bool{}
-		snap.Consulted(box, p.Clearance, func(c consult.Cell) bool {
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, report.MapFeature{Geometry: grid.Bound(c).ToPolygon(), Consultation: true})
-			}
-			return true
-		})
-	}
 	return out, nil
 }
 

@@ -63,7 +63,7 @@ func viewEntry(e zone.AuditEntry, reader zone.Principal) auditEntryView {
 // as "family.*".
 func auditActions() []string {
 	return []string{zone.AuditCheck, zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalDecided,
-		zone.AuditAppraisalPublished, zone.AuditComponentCreated, zone.AuditComponentUpdated, zone.AuditComponentDeleted,
+		zone.AuditAppraisalPublished, zone.AuditAppraisalReported, zone.AuditComponentCreated, zone.AuditComponentUpdated, zone.AuditComponentDeleted,
 		zone.AuditComponentsImported, zone.AuditFeatureRead, zone.AuditExport, zone.AuditTokenCreated, zone.AuditTokenRevoked,
 		zone.AuditTokenRefused, zone.AuditRuleSetLoaded, zone.AuditProbing, zone.AuditSuspensionLifted}
 }

@@ -23,8 +23,9 @@
 //
 // The report shows what the reader may see and nothing more: Data.Result
 // is the reader's view of the check (redacted), and Data.Map holds only
-// the features and consultation areas the caller chose for the reader's
-// clearance.
+// the features the caller chose for the reader's clearance. Works above
+// the reader's clearance are never drawn, nor their consultation cells:
+// the findings' referral row is all the report says of them.
 package report
 
 import (
@@ -70,9 +71,6 @@ type MapFeature struct {
 	// the geometry is one of the component's approved protection zones.
 	Layer string
 	Zone  zone.ZoneKind
-	// Consultation marks a consultation area: a cell standing for works
-	// the reader may not see.
-	Consultation bool
 }
 
 // Data is what one report shows. Result must already be redacted for the

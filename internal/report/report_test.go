@@ -88,7 +88,6 @@ func sample(t *testing.T, lang Lang) Data {
 			{Geometry: orb.Point{106.702, 21.801}, Layer: zone.LayerDefenceWorks},
 			{Geometry: orb.Polygon{{{106.699, 21.799}, {106.705, 21.799}, {106.705, 21.805}, {106.699, 21.805}, {106.699, 21.799}}}, Layer: zone.LayerDefenceWorks, Zone: zone.ZoneKind("restricted_area")},
 			{Geometry: orb.LineString{{106.66, 21.83}, {106.68, 21.825}, {106.72, 21.835}}, Layer: zone.LayerBorderLines},
-			{Geometry: orb.Bound{Min: orb.Point{106.71, 21.77}, Max: orb.Point{106.73, 21.79}}.ToPolygon(), Consultation: true},
 		},
 		Basemap: []*geojson.FeatureCollection{basemap},
 		Rules:   rules.Default(),

@@ -67,7 +67,6 @@ const (
 var (
 	styleFootprint = style{stroke: "#e65100", fill: "#ffd54f", width: 0.6, opacity: 0.55}
 	styleOverlap   = style{stroke: "#b71c1c", fill: "#e53935", width: 0.35, opacity: 0.7}
-	styleConsult   = style{stroke: "#ef6c00", fill: "#ffcc80", width: 0.3, dash: []float64{1.2, 0.8}, opacity: 0.45}
 	styleZone      = style{stroke: "#6a1b9a", width: 0.35, dash: []float64{1.5, 0.8}}
 	styleVietnam   = style{stroke: "#bdb79f", fill: "#f6f1dc", width: 0.2}
 	styleNeighbour = style{stroke: "#bdbdbd", fill: "#e4e4e4", width: 0.2}
@@ -154,8 +153,8 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 		}
 	}
 
-	// The reader's features: consultation areas under the works and zones.
-	var consult, zones bool
+	// The reader's features: zones under the works.
+	var zones bool
 	var layers []string                          // of the works drawn, in the registry's order
 	feats := append([]MapFeature(nil), d.Map...) // sorted here, not in the caller's slice
 	sort.SliceStable(feats, func(i, j int) bool { return rank(feats[i]) < rank(feats[j]) })
@@ -165,9 +164,6 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 			continue
 		}
 		switch {
-		case f.Consultation:
-			s.items = append(s.items, shape{g: g, st: styleConsult})
-			consult = true
 		case f.Zone != "":
 			s.items = append(s.items, shape{g: g, st: styleZone})
 			zones = true
@@ -204,15 +200,17 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 	if zones {
 		s.legend = append(s.legend, legendEntry{st: styleZone, text: w2.LegendZones})
 	}
-	if consult {
-		s.legend = append(s.legend, legendEntry{st: styleConsult, text: w2.LegendConsult})
-	}
 	return s
 }
 
 // frame is the map's frame in the TM-3 zone (metres) and its grid step:
 // the footprint and its overlaps with a third of their size around them,
-// at least 400 m, in the map's proportions.
+// at least 400 m and at most maxMapPadM, in the map's proportions. The
+// margin is capped so that a vast footprint does not pull a province's
+// worth of works into the map: beyond a few kilometres a report's
+// surroundings tell its reader nothing about the project.
+const maxMapPadM = 5000
+
 func frame(d Data, tm3 *crs.CRS) (orb.Bound, float64) {
 	b := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	add := func(g orb.Geometry) {
@@ -233,7 +231,7 @@ func frame(d Data, tm3 *crs.CRS) (orb.Bound, float64) {
 		b = orb.Bound{}
 	}
 	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
-	pad := math.Max(400, math.Max(w, h)/3)
+	pad := math.Min(maxMapPadM, math.Max(400, math.Max(w, h)/3))
 	w, h = w+2*pad, h+2*pad
 	if ratio := mapWmm / (mapHmm - legendHmm); w/h < ratio {
 		w = h * ratio
@@ -255,11 +253,9 @@ func MapExtent(d Data) (orb.Bound, error) {
 	return crs.TransformBoundToWGS84(f, tm3)
 }
 
-// rank orders the features: consultation areas, zones, lines, then the rest.
+// rank orders the features: zones, polygons, lines, then the rest.
 func rank(f MapFeature) int {
 	switch {
-	case f.Consultation:
-		return 0
 	case f.Zone != "":
 		return 1
 	case zone.ClassOf(f.Geometry) == zone.GeomPolygon:

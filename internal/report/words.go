@@ -53,7 +53,7 @@ type words struct {
 	NotDecided, History, HistDate, HistVerdict, HistRule string
 	HistBy, Appraiser, Reviewer, Printed, Scope          string
 	Legend, LegendFootprint, LegendOverlap               string
-	LegendZones, LegendConsult, North                    string
+	LegendZones, North                                   string
 	Unsigned, Recipients, RecipientsList, Page, Of       string
 	Grid, Province                                       string
 }
@@ -83,7 +83,7 @@ var vocabulary = map[Lang]words{
 		Printed: "In bởi %s lúc %s. Bộ quy tắc %s.",
 		Scope:   "Báo cáo chỉ gồm phần không gian của việc thẩm định theo Nghị định số 164/2018/NĐ-CP.",
 		Legend:  "Chú giải", LegendFootprint: "Ranh giới dự án", LegendOverlap: "Phần chồng lấn",
-		LegendZones: "Vùng bảo vệ công trình", LegendConsult: "Vùng tham vấn quốc phòng", North: "B",
+		LegendZones: "Vùng bảo vệ công trình", North: "B",
 		Unsigned: "(chưa ký)", Recipients: "Nơi nhận:", RecipientsList: "- Chủ đầu tư;\n- Lưu: hồ sơ thẩm định.",
 		Page: "Trang", Of: "/", Grid: "Lưới VN-2000", Province: "tỉnh",
 	},
@@ -111,7 +111,7 @@ var vocabulary = map[Lang]words{
 		Printed: "Printed by %s at %s. Rule set %s.",
 		Scope:   "This report covers the spatial part of the appraisal under Decree 164/2018/ND-CP only.",
 		Legend:  "Legend", LegendFootprint: "Project boundary", LegendOverlap: "Overlap",
-		LegendZones: "Protection zones", LegendConsult: "Defence consultation area", North: "N",
+		LegendZones: "Protection zones", North: "N",
 		Unsigned: "(not signed)", Recipients: "To:", RecipientsList: "- The investor;\n- File.",
 		Page: "Page", Of: "/", Grid: "VN-2000 grid", Province: "province",
 	},
