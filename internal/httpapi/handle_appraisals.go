@@ -242,6 +242,10 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 				Details: []zone.Detail{{Index: -1, Pointer: "name", Reason: "name is required"}}})
 			return
 		}
+		if err := appraisalTextLimits(req); err != nil {
+			s.failInput(w, r, err)
+			return
+		}
 		if len(bytes.TrimSpace(in.Data)) == 0 {
 			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "the appraisal needs a footprint",
 				Details: []zone.Detail{{Index: -1, Pointer: "footprint", Reason: "footprint (a GeoJSON geometry or Feature, or an uploaded file) is required"}}})
@@ -472,6 +476,10 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 		}
 		if req.Outcome == zone.StatusApprovedWithConditions && strings.TrimSpace(req.Note) == "" {
 			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "approval with conditions needs a note stating the conditions"))
+			return
+		}
+		if err := decisionTextLimits(req.Note); err != nil {
+			s.failInput(w, r, err)
 			return
 		}
 		if err := s.auditable(); err != nil {
