@@ -223,21 +223,26 @@ func (w *pdfWriter) section(title string, need float64) {
 	w.y += 1
 }
 
-// fields writes labelled values in two columns.
+// fields writes labelled values in two columns. A value runs onto the
+// next page line by line, as a paragraph does: a long one is never cut
+// off at the foot of a page.
 func (w *pdfWriter) fields(fs []Field) {
 	const labelW = 56.0
+	lh := lineH(sizeBody)
 	for _, f := range fs {
 		w.font("", sizeBody)
 		lines := w.wrap(f.Value, textW-labelW)
-		h := float64(len(lines)) * lineH(sizeBody)
-		w.room(h)
+		w.room(lh)
 		w.font("B", sizeBody)
 		w.textAt(marginL, w.y+sizeBody*0.3528, labelW, f.Label+":", anchorLeft)
 		w.font("", sizeBody)
 		for i, l := range lines {
-			w.textAt(marginL+labelW, w.y+sizeBody*0.3528+float64(i)*lineH(sizeBody), textW-labelW, l, anchorLeft)
+			if i > 0 {
+				w.room(lh)
+			}
+			w.textAt(marginL+labelW, w.y+sizeBody*0.3528, textW-labelW, l, anchorLeft)
+			w.y += lh
 		}
-		w.y += h
 	}
 }
 

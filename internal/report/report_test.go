@@ -492,3 +492,38 @@ func TestRenderLeavesGeometriesAlone(t *testing.T) {
 		}
 	}
 }
+
+// A long value (an investor of 120 lines, a decision note of 80) runs
+// onto the next pages line by line: pdftotext finds every line, and none
+// runs into the bottom margin (where the PDF's page would cut it off).
+func TestLongTextRunsOntoNextPages(t *testing.T) {
+	d := sample(t, EN)
+	var investor, note []string
+	for i := 1; i <= 120; i++ {
+		investor = append(investor, fmt.Sprintf("INV%03d", i))
+	}
+	for i := 1; i <= 80; i++ {
+		note = append(note, fmt.Sprintf("NOTE%03d", i))
+	}
+	site := d.Site.Clone()
+	site.Properties[zone.PropInvestor] = strings.Join(investor, "\n")
+	d.Site = site
+	dec := *d.Appraisal.Decision
+	dec.Note = strings.Join(note, "\n")
+	d.Appraisal.Decision = &dec
+	var b bytes.Buffer
+	if err := RenderPDF(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	ws := pdfWords(t, b.Bytes())
+	checkPages(t, "long texts", ws)
+	seen := map[string]bool{}
+	for _, w := range ws {
+		seen[w.text] = true
+	}
+	for _, want := range append(investor, note...) {
+		if !seen[want] {
+			t.Errorf("the PDF lacks the line %q", want)
+		}
+	}
+}
