@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,9 @@ func TestUploadErrorsInVietnamese(t *testing.T) {
 				t.Fatalf("%s: %d", c.path, status)
 			}
 			got := texts(p)
+			if !slices.Contains(h.Values("Vary"), "Accept-Language") {
+				t.Errorf("%s: Vary %q: the language follows Accept-Language, a cache must know", c.path, h.Values("Vary"))
+			}
 			if al == "" {
 				if !strings.Contains(got, c.en) || h.Get("Content-Language") == "vi" {
 					t.Errorf("%s in English: %q lacks %q", c.path, got, c.en)
@@ -88,5 +92,8 @@ func TestUploadErrorsInVietnamese(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), `"Không tìm thấy"`) || !strings.Contains(string(b), "không có hồ sơ thẩm định") {
 		t.Errorf("?lang=vi: %d %s", resp.StatusCode, b)
+	}
+	if slices.Contains(resp.Header.Values("Vary"), "Accept-Language") {
+		t.Errorf("?lang=vi: Vary %q, but the language did not follow Accept-Language", resp.Header.Values("Vary"))
 	}
 }
