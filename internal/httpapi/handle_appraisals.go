@@ -585,9 +585,15 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 		}
 		var buf bytes.Buffer
 		if pdf {
-			err = report.RenderPDF(&buf, d)
+			err = report.RenderPDF(r.Context(), &buf, d)
 		} else {
-			err = report.Render(&buf, d)
+			err = report.Render(r.Context(), &buf, d)
+		}
+		if err != nil && r.Context().Err() != nil {
+			// Stopped: the reader left, or the answer's deadline passed
+			// (a 503 to a reader still waiting).
+			s.fail(w, r, err)
+			return
 		}
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "render report"))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -68,8 +69,8 @@ const maxVertices = 400
 // ict is the time of the documents: Indochina Time, UTC+7, no DST.
 var ict = time.FixedZone("ICT", 7*3600)
 
-// Build makes the document of d.
-func Build(d Data) (*Document, error) {
+// Build makes the document of d, or stops with ctx's error when ctx ends.
+func Build(ctx context.Context, d Data) (*Document, error) {
 	if d.Lang == "" {
 		d.Lang = VI
 	}
@@ -146,7 +147,13 @@ func Build(d Data) (*Document, error) {
 	}
 
 	// IV. The map.
-	doc.Map = newScene(d, tm3)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	doc.Map = newScene(ctx, d, tm3)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	doc.MapNote = fmt.Sprintf("%s (%s %s, %s).", w.MapNote, w.Province, province.Name, tm3.Name)
 
 	// V. Coordinates.

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"context"
 	_ "embed"
 	"fmt"
 	"io"
@@ -47,13 +49,14 @@ type pdfWriter struct {
 	y   float64
 	err error
 	doc *Document
+	ctx context.Context // the request's: section checks it, and the map's drawing
 }
 
 // lineH is the height of a line of text of the given size, mm.
 func lineH(sizePt float64) float64 { return sizePt * 0.3528 * lineSpacing }
 
-// PDF writes the document as a PDF.
-func (doc *Document) PDF(out io.Writer) error {
+// PDF writes the document as a PDF (nothing when ctx ends first).
+func (doc *Document) PDF(ctx context.Context, out io.Writer) error {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: gopdf.Rect{W: pageW, H: pageH}, Unit: gopdf.UnitMM})
 	for _, f := range []struct {
@@ -65,15 +68,23 @@ func (doc *Document) PDF(out io.Writer) error {
 		}
 	}
 	pdf.SetInfo(gopdf.PdfInfo{Title: doc.Title + " " + doc.Subject, Author: doc.Issuer, Subject: doc.Subject, Creator: "zoneplan"})
-	w := &pdfWriter{pdf: pdf, doc: doc}
+	w := &pdfWriter{pdf: pdf, doc: doc, ctx: ctx}
 	w.newPage()
 	w.heading()
 	w.body()
 	w.pageNumbers()
+	w.check(ctx.Err())
 	if w.err != nil {
 		return w.err
 	}
-	_, err := pdf.WriteTo(out)
+	var b bytes.Buffer
+	if _, err := pdf.WriteTo(&b); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := out.Write(b.Bytes())
 	return err
 }
 
@@ -217,6 +228,7 @@ func (w *pdfWriter) heading() {
 // heading and need millimetres of what follows it fit: no heading is left
 // at the foot of a page.
 func (w *pdfWriter) section(title string, need float64) {
+	w.check(w.ctx.Err())
 	w.room(lineH(sizeBody) + 3 + need)
 	w.y += 2
 	w.para(title, "B", sizeBody, anchorLeft, 0)
@@ -503,7 +515,7 @@ func (w *pdfWriter) drawMap(x, y float64) {
 	c := &pdfCanvas{w: w, x: x, y: y}
 	w.pdf.SaveGraphicsState()
 	w.pdf.ClipPolygon([]gopdf.Point{{X: x, Y: y}, {X: x + mapWmm, Y: y}, {X: x + mapWmm, Y: y + mapHmm}, {X: x, Y: y + mapHmm}})
-	w.doc.Map.draw(c)
+	w.check(w.doc.Map.draw(w.ctx, c))
 	w.pdf.RestoreGraphicsState()
 	w.pdf.SetLineType("solid")
 	w.pdf.SetStrokeColor(0, 0, 0)

@@ -30,6 +30,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"html/template"
 	"io"
@@ -97,17 +98,19 @@ type Data struct {
 	Rules *rules.RuleSet
 }
 
-// Render writes the report as an HTML page.
-func Render(w io.Writer, d Data) error {
-	doc, err := Build(d)
+// Render writes the report as an HTML page. It stops with ctx's error
+// when ctx ends (between sections and while drawing the map), having
+// written nothing.
+func Render(ctx context.Context, w io.Writer, d Data) error {
+	doc, err := Build(ctx, d)
 	if err != nil {
 		return err
 	}
-	return doc.HTML(w)
+	return doc.HTML(ctx, w)
 }
 
-// HTML writes the document as an HTML page.
-func (doc *Document) HTML(w io.Writer) error {
+// HTML writes the document as an HTML page (nothing when ctx ends first).
+func (doc *Document) HTML(ctx context.Context, w io.Writer) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
 		"lines": func(s string) []string { return splitLines(s) },
 	}).Parse(pageTemplate)
@@ -115,18 +118,30 @@ func (doc *Document) HTML(w io.Writer) error {
 		return err
 	}
 	var svg bytes.Buffer
-	doc.Map.SVG(&svg, doc)
-	return t.Execute(w, struct {
+	if err := doc.Map.SVG(ctx, &svg, doc); err != nil {
+		return err
+	}
+	var page bytes.Buffer
+	if err := t.Execute(&page, struct {
 		*Document
 		MapSVG template.HTML
-	}{doc, template.HTML(svg.String())})
+	}{doc, template.HTML(svg.String())}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err = w.Write(page.Bytes())
+	return err
 }
 
-// RenderPDF writes the report as a PDF document.
-func RenderPDF(w io.Writer, d Data) error {
-	doc, err := Build(d)
+// RenderPDF writes the report as a PDF document. It stops with ctx's
+// error when ctx ends (between sections and while drawing the map),
+// having written nothing.
+func RenderPDF(ctx context.Context, w io.Writer, d Data) error {
+	doc, err := Build(ctx, d)
 	if err != nil {
 		return err
 	}
-	return doc.PDF(w)
+	return doc.PDF(ctx, w)
 }

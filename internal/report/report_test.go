@@ -2,11 +2,14 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,7 +102,7 @@ func sample(t *testing.T, lang Lang) Data {
 func TestHTMLGolden(t *testing.T) {
 	for _, lang := range []Lang{VI, EN} {
 		var b bytes.Buffer
-		if err := Render(&b, sample(t, lang)); err != nil {
+		if err := Render(context.Background(), &b, sample(t, lang)); err != nil {
 			t.Fatal(err)
 		}
 		golden := filepath.Join("testdata", "report_"+string(lang)+".html")
@@ -170,7 +173,7 @@ func pdftotext(t *testing.T, pdf []byte, mode string) []string {
 func TestPDF(t *testing.T) {
 	for _, lang := range []Lang{VI, EN} {
 		var b bytes.Buffer
-		if err := RenderPDF(&b, sample(t, lang)); err != nil {
+		if err := RenderPDF(context.Background(), &b, sample(t, lang)); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
@@ -294,7 +297,7 @@ func TestNoHeadingAtTheFootOfAPage(t *testing.T) {
 			d.Result.Findings = append(d.Result.Findings, d.Result.Findings[1])
 		}
 		var b bytes.Buffer
-		if err := RenderPDF(&b, d); err != nil {
+		if err := RenderPDF(context.Background(), &b, d); err != nil {
 			t.Fatal(err)
 		}
 		checkPages(t, fmt.Sprintf("%d more findings", extra), pdfWords(t, b.Bytes()))
@@ -327,7 +330,7 @@ func BenchmarkRender(b *testing.B) {
 	d := sample(t, VI)
 	b.Run("html", func(b *testing.B) {
 		for b.Loop() {
-			if err := Render(io.Discard, d); err != nil {
+			if err := Render(context.Background(), io.Discard, d); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -343,7 +346,7 @@ func BenchmarkRender(b *testing.B) {
 			}
 			d := d
 			d.Basemap = []*geojson.FeatureCollection{fc}
-			if err := Render(io.Discard, d); err != nil {
+			if err := Render(context.Background(), io.Discard, d); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -352,7 +355,7 @@ func BenchmarkRender(b *testing.B) {
 		var n int
 		for b.Loop() {
 			var buf bytes.Buffer
-			if err := RenderPDF(&buf, d); err != nil {
+			if err := RenderPDF(context.Background(), &buf, d); err != nil {
 				b.Fatal(err)
 			}
 			n = buf.Len()
@@ -379,7 +382,7 @@ func TestHTMLPrintsToA4(t *testing.T) {
 	dir := t.TempDir()
 	html, pdf := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.pdf")
 	var b bytes.Buffer
-	if err := Render(&b, d); err != nil {
+	if err := Render(context.Background(), &b, d); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(html, b.Bytes(), 0o644); err != nil {
@@ -425,7 +428,7 @@ func TestOldRecordInVietnamese(t *testing.T) {
 	}
 	f := &d.Result.Findings[0]
 	f.Rule, f.Basis, f.BasisVI, f.BandVI = rule.ID, rule.Basis.EN, "", ""
-	doc, err := Build(d)
+	doc, err := Build(context.Background(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +439,7 @@ func TestOldRecordInVietnamese(t *testing.T) {
 		t.Errorf("old record's band in a Vietnamese report = %q, want none (its zone says it)", got)
 	}
 	d.Lang = EN
-	if doc, _ = Build(d); doc.Findings[0].Basis != rule.Basis.EN || doc.Findings[0].Band != "within the restricted area" {
+	if doc, _ = Build(context.Background(), d); doc.Findings[0].Basis != rule.Basis.EN || doc.Findings[0].Band != "within the restricted area" {
 		t.Errorf("in English: basis %q, band %q", doc.Findings[0].Basis, doc.Findings[0].Band)
 	}
 }
@@ -479,12 +482,12 @@ func TestRenderLeavesGeometriesAlone(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = RenderPDF(io.Discard, d)
+			_ = RenderPDF(context.Background(), io.Discard, d)
 		}()
 	}
 	wg.Wait()
-	for _, render := range []func(io.Writer, Data) error{Render, RenderPDF} {
-		if err := render(io.Discard, d); err != nil {
+	for _, render := range []func(context.Context, io.Writer, Data) error{Render, RenderPDF} {
+		if err := render(context.Background(), io.Discard, d); err != nil {
 			t.Fatal(err)
 		}
 		if before() != want {
@@ -512,7 +515,7 @@ func TestLongTextRunsOntoNextPages(t *testing.T) {
 	dec.Note = strings.Join(note, "\n")
 	d.Appraisal.Decision = &dec
 	var b bytes.Buffer
-	if err := RenderPDF(&b, d); err != nil {
+	if err := RenderPDF(context.Background(), &b, d); err != nil {
 		t.Fatal(err)
 	}
 	ws := pdfWords(t, b.Bytes())
@@ -524,6 +527,100 @@ func TestLongTextRunsOntoNextPages(t *testing.T) {
 	for _, want := range append(investor, note...) {
 		if !seen[want] {
 			t.Errorf("the PDF lacks the line %q", want)
+		}
+	}
+}
+
+// stopAfter is a context that ends at its k-th look (Err): where in the
+// rendering it ends depends on k, not on the clock.
+type stopAfter struct {
+	context.Context
+	looks, k int
+}
+
+func (c *stopAfter) Err() error {
+	if c.looks++; c.looks >= c.k {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A report whose request ends stops there, wherever it is (building the
+// document, projecting the map's features, drawing them, laying out the
+// pages), with the context's error, and writes nothing.
+func TestRenderStopsWhenCancelled(t *testing.T) {
+	d := sample(t, EN)
+	for i := range 3000 { // a map dense enough that late looks fall in its loops
+		d.Map = append(d.Map, MapFeature{Geometry: orb.Point{106.69 + float64(i%60)*0.0005, 21.79 + float64(i/60)*0.0005}, Layer: zone.LayerDefenceWorks})
+	}
+	looks := map[string]int{}
+	for name, render := range map[string]func(context.Context, io.Writer, Data) error{"HTML": Render, "PDF": RenderPDF} {
+		all := &stopAfter{Context: context.Background(), k: math.MaxInt}
+		var b bytes.Buffer
+		if err := render(all, &b, d); err != nil || b.Len() == 0 {
+			t.Fatalf("%s: %v, %d bytes", name, err, b.Len())
+		}
+		looks[name] = all.looks
+		for _, k := range []int{1, 2, 3, all.looks / 10, all.looks / 2, all.looks - 1} {
+			var b bytes.Buffer
+			if err := render(&stopAfter{Context: context.Background(), k: k}, &b, d); !errors.Is(err, context.Canceled) || b.Len() > 0 {
+				t.Errorf("%s ended at look %d of %d: %v, %d bytes written; want context.Canceled and nothing", name, k, all.looks, err, b.Len())
+			}
+		}
+	}
+	// It looks once per feature at least, so a dense map stops promptly.
+	for name, n := range looks {
+		if n < len(d.Map) {
+			t.Errorf("%s looked at its context %d times for %d features", name, n, len(d.Map))
+		}
+	}
+}
+
+// A dense footprint (a circle of 99,990 vertices, a wavy line of 99,990)
+// is drawn at the map's resolution: each vertex drawn at least a tenth of
+// a millimetre from the one before, so no more vertices than the drawn
+// path's length in tenths of a millimetre, far fewer than it has.
+func TestDenseFootprintIsThinned(t *testing.T) {
+	const n = 99_990
+	ring := make(orb.Ring, 0, n+1)
+	line := make(orb.LineString, 0, n)
+	for i := range n {
+		a := 2 * math.Pi * float64(i) / n
+		ring = append(ring, orb.Point{106.7 + 0.01*math.Cos(a), 21.8 + 0.01*math.Sin(a)})
+		line = append(line, orb.Point{106.7 + 0.02*float64(i)/n, 21.8 + 0.001*math.Sin(40*a)})
+	}
+	ring = append(ring, ring[0])
+	number := regexp.MustCompile(`[ML]([0-9.-]+) ([0-9.-]+)`)
+	for name, g := range map[string]orb.Geometry{"circle": orb.Polygon{ring}, "line": line} {
+		d := sample(t, EN)
+		site := d.Site.Clone()
+		site.Geometry = g
+		d.Site = site
+		d.Result.Findings = nil
+		var b bytes.Buffer
+		if err := Render(context.Background(), &b, d); err != nil {
+			t.Fatal(err)
+		}
+		// The footprint is the path in its colour.
+		path := regexp.MustCompile(`<path [^>]*d="([^"]*)"[^>]*stroke="#e65100"`).FindStringSubmatch(b.String())
+		if path == nil {
+			t.Fatalf("%s: no footprint path in the SVG", name)
+		}
+		var pts []orb.Point
+		for _, m := range number.FindAllStringSubmatch(path[1], -1) {
+			x, _ := strconv.ParseFloat(m[1], 64)
+			y, _ := strconv.ParseFloat(m[2], 64)
+			pts = append(pts, orb.Point{x, y})
+		}
+		length := 0.0
+		for i := 1; i < len(pts); i++ {
+			length += math.Hypot(pts[i][0]-pts[i-1][0], pts[i][1]-pts[i-1][1])
+		}
+		// 0.09: the SVG rounds to a hundredth of a millimetre.
+		if limit := int(length/0.09) + 2; len(pts) > limit || len(pts) > n/10 {
+			t.Errorf("%s: %d of its %d vertices drawn along %.0f mm; want at most %d", name, len(pts), n, length, min(limit, n/10))
+		} else {
+			t.Logf("%s: %d of %d vertices drawn along %.0f mm", name, len(pts), n, length)
 		}
 	}
 }

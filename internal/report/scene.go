@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"io"
@@ -76,7 +77,7 @@ var (
 
 // newScene frames the footprint and its overlaps with room around them
 // and gathers what the map draws.
-func newScene(d Data, tm3 *crs.CRS) *Scene {
+func newScene(ctx context.Context, d Data, tm3 *crs.CRS) *Scene {
 	s := &Scene{tm3: tm3, lang: d.Lang}
 	proj := func(g orb.Geometry) orb.Geometry {
 		out, err := crs.TransformFromWGS84(g, tm3)
@@ -113,8 +114,12 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 	if err == nil {
 		wb = wb.Pad(0.01)
 	}
+	// What is drawn is thinned to the map's resolution: a vertex closer
+	// than resTol to the one before it cannot be seen.
+	resTol := (s.Frame.Max[0] - s.Frame.Min[0]) / mapWmm * resolutionMM
 	cut := func(g orb.Geometry) orb.Geometry {
-		if err != nil || g == nil || !g.Bound().Intersects(wb) {
+		// A report stopped (its reader gone) draws no more.
+		if err != nil || g == nil || ctx.Err() != nil || !g.Bound().Intersects(wb) {
 			return nil
 		}
 		// orb's clip works in place: clip a copy, never the caller's
@@ -127,7 +132,7 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 		if g == nil {
 			return nil
 		}
-		return clip.Geometry(s.Frame, g)
+		return thin(clip.Geometry(s.Frame, g), resTol)
 	}
 	for _, fc := range d.Basemap {
 		for _, f := range fc.Features {
@@ -175,12 +180,12 @@ func newScene(d Data, tm3 *crs.CRS) *Scene {
 			}
 		}
 	}
-	s.fp = append(s.fp, shape{g: clip.Geometry(s.Frame, fp), st: styleFootprint, point: zone.ClassOf(fp) == zone.GeomPoint})
+	s.fp = append(s.fp, shape{g: thin(clip.Geometry(s.Frame, fp), resTol), st: styleFootprint, point: zone.ClassOf(fp) == zone.GeomPoint})
 	if zone.ClassOf(fp) == zone.GeomLine {
 		s.fp[0].st.width = 1.2
 	}
 	for _, g := range overlaps {
-		if g = clip.Geometry(s.Frame, g); g != nil {
+		if g = thin(clip.Geometry(s.Frame, g), resTol); g != nil {
 			s.fp = append(s.fp, shape{g: g, st: styleOverlap})
 		}
 	}
@@ -298,8 +303,9 @@ const (
 	anchorRight
 )
 
-// draw draws the scene on c: the map, then the legend strip below it.
-func (s *Scene) draw(c canvas) {
+// draw draws the scene on c: the map, then the legend strip below it. It
+// stops with ctx's error, part drawn, when ctx ends.
+func (s *Scene) draw(ctx context.Context, c canvas) error {
 	w := vocabulary[s.lang]
 	mapH := mapHmm - legendHmm
 	k := mapWmm / (s.Frame.Max[0] - s.Frame.Min[0]) // mm per metre
@@ -307,21 +313,26 @@ func (s *Scene) draw(c canvas) {
 		return [2]float64{(p[0] - s.Frame.Min[0]) * k, (s.Frame.Max[1] - p[1]) * k}
 	}
 	c.rect(0, 0, mapWmm, mapH, style{fill: waterColour})
-	for _, sh := range s.land {
-		drawShape(c, sh, xy)
-	}
+	// Shapes in the order drawn: the base map, the reader's features, the
+	// footprint, point symbols over it.
+	var shapes []shape
+	shapes = append(shapes, s.land...)
 	for _, sh := range s.items {
 		if !sh.point {
-			drawShape(c, sh, xy)
+			shapes = append(shapes, sh)
 		}
 	}
-	for _, sh := range s.fp {
-		drawShape(c, sh, xy)
-	}
-	for _, sh := range s.items { // point symbols over the footprint
+	shapes = append(shapes, s.fp...)
+	for _, sh := range s.items {
 		if sh.point {
-			drawShape(c, sh, xy)
+			shapes = append(shapes, sh)
 		}
+	}
+	for _, sh := range shapes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		drawShape(c, sh, xy)
 	}
 	for _, lb := range s.labels {
 		p := xy(lb.at)
@@ -390,6 +401,7 @@ func (s *Scene) draw(c canvas) {
 		c.text(x+7.5, y+1, e.text, 7.5, anchorLeft, false, "#111111")
 		x += 7.5 + float64(len([]rune(e.text)))*1.45 + 6
 	}
+	return nil
 }
 
 func drawShape(c canvas, sh shape, xy func(orb.Point) [2]float64) {
@@ -489,15 +501,19 @@ func niceStep(m float64) float64 {
 	return p
 }
 
-// SVG writes the scene as an inline SVG element, millimetres as units.
-func (s *Scene) SVG(w io.Writer, doc *Document) {
+// SVG writes the scene as an inline SVG element, millimetres as units, or
+// nothing when ctx ends first.
+func (s *Scene) SVG(ctx context.Context, w io.Writer, doc *Document) error {
 	c := &svgCanvas{}
-	s.draw(c)
+	if err := s.draw(ctx, c); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%gmm" height="%gmm" role="img" aria-label="%s">`,
 		mapWmm, mapHmm, mapWmm, mapHmm, escape(doc.W.Map))
 	fmt.Fprintf(w, `<defs><clipPath id="frame"><rect width="%g" height="%g"/></clipPath></defs>`, mapWmm, mapHmm-legendHmm)
 	io.WriteString(w, c.b.String())
 	io.WriteString(w, `</svg>`)
+	return nil
 }
 
 type svgCanvas struct{ b strings.Builder }
@@ -573,4 +589,86 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// resolutionMM is the finest detail the map draws: a tenth of a
+// millimetre, under what print or a screen at page size shows.
+const resolutionMM = 0.1
+
+// thin is g (projected metres) without the vertices closer than tol to
+// the vertex kept before them, and, of a MultiPoint, without the points
+// in a square five times tol across holding one already (a point symbol
+// is 3.2 mm across): what the map can show of a dense footprint, at a cost bounded
+// by the map's size rather than by the footprint's vertices. A ring kept
+// to fewer than four vertices (smaller than the resolution) is drawn as
+// its box.
+func thin(g orb.Geometry, tol float64) orb.Geometry {
+	if tol <= 0 {
+		return g
+	}
+	line := func(ps []orb.Point) []orb.Point {
+		if len(ps) <= 2 {
+			return ps
+		}
+		out := []orb.Point{ps[0]}
+		for _, p := range ps[1 : len(ps)-1] {
+			last := out[len(out)-1]
+			if math.Abs(p[0]-last[0]) >= tol || math.Abs(p[1]-last[1]) >= tol {
+				out = append(out, p)
+			}
+		}
+		return append(out, ps[len(ps)-1])
+	}
+	ring := func(r orb.Ring) orb.Ring {
+		out := orb.Ring(line(r))
+		if len(out) < 4 {
+			return r.Bound().ToRing()
+		}
+		return out
+	}
+	poly := func(p orb.Polygon) orb.Polygon {
+		out := make(orb.Polygon, len(p))
+		for i, r := range p {
+			out[i] = ring(r)
+		}
+		return out
+	}
+	switch g := g.(type) {
+	case orb.LineString:
+		return orb.LineString(line(g))
+	case orb.MultiLineString:
+		out := make(orb.MultiLineString, len(g))
+		for i, l := range g {
+			out[i] = orb.LineString(line(l))
+		}
+		return out
+	case orb.Ring:
+		return ring(g)
+	case orb.Polygon:
+		return poly(g)
+	case orb.MultiPolygon:
+		out := make(orb.MultiPolygon, len(g))
+		for i, p := range g {
+			out[i] = poly(p)
+		}
+		return out
+	case orb.MultiPoint:
+		seen := make(map[[2]int64]bool)
+		var out orb.MultiPoint
+		for _, p := range g {
+			k := [2]int64{int64(math.Floor(p[0] / (5 * tol))), int64(math.Floor(p[1] / (5 * tol)))}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, p)
+			}
+		}
+		return out
+	case orb.Collection:
+		out := make(orb.Collection, len(g))
+		for i, x := range g {
+			out[i] = thin(x, tol)
+		}
+		return out
+	}
+	return g
 }
