@@ -400,3 +400,24 @@ func or(s, def string) string {
 }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// stripBidi is s without the bidirectional embedding, override and
+// isolate controls (U+202A-U+202E, U+2066-U+2069) and marks (U+200E,
+// U+200F, U+061C). The report prints user text (names, notes) that could
+// otherwise reorder what follows it: a note reading one way on screen and
+// another on paper, or a name that seems to end where it does not.
+func stripBidi(s string) string {
+	if !strings.ContainsFunc(s, isBidiControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isBidiControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F || r == 0x061C
+}

@@ -67,7 +67,7 @@ func (doc *Document) PDF(ctx context.Context, out io.Writer) error {
 			return fmt.Errorf("report: load font: %w", err)
 		}
 	}
-	pdf.SetInfo(gopdf.PdfInfo{Title: doc.Title + " " + doc.Subject, Author: doc.Issuer, Subject: doc.Subject, Creator: "zoneplan"})
+	pdf.SetInfo(gopdf.PdfInfo{Title: stripBidi(doc.Title + " " + doc.Subject), Author: stripBidi(doc.Issuer), Subject: stripBidi(doc.Subject), Creator: "zoneplan"})
 	w := &pdfWriter{pdf: pdf, doc: doc, ctx: ctx}
 	w.newPage()
 	w.heading()
@@ -120,7 +120,7 @@ func (w *pdfWriter) colour(hex string) {
 // keeping the text's own line breaks.
 func (w *pdfWriter) wrap(text string, width float64) []string {
 	var out []string
-	for _, para := range strings.Split(text, "\n") {
+	for _, para := range strings.Split(stripBidi(text), "\n") {
 		if strings.TrimSpace(para) == "" {
 			out = append(out, "")
 			continue
@@ -137,6 +137,7 @@ func (w *pdfWriter) wrap(text string, width float64) []string {
 
 // textAt writes one line with its top at y, aligned in [x, x+width].
 func (w *pdfWriter) textAt(x, y, width float64, s string, align int) {
+	s = stripBidi(s)
 	tw, err := w.pdf.MeasureTextWidth(s)
 	w.check(err)
 	switch align {
@@ -609,6 +610,7 @@ func (c *pdfCanvas) text(x, y float64, s string, sizePt float64, anchor int, bol
 	}
 	c.w.font(style, sizePt)
 	c.w.colour(colour)
+	s = stripBidi(s)
 	tw, _ := c.w.pdf.MeasureTextWidth(s)
 	switch anchor {
 	case anchorCentre:

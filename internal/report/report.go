@@ -131,7 +131,7 @@ func (doc *Document) HTML(ctx context.Context, w io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	_, err = w.Write(page.Bytes())
+	_, err = io.WriteString(w, stripBidi(page.String()))
 	return err
 }
 

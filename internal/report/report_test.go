@@ -624,3 +624,36 @@ func TestDenseFootprintIsThinned(t *testing.T) {
 		}
 	}
 }
+
+// Bidirectional controls in user text (a project name with a
+// right-to-left override, an investor with an isolate, a note with an
+// embedding) are not printed: the HTML and the PDF hold none, and the text
+// reads in the order it was typed.
+func TestBidiControlsAreNotPrinted(t *testing.T) {
+	d := sample(t, EN)
+	d.Appraisal.Name = "Resort \u202Egnp.exe\u202C"
+	site := d.Site.Clone()
+	site.Properties[zone.PropInvestor] = "Acme \u2067Ltd\u2069 \u200Fco"
+	d.Site = site
+	dec := *d.Appraisal.Decision
+	dec.Note = "Approved \u202Bnot\u202C."
+	d.Appraisal.Decision = &dec
+	var h, p bytes.Buffer
+	if err := Render(context.Background(), &h, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderPDF(context.Background(), &p, d); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfRaw(t, p.Bytes())
+	for what, s := range map[string]string{"HTML": h.String(), "PDF": text} {
+		if i := strings.IndexFunc(s, isBidiControl); i >= 0 {
+			t.Errorf("%s prints the control %U at %d", what, []rune(s[i:])[0], i)
+		}
+		for _, want := range []string{"Resort gnp.exe", "Acme Ltd co", "Approved not."} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s lacks %q", what, want)
+			}
+		}
+	}
+}
