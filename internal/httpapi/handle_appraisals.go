@@ -612,7 +612,7 @@ func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http
 		}
 		// A report is a read of the appraisal at the reader's clearance,
 		// kept in the trail as reads of classified features are.
-		s.record(entry(p, zone.AuditAppraisalReported, a.ID.String(), "", zone.Public, map[string]string{"format": format, "lang": string(lang)}))
+		s.record(entry(p, zone.AuditReportRead, a.ID.String(), "", zone.Public, map[string]string{"format": format, "lang": string(lang)}))
 		w.Header().Set("Content-Language", string(lang))
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(buf.Bytes())

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -186,7 +187,8 @@ func firstDiff(a, b string) string {
 
 // Reading a report is recorded in the audit trail, like the appraisal's
 // other steps: who read which appraisal's report, in which format and
-// language, so re-reading reports is visible as re-checking is.
+// language, so re-reading reports is visible as re-checking is; not in
+// the appraisal's history of steps.
 func TestReportReadsAreAudited(t *testing.T) {
 	st := newEmbeddedStore(t)
 	ts := newAuditServer(t, st, auditOptions{})
@@ -207,7 +209,7 @@ func TestReportReadsAreAudited(t *testing.T) {
 	if err := ts.Trail.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	page, _ := readAudit(t, ts.URL, "/api/audit?action=appraisal.reported&limit=100", auditor)
+	page, _ := readAudit(t, ts.URL, "/api/audit?action=report.read&limit=100", auditor)
 	var got []string
 	for _, e := range page.Items {
 		if e.Object != id || e.Actor.Role != "appraiser" || e.Actor.Clearance != "public" || e.Classification != "public" {
@@ -218,5 +220,14 @@ func TestReportReadsAreAudited(t *testing.T) {
 	// Newest first.
 	if want := `[{"format":"pdf","lang":"vi"} {"format":"html","lang":"vi"} {"format":"pdf","lang":"en"}]`; fmt.Sprint(got) != want {
 		t.Errorf("report reads in the trail: %s, want %s", got, want)
+	}
+	// The appraisal's history is its steps: reads, however many, never
+	// crowd them out.
+	status, _, body = get(t, ts.URL+"/api/appraisals/"+id, appraiser)
+	var v struct {
+		History []auditEntry `json:"history"`
+	}
+	if err := json.Unmarshal(body, &v); status != http.StatusOK || err != nil || len(v.History) != 1 || v.History[0].Action != zone.AuditAppraisalCreated {
+		t.Errorf("the appraisal's history: %d %+v, want its creation only", status, v.History)
 	}
 }
