@@ -172,8 +172,9 @@ func TestNewcomerFirstRun(t *testing.T) {
 	}
 }
 
-// TestCLITokenAndLockedFile: token create prints the token alone on stdout;
-// while a server holds the embedded file, a CLI command fails at once saying so.
+// TestCLITokenAndLockedFile: token create prints the token alone on stdout
+// and keeps the holder's name and title; while a server holds the embedded
+// file, a CLI command fails at once saying so.
 func TestCLITokenAndLockedFile(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "zoneplan.db")
 	env := func(k string) string {
@@ -183,9 +184,20 @@ func TestCLITokenAndLockedFile(t *testing.T) {
 		return ""
 	}
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"token", "create", "--name", "Lê Văn C", "--role", "viewer", "--clearance", "internal"}, env, nil, &out, &errb)
+	err := run(context.Background(), []string{"token", "create", "--name", "Lê Văn C", "--role", "viewer", "--clearance", "internal",
+		"--person", "Lê Văn Cường", "--title", "Trợ lý Tác chiến"}, env, nil, &out, &errb)
 	if err != nil {
 		t.Fatalf("token create: %v\n%s", err, errb.String())
+	}
+	var list bytes.Buffer
+	if err := run(context.Background(), []string{"token", "list"}, env, nil, &list, io.Discard); err != nil ||
+		!strings.Contains(list.String(), "Lê Văn Cường") || !strings.Contains(list.String(), "Trợ lý Tác chiến") {
+		t.Fatalf("token list does not show the holder and title (%v):\n%s", err, list.String())
+	}
+	errb.Reset()
+	if err := run(context.Background(), []string{"token", "create", "--name", "x", "--role", "viewer", "--title", "Trưởng phòng"}, env, nil, io.Discard, &errb); err == nil ||
+		!strings.Contains(describe(err)+errb.String(), "title needs the person") {
+		t.Fatalf("a title without a person was accepted: %v %s", err, errb.String())
 	}
 	if !regexp.MustCompile(`^zp_[A-Za-z0-9_-]{43}\n$`).MatchString(out.String()) {
 		t.Fatalf("stdout must be the token alone, got %q", out.String())

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +24,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/postgis"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
+	"github.com/zoneplan/zoneplan/internal/report"
 	"github.com/zoneplan/zoneplan/internal/tiles"
 	"github.com/zoneplan/zoneplan/internal/zone"
 	"github.com/zoneplan/zoneplan/web"
@@ -78,6 +80,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says not ready (503) past this replay lag")
 	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503); at most 10s")
 	fs.IntVar(&ro.maxWaiters, "max-position-waiters", httpapi.DefaultMaxPositionWaiters, "--read-only: requests waiting for a Zoneplan-Position at once; past it 503 at once")
+	issuer := addReportFlags(fs, e)
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -230,7 +233,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Config: httpapi.Config{BasemapURL: *basemapURL, BasemapAttribution: *attribution, BasemapProbe: basemapProbe, BasemapArchive: archive,
 			PublicRead: *publicRead, Version: versionString(), CORSOrigins: origins, BodyReadTimeout: *bodyTimeout, UnclearedWriteFloor: *writeFloor,
 			RequestTimeout: *requestTimeout, WriteStallTimeout: *writeStall, WriteTimeout: httpapi.DefaultWriteTimeout,
-			ReadOnly: ro.on, PrimaryURL: ro.primaryURL, MaxReplicaLag: ro.maxLag, PositionWait: ro.positionWait, MaxPositionWaiters: ro.maxWaiters},
+			ReadOnly: ro.on, PrimaryURL: ro.primaryURL, MaxReplicaLag: ro.maxLag, PositionWait: ro.positionWait, MaxPositionWaiters: ro.maxWaiters,
+			ReportIssuer: *issuer},
 		Tiles:     tileService,
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
@@ -335,6 +339,29 @@ func displayAddr(a net.Addr) string {
 
 // envOr returns the environment variable key, or def when it is unset or
 // empty (pass --basemap-url= to run with the offline base map only).
+// addReportFlags declares the flags (and their environment variables)
+// naming the body that issues appraisal reports, as the heading of a
+// report prints it (Decree 30/2020/NĐ-CP).
+func addReportFlags(fs *flag.FlagSet, e *env) *report.Issuer {
+	is := new(report.Issuer)
+	for _, f := range []struct {
+		to        *string
+		name, env string
+		usage     string
+	}{
+		{&is.Body, "report-issuer", "ZONEPLAN_REPORT_ISSUER", `the body that issues appraisal reports, printed in capitals at their top left, e.g. "Bộ Chỉ huy quân sự tỉnh Lạng Sơn"`},
+		{&is.Parent, "report-issuer-parent", "ZONEPLAN_REPORT_ISSUER_PARENT", `its parent body, printed above it, e.g. "Quân khu 1"; empty: none`},
+		{&is.Place, "report-place", "ZONEPLAN_REPORT_PLACE", `the place reports are dated at, e.g. "Lạng Sơn"; empty: the province of the project`},
+		{&is.Code, "report-code", "ZONEPLAN_REPORT_CODE", `the document symbol after a report's number; empty: BC-TĐQP`},
+		{&is.BodyEN, "report-issuer-en", "ZONEPLAN_REPORT_ISSUER_EN", `the issuing body's name in English reports; empty: --report-issuer`},
+		{&is.ParentEN, "report-issuer-parent-en", "ZONEPLAN_REPORT_ISSUER_PARENT_EN", `the parent body's name in English reports; empty: --report-issuer-parent`},
+		{&is.PlaceEN, "report-place-en", "ZONEPLAN_REPORT_PLACE_EN", `the place in English reports, e.g. "Lang Son"; empty: --report-place`},
+	} {
+		fs.StringVar(f.to, f.name, e.getenv(f.env), f.usage+" (env "+f.env+")")
+	}
+	return is
+}
+
 func envOr(e *env, key, def string) string {
 	if v := e.getenv(key); v != "" {
 		return v

@@ -14,7 +14,8 @@ import (
 func cmdToken(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintln(e.stdout, "Usage: zoneplan token create|list|revoke [flags]\n\n"+
-			"  create --name N --role R --clearance C [--expires 30d]   prints the new token alone on standard output\n"+
+			"  create --name N --role R --clearance C [--person P --title T] [--expires 30d]\n"+
+			"                                                           prints the new token alone on standard output\n"+
 			"  list                                                     lists tokens (never their secrets)\n"+
 			"  revoke ID                                                revokes a token\n\n"+
 			"Roles: viewer, appraiser, reviewer, editor, admin, auditor. Clearances: public, internal, restricted, secret.")
@@ -35,11 +36,13 @@ func cmdToken(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "token create", "token create --name N --role R --clearance C [--expires D]",
+	fs := newFlags(e, "token create", "token create --name N --role R --clearance C [--person P --title T] [--expires D]",
 		"Creates an API token and prints it, alone, on standard output. Only its hash is stored: it cannot be shown again.")
 	var sc storeConfig
 	addStoreFlags(fs, e, &sc, true)
 	name := fs.String("name", "", "who or what uses the token (required)")
+	person := fs.String("person", "", "the full name of the person who holds the token, as reports print it (e.g. \"Nguyễn Văn An\")")
+	title := fs.String("title", "", "the holder's title, as reports print it under the name (e.g. \"Trưởng phòng Tác chiến\")")
 	roleS := fs.String("role", "", "viewer, appraiser, reviewer, editor, admin or auditor (required)")
 	clearS := fs.String("clearance", "public", "public, internal, restricted or secret")
 	expires := fs.String("expires", "", "lifetime such as 30d or 12h; empty: no expiry")
@@ -63,12 +66,12 @@ func cmdTokenCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	secret, t, err := auth.Issue(ctx, st, *name, role, clearance, ttl, time.Now())
+	secret, t, err := auth.IssueTo(ctx, st, *name, auth.Holder{Person: *person, Title: *title}, role, clearance, ttl, time.Now())
 	if err != nil {
 		return err
 	}
 	if err := recordCLI(ctx, e, st, zone.AuditTokenCreated, t.ID.String(), "", zone.Public, map[string]any{
-		"name": t.Name, "role": t.Role, "clearance": t.Clearance.String(), "expires_at": t.ExpiresAt}); err != nil {
+		"name": t.Name, "person": t.Person, "title": t.Title, "role": t.Role, "clearance": t.Clearance.String(), "expires_at": t.ExpiresAt}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "created token %s (%s, role %s, clearance %s); it is shown only now:\n", t.ID, t.Name, t.Role, t.Clearance)
@@ -93,7 +96,7 @@ func cmdTokenList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tROLE\tCLEARANCE\tCREATED\tEXPIRES\tSTATE")
+	fmt.Fprintln(tw, "ID\tNAME\tPERSON\tTITLE\tROLE\tCLEARANCE\tCREATED\tEXPIRES\tSTATE")
 	now := time.Now()
 	for _, t := range ts {
 		exp, state := "-", "active"
@@ -106,7 +109,7 @@ func cmdTokenList(ctx context.Context, e *env, args []string) error {
 		case !t.Active(now):
 			state = "expired"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Clearance, t.CreatedAt.Format(time.RFC3339), exp, state)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, dash(t.Person), dash(t.Title), t.Role, t.Clearance, t.CreatedAt.Format(time.RFC3339), exp, state)
 	}
 	return tw.Flush()
 }
@@ -139,4 +142,12 @@ func cmdTokenRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stderr, "revoked", id)
 	return nil
+}
+
+// dash is s, or "-" for an empty column.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -51,7 +52,29 @@ func NewSecret() (string, error) {
 // Issue creates a token in the store and returns its secret, which is shown
 // once and never stored. A zero ttl means no expiry.
 func Issue(ctx context.Context, s zone.TokenStore, name string, role zone.Role, clearance zone.Classification, ttl time.Duration, now time.Time) (string, *zone.Token, error) {
+	return IssueTo(ctx, s, name, Holder{}, role, clearance, ttl, now)
+}
+
+// Holder is the person a token is issued to and their title, as the
+// documents zoneplan prints name them (zone.Token.Person, Title).
+type Holder struct {
+	Person string
+	Title  string
+}
+
+// maxHolderText bounds a person's name and a title, in characters.
+const maxHolderText = 200
+
+// IssueTo is Issue for a token held by a person.
+func IssueTo(ctx context.Context, s zone.TokenStore, name string, h Holder, role zone.Role, clearance zone.Classification, ttl time.Duration, now time.Time) (string, *zone.Token, error) {
 	name = strings.TrimSpace(name)
+	h.Person, h.Title = strings.TrimSpace(h.Person), strings.TrimSpace(h.Title)
+	if utf8.RuneCountInString(h.Person) > maxHolderText || utf8.RuneCountInString(h.Title) > maxHolderText {
+		return "", nil, zone.Errorf(zone.CodeInvalid, "a token's person and title are at most %d characters each", maxHolderText)
+	}
+	if h.Title != "" && h.Person == "" {
+		return "", nil, zone.Errorf(zone.CodeInvalid, "a token's title needs the person who holds it")
+	}
 	if name == "" {
 		return "", nil, zone.Errorf(zone.CodeInvalid, "a token needs a name (who or what uses it)")
 	}
@@ -69,7 +92,7 @@ func Issue(ctx context.Context, s zone.TokenStore, name string, role zone.Role, 
 		return "", nil, err
 	}
 	t := &zone.Token{
-		ID: uuid.New(), Name: name, Role: role, Clearance: clearance,
+		ID: uuid.New(), Name: name, Person: h.Person, Title: h.Title, Role: role, Clearance: clearance,
 		Hash: Hash(secret), CreatedAt: now.UTC(),
 	}
 	if ttl > 0 {

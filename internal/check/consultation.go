@@ -151,7 +151,7 @@ func (e *Engine) referral() Finding {
 	contact := e.rs.Contact
 	return Finding{
 		Verdict: rules.Review, Rule: rules.RuleConsultation, Zone: rules.ZoneConsultation,
-		Basis: c.Basis, Message: c.Message.EN, MessageVI: c.Message.VI,
+		Basis: c.Basis.EN, BasisVI: c.Basis.VI, Message: c.Message.EN, MessageVI: c.Message.VI,
 		Component: ComponentRef{Redacted: true}, Contact: &contact,
 	}
 }

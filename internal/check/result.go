@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/zoneplan/zoneplan/internal/rules"
@@ -52,7 +53,8 @@ type Finding struct {
 	Verdict       rules.Verdict  `json:"verdict"`
 	Rule          string         `json:"rule"`
 	Zone          rules.ZoneTest `json:"zone"`
-	Basis         string         `json:"basis"`
+	Basis         string         `json:"basis"`      // the legal basis, English
+	BasisVI       string         `json:"basis_vi"`   // the legal basis, Vietnamese
 	Message       string         `json:"message"`    // English
 	MessageVI     string         `json:"message_vi"` // Vietnamese
 	Component     ComponentRef   `json:"component"`
@@ -62,7 +64,8 @@ type Finding struct {
 	Provisional   bool           `json:"provisional,omitempty"`
 	EdgeTolerance bool           `json:"edge_tolerance,omitempty"` // outside the zone, within the edge tolerance
 	EscalatedFrom rules.Verdict  `json:"escalated_from,omitempty"`
-	Band          string         `json:"band,omitempty"`    // where, in words
+	Band          string         `json:"band,omitempty"`    // where, in words (English)
+	BandVI        string         `json:"band_vi,omitempty"` // where, in Vietnamese
 	Contact       *rules.Text    `json:"contact,omitempty"` // referrals: whom to ask
 }
 
@@ -130,17 +133,18 @@ func (e *Engine) render(fs []*finding, cl zone.Classification, referred bool) (r
 func (e *Engine) renderOne(f *finding) Finding {
 	r := f.rule
 	out := Finding{
-		Verdict: f.verdict, Rule: r.ID, Zone: r.Zone, Basis: r.Basis,
+		Verdict: f.verdict, Rule: r.ID, Zone: r.Zone, Basis: r.Basis.EN, BasisVI: r.Basis.VI,
 		Message: r.Message.EN, MessageVI: r.Message.VI,
 		Provisional: f.provisional, EdgeTolerance: f.tolerance, EscalatedFrom: f.escalated,
 	}
 	if f.tolerance {
-		out.Basis = r.Basis + "; " + e.rs.ToleranceBasis
+		out.Basis = r.Basis.EN + "; " + e.rs.ToleranceBasis.EN
+		out.BasisVI = r.Basis.VI + "; " + e.rs.ToleranceBasis.VI
 		out.Message = e.rs.ToleranceMessage.EN + " (" + r.Message.EN + ")"
 		out.MessageVI = e.rs.ToleranceMessage.VI + " (" + r.Message.VI + ")"
 	}
 	c := f.comp
-	out.Band = band(f, e.rs)
+	out.Band, out.BandVI = band(f, e.rs)
 	cl := c.Classification
 	out.Component = ComponentRef{ID: c.ID.String(), Layer: c.Layer, Kind: c.Kind, Name: c.Name, Classification: &cl}
 	d, a := round2(f.distanceM), round2(f.overlapM2)
@@ -149,30 +153,57 @@ func (e *Engine) renderOne(f *finding) Finding {
 	return out
 }
 
-// band says in words where the footprint is relative to the zone.
-func band(f *finding, rs *rules.RuleSet) string {
+// band says in words, in English and in Vietnamese, where the footprint
+// is relative to the zone.
+func band(f *finding, rs *rules.RuleSet) (en, vi string) {
 	r := f.rule
-	var where string
+	var where, whereVI string
 	switch r.Zone {
 	case rules.TestComponent:
-		where = "the component itself"
+		where, whereVI = "the component itself", "chính công trình"
 	case rules.TestBorderBelt:
-		where = "the border belt"
+		where, whereVI = "the border belt", "vành đai biên giới"
 	case rules.TestDistance:
-		where = fmt.Sprintf("%g m of the component", r.DistanceM)
+		where, whereVI = fmt.Sprintf("%g m of the component", r.DistanceM), fmt.Sprintf("%s m tính từ công trình", viNumber(r.DistanceM))
+	case rules.TestRestrictedArea:
+		where, whereVI = "the restricted area", "khu vực cấm"
+	case rules.TestProtectedArea:
+		where, whereVI = "the protected area", "khu vực bảo vệ"
+	case rules.TestSafetyBelt:
+		where, whereVI = "the safety belt", "vành đai an toàn"
 	default:
-		where = "the " + strings.ReplaceAll(string(r.Zone), "_", " ")
+		where, whereVI = "the "+strings.ReplaceAll(string(r.Zone), "_", " "), strings.ReplaceAll(string(r.Zone), "_", " ")
 	}
 	if f.tolerance {
-		return fmt.Sprintf("outside, within %g m of the edge of %s", rs.Tolerance(r), where)
+		tol := rs.Tolerance(r)
+		return fmt.Sprintf("outside, within %g m of the edge of %s", tol, where),
+			fmt.Sprintf("ở ngoài, cách ranh giới của %s dưới %s m", whereVI, viNumber(tol))
 	}
-	if r.Zone == rules.TestDistance {
-		return "within " + where
+	switch r.Zone {
+	case rules.TestDistance:
+		return "within " + where, "trong phạm vi " + whereVI
+	case rules.TestComponent:
+		return "overlapping " + where, "chồng lấn " + whereVI
 	}
-	if r.Zone == rules.TestComponent {
-		return "overlapping " + where
+	return "within " + where, "trong " + whereVI
+}
+
+// viNumber writes a distance as Vietnamese writes numbers: a decimal
+// comma, thousands set apart by a dot ("1.000", "0,5").
+func viNumber(v float64) string {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 && r != '-' {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
 	}
-	return "within " + where
+	if frac != "" {
+		b.WriteString("," + frac)
+	}
+	return b.String()
 }
 
 // mergeFindings keeps one finding per component and rule across the

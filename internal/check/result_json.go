@@ -91,6 +91,8 @@ func (f *Finding) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, string(f.Zone))
 	b = append(b, `,"basis":`...)
 	b = appendJSONString(b, f.Basis)
+	b = append(b, `,"basis_vi":`...)
+	b = appendJSONString(b, f.BasisVI)
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, f.Message)
 	b = append(b, `,"message_vi":`...)
@@ -116,6 +118,10 @@ func (f *Finding) appendJSON(b []byte) []byte {
 	if f.Band != "" {
 		b = append(b, `,"band":`...)
 		b = appendJSONString(b, f.Band)
+	}
+	if f.BandVI != "" {
+		b = append(b, `,"band_vi":`...)
+		b = appendJSONString(b, f.BandVI)
 	}
 	if f.Contact != nil {
 		b = append(b, `,"contact":`...)

@@ -255,3 +255,31 @@ func TestListing(t *testing.T) {
 		t.Errorf("SwapXY: %v", g)
 	}
 }
+
+// The province and TM-3 zone of a point are those of the nearest
+// provincial capital, with the meridians DOMAIN.md lists for the border
+// provinces and their EPSG codes.
+func TestNearestProvince(t *testing.T) {
+	for _, c := range []struct {
+		p        orb.Point
+		province string
+		code     string
+	}{
+		{orb.Point{106.72, 21.95}, "Lạng Sơn", "EPSG:9215"},
+		{orb.Point{107.90, 21.50}, "Quảng Ninh", "EPSG:5899"},
+		{orb.Point{106.25, 22.80}, "Cao Bằng", "EPSG:9210"},
+		{orb.Point{105.00, 23.10}, "Hà Giang", "EPSG:9209"},
+		{orb.Point{103.90, 22.55}, "Lào Cai", "EPSG:9208"},
+		{orb.Point{103.40, 22.35}, "Lai Châu", "EPSG:9205"},
+		{orb.Point{103.00, 21.40}, "Điện Biên", "EPSG:9205"},
+		{orb.Point{105.85, 21.03}, "Hà Nội", "EPSG:5897"}, // 105°: the national zone 482
+	} {
+		pr, z := NearestProvince(c.p)
+		if pr.Name != c.province || z.Code != c.code {
+			t.Errorf("NearestProvince(%v) = %s %s, want %s %s", c.p, pr.Name, z.Code, c.province, c.code)
+		}
+	}
+	if n := len(provinces()); n != 63 {
+		t.Errorf("%d provinces, want the 63 of before 2025", n)
+	}
+}

@@ -23,7 +23,8 @@ import (
 // behind heavy work. (Tile builds are admitted inside tiles.Service, where
 // a cache miss is known.)
 //
-//   - heavy pages: items pages of more than HeavyPageItems features;
+//   - heavy pages: items pages of more than HeavyPageItems features, and
+//     appraisal reports (a map drawn and a document laid out, HTML or PDF);
 //   - uploads and parsing: multipart uploads and JSON bodies over
 //     largeBody (checks, appraisals, conversions, feature edits), and every
 //     /api/convert;
@@ -156,6 +157,9 @@ func (s *server) itemsPage(r *http.Request) *admission.Gate {
 	}
 	return nil
 }
+
+// reportWork: an appraisal report is a heavy page.
+func (s *server) reportWork(*http.Request) *admission.Gate { return s.Admission.HeavyPages }
 
 // uploadWork: everything is parsing work (/api/convert).
 func (s *server) uploadWork(*http.Request) *admission.Gate { return s.Admission.Uploads }

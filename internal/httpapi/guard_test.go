@@ -388,6 +388,11 @@ func TestAdmissionClasses(t *testing.T) {
 	appraisal := `{"name":"Nhà máy","investor":"Công ty A","sector":"industry","kind":"factory","footprint":` + footprint + `}`
 	tl := maptile.At(orb.Point{106.76, 21.85}, 13)
 	type req struct{ method, path, ctype, body string }
+	status, _, created := do(t, "POST", g.URL+"/api/appraisals", tok, map[string]string{"Content-Type": "application/json"}, appraisal)
+	if status != http.StatusCreated {
+		t.Fatalf("an appraisal to report: %d %s", status, created)
+	}
+	reportURL := "/api/appraisals/" + jsonField(t, created, "id") + "/report"
 	// A tile warmed before each round, and one never asked for: an
 	// appraisal adds a project site, which changes the cached tiles' keys.
 	cached := req{"GET", fmt.Sprintf("/tiles/defence_works/13/%d/%d.mvt", tl.X, tl.Y), "", ""}
@@ -402,12 +407,14 @@ func TestAdmissionClasses(t *testing.T) {
 		bigCheck  = req{"POST", "/api/check", "application/json", footprint + strings.Repeat(" ", 2<<20)}
 		layers    = req{"GET", "/api/layers", "", ""}
 		health    = req{"GET", "/healthz", "", ""}
+		reportPDF = req{"GET", reportURL + ".pdf", "", ""}
+		report    = req{"GET", reportURL + "?lang=en", "", ""}
 	)
 	for round, c := range []struct {
 		gate    *admission.Gate
 		refused []req
 	}{
-		{g.gates.HeavyPages, []req{heavyPage}},
+		{g.gates.HeavyPages, []req{heavyPage, reportPDF, report}},
 		{g.gates.Checks, []req{jsonCheck, appraise}},
 		{g.gates.Uploads, []req{fileCheck, convert, bigCheck}},
 		{g.tiles, []req{cold}},
@@ -419,7 +426,7 @@ func TestAdmissionClasses(t *testing.T) {
 		if c.gate == g.tiles {
 			c.refused = []req{cold}
 		}
-		everything := []req{heavyPage, smallPage, jsonCheck, fileCheck, convert, appraise, bigCheck, layers, health, cached, cold}
+		everything := []req{heavyPage, smallPage, jsonCheck, fileCheck, convert, appraise, bigCheck, layers, health, cached, cold, reportPDF, report}
 		release, err := c.gate.Acquire(context.Background())
 		if err != nil {
 			t.Fatal(err)

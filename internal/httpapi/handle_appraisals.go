@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/report"
@@ -36,6 +38,37 @@ type appraisalView struct {
 	// reader's clearance goes; null in the answer to a write when the
 	// trail could not be read (respondAppraisal).
 	History []auditEntryView `json:"history"`
+	// CreatedByPerson and DecidedByPerson name the appraiser and the
+	// reviewer as their tokens' holders (person and title), for showing
+	// people rather than token names and ids; absent for a token with no
+	// person.
+	CreatedByPerson *personView `json:"created_by_person,omitempty"`
+	DecidedByPerson *personView `json:"decided_by_person,omitempty"`
+}
+
+// personView is a token's holder as documents name them.
+type personView struct {
+	Name  string `json:"name"`
+	Title string `json:"title,omitempty"`
+}
+
+// namePeople fills the view's persons from the tokens the record names.
+func (s *server) namePeople(ctx context.Context, v *appraisalView) error {
+	people, err := s.signatories(ctx)
+	if err != nil {
+		return err
+	}
+	named := func(recorded string) *personView {
+		if p, held := people(recorded); held {
+			return &personView{Name: p.Name, Title: p.Title}
+		}
+		return nil
+	}
+	v.CreatedByPerson = named(v.CreatedBy)
+	if v.Decision != nil {
+		v.DecidedByPerson = named(v.Decision.By)
+	}
+	return nil
 }
 
 type checkView struct {
@@ -209,6 +242,10 @@ func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request
 				Details: []zone.Detail{{Index: -1, Pointer: "name", Reason: "name is required"}}})
 			return
 		}
+		if err := appraisalTextLimits(req); err != nil {
+			s.failInput(w, r, err)
+			return
+		}
 		if len(bytes.TrimSpace(in.Data)) == 0 {
 			s.failInput(w, r, &zone.Error{Code: zone.CodeInvalid, Message: "the appraisal needs a footprint",
 				Details: []zone.Detail{{Index: -1, Pointer: "footprint", Reason: "footprint (a GeoJSON geometry or Feature, or an uploaded file) is required"}}})
@@ -288,6 +325,10 @@ func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.namePeople(r.Context(), &v); err != nil {
+		s.Log.Warn("appraisal answered without its people: the tokens could not be read", "request_id", requestID(r.Context()),
+			"appraisal", a.ID, "err", err)
+	}
 	if v.History, err = s.history(r.Context(), a.ID, p); err != nil {
 		s.Log.Warn("appraisal answered without its history: the audit trail could not be read", "request_id", requestID(r.Context()),
 			"appraisal", a.ID, "err", err)
@@ -365,6 +406,9 @@ func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, z
 		}
 		v, err := s.view(a, p)
 		if err == nil {
+			err = s.namePeople(r.Context(), &v)
+		}
+		if err == nil {
 			v.History, err = s.history(r.Context(), a.ID, p)
 		}
 		if err != nil {
@@ -434,6 +478,10 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "approval with conditions needs a note stating the conditions"))
 			return
 		}
+		if err := decisionTextLimits(req.Note); err != nil {
+			s.failInput(w, r, err)
+			return
+		}
 		if err := s.auditable(); err != nil {
 			s.fail(w, r, err)
 			return
@@ -483,10 +531,16 @@ func (s *server) handleAppraisalPublish() func(http.ResponseWriter, *http.Reques
 	}
 }
 
-// handleAppraisalReport renders the printable report of the latest check,
-// redacted for the reader.
-func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request, zone.Principal) {
+// handleAppraisalReport renders the report of the latest check, redacted
+// for the reader, as an HTML page (pdf false) or a PDF document, in the
+// language of ?lang= (vi, the default, or en).
+func (s *server) handleAppraisalReport(pdf bool) func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		lang, err := report.ParseLang(r.URL.Query().Get("lang"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -494,6 +548,10 @@ func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request
 		}
 		if len(a.Checks) == 0 {
 			s.fail(w, r, zone.InternalError(nil, "appraisal %s has no check", a.ID))
+			return
+		}
+		if err := s.auditable(); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		site, err := s.Store.GetComponent(r.Context(), a.SiteID, zone.Secret)
@@ -513,17 +571,135 @@ func (s *server) handleAppraisalReport() func(http.ResponseWriter, *http.Request
 		for i, c := range v.Checks {
 			shown.Checks[i] = c.CheckRecord
 		}
+		people, err := s.signatories(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d := report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
+			Result: v.Checks[0].Result, Reader: owner(p), GeneratedAt: time.Now(), Lang: lang,
+			Issuer: s.Config.ReportIssuer, People: func(by string) report.Person { p, _ := people(by); return p }, Basemap: s.basemap(), Rules: s.Rules.Engine().RuleSet()}
+		if d.Map, err = s.mapFor(d, p); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		var buf bytes.Buffer
-		err = report.Render(&buf, report.Data{Appraisal: shown, Site: site, Latest: v.Checks[0].CheckRecord,
-			Result: v.Checks[0].Result, Reader: p.Name, GeneratedAt: time.Now()})
+		if pdf {
+			err = report.RenderPDF(r.Context(), &buf, d)
+		} else {
+			err = report.Render(r.Context(), &buf, d)
+		}
+		if err != nil && r.Context().Err() != nil {
+			// Stopped: the reader left, or the answer's deadline passed
+			// (a 503 to a reader still waiting).
+			s.fail(w, r, err)
+			return
+		}
 		if err != nil {
 			s.fail(w, r, zone.InternalError(err, "render report"))
 			return
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		if pdf {
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Header().Set("Content-Disposition", `inline; filename="`+lang.Pick("bao-cao-tham-dinh-", "appraisal-report-")+a.ID.String()[:8]+`.pdf"`)
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+		}
+		format := "html"
+		if pdf {
+			format = "pdf"
+		}
+		// A report is a read of the appraisal at the reader's clearance,
+		// kept in the trail as reads of classified features are.
+		s.record(entry(p, zone.AuditReportRead, a.ID.String(), "", zone.Public, map[string]string{"format": format, "lang": string(lang)}))
+		w.Header().Set("Content-Language", string(lang))
+		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(buf.Bytes())
 	}
+}
+
+// signatories names the authors appraisals record ("name (token id)",
+// owner) by their tokens' holders and titles; held says the token names a
+// person (else the person is the token's name, or nothing for a token
+// not found).
+func (s *server) signatories(ctx context.Context) (func(recorded string) (p report.Person, held bool), error) {
+	ts, err := s.Store.ListTokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[uuid.UUID]*zone.Token, len(ts))
+	for i := range ts {
+		byID[ts[i].ID] = &ts[i]
+	}
+	return func(recorded string) (report.Person, bool) {
+		i := strings.LastIndex(recorded, " (")
+		if i < 0 || !strings.HasSuffix(recorded, ")") {
+			return report.Person{}, false
+		}
+		id, err := uuid.Parse(recorded[i+2 : len(recorded)-1])
+		if err != nil {
+			return report.Person{}, false
+		}
+		t, ok := byID[id]
+		if !ok {
+			return report.Person{}, false
+		}
+		name, title := t.Signatory()
+		return report.Person{Name: name, Title: title}, t.Person != ""
+	}, nil
+}
+
+// mapFor is what the report's map may show reader p around the footprint:
+// the defence components in p's scope, with their approved zones. It draws
+// nothing for the works above p's clearance, not even their consultation
+// cells: the reader's stored view of the check (the findings table's
+// referral row) is all a report tells of them, and the live index, which
+// follows hidden works as they come, move and go, is asked only for what
+// p may see. (Drawing the cells across the map's frame told an uncleared
+// appraiser where hidden works lay tens of kilometres from a footprint
+// that met none of them, with no referral and no limit on re-reading.)
+func (s *server) mapFor(d report.Data, p zone.Principal) ([]report.MapFeature, error) {
+	box, err := report.MapExtent(d)
+	if err != nil {
+		return nil, err
+	}
+	var out []report.MapFeature
+	s.Index.Snapshot().SearchScope(box, p.Scope(), func(c *zone.Component) bool {
+		if c.Layer == zone.LayerProjectSites {
+			return true
+		}
+		out = append(out, report.MapFeature{Geometry: c.Geometry, Layer: c.Layer})
+		for _, z := range c.Zones {
+			if z.Approved() {
+				out = append(out, report.MapFeature{Geometry: z.Geometry, Layer: c.Layer, Zone: z.Kind})
+			}
+		}
+		return true
+	})
+	return out, nil
+}
+
+// basemapLayers is the offline base map: every GeoJSON file of
+// data/basemap, decoded (a file that does not decode is left out; the
+// data package's tests hold them valid).
+func basemapLayers() []*geojson.FeatureCollection {
+	var out []*geojson.FeatureCollection
+	entries, err := fs.ReadDir(data.FS(), "basemap")
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".geojson") {
+			continue
+		}
+		if b, err := fs.ReadFile(data.FS(), "basemap/"+e.Name()); err == nil {
+			if fc, err := geojson.UnmarshalFeatureCollection(b); err == nil {
+				out = append(out, fc)
+			}
+		}
+	}
+	return out
 }
 
 func oneOf(s string, options ...string) bool {

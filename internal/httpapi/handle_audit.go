@@ -63,7 +63,7 @@ func viewEntry(e zone.AuditEntry, reader zone.Principal) auditEntryView {
 // as "family.*".
 func auditActions() []string {
 	return []string{zone.AuditCheck, zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalDecided,
-		zone.AuditAppraisalPublished, zone.AuditComponentCreated, zone.AuditComponentUpdated, zone.AuditComponentDeleted,
+		zone.AuditAppraisalPublished, zone.AuditReportRead, zone.AuditComponentCreated, zone.AuditComponentUpdated, zone.AuditComponentDeleted,
 		zone.AuditComponentsImported, zone.AuditFeatureRead, zone.AuditExport, zone.AuditTokenCreated, zone.AuditTokenRevoked,
 		zone.AuditTokenRefused, zone.AuditRuleSetLoaded, zone.AuditProbing, zone.AuditSuspensionLifted}
 }
@@ -258,10 +258,12 @@ func (s *server) history(ctx context.Context, id uuid.UUID, p zone.Principal) ([
 	var queued []zone.AuditEntry
 	if s.Audit != nil {
 		queued = s.Audit.Queued(func(e *zone.AuditEntry) bool {
-			return e.Object == obj && p.Clearance.Allows(e.Classification)
+			return e.Object == obj && strings.HasPrefix(e.Action, "appraisal.") && p.Clearance.Allows(e.Classification)
 		})
 	}
-	es, err := s.auditLog().ListAudit(ctx, zone.AuditQuery{Object: obj, Clearance: p.Clearance, Limit: maxHistory})
+	// Its steps only: reads of its report (report.read) are the trail's,
+	// and however many there are they never crowd the steps out.
+	es, err := s.auditLog().ListAudit(ctx, zone.AuditQuery{Object: obj, Action: "appraisal.*", Clearance: p.Clearance, Limit: maxHistory})
 	if err != nil {
 		return nil, err
 	}

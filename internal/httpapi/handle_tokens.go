@@ -28,6 +28,8 @@ func (s *server) handleTokenList() func(http.ResponseWriter, *http.Request, zone
 func (s *server) handleTokenCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	type request struct {
 		Name      string `json:"name"`
+		Person    string `json:"person"` // who holds it, as reports print the name
+		Title     string `json:"title"`  // their title, printed under the name
 		Role      string `json:"role"`
 		Clearance string `json:"clearance"`
 		Expires   string `json:"expires"` // "30d", "12h"; empty for none
@@ -61,7 +63,7 @@ func (s *server) handleTokenCreate() func(http.ResponseWriter, *http.Request, zo
 			s.fail(w, r, err)
 			return
 		}
-		secret, t, err := auth.Issue(writeContext(r), s.Store, req.Name, role, clearance, ttl, time.Now())
+		secret, t, err := auth.IssueTo(writeContext(r), s.Store, req.Name, auth.Holder{Person: req.Person, Title: req.Title}, role, clearance, ttl, time.Now())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -101,8 +103,10 @@ func (s *server) handleTokenRevoke() func(http.ResponseWriter, *http.Request, zo
 func tokenDetail(t *zone.Token) any {
 	return struct {
 		Name      string     `json:"name"`
+		Person    string     `json:"person,omitempty"`
+		Title     string     `json:"title,omitempty"`
 		Role      zone.Role  `json:"role"`
 		Clearance string     `json:"clearance"`
 		ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	}{t.Name, t.Role, t.Clearance.String(), t.ExpiresAt}
+	}{t.Name, t.Person, t.Title, t.Role, t.Clearance.String(), t.ExpiresAt}
 }

@@ -105,6 +105,14 @@ func writeErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 		p.Detail = "internal error (request " + rid + ")"
 		p.Errors = nil
 	}
+	if localiseProblem(r, &p) {
+		w.Header().Set("Content-Language", "vi")
+	}
+	if r.URL.Query().Get("lang") == "" {
+		// The language followed Accept-Language: a cache must not give
+		// one caller's language to another.
+		w.Header().Add("Vary", "Accept-Language")
+	}
 	if ra := zone.ErrorRetryAfter(err); ra > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.Seconds()))))
 	}

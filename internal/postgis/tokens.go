@@ -12,13 +12,13 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-const tokenColumns = `id, name, role, clearance, hash, created_at, expires_at, revoked_at`
+const tokenColumns = `id, name, role, clearance, hash, created_at, expires_at, revoked_at, person, title`
 
 func scanToken(row pgx.Row) (*zone.Token, error) {
 	var t zone.Token
 	var role string
 	var clearance int16
-	if err := row.Scan(&t.ID, &t.Name, &role, &clearance, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &role, &clearance, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.Person, &t.Title); err != nil {
 		return nil, err
 	}
 	t.Role, t.Clearance = zone.Role(role), zone.Classification(clearance)
@@ -44,8 +44,8 @@ func (s *Store) CreateToken(ctx context.Context, t *zone.Token) (err error) {
 		return zone.Errorf(zone.CodeInvalid, "token clearance %d is not a classification", int(t.Clearance))
 	case len(t.Hash) == 0:
 		return zone.Errorf(zone.CodeInvalid, "token has no secret hash")
-	case !utf8.ValidString(t.Name):
-		return zone.Errorf(zone.CodeInvalid, "token name is not valid UTF-8")
+	case !utf8.ValidString(t.Name) || !utf8.ValidString(t.Person) || !utf8.ValidString(t.Title):
+		return zone.Errorf(zone.CodeInvalid, "token name, person or title is not valid UTF-8")
 	}
 	if t.ID == uuid.Nil {
 		t.ID = uuid.New()
@@ -58,8 +58,8 @@ func (s *Store) CreateToken(ctx context.Context, t *zone.Token) (err error) {
 		return err
 	}
 	defer end(&err)
-	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, t.Name, string(t.Role), int16(t.Clearance), t.Hash, t.CreatedAt, t.ExpiresAt, t.RevokedAt)
+	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		t.ID, t.Name, string(t.Role), int16(t.Clearance), t.Hash, t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.Person, t.Title)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
 		if pe.ConstraintName == "tokens_hash_key" {

@@ -1,28 +1,81 @@
-// Package report renders an appraisal as a printable HTML page (A4): the
-// project, a map of its footprint and overlaps as inline SVG, the findings
-// with their legal basis, the decision, and the versions the check used.
-// The page is self-contained: no script, no image or font from elsewhere.
+// Package report renders an appraisal as the document an appraising body
+// files: an A4 report laid out after Vietnamese administrative documents
+// (Decree 30/2020/NĐ-CP) with the national heading, the issuing body, a
+// number, place and date; the project, the verdict, the findings with
+// their legal basis, a map extract over the offline base map with a scale
+// bar, a north arrow and VN-2000 grid ticks, the footprint's vertices in
+// VN-2000 (the province's TM-3 zone) and WGS84, the decision and a
+// signature block naming the appraiser and the reviewer. Every text is in
+// one language, Vietnamese or English.
+//
+// It comes as HTML (Render: self-contained, no script, no image or font
+// from elsewhere; the browser prints it to A4) and as PDF (RenderPDF), with
+// the same content from one Document. The PDF is written by
+// github.com/signintech/gopdf: pure Go (the binary stays static), it embeds
+// subsets of TrueType fonts with full Unicode text, which Vietnamese needs,
+// and it is maintained (releases through 2026). The other candidates were
+// github.com/go-pdf/fpdf, archived read-only in March 2025, and
+// github.com/johnfercher/maroto/v2, a layout layer over an unmaintained
+// gofpdf fork that brings pdfcpu and more along. The font is Noto Serif
+// (SIL Open Font License 1.1, fonts/OFL.txt), taken from the npm package
+// @expo-google-fonts/noto-serif 0.4.2: it covers every Vietnamese letter
+// and tone mark.
+//
+// The report shows what the reader may see and nothing more: Data.Result
+// is the reader's view of the check (redacted), and Data.Map holds only
+// the features the caller chose for the reader's clearance. Works above
+// the reader's clearance are never drawn, nor their consultation cells:
+// the findings' referral row is all the report says of them.
 package report
 
 import (
+	"bytes"
+	"context"
 	_ "embed"
-	"fmt"
 	"html/template"
 	"io"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 //go:embed report.html.tmpl
 var pageTemplate string
 
+// Issuer is the body that issues the report (cơ quan ban hành), as the
+// heading prints it: its parent body above, then its own name, in capitals
+// per Decree 30/2020/NĐ-CP. Place is where it issues from ("Lạng Sơn");
+// empty: the province the footprint lies in. The *EN fields are the
+// English report's; empty ones take the Vietnamese.
+type Issuer struct {
+	Parent, Body, Place       string
+	ParentEN, BodyEN, PlaceEN string
+	// Code is the document symbol after the number ("BC-BCHQS"); empty:
+	// "BC-TĐQP" (báo cáo thẩm định quốc phòng).
+	Code string
+}
+
+// Person is someone a report names: their full name and title.
+type Person struct {
+	Name  string
+	Title string
+}
+
+// MapFeature is one thing the map extract draws, in WGS84.
+type MapFeature struct {
+	Geometry orb.Geometry
+	// Layer is the component's layer (its symbology); Zone, when set, says
+	// the geometry is one of the component's approved protection zones.
+	Layer string
+	Zone  zone.ZoneKind
+}
+
 // Data is what one report shows. Result must already be redacted for the
-// reader (check.Redact).
+// reader (check.Redact), and Map hold only what the reader may see.
 type Data struct {
 	Appraisal   zone.Appraisal
 	Site        *zone.Component // the project site: name, investor, sector, height, activities, footprint
@@ -30,203 +83,65 @@ type Data struct {
 	Result      check.Result // of Latest, redacted for the reader
 	Reader      string
 	GeneratedAt time.Time
+	Lang        Lang // "" is Vietnamese
+	Issuer      Issuer
+	// People names the authors the records hold ("name (token id)", as
+	// appraisals record them) as persons; nil or a miss: the name part.
+	People func(recorded string) Person
+	// Map holds the features around the footprint the reader may see;
+	// Basemap is the offline base map (its properties: name, name_en,
+	// role "vietnam" or "neighbour").
+	Map     []MapFeature
+	Basemap []*geojson.FeatureCollection
+	// Rules is the rule set in force, for records checked before findings
+	// carried Vietnamese bases and bands (nil: none).
+	Rules *rules.RuleSet
 }
 
-// Render writes the report.
-func Render(w io.Writer, d Data) error {
+// Render writes the report as an HTML page. It stops with ctx's error
+// when ctx ends (between sections and while drawing the map), having
+// written nothing.
+func Render(ctx context.Context, w io.Writer, d Data) error {
+	doc, err := Build(ctx, d)
+	if err != nil {
+		return err
+	}
+	return doc.HTML(ctx, w)
+}
+
+// HTML writes the document as an HTML page (nothing when ctx ends first).
+func (doc *Document) HTML(ctx context.Context, w io.Writer) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
-		"prop":    func(key string) any { return d.Site.Properties[key] },
-		"verdict": verdictText,
-		"metres":  metres,
-		"whole":   whole,
-		"date":    func(t time.Time) string { return t.Local().Format("02/01/2006 15:04") },
-		"zone":    func(z any) string { return strings.ReplaceAll(fmt.Sprint(z), "_", " ") },
-		"list":    list,
+		"lines": func(s string) []string { return splitLines(s) },
 	}).Parse(pageTemplate)
 	if err != nil {
 		return err
 	}
-	return t.Execute(w, struct {
-		Data
-		Map template.HTML
-	}{d, mapSVG(d.Site.Geometry, d.Result)})
+	var svg bytes.Buffer
+	if err := doc.Map.SVG(ctx, &svg, doc); err != nil {
+		return err
+	}
+	var page bytes.Buffer
+	if err := t.Execute(&page, struct {
+		*Document
+		MapSVG template.HTML
+	}{doc, template.HTML(svg.String())}); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, stripBidi(page.String()))
+	return err
 }
 
-func verdictText(v any) string {
-	switch fmt.Sprint(v) {
-	case "conflict":
-		return "XUNG ĐỘT / CONFLICT"
-	case "review":
-		return "CẦN XEM XÉT / REVIEW"
-	case "notice":
-		return "LƯU Ý / NOTICE"
-	case "clear":
-		return "KHÔNG VƯỚNG / CLEAR"
+// RenderPDF writes the report as a PDF document. It stops with ctx's
+// error when ctx ends (between sections and while drawing the map),
+// having written nothing.
+func RenderPDF(ctx context.Context, w io.Writer, d Data) error {
+	doc, err := Build(ctx, d)
+	if err != nil {
+		return err
 	}
-	return fmt.Sprint(v)
-}
-
-func metres(p *float64) string {
-	if p == nil {
-		return "—"
-	}
-	if *p >= 1000 {
-		return fmt.Sprintf("%.2f km", *p/1000)
-	}
-	return fmt.Sprintf("%.1f m", *p)
-}
-
-// whole writes a measure (a float64 or a *float64; nil is "—") rounded to
-// a whole number, its thousands set apart by narrow no-break spaces, which
-// read the same in Vietnamese and English ("66 046"). html/template's
-// printf would print a pointer's address.
-func whole(v any) string {
-	var f float64
-	switch v := v.(type) {
-	case float64:
-		f = v
-	case *float64:
-		if v == nil {
-			return "—"
-		}
-		f = *v
-	default:
-		return fmt.Sprint(v)
-	}
-	digits := fmt.Sprintf("%.0f", math.Abs(f))
-	var b strings.Builder
-	if math.Round(f) < 0 {
-		b.WriteString("−")
-	}
-	for i, r := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteString("\u202f")
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func list(v any) string {
-	switch v := v.(type) {
-	case []any:
-		parts := make([]string, len(v))
-		for i, x := range v {
-			parts[i] = fmt.Sprint(x)
-		}
-		return strings.Join(parts, ", ")
-	case []string:
-		return strings.Join(v, ", ")
-	case nil:
-		return "—"
-	}
-	return fmt.Sprint(v)
-}
-
-// mapSVG draws the footprint and the overlaps the reader may see, in a local
-// equirectangular projection (x scaled by cos(latitude)) fitted to the box,
-// with a scale bar in metres.
-func mapSVG(fp orb.Geometry, res check.Result) template.HTML {
-	const w, h, pad = 640.0, 360.0, 24.0
-	b := fp.Bound()
-	var overlaps []orb.Geometry
-	for _, f := range res.Findings {
-		if f.Overlap != nil && f.Overlap.Geometry() != nil {
-			g := f.Overlap.Geometry()
-			overlaps = append(overlaps, g)
-			b = b.Union(g.Bound())
-		}
-	}
-	lat0 := b.Center()[1]
-	kx := math.Cos(lat0 * math.Pi / 180)
-	dx, dy := (b.Max[0]-b.Min[0])*kx, b.Max[1]-b.Min[1]
-	if dx == 0 && dy == 0 {
-		dx, dy = 0.005, 0.005 // a point: show about 500 m around it
-		b = orb.Bound{Min: orb.Point{b.Min[0] - dx/2/kx, b.Min[1] - dy/2}, Max: orb.Point{b.Max[0] + dx/2/kx, b.Max[1] + dy/2}}
-	}
-	scale := math.Min((w-2*pad)/math.Max(dx, 1e-12), (h-2*pad)/math.Max(dy, 1e-12))
-	xy := func(p orb.Point) (float64, float64) {
-		return pad + (p[0]-b.Min[0])*kx*scale, h - pad - (p[1]-b.Min[1])*scale
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="100%%" role="img" aria-label="Footprint map">`, w, h)
-	fmt.Fprintf(&sb, `<rect width="%g" height="%g" fill="#f8f8f4" stroke="#999"/>`, w, h)
-	draw := func(g orb.Geometry, fill, stroke string, width float64) {
-		var path strings.Builder
-		ring := func(ps []orb.Point, closed bool) {
-			for i, p := range ps {
-				x, y := xy(p)
-				if i == 0 {
-					fmt.Fprintf(&path, "M%.1f %.1f", x, y)
-				} else {
-					fmt.Fprintf(&path, "L%.1f %.1f", x, y)
-				}
-			}
-			if closed {
-				path.WriteString("Z")
-			}
-		}
-		var walk func(g orb.Geometry)
-		walk = func(g orb.Geometry) {
-			switch g := g.(type) {
-			case orb.Point:
-				x, y := xy(g)
-				fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="6" fill="%s" stroke="%s" stroke-width="%g"/>`, x, y, fill, stroke, width)
-			case orb.MultiPoint:
-				for _, p := range g {
-					walk(p)
-				}
-			case orb.LineString:
-				ring(g, false)
-			case orb.MultiLineString:
-				for _, l := range g {
-					ring(l, false)
-				}
-			case orb.Polygon:
-				for _, r := range g {
-					ring(r, true)
-				}
-			case orb.MultiPolygon:
-				for _, p := range g {
-					walk(p)
-				}
-			case orb.Collection:
-				for _, x := range g {
-					walk(x)
-				}
-			}
-		}
-		walk(g)
-		if path.Len() > 0 {
-			if zone.ClassOf(g) == zone.GeomLine {
-				fill = "none"
-			}
-			fmt.Fprintf(&sb, `<path d="%s" fill="%s" fill-rule="evenodd" stroke="%s" stroke-width="%g"/>`, path.String(), fill, stroke, width)
-		}
-	}
-	draw(fp, "#fff59d", "#f57f17", 2)
-	for _, g := range overlaps {
-		draw(g, "#e53935", "#b71c1c", 1)
-	}
-	// Scale bar: a round number of metres near a quarter of the width.
-	metresPerPx := 111320.0 / scale
-	bar := niceMetres(metresPerPx * (w / 4))
-	px := bar / metresPerPx
-	fmt.Fprintf(&sb, `<g font-family="sans-serif" font-size="12"><line x1="%g" y1="%g" x2="%.1f" y2="%g" stroke="#000" stroke-width="3"/>`, pad, h-8, pad+px, h-8)
-	fmt.Fprintf(&sb, `<text x="%.1f" y="%g">%s</text></g>`, pad+px+6, h-4, metres(&bar))
-	sb.WriteString(`</svg>`)
-	return template.HTML(sb.String())
-}
-
-func niceMetres(m float64) float64 {
-	if m <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(m)))
-	for _, f := range []float64{5, 2, 1} {
-		if f*p <= m {
-			return f * p
-		}
-	}
-	return p
+	return doc.PDF(ctx, w)
 }

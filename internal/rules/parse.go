@@ -149,8 +149,10 @@ func (rs *RuleSet) validate(l lines) []zone.Detail {
 	}
 	if rs.EdgeToleranceM > 0 {
 		text(-1, "tolerance_message", rs.ToleranceMessage)
-		if strings.TrimSpace(rs.ToleranceBasis) == "" {
+		if strings.TrimSpace(rs.ToleranceBasis.VI) == "" && strings.TrimSpace(rs.ToleranceBasis.EN) == "" {
 			bad(-1, "tolerance_basis", "is required when edge_tolerance_m is set")
+		} else {
+			text(-1, "tolerance_basis", rs.ToleranceBasis)
 		}
 	}
 	text(-1, "contact", rs.Contact)
@@ -228,8 +230,10 @@ func (rs *RuleSet) validate(l lines) []zone.Detail {
 				bad(i, ep+".to", "%q must be more severe than the rule's verdict %q", e.To, r.Verdict)
 			}
 		}
-		if strings.TrimSpace(r.Basis) == "" {
+		if strings.TrimSpace(r.Basis.VI) == "" && strings.TrimSpace(r.Basis.EN) == "" {
 			bad(i, p+".basis", "the legal basis is required")
+		} else {
+			text(i, p+".basis", r.Basis)
 		}
 		text(i, p+".message", r.Message)
 	}
@@ -242,7 +246,7 @@ func (c *Consultation) defaults() {
 	if c.CellM == 0 {
 		c.CellM = d.CellM
 	}
-	if strings.TrimSpace(c.Basis) == "" {
+	if strings.TrimSpace(c.Basis.VI) == "" && strings.TrimSpace(c.Basis.EN) == "" {
 		c.Basis = d.Basis
 	}
 	if strings.TrimSpace(c.Message.VI) == "" {

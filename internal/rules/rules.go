@@ -5,8 +5,11 @@
 package rules
 
 import (
+	"fmt"
+
 	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/zone"
+	"go.yaml.in/yaml/v3"
 )
 
 // Verdict is the outcome of one finding or of a whole check, from the least
@@ -96,10 +99,47 @@ func (t ZoneTest) ProtectionZone() bool {
 	return t == TestRestrictedArea || t == TestProtectedArea || t == TestSafetyBelt
 }
 
-// Text is a message in Vietnamese and English.
+// Text is a message in Vietnamese and English. In a rule set document it
+// is a mapping {vi: ..., en: ...}; a plain string (how legal bases were
+// written before they carried both languages) stands for both.
 type Text struct {
 	VI string `yaml:"vi" json:"vi"`
 	EN string `yaml:"en" json:"en"`
+}
+
+// In returns the text in lang ("vi" or "en"; anything else is English).
+func (t Text) In(lang string) string {
+	if lang == "vi" {
+		return t.VI
+	}
+	return t.EN
+}
+
+// UnmarshalYAML reads a Text from a mapping with the keys vi and en, or
+// from a plain string, which is taken as both.
+func (t *Text) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		t.VI, t.EN = n.Value, n.Value
+		return nil
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("line %d: %s must be a string", v.Line, k.Value)
+			}
+			switch k.Value {
+			case "vi":
+				t.VI = v.Value
+			case "en":
+				t.EN = v.Value
+			default:
+				return fmt.Errorf("line %d: field %s not found in a text (want vi and en)", k.Line, k.Value)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("line %d: want a text: a string, or vi and en", n.Line)
 }
 
 // Selector says which components a rule applies to. Layers is required; an
@@ -162,7 +202,7 @@ type Rule struct {
 	ToleranceM *float64     `yaml:"tolerance_m,omitempty" json:"tolerance_m,omitempty"`
 	Verdict    Verdict      `yaml:"verdict" json:"verdict"`
 	Escalate   []Escalation `yaml:"escalate,omitempty" json:"escalate,omitempty"`
-	Basis      string       `yaml:"basis" json:"basis"`
+	Basis      Text         `yaml:"basis" json:"basis"` // the legal basis, in both languages
 	Message    Text         `yaml:"message" json:"message"`
 }
 
@@ -203,7 +243,7 @@ type RuleSet struct {
 	// outside a rule's zone but within this distance of its edge gets a
 	// notice, to absorb survey and datum error.
 	EdgeToleranceM   float64 `yaml:"edge_tolerance_m" json:"edge_tolerance_m"`
-	ToleranceBasis   string  `yaml:"tolerance_basis" json:"tolerance_basis"`
+	ToleranceBasis   Text    `yaml:"tolerance_basis" json:"tolerance_basis"`
 	ToleranceMessage Text    `yaml:"tolerance_message" json:"tolerance_message"`
 	// Contact is shown instead of the details of a component the caller may
 	// not see.
@@ -221,7 +261,7 @@ type RuleSet struct {
 // basis, message and the set's contact, and nothing about the work.
 type Consultation struct {
 	CellM   float64 `yaml:"cell_m,omitempty" json:"cell_m"`
-	Basis   string  `yaml:"basis,omitempty" json:"basis"`
+	Basis   Text    `yaml:"basis,omitempty" json:"basis"`
 	Message Text    `yaml:"message,omitempty" json:"message"`
 }
 
@@ -230,7 +270,10 @@ type Consultation struct {
 func DefaultConsultation() Consultation {
 	return Consultation{
 		CellM: 2000,
-		Basis: "Law 25/2023/QH15 art. 18 (defence works may not be positioned or published); Decree 164/2018/ND-CP (opinion of the military authority)",
+		Basis: Text{
+			VI: "Luật số 25/2023/QH15, Điều 18 (không được xác định vị trí, công bố công trình quốc phòng); Nghị định số 164/2018/NĐ-CP (ý kiến của cơ quan quân sự)",
+			EN: "Law 25/2023/QH15 art. 18 (defence works may not be positioned or published); Decree 164/2018/ND-CP (opinion of the military authority)",
+		},
 		Message: Text{
 			VI: "Dự án nằm trong vùng tham vấn quốc phòng; cần có ý kiến của Bộ Chỉ huy quân sự tỉnh trước khi phê duyệt.",
 			EN: "The project lies in a defence consultation area; the provincial military command must give its opinion before approval.",

@@ -258,3 +258,75 @@ func TestRuleSetJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip lost rules")
 	}
 }
+
+// Every text of the default set, legal bases included, is in both
+// languages, and the two differ (a Vietnamese report prints no English).
+func TestDefaultRuleSetIsBilingual(t *testing.T) {
+	rs := Default()
+	texts := map[string]Text{"tolerance_basis": rs.ToleranceBasis, "tolerance_message": rs.ToleranceMessage,
+		"contact": rs.Contact, "consultation.basis": rs.Consultation.Basis, "consultation.message": rs.Consultation.Message}
+	for _, r := range rs.Rules {
+		texts[r.ID+".basis"], texts[r.ID+".message"] = r.Basis, r.Message
+	}
+	for name, tx := range texts {
+		if tx.VI == "" || tx.EN == "" || tx.VI == tx.EN {
+			t.Errorf("%s: vi %q, en %q: want both, different", name, tx.VI, tx.EN)
+		}
+		for _, en := range []string{"Law ", "Decree ", "art.", " the "} {
+			if strings.Contains(tx.VI, en) {
+				t.Errorf("%s: the Vietnamese text holds %q: %q", name, en, tx.VI)
+			}
+		}
+	}
+}
+
+// A legal basis written as a plain string (rule sets made before bases
+// carried both languages) stands for both; a text with another key, or
+// with only one language, is refused with its line.
+func TestBasisTextForms(t *testing.T) {
+	doc := func(basis string) string {
+		return `version: "b1"
+edge_tolerance_m: 0
+contact: {vi: "Liên hệ", en: "Contact"}
+rules:
+  - id: hq
+    applies_to: {layers: [commune_hqs]}
+    zone: distance
+    distance_m: 100
+    verdict: review
+    basis: ` + basis + `
+    message: {vi: "gần", en: "near"}
+`
+	}
+	rs, err := Parse([]byte(doc(`"Decree 164/2018/ND-CP"`)))
+	if err != nil {
+		t.Fatalf("plain basis: %v %v", err, zone.ErrorDetails(err))
+	}
+	if b := rs.Rules[0].Basis; b.VI != "Decree 164/2018/ND-CP" || b.EN != b.VI {
+		t.Fatalf("plain basis read as %+v", b)
+	}
+	rs, err = Parse([]byte(doc(`{vi: "Nghị định số 164/2018/NĐ-CP", en: "Decree 164/2018/ND-CP"}`)))
+	if err != nil {
+		t.Fatalf("bilingual basis: %v %v", err, zone.ErrorDetails(err))
+	}
+	if b := rs.Rules[0].Basis; b.In("vi") != "Nghị định số 164/2018/NĐ-CP" || b.In("en") != "Decree 164/2018/ND-CP" {
+		t.Fatalf("bilingual basis read as %+v", b)
+	}
+	for basis, want := range map[string]string{
+		`{vi: "Nghị định", fr: "Décret"}`: "line 10: field fr not found",
+		`{en: "Decree 164/2018/ND-CP"}`:   "rules[0].basis.vi: the Vietnamese text is required",
+	} {
+		_, err := Parse([]byte(doc(basis)))
+		if err == nil {
+			t.Errorf("basis %s accepted", basis)
+			continue
+		}
+		all := err.Error()
+		for _, d := range zone.ErrorDetails(err) {
+			all += " | " + d.Reason
+		}
+		if !strings.Contains(all, want) {
+			t.Errorf("basis %s: error %q lacks %q", basis, all, want)
+		}
+	}
+}

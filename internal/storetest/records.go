@@ -21,8 +21,10 @@ func runTokens(t *testing.T, open func(t *testing.T) zone.Store) {
 	exp := now.Add(90 * 24 * time.Hour)
 	hashA := sha256.Sum256([]byte("secret-a"))
 	hashA[0], hashA[31] = 0x00, 0xff // zero and high bytes must survive
-	a := zone.Token{ID: uuid.New(), Name: "Nguyễn Văn An", Role: zone.RoleAppraiser, Clearance: zone.Internal,
-		Hash: hashA[:], CreatedAt: now, ExpiresAt: &exp}
+	// a is held by a person with a title (the report's signature block
+	// prints them); b, a program's token, has neither.
+	a := zone.Token{ID: uuid.New(), Name: "appr-an", Person: "Nguyễn Văn An", Title: "Trợ lý Tác chiến, Bộ CHQS tỉnh Lạng Sơn",
+		Role: zone.RoleAppraiser, Clearance: zone.Internal, Hash: hashA[:], CreatedAt: now, ExpiresAt: &exp}
 	hashB := sha256.Sum256([]byte("secret-b"))
 	b := zone.Token{ID: uuid.New(), Name: "admin", Role: zone.RoleAdmin, Clearance: zone.Secret, Hash: hashB[:], CreatedAt: now}
 	for _, tok := range []zone.Token{a, b} {
@@ -35,7 +37,7 @@ func runTokens(t *testing.T, open func(t *testing.T) zone.Store) {
 		if got == nil {
 			t.Fatalf("token %s: got nil", want.Name)
 		}
-		if got.ID != want.ID || got.Name != want.Name || got.Role != want.Role || got.Clearance != want.Clearance ||
+		if got.ID != want.ID || got.Name != want.Name || got.Person != want.Person || got.Title != want.Title || got.Role != want.Role || got.Clearance != want.Clearance ||
 			!bytes.Equal(got.Hash, want.Hash) || !sameTime(got.CreatedAt, want.CreatedAt) ||
 			!sameTimePtr(got.ExpiresAt, want.ExpiresAt) || !sameTimePtr(got.RevokedAt, want.RevokedAt) {
 			t.Errorf("token differs:\n got %+v hash %x\nwant %+v hash %x", *got, got.Hash, want, want.Hash)

@@ -207,14 +207,28 @@ func (p Principal) Require(perm Permission) error {
 
 // Token is a stored API token. Only the SHA-256 of the secret is kept.
 type Token struct {
-	ID        uuid.UUID      `json:"id"`
-	Name      string         `json:"name"`
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+	// Person and Title are who holds the token and their title (chức vụ),
+	// as documents print them ("Nguyễn Văn An", "Trưởng phòng Tác chiến");
+	// empty for a program's token.
+	Person    string         `json:"person,omitempty"`
+	Title     string         `json:"title,omitempty"`
 	Role      Role           `json:"role"`
 	Clearance Classification `json:"clearance"`
 	Hash      []byte         `json:"-"`
 	CreatedAt time.Time      `json:"created_at"`
 	ExpiresAt *time.Time     `json:"expires_at,omitempty"`
 	RevokedAt *time.Time     `json:"revoked_at,omitempty"`
+}
+
+// Signatory is how a document names the token's holder: the person (or,
+// without one, the token's name) and the title.
+func (t *Token) Signatory() (name, title string) {
+	if t.Person != "" {
+		return t.Person, t.Title
+	}
+	return t.Name, t.Title
 }
 
 // Active reports whether t may authenticate at time now.

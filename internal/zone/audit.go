@@ -16,6 +16,7 @@ const (
 	AuditAppraisalRechecked = "appraisal.rechecked"
 	AuditAppraisalDecided   = "appraisal.decided"
 	AuditAppraisalPublished = "appraisal.published" // its project site made visible to every reader
+	AuditReportRead         = "report.read"         // an appraisal's report read (HTML or PDF); not one of its steps
 	AuditComponentCreated   = "component.created"
 	AuditComponentUpdated   = "component.updated"
 	AuditComponentDeleted   = "component.deleted"

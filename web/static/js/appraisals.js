@@ -203,7 +203,8 @@ export class Appraisals {
     const latest = checks[0];
 
     const actions = el('div', { className: 'buttons' },
-      el('button', { type: 'button', id: 'appr-report', onclick: () => this.openReport(a.id) }, t('appr.report')),
+      el('button', { type: 'button', id: 'appr-report', onclick: () => this.openReport(a.id, false) }, t('appr.report')),
+      el('button', { type: 'button', id: 'appr-report-pdf', onclick: () => this.openReport(a.id, true) }, t('appr.report') + ' (PDF)'),
       this.app.can('appraise') ? el('button', { type: 'button', id: 'appr-recheck', onclick: () => this.recheck(a.id) }, t('appr.recheck')) : null);
 
     const decision = a.decision
@@ -296,17 +297,21 @@ export class Appraisals {
   }
 
   /**
-   * openReport shows the server-rendered report in a new tab. A new tab
-   * cannot send the bearer header, so the page fetches the report itself and
-   * opens it as a blob URL. The tab is opened during the click, before the
-   * fetch, so that pop-up blockers allow it.
+   * openReport shows the server-rendered report (HTML, or the PDF when pdf
+   * is true) in the page's language in a new tab. A new tab cannot send the
+   * bearer header, so the page fetches the report itself and opens it as a
+   * blob URL. The tab is opened during the click, before the fetch, so that
+   * pop-up blockers allow it.
    */
-  async openReport(id) {
+  async openReport(id, pdf) {
     const win = window.open('', '_blank');
     try {
-      const res = await this.app.api.request(`api/appraisals/${encodeURIComponent(id)}/report`, { raw: true, accept: 'text/html' });
-      const html = await res.blob();
-      const url = URL.createObjectURL(new Blob([html], { type: 'text/html;charset=utf-8' }));
+      const lang = this.app.i18n.lang === 'en' ? 'en' : 'vi';
+      const path = `api/appraisals/${encodeURIComponent(id)}/report${pdf ? '.pdf' : ''}?lang=${lang}`;
+      const type = pdf ? 'application/pdf' : 'text/html;charset=utf-8';
+      const res = await this.app.api.request(path, { raw: true, accept: pdf ? 'application/pdf' : 'text/html' });
+      const body = await res.blob();
+      const url = URL.createObjectURL(new Blob([body], { type }));
       if (win) win.location.href = url;
       else this.app.notices.error(this.t('appr.reportBlocked'));
       // The tab has loaded the document by then; free the blob.
