@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,16 +18,7 @@ import (
 // host and the page's Content-Security-Policy blocks nothing it needs (no
 // console errors).
 func TestOGCAPIDefinitionPage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	b := newBrowser(t, chromium)
 	// A reader of the API pages sends their token with every request.

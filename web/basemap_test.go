@@ -29,16 +29,7 @@ import (
 // which shows the offline base map and says why; the console logs no
 // failed request. With one that answers, its tiles are drawn.
 func TestBaseMapDecidedOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 
 	t.Run("offline", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -127,16 +118,7 @@ func jsString(s string) string {
 // page's base map, raster (PNG tiles) or vector (MVT, drawn with a plain
 // style), fetched from this server only.
 func TestBaseMapArchive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	dir := t.TempDir()
 	vietnam := [4]float64{102.1, 8.3, 109.6, 23.4}
 

@@ -49,11 +49,11 @@ import (
 
 const chromiumDefault = "/usr/bin/chromium"
 
-// stepTimeout bounds each wait for the page; it is a hang guard, not a
-// performance assertion.
-const stepTimeout = 30 * time.Second
-
-func TestBrowser(t *testing.T) {
+// requireChromium returns the Chromium the browser tests drive
+// ($CHROMIUM, or chromiumDefault); without one the test skips (-short, or
+// none installed) or, with CI=true, fails.
+func requireChromium(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -64,6 +64,15 @@ func TestBrowser(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
 	}
+	return chromium
+}
+
+// stepTimeout bounds each wait for the page; it is a hang guard, not a
+// performance assertion.
+const stepTimeout = 30 * time.Second
+
+func TestBrowser(t *testing.T) {
+	chromium := requireChromium(t)
 	srv := serverForTest(t)
 	srv.requireRoutes(t)
 	conflict, clear := demoSites(t)

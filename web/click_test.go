@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,16 +15,7 @@ import (
 // throws (Leaflet threw on every point), each opens a popup with a
 // heading, and the zone's gives its width or its decision.
 func TestClickAFeatureOfEveryLayer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	tok := srv.tokens["reviewer"] // secret: every layer
 	b := newBrowser(t, chromium)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,16 +18,7 @@ import (
 // carries no token) all reach the page. The same page from an origin not listed gets
 // nothing: the browser refuses it the answers.
 func TestCORSFromAnotherOrigin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	var api, token string
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,16 +18,7 @@ import (
 // page's own English catalogue (i18n.js englishCatalogue) and the server's
 // English words the page translates (serverwords.js ENGLISH_SAMPLES).
 func TestVietnameseInterfaceShowsNoEnglish(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	conflict, clear := demoSites(t)
 	dir := t.TempDir()

@@ -24,16 +24,7 @@ import (
 // clusters with their counts (not a blob of rings), a click on a cluster
 // zooms in, and close up each point is labelled with its code.
 func TestMapClustersAndLabels(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	tok := srv.tokens["reviewer"]
 	shots, err := os.MkdirTemp("", "zoneplan-map-")
@@ -154,16 +145,7 @@ func getJSON(t *testing.T, url, tok string, v any) {
 // millimetre, and the measuring tool the length and area that Karney's
 // geodesics on the WGS84 ellipsoid give for the points clicked.
 func TestPointerReadoutAndMeasuring(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	shots, err := os.MkdirTemp("", "zoneplan-measure-")
 	if err != nil {
@@ -284,16 +266,7 @@ func viNumber(t *testing.T, s string) float64 {
 // folds it into the layer's clusters by its weight. Run on the page's own
 // module in Chromium, on a tile decoded as the page decodes one.
 func TestOmittedCountsShown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	b := newBrowser(t, chromium)
 	b.do(chromedp.Navigate(srv.url + "/"))

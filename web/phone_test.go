@@ -15,16 +15,7 @@ import (
 // take a tap (the language button is tapped), and the notices a file upload
 // raises leave the map's zoom control free.
 func TestPhoneAndTabletLayout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = chromiumDefault
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		skipOrFail(t, "no Chromium at %s (set CHROMIUM): %v", chromium, err)
-	}
+	chromium := requireChromium(t)
 	srv := startServer(t)
 	conflict, _ := demoSites(t)
 	file := filepath.Join(t.TempDir(), "site.geojson")

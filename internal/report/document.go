@@ -157,10 +157,11 @@ func Build(ctx context.Context, d Data) (*Document, error) {
 	doc.MapNote = fmt.Sprintf("%s (%s %s, %s).", w.MapNote, w.Province, province.Name, tm3.Name)
 
 	// V. Coordinates.
-	doc.Vertices = vertices(l, d.Site.Geometry, tm3)
+	var n int
+	doc.Vertices, n = vertices(l, d.Site.Geometry, tm3)
 	lon0, _, _ := tm3.CentralMeridian()
 	doc.VerticesNote = fmt.Sprintf(w.CoordinatesNote, degMin(lon0), tm3.Name)
-	if n := countVertices(d.Site.Geometry); n > maxVertices {
+	if n > maxVertices {
 		doc.VerticesNote += " " + l.pick(fmt.Sprintf("Bảng liệt kê %d trong %d đỉnh.", maxVertices, n),
 			fmt.Sprintf("The table lists %d of %d vertices.", maxVertices, n))
 	}
@@ -293,11 +294,13 @@ func dateTime(l Lang, t time.Time) string {
 	return t.Format("02/01/2006 15:04")
 }
 
-// vertices lists the footprint's vertices, closing ones left out, in the
-// TM-3 zone (X northing, Y easting, to the millimetre) and in WGS84.
-func vertices(l Lang, g orb.Geometry, tm3 *crs.CRS) []Vertex {
+// vertices lists the footprint's first maxVertices vertices, closing ones
+// left out, in the TM-3 zone (X northing, Y easting, to the millimetre) and
+// in WGS84, and counts them all.
+func vertices(l Lang, g orb.Geometry, tm3 *crs.CRS) (listed []Vertex, total int) {
 	var out []Vertex
 	add := func(part int, ps []orb.Point) {
+		total += len(ps)
 		for _, p := range ps {
 			if len(out) >= maxVertices {
 				return
@@ -344,36 +347,7 @@ func vertices(l Lang, g orb.Geometry, tm3 *crs.CRS) []Vertex {
 		}
 	}
 	walk(0, g)
-	return out
-}
-
-func countVertices(g orb.Geometry) int {
-	n := 0
-	switch g := g.(type) {
-	case orb.Point:
-		return 1
-	case orb.MultiPoint:
-		return len(g)
-	case orb.LineString:
-		return len(g)
-	case orb.MultiLineString:
-		for _, x := range g {
-			n += len(x)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			n += max(len(r)-1, 0)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			n += countVertices(p)
-		}
-	case orb.Collection:
-		for _, x := range g {
-			n += countVertices(x)
-		}
-	}
-	return n
+	return out, total
 }
 
 // centroid is the centre of g's box: enough to choose a province.
