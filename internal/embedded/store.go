@@ -12,6 +12,7 @@
 //	appraisals: id -> appraisal; checks: appraisal id + time + check id -> check record
 //	check_views: check key + clearance (1 byte) -> the check's result as that clearance sees it
 //	rulesets: version -> rule set record
+//	coverage: id -> coverage record (JSON, geometry as WKB); meta "coverage" is its version (coverage.go)
 //	audit: seq (8 bytes) -> audit entry; audit_ids, audit_objects, audit_actors: its indexes (audit.go)
 //
 // Commits are fsynced (bbolt's default), so an acknowledged write survives
@@ -57,6 +58,7 @@ var (
 	bucketChecks     = []byte("checks")
 	bucketViews      = []byte("check_views")
 	bucketRuleSets   = []byte("rulesets")
+	bucketCoverage   = []byte("coverage")
 
 	bucketAudit        = []byte("audit")
 	bucketAuditIDs     = []byte("audit_ids")
@@ -72,7 +74,7 @@ var (
 func allBuckets() [][]byte {
 	return [][]byte{bucketComponents, bucketLayerIndex, bucketCodes, bucketChanges, bucketMeta,
 		bucketTokens, bucketTokenHash, bucketAppraisals, bucketChecks, bucketViews, bucketRuleSets,
-		bucketAudit, bucketAuditIDs, bucketAuditObjects, bucketAuditActors}
+		bucketCoverage, bucketAudit, bucketAuditIDs, bucketAuditObjects, bucketAuditActors}
 }
 
 // Options tunes Open. The zero value is usable.

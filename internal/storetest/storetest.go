@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) zone.Store) {
 	t.Run("Appraisals", func(t *testing.T) { runAppraisals(t, open) })
 	t.Run("RuleSets", func(t *testing.T) { runRuleSets(t, open) })
 	t.Run("Audit", func(t *testing.T) { runAudit(t, open) })
+	t.Run("Coverage", func(t *testing.T) { runCoverage(t, open) })
 }
 
 // NewComponent returns a valid, public, synthetic component of the layer,

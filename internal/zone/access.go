@@ -99,6 +99,7 @@ const (
 	PermManageRules  Permission = "manage_rules"    // load a rule set
 	PermPublish      Permission = "publish"         // publish an appraisal's project site to every reader
 	PermReadAudit    Permission = "read_audit"      // read the audit trail and probing alerts (entries up to one's clearance)
+	PermManageCover  Permission = "manage_coverage" // set and delete the coverage of layers (where their data is complete)
 )
 
 // rolePermissions is the whole access policy by role, in one table.
@@ -107,7 +108,7 @@ var rolePermissions = map[Role][]Permission{
 	RoleAppraiser: {PermRead, PermCheck, PermAppraise},
 	RoleReviewer:  {PermRead, PermCheck, PermReadAllAppr, PermDecide},
 	RoleEditor:    {PermRead, PermCheck, PermEdit},
-	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermPublish, PermReadAudit},
+	RoleAdmin:     {PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermPublish, PermReadAudit, PermManageCover},
 	RoleAuditor:   {PermRead, PermReadAudit},
 }
 

@@ -31,6 +31,7 @@ type Store interface {
 	AppraisalStore
 	RuleSetStore
 	AuditStore
+	CoverageStore
 	// Ping reports whether the store can serve: nil, CodeUnavailable while
 	// it is unreachable, CodeStorageFull while its disk is full.
 	Ping(ctx context.Context) error

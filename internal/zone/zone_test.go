@@ -41,7 +41,7 @@ func TestRolePermissionTable(t *testing.T) {
 		RoleEditor:    {PermRead, PermCheck, PermEdit},
 		RoleAuditor:   {PermRead, PermReadAudit},
 	}
-	all := []Permission{PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermReadAudit}
+	all := []Permission{PermRead, PermCheck, PermAppraise, PermReadAllAppr, PermDecide, PermEdit, PermManageTokens, PermManageRules, PermReadAudit, PermManageCover}
 	for role, perms := range want {
 		for _, p := range all {
 			has := false
