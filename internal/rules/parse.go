@@ -45,6 +45,7 @@ func Parse(doc []byte) (*RuleSet, error) {
 		return nil, invalid(yamlDetails(err))
 	}
 	rs.Consultation.defaults()
+	rs.Coverage.defaults()
 	if probs := rs.validate(lineIndex(&root)); len(probs) > 0 {
 		return nil, invalid(probs)
 	}
@@ -171,6 +172,8 @@ func (rs *RuleSet) validate(l lines) []zone.Detail {
 			bad(i, p+".id", "is required")
 		case !ruleIDPattern.MatchString(r.ID):
 			bad(i, p+".id", "%q must be lower-case letters, digits, '-', '_' or '.', at most 64", r.ID)
+		case r.ID == RuleConsultation || r.ID == RuleCoverage:
+			bad(i, p+".id", "%q is the checker's own (referrals, incomplete data)", r.ID)
 		default:
 			if j, dup := seen[r.ID]; dup {
 				bad(i, p+".id", "%q is also the id of rules[%d]", r.ID, j)
@@ -226,7 +229,7 @@ func (rs *RuleSet) validate(l lines) []zone.Detail {
 					bad(i, fmt.Sprintf("%s.activities[%d]", ep, k), "%q is not one of %s", a, strings.Join(knownActivities, ", "))
 				}
 			}
-			if e.To.Rank() <= r.Verdict.Rank() || e.To == Clear {
+			if e.To.Rank() <= r.Verdict.Rank() || e.To == Clear || e.To == Incomplete {
 				bad(i, ep+".to", "%q must be more severe than the rule's verdict %q", e.To, r.Verdict)
 			}
 		}
@@ -254,6 +257,19 @@ func (c *Consultation) defaults() {
 	}
 	if strings.TrimSpace(c.Message.EN) == "" {
 		c.Message.EN = d.Message.EN
+	}
+}
+
+// defaults fills the fields a document left out from DefaultCoverage.
+func (c *CoverageText) defaults() {
+	d := DefaultCoverage()
+	for _, f := range []struct{ got, def *Text }{{&c.Basis, &d.Basis}, {&c.Message, &d.Message}} {
+		if strings.TrimSpace(f.got.VI) == "" {
+			f.got.VI = f.def.VI
+		}
+		if strings.TrimSpace(f.got.EN) == "" {
+			f.got.EN = f.def.EN
+		}
 	}
 }
 

@@ -13,28 +13,41 @@ import (
 )
 
 // Verdict is the outcome of one finding or of a whole check, from the least
-// to the most severe: clear, notice, review, conflict.
+// to the most severe: clear, notice, incomplete, review, conflict.
+//
+// incomplete sits above clear (nothing was found, but the data a rule
+// tests is not known to be complete there, so "clear" would be a guess)
+// and below review (nothing was found that needs the defence side's
+// opinion on the data that exists): a footprint that is review or
+// conflict on the data that exists keeps that verdict.
 type Verdict string
 
 const (
-	Clear    Verdict = "clear"    // nothing found (never a rule's verdict)
-	Notice   Verdict = "notice"   // for information: near an edge, a border-area commune
-	Review   Verdict = "review"   // the defence side must give an opinion
-	Conflict Verdict = "conflict" // the project overlaps what the law forbids
+	Clear      Verdict = "clear"      // nothing found (never a rule's verdict)
+	Notice     Verdict = "notice"     // for information: near an edge, a border-area commune
+	Incomplete Verdict = "incomplete" // outside the declared coverage of a layer a rule tests (never a rule's verdict)
+	Review     Verdict = "review"     // the defence side must give an opinion
+	Conflict   Verdict = "conflict"   // the project overlaps what the law forbids
 )
 
-// Rank orders verdicts: clear 0, notice 1, review 2, conflict 3; -1 for an
-// unknown verdict.
+// Verdicts lists the verdicts of a whole check, least severe first (notice
+// is only a finding's).
+func Verdicts() []Verdict { return []Verdict{Clear, Incomplete, Review, Conflict} }
+
+// Rank orders verdicts: clear 0, notice 1, incomplete 2, review 3,
+// conflict 4; -1 for an unknown verdict.
 func (v Verdict) Rank() int {
 	switch v {
 	case Clear:
 		return 0
 	case Notice:
 		return 1
-	case Review:
+	case Incomplete:
 		return 2
-	case Conflict:
+	case Review:
 		return 3
+	case Conflict:
+		return 4
 	}
 	return -1
 }
@@ -84,6 +97,14 @@ const (
 
 // RuleConsultation is the rule id of a referral finding.
 const RuleConsultation = "defence-consultation"
+
+// ZoneCoverage is the zone of an incomplete finding: the declared coverage
+// of a layer (where its data is complete), which the footprint is not
+// wholly inside. Rules do not test it; the checker gives it.
+const ZoneCoverage ZoneTest = "data_coverage"
+
+// RuleCoverage is the rule id of an incomplete finding.
+const RuleCoverage = "data-coverage"
 
 // Valid reports whether t is a known zone test.
 func (t ZoneTest) Valid() bool {
@@ -251,7 +272,48 @@ type RuleSet struct {
 	// Consultation is how works above a caller's clearance stand in that
 	// caller's checks; absent fields take DefaultConsultation's.
 	Consultation Consultation `yaml:"consultation,omitempty" json:"consultation"`
-	Rules        []Rule       `yaml:"rules" json:"rules"`
+	// Coverage is the basis and message of an incomplete finding; absent
+	// fields take DefaultCoverage's.
+	Coverage CoverageText `yaml:"coverage,omitempty" json:"coverage"`
+	Rules    []Rule       `yaml:"rules" json:"rules"`
+}
+
+// CoverageText is what an incomplete finding says: a footprint not wholly
+// inside the declared coverage of a layer that a rule tests gets one
+// finding per such layer (rule RuleCoverage, verdict incomplete) with this
+// basis, this message, the layer and the set's contact.
+type CoverageText struct {
+	Basis   Text `yaml:"basis,omitempty" json:"basis"`
+	Message Text `yaml:"message,omitempty" json:"message"`
+}
+
+// DefaultCoverage is the coverage text of a rule set that sets none.
+func DefaultCoverage() CoverageText {
+	return CoverageText{
+		Basis: Text{
+			VI: "Nghị định số 164/2018/NĐ-CP (thẩm định với cơ quan quân sự); phạm vi dữ liệu đã được xác nhận đầy đủ trong zoneplan",
+			EN: "Decree 164/2018/ND-CP (appraisal with the military authority); the extent of data confirmed complete in zoneplan",
+		},
+		Message: Text{
+			VI: "Dữ liệu quốc phòng của lớp này chưa được xác nhận đầy đủ tại vị trí dự án; không thể kết luận không vướng. Cần hỏi ý kiến Bộ Chỉ huy quân sự tỉnh.",
+			EN: "The defence data of this layer is not confirmed complete where the project lies; it cannot be found clear. Ask the provincial military command.",
+		},
+	}
+}
+
+// Layers lists the layers some rule of the set tests, in registry order:
+// the layers whose coverage a check needs.
+func (rs *RuleSet) Layers() []string {
+	var out []string
+	for _, id := range zone.LayerIDs() {
+		for i := range rs.Rules {
+			if contains(rs.Rules[i].AppliesTo.Layers, id) {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Consultation is the referral a caller below a work's classification gets
