@@ -173,7 +173,7 @@ func (e *Engine) Record(src Source, fp Footprint) Views {
 		res := e.header(src, cl)
 		res.Footprint = stats
 		cells := e.referred(src, fp.Geometry, cl)
-		res.Verdict, res.Findings = e.render(visibleTo(fs, cl), cl, len(cells) > 0)
+		res.Verdict, res.Findings = e.render(visibleTo(fs, cl), cl, len(cells) > 0, e.uncovered(src, fp.Geometry, cl))
 		res.Consulted = consulted(&fp, cells)
 		v[cl] = res
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/tidwall/geodesic"
 
 	"github.com/zoneplan/zoneplan/internal/consult"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -65,6 +66,9 @@ type Source interface {
 	// sees (index.Snapshot.View).
 	Version() int64
 	View(sc zone.Scope) string
+	// Coverage is where each layer's data is complete; nil: not known, and
+	// then a check does not assess it (never says incomplete).
+	Coverage() *coverage.Set
 }
 
 // touchSlackM absorbs floating-point error in "distance <= width" tests so
@@ -81,12 +85,13 @@ type Engine struct {
 	key      string
 	outlines *Outlines
 	land     *territory // where border belts lie; nil: Vietnam's (territory.go)
+	layers   []string   // the layers some rule tests: those whose coverage a check needs
 }
 
 // New returns an engine for rule set rs (validated by rules.Parse), which
 // keeps no outlines (see WithOutlines).
 func New(rs *rules.RuleSet) *Engine {
-	e := &Engine{rs: rs, byLayer: map[string]*layerRules{}, grid: consult.NewGrid(rs.Consultation.CellM)}
+	e := &Engine{rs: rs, byLayer: map[string]*layerRules{}, grid: consult.NewGrid(rs.Consultation.CellM), layers: rs.Layers()}
 	e.key = rs.Version + "/" + strconv.FormatFloat(e.grid.CellM, 'g', -1, 64)
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
@@ -128,7 +133,7 @@ func (e *Engine) Check(src Source, fp Footprint, caller zone.Principal) Result {
 	res := e.header(src, cl)
 	res.Footprint = stats
 	cells := e.referred(src, fp.Geometry, cl)
-	res.Verdict, res.Findings = e.render(fs, cl, len(cells) > 0)
+	res.Verdict, res.Findings = e.render(fs, cl, len(cells) > 0, e.uncovered(src, fp.Geometry, cl))
 	res.Consulted = consulted(&fp, cells)
 	res.TookMS = ms(time.Since(start))
 	return res
@@ -160,6 +165,7 @@ func (e *Engine) CheckAll(src Source, fps []Footprint, caller zone.Principal) Re
 	res.Features = make([]FeatureResult, 0, len(fps))
 	var all []*finding
 	anyReferred := false
+	var missing []string // layers not covering some feature
 	for i := range fps {
 		fp := &fps[i]
 		fs, stats := e.findings(src, fp, zone.ScopeOf(cl))
@@ -168,12 +174,14 @@ func (e *Engine) CheckAll(src Source, fps []Footprint, caller zone.Principal) Re
 		anyReferred = anyReferred || len(cells) > 0
 		res.Consulted = append(res.Consulted, consulted(fp, cells)...)
 		fr := FeatureResult{Index: fp.Index, Footprint: stats}
-		fr.Verdict, fr.Findings = e.render(fs, cl, len(cells) > 0)
+		miss := e.uncovered(src, fp.Geometry, cl)
+		missing = append(missing, miss...)
+		fr.Verdict, fr.Findings = e.render(fs, cl, len(cells) > 0, miss)
 		res.Footprint.AreaM2 += fr.Footprint.AreaM2
 		res.Footprint.LengthM += fr.Footprint.LengthM
 		res.Features = append(res.Features, fr)
 	}
-	res.Verdict, res.Findings = e.render(mergeFindings(all), cl, anyReferred)
+	res.Verdict, res.Findings = e.render(mergeFindings(all), cl, anyReferred, e.inOrder(missing))
 	res.TookMS = ms(time.Since(start))
 	return res
 }

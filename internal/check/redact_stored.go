@@ -36,6 +36,11 @@ func redactFindings(e *Engine, in []Finding, clearance zone.Classification) (rul
 	verdict, referred := rules.Clear, false
 	for _, f := range in {
 		c := f.Component
+		if f.Incomplete() {
+			verdict = verdict.Worse(f.Verdict)
+			out = append(out, f)
+			continue
+		}
 		if f.Referral() || c.Redacted || c.Classification == nil || !clearance.Allows(*c.Classification) {
 			referred = true
 			continue

@@ -3,9 +3,12 @@ package check
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/paulmach/orb"
 
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -72,6 +75,13 @@ type Finding struct {
 // Referral reports whether the finding is a consultation referral.
 func (f *Finding) Referral() bool { return f.Rule == rules.RuleConsultation && f.Component.Redacted }
 
+// Incomplete reports whether the finding says a layer's data is not known
+// complete over the footprint (verdict incomplete; Component names only
+// the layer).
+func (f *Finding) Incomplete() bool {
+	return f.Rule == rules.RuleCoverage && f.Verdict == rules.Incomplete
+}
+
 // ComponentRef names the component of a finding; only Redacted is set for
 // a referral.
 type ComponentRef struct {
@@ -87,8 +97,11 @@ type ComponentRef struct {
 // sorted: most severe first, then nearest, the referral (when referred)
 // after the findings of its severity. A finding whose component is above
 // cl never reaches here (the search is scoped); should one, it is dropped
-// and counted as a referral.
-func (e *Engine) render(fs []*finding, cl zone.Classification, referred bool) (rules.Verdict, []Finding) {
+// and counted as a referral. missing are the layers whose coverage (as cl
+// may count it) does not wholly hold the footprint: one incomplete
+// finding each, in registry order, and the verdict is at least incomplete
+// (a review or conflict stays).
+func (e *Engine) render(fs []*finding, cl zone.Classification, referred bool, missing []string) (rules.Verdict, []Finding) {
 	verdict := rules.Clear
 	type keyed struct {
 		f    Finding
@@ -109,6 +122,10 @@ func (e *Engine) render(fs []*finding, cl zone.Classification, referred bool) (r
 	if referred {
 		verdict = verdict.Worse(rules.Review)
 		ks = append(ks, keyed{f: e.referral(), dist: math.Inf(1)})
+	}
+	for i, l := range missing {
+		verdict = verdict.Worse(rules.Incomplete)
+		ks = append(ks, keyed{f: e.incomplete(l), dist: math.Inf(1), id: fmt.Sprintf("%03d", i)})
 	}
 	sort.SliceStable(ks, func(i, j int) bool {
 		a, b := ks[i], ks[j]
@@ -230,4 +247,45 @@ func mergeFindings(fs []*finding) []*finding {
 		out = append(out, best[k])
 	}
 	return out
+}
+
+// uncovered lists the layers some rule tests whose coverage, as a caller
+// of clearance cl may count it, does not wholly hold g; nil when the
+// source knows no coverage.
+func (e *Engine) uncovered(src Source, g orb.Geometry, cl zone.Classification) []string {
+	set := src.Coverage()
+	if set == nil {
+		return nil
+	}
+	return set.Missing(e.layers, cl, g)
+}
+
+// inOrder is layers once each, in the order of e.layers.
+func (e *Engine) inOrder(layers []string) []string {
+	var out []string
+	for _, l := range e.layers {
+		if slices.Contains(layers, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// incomplete is the finding of a footprint not wholly inside the coverage
+// of layer: the rule set's coverage basis and message, the layer (and
+// nothing of its components) and the contact.
+func (e *Engine) incomplete(layer string) Finding {
+	t, contact := e.rs.Coverage, e.rs.Contact
+	titleEN, titleVI := layer, layer
+	if l, ok := zone.LookupLayer(layer); ok {
+		titleEN, titleVI = l.TitleEN, l.TitleVI
+	}
+	return Finding{
+		Verdict: rules.Incomplete, Rule: rules.RuleCoverage, Zone: rules.ZoneCoverage,
+		Basis: t.Basis.EN, BasisVI: t.Basis.VI, Message: t.Message.EN, MessageVI: t.Message.VI,
+		Component: ComponentRef{Layer: layer},
+		Band:      "outside the declared coverage of " + titleEN,
+		BandVI:    "ngoài phạm vi dữ liệu đầy đủ của lớp " + titleVI,
+		Contact:   &contact,
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tidwall/rtree"
 
 	"github.com/zoneplan/zoneplan/internal/consult"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -28,6 +29,7 @@ type treeSource struct {
 	mu     sync.Mutex
 	widths map[zone.Scope]float64
 	views  map[zone.Scope]string
+	cov    *coverage.Set // nil: coverage not assessed
 }
 
 func newTreeSource(cs ...*zone.Component) *treeSource {
@@ -99,6 +101,7 @@ func (s *treeSource) MaxZoneWidthIn(sc zone.Scope) float64 {
 // index's cells are in consultation_test.go.
 func (s *treeSource) Consulted(orb.Bound, zone.Classification, func(consult.Cell) bool) {}
 func (s *treeSource) Consultation() (consult.Grid, string)                              { return consult.Grid{}, "" }
+func (s *treeSource) Coverage() *coverage.Set                                           { return s.cov }
 
 func (s *treeSource) View(sc zone.Scope) string {
 	s.mu.Lock()

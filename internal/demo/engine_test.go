@@ -8,6 +8,7 @@ import (
 	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/consult"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/demo"
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -45,6 +46,10 @@ func (l componentList) MaxZoneWidthIn(sc zone.Scope) float64 {
 // No cells kept: the engine computes the consultation of hidden works itself.
 func (l componentList) Consulted(orb.Bound, zone.Classification, func(consult.Cell) bool) {}
 func (l componentList) Consultation() (consult.Grid, string)                              { return consult.Grid{}, "" }
+
+// No coverage: the demo's expected verdicts are those of the data (the
+// demo's own coverage is tested in data/).
+func (l componentList) Coverage() *coverage.Set { return nil }
 
 // TestEngineAgreesWithDemoExpected runs the conflict checker with the
 // default rule set over every committed demo project site: the verdict

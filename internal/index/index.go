@@ -39,6 +39,7 @@ import (
 	"github.com/tidwall/rtree"
 
 	"github.com/zoneplan/zoneplan/internal/consult"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -46,8 +47,9 @@ import (
 type Index struct {
 	current atomic.Pointer[Snapshot]
 
-	writeMu sync.Mutex   // held by writers only, never by readers
-	w       *writerState // guarded by writeMu
+	writeMu sync.Mutex    // held by writers only, never by readers
+	w       *writerState  // guarded by writeMu
+	cov     *coverage.Set // guarded by writeMu; nil until SetCoverage
 }
 
 // New returns an empty index at data version 0.
@@ -85,6 +87,17 @@ func (ix *Index) SetConsultation(c Consultation) {
 		ix.w.addCells(e.c, +1)
 		return true
 	})
+	prev := ix.current.Load()
+	ix.publish(prev, prev.version, dirtySet{})
+}
+
+// SetCoverage publishes cov as the layers' coverage (same data version):
+// checks on the snapshots from now on give "incomplete" outside it. Until
+// the first call snapshots carry none, and checks do not assess coverage.
+func (ix *Index) SetCoverage(cov *coverage.Set) {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.cov = cov
 	prev := ix.current.Load()
 	ix.publish(prev, prev.version, dirtySet{})
 }
@@ -170,6 +183,7 @@ func (ix *Index) publish(prev *Snapshot, version int64, dirty dirtySet) {
 		layers:  make(map[string]*layerTrees, len(ix.w.layers)),
 		digests: make(map[string][tiers]uint64, len(ix.w.layers)),
 		cells:   ix.w.copyCells(),
+		cov:     ix.cov,
 		next:    make(chan struct{}),
 	}
 	for t := range tiers {

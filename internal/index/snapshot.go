@@ -11,6 +11,7 @@ import (
 	"github.com/tidwall/btree"
 
 	"github.com/zoneplan/zoneplan/internal/consult"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -28,8 +29,13 @@ type Snapshot struct {
 	cells      cellTrees
 	grid       consult.Grid
 	consultKey string        // "" until the index has a Consultation
+	cov        *coverage.Set // nil: coverage not followed (not assessed)
 	next       chan struct{} // closed when the following Snapshot is published
 }
+
+// Coverage is the layers' coverage this view checks against; nil when the
+// index is given none (checks then do not assess coverage).
+func (s *Snapshot) Coverage() *coverage.Set { return s.cov }
 
 // Version is the store data version this view reflects.
 func (s *Snapshot) Version() int64 { return s.version }
