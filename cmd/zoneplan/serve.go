@@ -17,6 +17,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/basemap"
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
@@ -245,6 +246,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := ix.Load(ctx, st); err != nil {
 		return err
 	}
+	// Coverage (where each layer's data is complete) before the first
+	// check: until then every check would be judged without it.
+	if set, err := coverage.Load(ctx, st); err != nil {
+		return err
+	} else {
+		ix.SetCoverage(set)
+	}
 	ready.Store(true)
 	e.log.Info("index loaded", "components", ix.Snapshot().Len(), "data_version", ix.Snapshot().Version(), "ms", time.Since(start).Milliseconds())
 	followCtx, stopFollow := context.WithCancel(ctx)
@@ -253,6 +261,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		if err := ix.Follow(followCtx, st, e.log); err != nil && !errors.Is(err, context.Canceled) {
 			e.log.Error("index stopped following the store", "err", err)
 		}
+	}()
+	// Coverage edits through any instance (or psql, QGIS) reach the
+	// checks here on the change feed's signal, or within a second on a
+	// read instance (a standby gets no signal).
+	go func() {
+		var signals <-chan struct{}
+		if !ro.on {
+			if ch, err := st.Subscribe(followCtx); err == nil {
+				signals = ch
+			}
+		}
+		coverage.Follow(followCtx, st, signals, time.Second, func() int64 { return ix.Snapshot().Coverage().Version() },
+			ix.SetCoverage, e.log)
 	}()
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)

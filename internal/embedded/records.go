@@ -158,13 +158,13 @@ func viewKey(check []byte, cl zone.Classification) []byte {
 	return append(slices.Clone(check), byte(cl))
 }
 
-var verdicts = []string{"clear", "review", "conflict"}
+var verdicts = []string{"clear", "incomplete", "review", "conflict"}
 
 func validVerdict(v string) error {
 	if slices.Contains(verdicts, v) {
 		return nil
 	}
-	return zone.Errorf(zone.CodeInvalid, "verdict %q is not clear, review or conflict", v)
+	return zone.Errorf(zone.CodeInvalid, "verdict %q is not clear, incomplete, review or conflict", v)
 }
 
 // prepareCheck validates a record's views and returns its metadata

@@ -378,8 +378,8 @@ func (s *server) handleAppraisalList() func(http.ResponseWriter, *http.Request, 
 			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "status %q: want pending, approved, approved_with_conditions or rejected", aq.Status))
 			return
 		}
-		if aq.Verdict != "" && !oneOf(aq.Verdict, "clear", "review", "conflict") {
-			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "verdict %q: want clear, review or conflict", aq.Verdict))
+		if aq.Verdict != "" && !oneOf(aq.Verdict, "clear", "incomplete", "review", "conflict") {
+			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "verdict %q: want clear, incomplete, review or conflict", aq.Verdict))
 			return
 		}
 		if !p.Can(zone.PermReadAllAppr) {

@@ -77,6 +77,11 @@ func (s *server) routes() http.Handler {
 	// (limited) before its body is received and a slot waited for (admit).
 	r.Method(http.MethodGet, "/api/rules", s.authed(zone.PermRead, s.handleRules()))
 	small.Method(http.MethodPost, "/api/rules", write(s.authed(zone.PermManageRules, s.handleRulesLoad())))
+	r.Method(http.MethodGet, "/api/coverage", s.authed(zone.PermRead, s.handleCoverageList()))
+	r.Method(http.MethodGet, "/api/coverage/{id}", s.authed(zone.PermRead, s.handleCoverageGet()))
+	jsonBody.Method(http.MethodPost, "/api/coverage", write(s.authed(zone.PermManageCover, s.handleCoveragePut(false))))
+	jsonBody.Method(http.MethodPut, "/api/coverage/{id}", write(s.authed(zone.PermManageCover, s.handleCoveragePut(true))))
+	small.Method(http.MethodDelete, "/api/coverage/{id}", write(s.authed(zone.PermManageCover, s.handleCoverageDelete())))
 	r.Method(http.MethodPost, "/api/check", s.authed(zone.PermCheck, s.limited(quota.Checks, s.admit(s.checkWork, s.handleCheck()))))
 	r.Get("/api/crs", handleCRSList())
 	r.Method(http.MethodPost, "/api/convert", s.authed(zone.PermCheck, s.admit(s.uploadWork, s.handleConvert())))

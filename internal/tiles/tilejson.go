@@ -57,7 +57,7 @@ func (s *Service) Layers(name string) ([]VectorLayer, error) {
 			"group":          "String: special, I, II or III, when set",
 		}
 		if id == zone.LayerProjectSites {
-			fields["verdict"] = "String: clear, review or conflict (latest check)"
+			fields["verdict"] = "String: clear, incomplete, review or conflict (latest check)"
 			fields["status"] = "String: the appraisal's status"
 		}
 		vl := VectorLayer{ID: id, Description: l.TitleEN + " / " + l.TitleVI, MinZoom: 0, MaxZoom: MaxZoom, Fields: fields}

@@ -27,6 +27,8 @@ const (
 	AuditTokenRevoked       = "token.revoked"
 	AuditTokenRefused       = "token.refused" // a revoked or expired token was presented
 	AuditRuleSetLoaded      = "ruleset.loaded"
+	AuditCoverageSet        = "coverage.set"     // a layer's coverage created or replaced
+	AuditCoverageDeleted    = "coverage.deleted" // a layer's coverage removed
 	AuditProbing            = "alert.probing" // a token's checks touched consultation areas unusually often
 	AuditSuspensionLifted   = "alert.lifted"  // an administrator lifted a token's suspension
 )

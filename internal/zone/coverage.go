@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/geojson"
 )
 
 // Coverage statuses: how far the data of a layer in an area has got.
@@ -81,7 +82,7 @@ func (c *Coverage) Validate() []Detail {
 		}
 	}
 	if len(c.Geometry) == 0 {
-		bad("geometry", "geometry is missing (want a Polygon or MultiPolygon)")
+		bad("geometry", "a coverage needs a Polygon or MultiPolygon geometry")
 		return probs
 	}
 	if ds := ValidateGeometry(c.Geometry); len(ds) > 0 {
@@ -135,4 +136,76 @@ func SortCoverage(cs []Coverage) {
 		}
 		return a.ID.String() < b.ID.String()
 	})
+}
+
+// Feature is the coverage as a GeoJSON Feature: its id, the geometry and
+// the properties layer, area, status, as_of (YYYY-MM-DD), classification,
+// note, version, updated_by and updated_at.
+func (c *Coverage) Feature() *geojson.Feature {
+	f := geojson.NewFeature(c.Geometry)
+	f.ID = c.ID.String()
+	f.Properties = geojson.Properties{
+		"layer": c.Layer, "area": c.Area, "status": c.Status, "as_of": c.AsOf.Format(time.DateOnly),
+		"classification": c.Classification.String(), "note": c.Note, "version": c.Version,
+		"updated_by": c.UpdatedBy, "updated_at": c.UpdatedAt.Format(time.RFC3339),
+	}
+	if len(c.Geometry) == 1 {
+		f.Geometry = c.Geometry[0]
+	}
+	return f
+}
+
+// CoverageFromFeature reads a coverage from a GeoJSON Feature (Polygon or
+// MultiPolygon; properties layer, area, status, as_of, and optionally
+// classification, default public, and note; an id when it names a stored
+// coverage). It returns every problem; the store validates the rest.
+func CoverageFromFeature(f *geojson.Feature) (*Coverage, []Detail) {
+	var probs []Detail
+	bad := func(ptr, reason string) { probs = append(probs, Detail{Index: -1, Pointer: ptr, Reason: reason}) }
+	c := &Coverage{}
+	switch id := f.ID.(type) {
+	case nil:
+	case string:
+		u, err := uuid.Parse(id)
+		if err != nil {
+			bad("id", "not a UUID: "+quote(id))
+		}
+		c.ID = u
+	default:
+		bad("id", "not a UUID")
+	}
+	if f.Geometry != nil {
+		mp, ok := AsMultiPolygon(f.Geometry)
+		if !ok {
+			bad("geometry", "a coverage is a Polygon or MultiPolygon, not a "+f.Geometry.GeoJSONType())
+		}
+		c.Geometry = mp
+	}
+	str := func(name string) string {
+		v, ok := f.Properties[name]
+		if !ok || v == nil {
+			return ""
+		}
+		s, ok := v.(string)
+		if !ok {
+			bad("properties."+name, "not a string")
+		}
+		return s
+	}
+	c.Layer, c.Area, c.Status, c.Note = str("layer"), str("area"), str("status"), str("note")
+	if s := str("as_of"); s != "" {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			bad("properties.as_of", "not a date (YYYY-MM-DD): "+quote(s))
+		}
+		c.AsOf = t
+	}
+	if s := str("classification"); s != "" {
+		cl, err := ParseClassification(s)
+		if err != nil {
+			bad("properties.classification", "unknown classification "+quote(s))
+		}
+		c.Classification = cl
+	}
+	return c, probs
 }

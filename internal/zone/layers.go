@@ -206,7 +206,7 @@ var layers = []Layer{
 			{Name: PropStatus, Type: PropString, TitleVI: "Trạng thái", TitleEN: "Status",
 				Enum: []string{"pending", "approved", "approved_with_conditions", "rejected"}},
 			{Name: PropVerdict, Type: PropString, TitleVI: "Kết luận thẩm định", TitleEN: "Latest verdict",
-				Enum: []string{"clear", "review", "conflict"}},
+				Enum: []string{"clear", "incomplete", "review", "conflict"}},
 			{Name: PropPublished, Type: PropBoolean, TitleVI: "Đã công bố", TitleEN: "Published"},
 		},
 		Style:   Style{Color: "#f9a825", FillColor: "#fff176", Weight: 2, Radius: 6},
