@@ -29,8 +29,8 @@ const (
 	AuditRuleSetLoaded      = "ruleset.loaded"
 	AuditCoverageSet        = "coverage.set"     // a layer's coverage created or replaced
 	AuditCoverageDeleted    = "coverage.deleted" // a layer's coverage removed
-	AuditProbing            = "alert.probing" // a token's checks touched consultation areas unusually often
-	AuditSuspensionLifted   = "alert.lifted"  // an administrator lifted a token's suspension
+	AuditProbing            = "alert.probing"    // a token's checks touched consultation areas unusually often
+	AuditSuspensionLifted   = "alert.lifted"     // an administrator lifted a token's suspension
 )
 
 // AuditEntry is one entry of the audit trail: who did what, when, to what,
