@@ -10,16 +10,21 @@ import (
 	"text/tabwriter"
 
 	"github.com/zoneplan/zoneplan/internal/check"
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 // Exit statuses of `zoneplan check`, so scripts can branch on the verdict.
+// incomplete took the next free status rather than renumbering review and
+// conflict, which scripts already test: every verdict but clear is
+// non-zero, as before.
 const (
-	exitClear    = 0
-	exitReview   = 2
-	exitConflict = 3
+	exitClear      = 0
+	exitReview     = 2
+	exitConflict   = 3
+	exitIncomplete = 4
 )
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
@@ -27,7 +32,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		"Checks a project footprint against the defence components in the store and the rule set in force:\n"+
 			"GeoJSON (geometry, Feature or FeatureCollection), KML, KMZ, a zipped shapefile, or a boundary-point\n"+
 			"table (point number, X northing, Y easting) with --crs naming its VN-2000 zone.\n"+
-			"Prints a table, or the full result with --json. Exit status: 0 clear, 2 review, 3 conflict, 1 error.")
+			"Prints a table, or the full result with --json. Exit status: 0 clear, 4 incomplete (outside the declared\n"+
+			"coverage of a layer some rule tests), 2 review, 3 conflict, 1 error.")
 	var sc storeConfig
 	addStoreFlags(fs, e, &sc, true)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -61,6 +67,11 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err := ix.Load(ctx, st); err != nil {
 		return err
 	}
+	cov, err := coverage.Load(ctx, st)
+	if err != nil {
+		return err
+	}
+	ix.SetCoverage(cov)
 	// Whoever can open the store sees everything in it: the local CLI runs
 	// at full clearance.
 	res := active.Engine().CheckAll(ix.Snapshot(), fps, zone.SystemPrincipal("cli:"+osUser(e)))
@@ -80,6 +91,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return exitError{code: exitConflict}
 	case rules.Review:
 		return exitError{code: exitReview}
+	case rules.Incomplete:
+		return exitError{code: exitIncomplete}
 	}
 	return nil
 }
@@ -99,7 +112,10 @@ func printCheck(w io.Writer, res check.Result) error {
 		fmt.Fprintln(tw, "\nVERDICT\tRULE\tZONE\tCOMPONENT\tDISTANCE\tOVERLAP m²\tBASIS")
 		for _, f := range res.Findings {
 			comp, dist, overlap := "(classified: "+f.Band+")", "-", "-"
-			if !f.Component.Redacted {
+			switch {
+			case f.Incomplete():
+				comp = "(no complete data of " + f.Component.Layer + ")"
+			case !f.Component.Redacted:
 				comp = fmt.Sprintf("%s [%s/%s]", f.Component.Name, f.Component.Layer, f.Component.Kind)
 			}
 			if f.DistanceM != nil {

@@ -33,17 +33,18 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the HTTP server (web map, APIs)", cmdServe},
-		"migrate": {"apply the PostGIS schema migrations", cmdMigrate},
-		"seed":    {"load the demo data into an empty store", cmdSeed},
-		"import":  {"import GeoJSON, KML/KMZ, a zipped shapefile or a point table into a layer (all or nothing)", cmdImport},
-		"export":  {"write a layer as GeoJSON to standard output", cmdExport},
-		"gen":     {"generate synthetic data at scale (fixed seed)", cmdGen},
-		"token":   {"create, list and revoke API tokens", cmdToken},
-		"check":   {"check a footprint against the defence components (exit 0 clear, 2 review, 3 conflict)", cmdCheck},
-		"rules":   {"show the rule set in force, or load a new version", cmdRules},
-		"audit":   {"verify the audit trail's hash chain, or export it as JSON lines", cmdAudit},
-		"version": {"print the version", cmdVersion},
+		"serve":    {"run the HTTP server (web map, APIs)", cmdServe},
+		"migrate":  {"apply the PostGIS schema migrations", cmdMigrate},
+		"seed":     {"load the demo data into an empty store", cmdSeed},
+		"import":   {"import GeoJSON, KML/KMZ, a zipped shapefile or a point table into a layer (all or nothing)", cmdImport},
+		"export":   {"write a layer as GeoJSON to standard output", cmdExport},
+		"gen":      {"generate synthetic data at scale (fixed seed)", cmdGen},
+		"token":    {"create, list and revoke API tokens", cmdToken},
+		"check":    {"check a footprint against the defence components (exit 0 clear, 4 incomplete, 2 review, 3 conflict)", cmdCheck},
+		"rules":    {"show the rule set in force, or load a new version", cmdRules},
+		"coverage": {"list, set and delete where each layer's data is complete", cmdCoverage},
+		"audit":    {"verify the audit trail's hash chain, or export it as JSON lines", cmdAudit},
+		"version":  {"print the version", cmdVersion},
 	}
 }
 
