@@ -18,7 +18,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-//go:embed border_lines.geojson demo/*.geojson basemap/*.geojson
+//go:embed border_lines.geojson demo/*.geojson basemap/*.geojson coverage.geojson
 var files embed.FS
 
 // Paths of the embedded files, relative to this folder.
@@ -27,6 +27,7 @@ const (
 	BasemapFile     = "basemap/countries.geojson"
 	PlacesFile      = "basemap/province_centres.geojson"
 	DemoDir         = "demo"
+	CoverageFile    = "coverage.geojson"
 )
 
 // FS returns the embedded files (border_lines.geojson, demo/*.geojson,
@@ -69,6 +70,29 @@ func DemoLayers() (map[string][]byte, error) {
 			return nil, err
 		}
 		out[layer] = b
+	}
+	return out, nil
+}
+
+// DemoCoverage decodes the demo's own coverage (coverage.geojson, made by
+// internal/demo's Coverage): where the demo's data is complete, for every
+// defence layer. Store each with Store.PutCoverage; the ids are fixed, so
+// storing again replaces.
+func DemoCoverage() ([]zone.Coverage, error) {
+	fc, err := geojson.UnmarshalFeatureCollection(mustRead(CoverageFile))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]zone.Coverage, 0, len(fc.Features))
+	for i, f := range fc.Features {
+		c, probs := zone.CoverageFromFeature(f)
+		if len(probs) == 0 {
+			probs = c.Validate()
+		}
+		if len(probs) > 0 {
+			return nil, zone.Errorf(zone.CodeInternal, "embedded %s feature %d: %s %s", CoverageFile, i, probs[0].Pointer, probs[0].Reason)
+		}
+		out = append(out, *c)
 	}
 	return out, nil
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/zoneplan/zoneplan/data"
 	"github.com/zoneplan/zoneplan/internal/embedded"
@@ -119,5 +122,29 @@ func seedDemo(ctx context.Context, e *env, st zone.Store) (int, error) {
 		}
 		n += res.Created + res.Updated
 	}
-	return n, nil
+	return n, seedCoverage(ctx, e, st)
+}
+
+// seedCoverage stores the demo's own coverage (where its data is complete),
+// one audit entry each, appended together.
+func seedCoverage(ctx context.Context, e *env, st zone.Store) error {
+	cs, err := data.DemoCoverage()
+	if err != nil {
+		return err
+	}
+	p := zone.SystemPrincipal("cli:" + osUser(e))
+	entries := make([]zone.AuditEntry, 0, len(cs))
+	for i := range cs {
+		c, err := st.PutCoverage(ctx, &cs[i], 0, zone.Secret, "seed")
+		if err != nil {
+			return fmt.Errorf("demo coverage of %s over %s: %w", cs[i].Layer, cs[i].Area, err)
+		}
+		b, _ := json.Marshal(map[string]any{"area": c.Area, "status": c.Status, "as_of": c.AsOf.Format(time.DateOnly), "version": c.Version})
+		entries = append(entries, zone.AuditEntry{ID: uuid.New(), Time: time.Now(), Action: zone.AuditCoverageSet, Actor: p.Name, Role: p.Role,
+			ActorClearance: p.Clearance, Object: c.ID.String(), Layer: c.Layer, Classification: c.Classification, Detail: b})
+	}
+	if _, err := st.AppendAudit(ctx, entries); err != nil {
+		return fmt.Errorf("recording the demo coverage in the audit trail: %w", err)
+	}
+	return nil
 }

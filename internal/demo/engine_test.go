@@ -121,3 +121,79 @@ func TestEngineAgreesWithDemoExpected(t *testing.T) {
 		}
 	}
 }
+
+// coveredList is componentList with a coverage.
+type coveredList struct {
+	componentList
+	cov *coverage.Set
+}
+
+func (l coveredList) Coverage() *coverage.Set { return l.cov }
+
+// The demo declares its own coverage (data/coverage.geojson): every demo
+// project site lies inside it for every layer the rules test, so each
+// keeps its demo_expected verdict with coverage counted, for a cleared and
+// an anonymous caller; a footprint outside the demo's provinces (Hà Nội)
+// and one straddling a province's edge get incomplete.
+func TestDemoCoverage(t *testing.T) {
+	rs := rules.Default()
+	engine := check.New(rs)
+	byLayer, err := data.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := data.DemoCoverage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != len(demo.Coverage()) {
+		t.Fatalf("the embedded coverage has %d areas, Coverage makes %d", len(cs), len(demo.Coverage()))
+	}
+	src := coveredList{cov: coverage.New(cs, 1)}
+	for layer, list := range byLayer {
+		if layer != zone.LayerProjectSites {
+			src.componentList = append(src.componentList, list...)
+		}
+	}
+	admin := zone.Principal{Name: "admin", Role: zone.RoleAdmin, Clearance: zone.Secret}
+	for _, site := range byLayer[zone.LayerProjectSites] {
+		if missing := src.cov.Missing(rs.Layers(), zone.Public, site.Geometry); len(missing) > 0 {
+			t.Errorf("%s %q lies outside the demo's coverage of %v", site.Code, site.Name, missing)
+			continue
+		}
+		fp := check.Footprint{Index: -1, Geometry: site.Geometry}
+		if h, ok := site.Properties[zone.PropHeightM].(float64); ok {
+			fp.HeightM = h
+		}
+		for _, a := range site.Properties[zone.PropActivities].([]any) {
+			fp.Activities = append(fp.Activities, a.(string))
+		}
+		with, without := engine.Check(src, fp, admin), engine.Check(src.componentList, fp, admin)
+		if with.Verdict != without.Verdict || string(with.Verdict) != site.Properties[demo.PropDemoExpected] {
+			t.Errorf("%s: verdict %s with the demo's coverage, %s without, demo_expected %v", site.Code, with.Verdict, without.Verdict, site.Properties[demo.PropDemoExpected])
+		}
+	}
+	hanoi := check.Footprint{Index: -1, Geometry: orb.Point{105.85, 21.03}}
+	res := engine.Check(src, hanoi, zone.AnonymousPrincipal())
+	if res.Verdict != rules.Incomplete || len(res.Findings) != len(rs.Layers()) {
+		t.Errorf("Hà Nội: %s with %d findings, want incomplete with one per layer the rules test (%d)", res.Verdict, len(res.Findings), len(rs.Layers()))
+	}
+	// Hải Phòng's disc (106.62, 20.86; 25 km, widened twice) ends about
+	// 50 km south of its centre, at 20.41° N, far from every other
+	// province's: a road across that edge.
+	edge := check.Footprint{Index: -1, Geometry: orb.LineString{{106.62, 20.50}, {106.62, 20.30}}}
+	if res := engine.Check(src, edge, admin); res.Verdict != rules.Incomplete && res.Verdict != rules.Review && res.Verdict != rules.Conflict {
+		t.Errorf("a road across Hải Phòng's edge: %s", res.Verdict)
+	} else if !hasIncomplete(res.Findings) {
+		t.Errorf("a road across Hải Phòng's edge has no incomplete finding: %+v", res.Findings)
+	}
+}
+
+func hasIncomplete(fs []check.Finding) bool {
+	for i := range fs {
+		if fs[i].Incomplete() {
+			return true
+		}
+	}
+	return false
+}
