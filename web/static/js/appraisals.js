@@ -6,7 +6,7 @@ import { el, meta, verdictChip } from './ui.js';
 import { renderResult } from './check.js';
 
 const STATUSES = ['pending', 'approved', 'approved_with_conditions', 'rejected'];
-const VERDICTS = ['clear', 'review', 'conflict'];
+const VERDICTS = ['clear', 'incomplete', 'review', 'conflict'];
 const OUTCOMES = ['approved', 'approved_with_conditions', 'rejected'];
 const PAGE = 20;
 

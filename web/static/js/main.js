@@ -27,6 +27,9 @@ const PERMISSIONS = {
 /** GROUPS is the order of the layer groups in the panel. */
 const GROUPS = ['border', 'defence', 'projects'];
 
+/** COVERAGE_STYLE draws where the data is complete: a faint wash, a dotted edge. */
+const COVERAGE_STYLE = { color: '#2f6f8f', weight: 1.5, dashArray: '1 4', fillColor: '#7fb8d4', fillOpacity: 0.08 };
+
 /** VIETNAM_BOUNDS is the first view when the URL names none: mainland Vietnam (WGS84). */
 const VIETNAM_BOUNDS = [[8.3, 102.1], [23.4, 109.6]];
 
@@ -135,6 +138,10 @@ class App {
     // Panes, bottom to top: offline outlines, raster base (tilePane, 200),
     // data tiles, then drawn footprints and highlights (overlayPane, 400).
     map.createPane('zpBase').style.zIndex = 150;
+    // Where each layer's data is complete, under the data, taking no clicks.
+    const coverage = map.createPane('zpCoverage');
+    coverage.style.zIndex = 300;
+    coverage.style.pointerEvents = 'none';
     map.createPane('zpData').style.zIndex = 350;
     // Labels and cluster counts over the data, taking no clicks.
     const labels = map.createPane('zpLabels');
@@ -453,6 +460,7 @@ class App {
     this.me = me;
     this.showUser();
     await this.loadLayers(layersRequest);
+    await this.loadCoverage();
     this.appraiser.onUserChanged();
     this.appraisals.onUserChanged();
     if (this.openAppraisal && (this.can('appraise') || this.can('read_appraisals'))) {
@@ -474,6 +482,10 @@ class App {
     if (this.grid) {
       this.map.removeLayer(this.grid);
       this.grid = null;
+    }
+    if (this.coverage) {
+      this.map.removeLayer(this.coverage);
+      this.coverage = null;
     }
     this.buildLayerPanel();
     if (this.appraiser) this.appraiser.onUserChanged();
@@ -534,6 +546,30 @@ class App {
     this.buildLayerPanel();
   }
 
+  /**
+   * loadCoverage draws where each layer's data is complete (GET /api/coverage:
+   * what the user's clearance may see of it), under the data: outside it a
+   * check says "incomplete" rather than "clear".
+   */
+  async loadCoverage() {
+    if (this.coverage) this.map.removeLayer(this.coverage);
+    this.coverage = null;
+    let fc = { type: 'FeatureCollection', features: [] };
+    try {
+      fc = await this.api.get('api/coverage');
+    } catch (err) {
+      this.notices.apiError(err);
+    }
+    this.coverage = window.L.geoJSON(fc, {
+      pane: 'zpCoverage',
+      interactive: false,
+      style: () => ({ ...COVERAGE_STYLE, className: 'zp-coverage zp-l-coverage' }),
+    });
+    this.coverage.addTo(this.map);
+    this.coverageAreas = fc.features.length;
+    this.buildLayerPanel();
+  }
+
   tileFailed(status) {
     if (status === 401) {
       this.signedOut('signin.expired');
@@ -576,7 +612,7 @@ class App {
           layer.count !== undefined ? el('span', { className: 'count' }, this.i18n.t('layers.count', { n: this.i18n.number(layer.count) })) : null));
         if (group === 'projects') {
           // The outline colours of project sites, by latest verdict.
-          for (const v of ['clear', 'review', 'conflict']) {
+          for (const v of ['clear', 'incomplete', 'review', 'conflict']) {
             fs.append(el('div', { className: 'row hint sub-legend' },
               swatch({ ...layerPathStyle(layer), ...VERDICT_OUTLINE[v] }, ['polygon']),
               `${verdictMark(v)} ${this.i18n.t('verdict.' + v)}`));
@@ -604,6 +640,17 @@ class App {
         el('p', { className: 'hint', id: 'zone-note' }));
       box.append(fs);
       this.updateZoneNote();
+    }
+    // Where the data is complete (drawn under the data), with its count.
+    if (this.coverage) {
+      const input = el('input', { type: 'checkbox', id: 'coverage-toggle', 'data-layer': 'coverage', checked: !this.hidden.has('coverage') });
+      input.addEventListener('change', () => this.toggleHidden('coverage', !input.checked));
+      box.append(el('fieldset', { className: 'group', 'data-group': 'coverage' },
+        el('legend', {}, this.i18n.t('group.coverage')),
+        el('label', { className: 'row', for: 'coverage-toggle' }, input, swatch(COVERAGE_STYLE, ['polygon']),
+          el('span', {}, this.i18n.t('coverage.show')),
+          el('span', { className: 'count' }, this.i18n.t('coverage.count', { n: this.i18n.number(this.coverageAreas || 0) }))),
+        el('p', { className: 'hint' }, this.i18n.t('coverage.hint'))));
     }
     // The appraiser's own symbols: the footprint and the overlaps a check found.
     if (this.can('check')) {

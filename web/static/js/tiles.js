@@ -30,6 +30,7 @@ export const ZONE_STYLE = {
 /** VERDICT_OUTLINE overrides a project site's outline by its latest verdict. */
 export const VERDICT_OUTLINE = {
   clear: { color: '#1b7a35', weight: 2.5 },
+  incomplete: { color: '#5b6b7a', weight: 2.5, dashArray: '2 3' },
   review: { color: '#d39b00', weight: 2.5 },
   conflict: { color: '#b3261e', weight: 3 },
 };

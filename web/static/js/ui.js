@@ -138,7 +138,7 @@ export function formatArea(a, i18n) {
 
 /** verdictMark is the symbol shown with a verdict, so colour is never the only cue. */
 export function verdictMark(v) {
-  return { clear: '✔', review: '!', conflict: '✖' }[v] || '?';
+  return { clear: '✔', incomplete: '◌', review: '!', conflict: '✖' }[v] || '?';
 }
 
 /** verdictChip is a small labelled verdict. */
