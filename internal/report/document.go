@@ -234,6 +234,16 @@ func findingRow(l Lang, w words, f check.Finding, d Data) Row {
 		flags = append(flags, w.EdgeTolerance)
 	}
 	r.Flags = strings.Join(flags, "; ")
+	if f.Incomplete() {
+		// Only the layer whose data is not complete there, and whom to ask.
+		r.Redacted = true
+		r.Classified = l.pick("Chưa có dữ liệu đầy đủ của lớp ", "No complete data of the layer ") + l.term(f.Component.Layer) + "."
+		if f.Contact != nil {
+			r.Classified += " " + f.Contact.In(string(l))
+		}
+		r.Distance, r.Overlap = "—", "—"
+		return r
+	}
 	if f.Component.Redacted {
 		r.Redacted = true
 		r.Classified = w.Classified + "."
@@ -261,6 +271,9 @@ func verdictNote(l Lang, verdict string, findings int) string {
 	case "review":
 		return l.pick("Dự án cần có ý kiến của cơ quan quân sự trước khi phê duyệt.",
 			"The military authority must give its opinion before the project is approved.")
+	case "incomplete":
+		return l.pick("Không phát hiện vướng mắc trên dữ liệu hiện có, nhưng dữ liệu quốc phòng tại vị trí dự án chưa được xác nhận đầy đủ: chưa thể kết luận không vướng; cần hỏi ý kiến Bộ Chỉ huy quân sự tỉnh.",
+			"No conflict was found on the data that exists, but the defence data where the project lies is not confirmed complete: it cannot be found clear; ask the provincial military command.")
 	}
 	if findings > 0 {
 		return l.pick("Không phát hiện vướng mắc về quốc phòng; có lưu ý kèm theo.", "No defence conflict was found; notices follow.")

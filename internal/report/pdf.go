@@ -357,6 +357,8 @@ func verdictColour(code string) string {
 		return "#b71c1c"
 	case "review":
 		return "#e65100"
+	case "incomplete":
+		return "#37474f"
 	case "clear":
 		return "#1b5e20"
 	case "notice":

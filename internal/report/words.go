@@ -122,7 +122,9 @@ var vocabulary = map[Lang]words{
 var terms = map[string][2]string{ // code -> {vi, en}
 	"conflict": {"XUNG ĐỘT", "CONFLICT"}, "review": {"CẦN XEM XÉT", "REVIEW"},
 	"notice": {"LƯU Ý", "NOTICE"}, "clear": {"KHÔNG VƯỚNG", "CLEAR"},
-	"pending": {"Đang chờ quyết định", "Pending"}, "approved": {"Chấp thuận", "Approved"},
+	"incomplete":    {"THIẾU DỮ LIỆU", "INCOMPLETE DATA"},
+	"data_coverage": {"Phạm vi dữ liệu đầy đủ", "Data coverage"},
+	"pending":       {"Đang chờ quyết định", "Pending"}, "approved": {"Chấp thuận", "Approved"},
 	"approved_with_conditions": {"Chấp thuận có điều kiện", "Approved with conditions"},
 	"rejected":                 {"Không chấp thuận", "Rejected"},
 	"restricted_area":          {"Khu vực cấm", "Restricted area"}, "protected_area": {"Khu vực bảo vệ", "Protected area"},
