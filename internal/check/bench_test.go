@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
+	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/rules"
+	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 // BenchmarkCheck measures one check of a 200-vertex polygon (about 1 km
@@ -53,10 +57,21 @@ func BenchmarkCheck(b *testing.B) {
 		b.Logf("%s: world and R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
 
 		latency := func(b *testing.B) { checkLatency(b, e, src, fps) }
+		// The same checks with every rule layer's coverage declared over
+		// the whole box as 9 provinces of 2,000 vertices each (the checks
+		// then test each footprint against their merged outline), run
+		// after each baseline in the same process.
+		covered := coveredSource{src, benchCoverage(rs, box)}
+		withCoverage := func(b *testing.B) { checkLatency(b, e, covered, fps) }
 		b.Run(label+"/engine", latency)
+		b.Run(label+"/engine+coverage", withCoverage)
 		b.Run(label+"/engine-1cpu", func(b *testing.B) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 			latency(b)
+		})
+		b.Run(label+"/engine-1cpu+coverage", func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			withCoverage(b)
 		})
 		b.Run(label+"/batch", func(b *testing.B) {
 			var next atomic.Int64
@@ -104,14 +119,19 @@ func checkLatency(b *testing.B, e *Engine, src Source, fps []Footprint) {
 	findings := 0
 	runtime.GC() // not the world's building garbage: a server's steady state
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		res := e.Check(src, fps[i%len(fps)], cleared)
 		durs = append(durs, time.Since(t0))
 		findings += len(res.Findings)
 	}
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	reportLatency(b, durs)
+	// CPU time per check (the process's, user and system): on a machine
+	// others load, steadier than the latencies.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/check")
 	b.ReportMetric(float64(findings)/float64(b.N), "findings/check")
 }
 
@@ -147,3 +167,41 @@ func compareFindings(res Result, want []oracleFinding) string {
 	}
 	return ""
 }
+
+// benchCoverage declares every rule layer's coverage over box as a 3 × 3
+// grid of provinces, each a rectangle whose sides wiggle through 500
+// vertices (about a real province outline's count).
+func benchCoverage(rs *rules.RuleSet, box orb.Bound) *coverage.Set {
+	var cs []zone.Coverage
+	w, h := (box.Max[0]-box.Min[0])/3, (box.Max[1]-box.Min[1])/3
+	for i := range 3 {
+		for j := range 3 {
+			x0, y0 := box.Min[0]+float64(i)*w, box.Min[1]+float64(j)*h
+			var ring orb.Ring
+			side := func(ax, ay, bx, by float64) {
+				for k := range 500 {
+					t := float64(k) / 500
+					ring = append(ring, orb.Point{ax + t*(bx-ax), ay + t*(by-ay)})
+				}
+			}
+			side(x0, y0, x0+w, y0)
+			side(x0+w, y0, x0+w, y0+h)
+			side(x0+w, y0+h, x0, y0+h)
+			side(x0, y0+h, x0, y0)
+			ring = append(ring, ring[0])
+			for _, l := range rs.Layers() {
+				cs = append(cs, zone.Coverage{Layer: l, Area: fmt.Sprintf("p%d%d", i, j), Status: zone.CoverageLoaded,
+					AsOf: time.Now(), Geometry: orb.MultiPolygon{{ring}}})
+			}
+		}
+	}
+	return coverage.New(cs, 1)
+}
+
+// coveredSource is a tree source with a coverage of its own.
+type coveredSource struct {
+	*treeSource
+	cov *coverage.Set
+}
+
+func (s coveredSource) Coverage() *coverage.Set { return s.cov }

@@ -294,8 +294,23 @@ func (a *area) covers(g orb.Geometry) bool {
 	if g == nil {
 		return false
 	}
-	if b := g.Bound(); !a.bound.Pad(eps).Contains(b.Min) || !a.bound.Pad(eps).Contains(b.Max) {
+	b := g.Bound()
+	if !a.bound.Pad(eps).Contains(b.Min) || !a.bound.Pad(eps).Contains(b.Max) {
 		return false
+	}
+	// Most footprints are far from any edge of the area: when no edge
+	// meets the footprint's box, the box lies wholly inside the area or
+	// wholly outside it, and one vertex tells which.
+	pb := b.Pad(eps)
+	edgeNear := false
+	a.edges.Search(pb.Min, pb.Max, func(_, _ [2]float64, _ edge) bool {
+		edgeNear = true
+		return false
+	})
+	if !edgeNear {
+		if p, ok := anyVertex(g); ok {
+			return a.contains(p)
+		}
 	}
 	switch v := g.(type) {
 	case orb.Point:
@@ -336,6 +351,45 @@ func (a *area) covers(g orb.Geometry) bool {
 		return len(v) > 0
 	}
 	return false
+}
+
+// anyVertex is a vertex of g.
+func anyVertex(g orb.Geometry) (orb.Point, bool) {
+	var out orb.Point
+	found := false
+	switch v := g.(type) {
+	case orb.Point:
+		return v, true
+	case orb.MultiPoint:
+		if len(v) > 0 {
+			return v[0], true
+		}
+	case orb.LineString:
+		if len(v) > 0 {
+			return v[0], true
+		}
+	case orb.MultiLineString:
+		for _, l := range v {
+			if len(l) > 0 {
+				return l[0], true
+			}
+		}
+	case orb.Ring:
+		if len(v) > 0 {
+			return v[0], true
+		}
+	case orb.Polygon:
+		if len(v) > 0 && len(v[0]) > 0 {
+			return v[0][0], true
+		}
+	case orb.MultiPolygon:
+		for _, p := range v {
+			if len(p) > 0 && len(p[0]) > 0 {
+				return p[0][0], true
+			}
+		}
+	}
+	return out, found
 }
 
 func (a *area) lineInside(l orb.LineString) bool {

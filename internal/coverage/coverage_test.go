@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -97,5 +98,56 @@ func TestClearanceAndMissing(t *testing.T) {
 	}
 	if got := s.Missing(layers, zone.Secret, orb.Point{100, 10}); len(got) != 4 {
 		t.Errorf("Missing outside = %v", got)
+	}
+}
+
+// BenchmarkCovers: one footprint of 200 vertices (about 1 km across)
+// against a layer's coverage of 9 provinces of 2,000 vertices each, far
+// from their edges (the common case) and across an edge.
+func BenchmarkCovers(b *testing.B) {
+	var cs []zone.Coverage
+	for i := range 3 {
+		for j := range 3 {
+			x0, y0 := 105.0+float64(i), 21.0+float64(j)
+			var ring orb.Ring
+			side := func(ax, ay, bx, by float64) {
+				for k := range 500 {
+					t := float64(k) / 500
+					ring = append(ring, orb.Point{ax + t*(bx-ax), ay + t*(by-ay)})
+				}
+			}
+			side(x0, y0, x0+1, y0)
+			side(x0+1, y0, x0+1, y0+1)
+			side(x0+1, y0+1, x0, y0+1)
+			side(x0, y0+1, x0, y0)
+			ring = append(ring, ring[0])
+			cs = append(cs, cov(zone.LayerCombatBases, zone.Public, orb.Polygon{ring}))
+		}
+	}
+	s := New(cs, 1)
+	circle := func(c orb.Point) orb.Polygon {
+		var r orb.Ring
+		for k := range 200 {
+			a := 2 * math.Pi * float64(k) / 200
+			r = append(r, orb.Point{c[0] + 0.005*math.Cos(a), c[1] + 0.005*math.Sin(a)})
+		}
+		return orb.Polygon{append(r, r[0])}
+	}
+	for _, c := range []struct {
+		name string
+		g    orb.Polygon
+		want bool
+	}{
+		{"inside", circle(orb.Point{106.5, 22.5}), true},
+		{"across-an-inner-edge", circle(orb.Point{106.0, 22.5}), true},
+		{"across-the-outer-edge", circle(orb.Point{108.0, 22.5}), false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if s.Covers(zone.LayerCombatBases, zone.Public, c.g) != c.want {
+					b.Fatal("wrong answer")
+				}
+			}
+		})
 	}
 }
