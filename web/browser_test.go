@@ -217,19 +217,7 @@ func TestBrowser(t *testing.T) {
 
 	// 5. Draw a small triangle in the middle of the clear site and check it.
 	b.do(chromedp.Click(chromedp.ID("fp-clear")))
-	clon, clat := clear.center()
-	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = 'map=18/%.7f/%.7f'`, clat, clon)))
-	// The URL shows the view once the map has moved (to within a pixel).
-	b.waitJS(fmt.Sprintf(`(() => { const m = location.hash.match(/map=18\/([-\d.]+)\/([-\d.]+)/); return !!m && Math.abs(m[1] - %f) < 1e-4 && Math.abs(m[2] - %f) < 1e-4; })()`, clat, clon))
-	box := evalJS[[]float64](b, `(() => { const r = document.getElementById('map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
-	cx, cy := box[0]+box[2]/2, box[1]+box[3]/2
-	b.do(chromedp.Click(chromedp.ID("fp-polygon")))
-	// At zoom 18, 12 px is about 5 m: well inside a demo site.
-	for _, p := range [][2]float64{{cx - 12, cy + 10}, {cx + 12, cy + 10}, {cx, cy - 12}, {cx - 12, cy + 10}} {
-		b.do(chromedp.MouseClickXY(p[0], p[1]))
-		b.do(chromedp.Sleep(150 * time.Millisecond))
-	}
-	b.waitJS(`/1/.test(document.getElementById('fp-status').textContent)`)
+	b.drawTriangleAt(clear.center())
 	b.do(
 		chromedp.SetValue(chromedp.ID("attr-name"), "Khu nghỉ dưỡng Hạ Long (thử)"),
 		chromedp.SetValue(chromedp.ID("attr-investor"), "Công ty Cổ phần Thử nghiệm"),
@@ -723,6 +711,24 @@ func (b *browser) signOut() {
 	b.t.Helper()
 	b.do(chromedp.Click(chromedp.ID("signout")))
 	b.waitJS(`document.getElementById('signin-dialog').open`)
+}
+
+// drawTriangleAt centres the map on lon, lat at zoom 18 and draws a
+// small triangle there as the footprint: at zoom 18, 12 px is about 5 m,
+// well inside a demo site.
+func (b *browser) drawTriangleAt(lon, lat float64) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = 'map=18/%.7f/%.7f'`, lat, lon)))
+	// The URL shows the view once the map has moved (to within a pixel).
+	b.waitJS(fmt.Sprintf(`(() => { const m = location.hash.match(/map=18\/([-\d.]+)\/([-\d.]+)/); return !!m && Math.abs(m[1] - %f) < 1e-4 && Math.abs(m[2] - %f) < 1e-4; })()`, lat, lon))
+	box := evalJS[[]float64](b, `(() => { const r = document.getElementById('map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
+	cx, cy := box[0]+box[2]/2, box[1]+box[3]/2
+	b.do(chromedp.Click(chromedp.ID("fp-polygon")))
+	for _, p := range [][2]float64{{cx - 12, cy + 10}, {cx + 12, cy + 10}, {cx, cy - 12}, {cx - 12, cy + 10}} {
+		b.do(chromedp.MouseClickXY(p[0], p[1]))
+		b.do(chromedp.Sleep(150 * time.Millisecond))
+	}
+	b.waitJS(`/1/.test(document.getElementById('fp-status').textContent)`)
 }
 
 // waitVerdict waits for a new check result and returns its verdict.

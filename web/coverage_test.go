@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -58,17 +57,7 @@ func TestCoverageOnTheMap(t *testing.T) {
 
 	// A small triangle in Hà Nội, outside the demo's coverage.
 	b.do(chromedp.Click(chromedp.ID("tab-check")), chromedp.Click(chromedp.ID("fp-clear")))
-	lon, lat := 105.8342, 21.0278
-	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = 'map=18/%.7f/%.7f'`, lat, lon)))
-	b.waitJS(fmt.Sprintf(`(() => { const m = location.hash.match(/map=18\/([-\d.]+)\/([-\d.]+)/); return !!m && Math.abs(m[1] - %f) < 1e-4 && Math.abs(m[2] - %f) < 1e-4; })()`, lat, lon))
-	box := evalJS[[]float64](b, `(() => { const r = document.getElementById('map').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
-	cx, cy := box[0]+box[2]/2, box[1]+box[3]/2
-	b.do(chromedp.Click(chromedp.ID("fp-polygon")))
-	for _, p := range [][2]float64{{cx - 12, cy + 10}, {cx + 12, cy + 10}, {cx, cy - 12}, {cx - 12, cy + 10}} {
-		b.do(chromedp.MouseClickXY(p[0], p[1]))
-		b.do(chromedp.Sleep(150 * time.Millisecond))
-	}
-	b.waitJS(`/1/.test(document.getElementById('fp-status').textContent)`)
+	b.drawTriangleAt(105.8342, 21.0278)
 	b.do(
 		chromedp.SetValue(chromedp.ID("attr-name"), "Nhà văn hoá Hà Nội (thử)"),
 		chromedp.SetValue(chromedp.ID("attr-investor"), "Công ty Cổ phần Thử nghiệm"),

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -40,13 +39,9 @@ func decodeCoverage(b []byte) (*zone.Coverage, error) {
 
 // PutCoverage creates or replaces a coverage (zone.CoverageStore).
 func (s *Store) PutCoverage(ctx context.Context, c *zone.Coverage, ifVersion int64, clearance zone.Classification, by string) (*zone.Coverage, error) {
-	in := *c
-	in.AsOf = time.Date(in.AsOf.Year(), in.AsOf.Month(), in.AsOf.Day(), 0, 0, 0, 0, time.UTC)
-	if ds := in.Validate(); len(ds) > 0 {
-		return nil, &zone.Error{Code: zone.CodeInvalid, Message: "the coverage is not valid", Details: ds}
-	}
-	if in.ID == uuid.Nil {
-		in.ID = uuid.New()
+	in, err := zone.PrepareCoverage(c)
+	if err != nil {
+		return nil, err
 	}
 	g, err := wkb.Marshal(in.Geometry)
 	if err != nil {

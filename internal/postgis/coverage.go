@@ -3,7 +3,6 @@ package postgis
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -37,13 +36,9 @@ func scanCoverage(row pgx.Row) (*zone.Coverage, error) {
 
 // PutCoverage creates or replaces a coverage (zone.CoverageStore).
 func (s *Store) PutCoverage(ctx context.Context, c *zone.Coverage, ifVersion int64, clearance zone.Classification, by string) (_ *zone.Coverage, err error) {
-	in := *c
-	in.AsOf = time.Date(in.AsOf.Year(), in.AsOf.Month(), in.AsOf.Day(), 0, 0, 0, 0, time.UTC)
-	if ds := in.Validate(); len(ds) > 0 {
-		return nil, &zone.Error{Code: zone.CodeInvalid, Message: "the coverage is not valid", Details: ds}
-	}
-	if in.ID == uuid.Nil {
-		in.ID = uuid.New()
+	in, err := zone.PrepareCoverage(c)
+	if err != nil {
+		return nil, err
 	}
 	g, err := wkb.Marshal(in.Geometry)
 	if err != nil {

@@ -97,6 +97,21 @@ func (c *Coverage) Validate() []Detail {
 	return probs
 }
 
+// PrepareCoverage is what a store writes of c: a copy with its date
+// alone (UTC midnight) and an id when it had none, once validated (every
+// problem, CodeInvalid).
+func PrepareCoverage(c *Coverage) (Coverage, error) {
+	in := *c
+	in.AsOf = time.Date(in.AsOf.Year(), in.AsOf.Month(), in.AsOf.Day(), 0, 0, 0, 0, time.UTC)
+	if ds := in.Validate(); len(ds) > 0 {
+		return in, &Error{Code: CodeInvalid, Message: "the coverage is not valid", Details: ds}
+	}
+	if in.ID == uuid.Nil {
+		in.ID = uuid.New()
+	}
+	return in, nil
+}
+
 func quote(s string) string { return "\"" + s + "\"" }
 
 // CoverageStore keeps the coverage of every layer. Reads take the reader's
