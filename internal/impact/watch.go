@@ -67,6 +67,7 @@ type Watcher struct {
 	subs   []LevelFunc
 	engine *check.Engine
 	ruleCh chan *check.Engine
+	ready  chan struct{}
 
 	// Owned by Run's goroutine.
 	version int64
@@ -90,7 +91,7 @@ func New(src Source, rules Rules, log *slog.Logger) *Watcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &Watcher{src: src, rules: rules, log: log, ruleCh: make(chan *check.Engine, 1)}
+	w := &Watcher{src: src, rules: rules, log: log, ruleCh: make(chan *check.Engine, 1), ready: make(chan struct{})}
 	w.engine = rules.Engine()
 	rules.Watch(func(e *check.Engine) {
 		select {
@@ -129,9 +130,22 @@ func (w *Watcher) SubscribeLevels(fn LevelFunc) {
 // until ctx ends. Changes made before Run loads are not reported: only
 // what changes while it runs.
 func (w *Watcher) Run(ctx context.Context) error {
-	if err := w.load(ctx); err != nil {
-		return err
+	for {
+		err := w.load(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		w.log.Warn("impact: cannot list the components; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pollInterval):
+		}
 	}
+	close(w.ready)
 	signals, err := w.src.Subscribe(ctx)
 	if err != nil {
 		w.log.Warn("impact: cannot subscribe to the change feed; polling", "err", err)
@@ -201,6 +215,10 @@ func (w *Watcher) currentEngine() *check.Engine {
 	defer w.mu.Unlock()
 	return w.engine
 }
+
+// Ready is closed once Run has loaded the components: changes committed
+// after it are reported.
+func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 
 // Sync reports every change committed after the watcher's version. When
 // the store no longer keeps those changes (or is behind), it lists every
