@@ -357,6 +357,16 @@ func (s *server) handleAppraisalList() func(http.ResponseWriter, *http.Request, 
 			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "verdict %q: want clear, review or conflict", aq.Verdict))
 			return
 		}
+		// stale=true: only those a change made stale (for this reader);
+		// worse=true: approved ones a re-check made worse first.
+		if aq.Stale, err = boolParam(q.Get("stale"), "stale"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if aq.WorseFirst, err = boolParam(q.Get("worse"), "worse"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if !p.Can(zone.PermReadAllAppr) {
 			aq.CreatedBy = owner(p)
 		}
@@ -687,6 +697,17 @@ func oneOf(s string, options ...string) bool {
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].
+// boolParam parses a true/false query parameter ("" is false).
+func boolParam(raw, name string) (bool, error) {
+	switch raw {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, zone.Errorf(zone.CodeInvalid, "%s %q: want true or false", name, raw)
+}
+
 func intParam(raw string, def, lo, hi int, name string) (int, error) {
 	if raw == "" {
 		return def, nil

@@ -187,6 +187,7 @@ var catalogueVI = []phraseVI{
 	phrase(`approval with conditions needs a note stating the conditions`, "chấp thuận có điều kiện cần ghi rõ các điều kiện",
 		"approval with conditions needs a note stating the conditions"),
 	phrase(`lang "([^"]*)": want vi or en`, "ngôn ngữ \"$1\": chỉ có vi hoặc en", `lang "fr": want vi or en`),
+	phrase(`(stale|worse) "([^"]*)": want true or false`, "$1 \"$2\": chỉ nhận true hoặc false", `stale "có": want true or false`),
 	// Access and the server.
 	phrase(`internal error \(request `, "lỗi nội bộ (yêu cầu ", "internal error (request "),
 	phrase(`no such resource: `, "không có tài nguyên: ", "no such resource: "),

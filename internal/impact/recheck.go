@@ -12,7 +12,7 @@ import (
 
 // AuditWorse is the audit action of a background re-check that made an
 // approved appraisal's verdict worse.
-const AuditWorse = "appraisal.worse"
+const AuditWorse = zone.AuditAppraisalWorse
 
 // Actor names the background re-check in records and the audit trail.
 const Actor = "zoneplan (change impact)"
