@@ -66,7 +66,7 @@ type rig struct {
 	told   []string // reasons the cleared subscriber was told
 }
 
-func newRig(t *testing.T, st zone.Store, flagOnly bool) *rig {
+func newRig(t testing.TB, st zone.Store, flagOnly bool) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	active, err := check.NewActive(ctx, st)
@@ -152,12 +152,12 @@ func (r *rig) get(t *testing.T, id uuid.UUID, cl zone.Classification) *zone.Appr
 
 type storeKind struct {
 	name string
-	open func(t *testing.T) (zone.Store, string)
+	open func(t testing.TB) (zone.Store, string)
 }
 
 func stores() []storeKind {
 	return []storeKind{
-		{"embedded", func(t *testing.T) (zone.Store, string) {
+		{"embedded", func(t testing.TB) (zone.Store, string) {
 			st, err := embedded.Open(filepath.Join(t.TempDir(), "z.db"), embedded.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -165,7 +165,7 @@ func stores() []storeKind {
 			t.Cleanup(func() { st.Close() })
 			return st, ""
 		}},
-		{"postgis", func(t *testing.T) (zone.Store, string) {
+		{"postgis", func(t testing.TB) (zone.Store, string) {
 			dsn := pgtest.New(t)
 			if err := postgis.Migrate(context.Background(), dsn, nil); err != nil {
 				t.Fatalf("Migrate: %v", err)

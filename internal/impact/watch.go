@@ -71,6 +71,7 @@ type Watcher struct {
 
 	// Owned by Run's goroutine.
 	version int64
+	pending *zone.Impact // told to no subscriber yet (a subscriber failed): retried first
 	comps   map[uuid.UUID]*state
 	hidden  [zone.Secret]map[uint64]int // by clearance below secret: hidden works covering each cell
 }
@@ -224,6 +225,12 @@ func (w *Watcher) Ready() <-chan struct{} { return w.ready }
 // the store no longer keeps those changes (or is behind), it lists every
 // component and reports the difference from what it held.
 func (w *Watcher) Sync(ctx context.Context) error {
+	if w.pending != nil {
+		if err := w.tell(ctx, *w.pending); err != nil {
+			return err
+		}
+		w.pending = nil
+	}
 	var batch []zone.Change
 	reached, err := w.src.ChangesSince(ctx, w.version, func(ch zone.Change) error {
 		batch = append(batch, ch)
@@ -239,11 +246,18 @@ func (w *Watcher) Sync(ctx context.Context) error {
 		w.version = reached
 		return nil
 	}
-	im := w.apply(batch)
+	w.version = reached
+	return w.report(ctx, w.apply(batch))
+}
+
+// report tells the subscribers of im, the state being already updated: a
+// failure keeps im to tell again before anything newer (a subscriber may
+// then be told twice; marking is idempotent).
+func (w *Watcher) report(ctx context.Context, im zone.Impact) error {
 	if err := w.tell(ctx, im); err != nil {
+		w.pending = &im
 		return err
 	}
-	w.version = reached
 	return nil
 }
 
@@ -267,12 +281,8 @@ func (w *Watcher) resync(ctx context.Context) error {
 			batch = append(batch, zone.Change{ID: id, Layer: old.layer, Deleted: true})
 		}
 	}
-	im := w.apply(batch)
-	if err := w.tell(ctx, im); err != nil {
-		return err
-	}
 	w.version = version
-	return nil
+	return w.report(ctx, w.apply(batch))
 }
 
 // ruleChanged adopts a new rule set: every check may change, for every
@@ -297,8 +307,8 @@ func (w *Watcher) ruleChanged(ctx context.Context, e *check.Engine) {
 	for l := range im {
 		im[l] = zone.ImpactLevel{All: true, Reason: reason}
 	}
-	if err := w.tell(ctx, im); err != nil && ctx.Err() == nil {
-		w.log.Warn("impact: cannot report a rule-set change", "err", err)
+	if err := w.report(ctx, im); err != nil && ctx.Err() == nil {
+		w.log.Warn("impact: cannot report a rule-set change; retrying", "err", err)
 	}
 }
 

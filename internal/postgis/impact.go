@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,64 +34,69 @@ func scanStale(reason *string, since *time.Time, rechecked, worse *bool) *zone.S
 	return m
 }
 
-// MarkStale marks the appraisals the impact reaches, level by level, in
-// one transaction. An area is matched against the project sites' boxes
-// with the geometry index, one probe per box.
+// MarkStale marks the appraisals the impact reaches, every level in one
+// UPDATE (each row written once). A level's area is matched against the
+// project sites' boxes with the geometry index, one probe per box, once
+// (an uncorrelated subquery). It is a long call: a rule-set change marks
+// every appraisal; the caller's context bounds it.
 func (s *Store) MarkStale(ctx context.Context, im zone.Impact) (_ int, err error) {
 	if im.Empty() {
 		return 0, nil
 	}
-	ctx, end, err := s.call(ctx, "mark appraisals stale")
+	ctx, end, err := s.longCall(ctx, "mark appraisals stale")
 	if err != nil {
 		return 0, err
 	}
 	defer end(&err)
-	marked := map[uuid.UUID]bool{}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for cl, l := range im {
-			if l.Empty() {
-				continue
+	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	hits := make([]string, zone.Levels)
+	var reasons, since, rechecked, anyHit []string
+	for cl, l := range im {
+		n := strconv.Itoa(cl + 1)
+		switch {
+		case l.All:
+			hits[cl] = "true"
+		case l.Empty():
+			hits[cl] = "false"
+		default:
+			x0, y0, x1, y1 := make([]float64, len(l.Area)), make([]float64, len(l.Area)), make([]float64, len(l.Area)), make([]float64, len(l.Area))
+			for i, b := range l.Area {
+				x0[i], y0[i], x1[i], y1[i] = b.Min[0], b.Min[1], b.Max[0], b.Max[1]
 			}
-			n := strconv.Itoa(cl + 1)
-			set := `UPDATE appraisals a SET stale_reasons[` + n + `] = $1, stale_since[` + n + `] = now(),
-				stale_rechecked[` + n + `] = false, stale_gen = a.stale_gen + 1, recheck_pending = true`
-			var rows pgx.Rows
-			var err error
-			if l.All {
-				rows, err = tx.Query(ctx, set+` RETURNING a.id`, l.Reason)
-			} else {
-				x0, y0, x1, y1 := make([]float64, len(l.Area)), make([]float64, len(l.Area)), make([]float64, len(l.Area)), make([]float64, len(l.Area))
-				for i, b := range l.Area {
-					x0[i], y0[i], x1[i], y1[i] = b.Min[0], b.Min[1], b.Max[0], b.Max[1]
-				}
-				rows, err = tx.Query(ctx, set+` WHERE a.site_id IN (
-						SELECT c.id FROM unnest($2::float8[], $3::float8[], $4::float8[], $5::float8[]) AS b(x0, y0, x1, y1)
-						JOIN components c ON c.geom && ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, 4326)
-						WHERE c.layer = $6)
-					RETURNING a.id`, l.Reason, x0, y0, x1, y1, zone.LayerProjectSites)
-			}
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id uuid.UUID
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				marked[id] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+			hits[cl] = `a.site_id IN (SELECT c.id
+				FROM unnest(` + param(x0) + `::float8[], ` + param(y0) + `::float8[], ` + param(x1) + `::float8[], ` + param(y1) + `::float8[]) AS b(x0, y0, x1, y1)
+				JOIN components c ON c.geom && ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, 4326)
+				WHERE c.layer = ` + param(zone.LayerProjectSites) + `)`
 		}
-		return nil
+		h := "h.h" + n
+		reasons = append(reasons, `CASE WHEN `+h+` THEN `+param(l.Reason)+`::text ELSE a.stale_reasons[`+n+`] END`)
+		since = append(since, `CASE WHEN `+h+` THEN now() ELSE a.stale_since[`+n+`] END`)
+		rechecked = append(rechecked, `CASE WHEN `+h+` THEN false ELSE a.stale_rechecked[`+n+`] END`)
+		anyHit = append(anyHit, h)
+	}
+	sql := `WITH hit AS (SELECT a.id, ` + hits[0] + ` AS h1, ` + hits[1] + ` AS h2, ` + hits[2] + ` AS h3, ` + hits[3] + ` AS h4 FROM appraisals a)
+		UPDATE appraisals a SET stale_reasons = ARRAY[` + strings.Join(reasons, ", ") + `],
+			stale_since = ARRAY[` + strings.Join(since, ", ") + `]::timestamptz[],
+			stale_rechecked = ARRAY[` + strings.Join(rechecked, ", ") + `],
+			stale_gen = a.stale_gen + 1, recheck_pending = true
+		FROM hit h WHERE a.id = h.id AND (` + strings.Join(anyHit, " OR ") + `)`
+	var marked int64
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := s.liftStatementTimeout(ctx, tx); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, sql, args...)
+		marked = tag.RowsAffected()
+		return err
 	})
 	if err != nil {
 		return 0, dbError(err, "mark appraisals stale")
 	}
-	return len(marked), nil
+	return int(marked), nil
 }
 
 // StaleAppraisals lists appraisals awaiting their re-check, oldest first.
