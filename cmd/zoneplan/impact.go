@@ -21,8 +21,11 @@ const leadRetry = 5 * time.Second
 // several write instances share the store: only the one holding the
 // impact lock acts, and another takes over when it goes. A read-only
 // instance never calls this.
-func followImpact(ctx context.Context, e *env, st zone.Store, active *check.Active, ix *index.Index, trail *audit.Recorder, flagOnly bool) {
-	cfg := impact.Config{Store: st, Rules: active, Index: ix, Audit: trail.RecordNow, FlagOnly: flagOnly, Log: e.log}
+//
+// subscribers are told of each change's reach too (as a reader cleared for
+// everything sees it): the master-plan jobs' Recheck is one.
+func followImpact(ctx context.Context, e *env, st zone.Store, active *check.Active, ix *index.Index, trail *audit.Recorder, flagOnly bool, subscribers ...impact.Func) {
+	cfg := impact.Config{Store: st, Rules: active, Index: ix, Audit: trail.RecordNow, FlagOnly: flagOnly, Log: e.log, Subscribers: subscribers}
 	pg, shared := st.(*postgis.Store)
 	if !shared {
 		_, _, wait := impact.Start(ctx, cfg)

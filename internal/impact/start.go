@@ -36,12 +36,14 @@ type Config struct {
 	// FlagOnly marks stale appraisals and re-checks none.
 	FlagOnly bool
 	Log      *slog.Logger
+	// Subscribers are told of each change's reach as a reader cleared for
+	// everything sees it (the master-plan jobs' Recheck has this signature).
+	Subscribers []Func
 }
 
 // Start runs a watcher whose subscriber is the stored appraisals (marked
 // stale, and re-checked unless FlagOnly) until ctx ends; wait returns when
-// both have stopped. Other subscribers (master-plan jobs) may be added to
-// the watcher before its first change.
+// both have stopped.
 func Start(ctx context.Context, c Config) (w *Watcher, rc *Rechecker, wait func()) {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -50,6 +52,9 @@ func Start(ctx context.Context, c Config) (w *Watcher, rc *Rechecker, wait func(
 	rc = NewRechecker(Rechecker{Store: c.Store, Rules: c.Rules, Data: IndexData{Index: c.Index, Store: c.Store},
 		Audit: c.Audit, FlagOnly: c.FlagOnly, Log: c.Log})
 	w.SubscribeLevels(rc.Mark)
+	for _, fn := range c.Subscribers {
+		w.Subscribe(fn)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := w.Run(ctx); err != nil && ctx.Err() == nil {
