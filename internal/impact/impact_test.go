@@ -456,3 +456,43 @@ func sameCells(e *check.Engine, a, b *zone.Component) bool {
 	}
 	return true
 }
+
+// Two secret depots share their consultation cells; one moves far away.
+// The cells hidden from lower readers near the appraisal are still all
+// there (the other depot covers them): only the secret reader is told;
+// near the new place the cells appear, and a lower reader's appraisal
+// there is told, as "the consultation areas changed" and nothing more.
+func TestSharedCellsTellLowerReadersNothing(t *testing.T) {
+	st, _ := stores()[0].open(t)
+	ctx := t.Context()
+	first, err := st.CreateComponent(ctx, depot(zone.Secret, at(origin, 400, 0)), "editor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := depot(zone.Secret, at(origin, 400, 0))
+	second.Code = "K10"
+	if _, err := st.CreateComponent(ctx, second, "editor"); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, st, true)
+	here := r.appraise(t, "Ở đây", square(origin, 50))
+	there := r.appraise(t, "Ở kia", square(at(origin, 30000, 0), 50))
+	moved := first.Clone()
+	moved.Geometry = at(origin, 30400, 0)
+	if _, err := st.UpdateComponent(ctx, moved, first.Version, zone.Secret, "editor"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the secret mark", func() bool { return r.get(t, here.ID, zone.Secret).Stale != nil })
+	waitFor(t, "the mark where the cells appeared", func() bool { return r.get(t, there.ID, zone.Public).Stale != nil })
+	for _, cl := range []zone.Classification{zone.Public, zone.Internal, zone.Restricted} {
+		if m := r.get(t, here.ID, cl).Stale; m != nil {
+			t.Errorf("LEAK: %s reader told %+v near cells another hidden depot still covers", cl, m)
+		}
+		if m := r.get(t, there.ID, cl).Stale; m == nil || m.Reason != "the consultation areas changed" {
+			t.Errorf("%s reader where the cells appeared: %+v; want told only that the consultation areas changed", cl, m)
+		}
+	}
+	if m := r.get(t, there.ID, zone.Secret).Stale; m == nil || !strings.Contains(m.Reason, first.ID.String()) {
+		t.Errorf("the secret reader: %+v; want the depot named", m)
+	}
+}
