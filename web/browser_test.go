@@ -838,6 +838,7 @@ func startServer(t *testing.T, serveArgs ...string) *testServer {
 		{"appraiser", "restricted", "Nguyễn Thẩm Định"},
 		{"reviewer", "secret", "Trần Phê Duyệt"},
 		{"appraiser_public", "public", "Lê Thẩm Định Công Khai"},
+		{"admin", "secret", "Phạm Quản Trị"},
 	} {
 		role, _, _ := strings.Cut(tk.role, "_")
 		cmd := exec.Command(bin, "token", "create", "--db", db, "--name", tk.name, "--role", role, "--clearance", tk.clearance)

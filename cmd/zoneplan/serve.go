@@ -81,6 +81,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&ro.maxLag, "max-replica-lag", httpapi.DefaultMaxReplicaLag, "--read-only: /readyz says not ready (503) past this replay lag")
 	fs.DurationVar(&ro.positionWait, "position-wait", httpapi.DefaultPositionWait, "--read-only: how long a request carrying a Zoneplan-Position waits for the replica to replay it (then 503); at most 10s")
 	fs.IntVar(&ro.maxWaiters, "max-position-waiters", httpapi.DefaultMaxPositionWaiters, "--read-only: requests waiting for a Zoneplan-Position at once; past it 503 at once")
+	recheckStale := fs.Bool("recheck-stale", true, "re-check in the background the stored appraisals a change of the defence data or of the rule set made stale (a new record each); false: only mark them stale")
 	issuer := addReportFlags(fs, e)
 	metricsAddr := fs.String("metrics-addr", e.getenv("ZONEPLAN_METRICS_ADDR"), "serve Prometheus metrics at http://ADDR/metrics, a listener of its own (env ZONEPLAN_METRICS_ADDR); empty: off")
 	if err := parse(fs, args); err != nil {
@@ -275,8 +276,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		coverage.Follow(followCtx, st, signals, time.Second, func() int64 { return ix.Snapshot().Coverage().Version() },
 			ix.SetCoverage, e.log)
 	}()
-	// Rule sets loaded through another instance take effect here within this interval.
-	go active.Follow(followCtx, 10*time.Second, e.log)
+	// Rule sets loaded through another instance (or `zoneplan rules load`)
+	// take effect here within this interval, and the appraisals they make
+	// stale are marked then.
+	go active.Follow(followCtx, 2*time.Second, e.log)
+	// Stored appraisals a change reaches are marked stale and re-checked
+	// (by one write instance).
+	if !ro.on {
+		go followImpact(followCtx, e, st, active, ix, trail, !*recheckStale)
+	}
 	// Tokens revoked through any instance are refused here at once.
 	go authn.FollowRevocations(followCtx, tokenFeed, e.log)
 	// So do probing suspensions and lifts (and, at start, those in force),

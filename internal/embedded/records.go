@@ -143,6 +143,12 @@ type checkRecord struct {
 	zone.CheckRecord
 	Result   []byte   `json:"result,omitempty"`
 	Verdicts []string `json:"verdicts,omitempty"`
+	// A background re-check's record (impact.go): the readers it is shown
+	// to, and their reasons and diffs, by clearance; nil for records
+	// people made, shown to every reader.
+	Shown   []bool            `json:"shown,omitempty"`
+	Reasons []string          `json:"reasons,omitempty"`
+	Diffs   []*zone.CheckDiff `json:"diffs,omitempty"`
 }
 
 // checkKey orders an appraisal's checks by time, then id.
@@ -203,6 +209,7 @@ func (s *Store) prepareCheck(rec *zone.CheckRecord, appraisal uuid.UUID, by stri
 	}
 	meta := *rec
 	meta.Result, meta.Views = nil, [zone.Levels]zone.CheckView{}
+	meta.Reason, meta.Diff = "", nil
 	return json.Marshal(checkRecord{CheckRecord: meta, Verdicts: vs})
 }
 
@@ -226,6 +233,11 @@ func (t *txn) putCheck(rec zone.CheckRecord, b []byte) error {
 type storedAppraisal struct {
 	zone.Appraisal
 	Verdicts []string `json:"verdicts,omitempty"`
+	// Marks are the stale marks by clearance (impact.go), Gen counts them,
+	// Pending says a re-check is due.
+	Marks   []*zone.StaleMark `json:"marks,omitempty"`
+	Gen     int64             `json:"stale_gen,omitempty"`
+	Pending bool              `json:"recheck_pending,omitempty"`
 }
 
 // verdictFor is the verdict a reader of clearance cl sees. A record without
@@ -277,7 +289,16 @@ func (t *txn) appraisal(id uuid.UUID, withChecks bool, cl zone.Classification) (
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil, err
 		}
+		if len(r.Shown) == zone.Levels && !r.Shown[cl] {
+			continue // a background re-check this reader is not shown
+		}
 		rec := r.CheckRecord
+		if len(r.Reasons) == zone.Levels {
+			rec.Reason = r.Reasons[cl]
+		}
+		if len(r.Diffs) == zone.Levels {
+			rec.Diff = r.Diffs[cl]
+		}
 		if len(r.Verdicts) == zone.Levels {
 			rec.Verdict, rec.ViewOf = r.Verdicts[cl], cl
 			rec.Result = slices.Clone(views.Get(viewKey(k, cl)))
@@ -297,12 +318,20 @@ func (t *txn) appraisal(id uuid.UUID, withChecks bool, cl zone.Classification) (
 func (a *storedAppraisal) forReader(cl zone.Classification) *zone.Appraisal {
 	out := a.Appraisal
 	out.Verdict = a.verdictFor(cl)
+	out.Stale = nil
+	if !cl.Valid() {
+		cl = zone.Public
+	}
+	if len(a.Marks) == zone.Levels && a.Marks[cl] != nil {
+		m := *a.Marks[cl]
+		out.Stale = &m
+	}
 	return &out
 }
 
 func (t *txn) putAppraisal(a *storedAppraisal) error {
 	stored := *a
-	stored.Checks = nil
+	stored.Checks, stored.Stale = nil, nil
 	b, err := json.Marshal(stored)
 	if err != nil {
 		return err
@@ -443,7 +472,8 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 			}
 			a := st.forReader(q.Clearance)
 			if (q.CreatedBy != "" && a.CreatedBy != q.CreatedBy) || (q.Status != "" && a.Status != q.Status) ||
-				(q.Verdict != "" && a.Verdict != q.Verdict) || (text != "" && !strings.Contains(strings.ToLower(a.Name), text)) {
+				(q.Verdict != "" && a.Verdict != q.Verdict) || (text != "" && !strings.Contains(strings.ToLower(a.Name), text)) ||
+				(q.Stale && a.Stale == nil) {
 				return nil
 			}
 			a.Checks = nil
@@ -455,6 +485,11 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) ([]zo
 		return nil, 0, err
 	}
 	sort.Slice(all, func(i, j int) bool {
+		if q.WorseFirst {
+			if wi, wj := worseApproved(&all[i]), worseApproved(&all[j]); wi != wj {
+				return wi
+			}
+		}
 		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
 			return all[i].CreatedAt.After(all[j].CreatedAt)
 		}
@@ -482,6 +517,7 @@ func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Clas
 		if err := t.putCheck(rec, recBytes); err != nil {
 			return err
 		}
+		a.clearMarks(true)
 		a.Verdict, a.UpdatedAt = rec.Verdict, later(s.now(), a.UpdatedAt)
 		a.Verdicts = make([]string, zone.Levels)
 		for _, c := range zone.Classifications() {
@@ -528,6 +564,7 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 			return zone.Errorf(zone.CodeNotFound, "appraisal %s not found", id)
 		}
 		a.Status, a.Decision, a.UpdatedAt = d.Outcome, &d, later(s.now(), a.UpdatedAt)
+		a.clearMarks(false)
 		if err := t.putAppraisal(a); err != nil {
 			return err
 		}

@@ -110,35 +110,10 @@ func (s *server) view(a *zone.Appraisal, p zone.Principal) (appraisalView, error
 // returns the record to store, with the check as every clearance sees it
 // (check.Record), and the view of p's clearance.
 func (s *server) runStoredCheck(site *zone.Component, appraisalID uuid.UUID, p zone.Principal) (zone.CheckRecord, check.Result, error) {
-	fp := check.Footprint{Index: -1, Geometry: site.Geometry, Properties: site.Properties}
-	if h, ok := site.Properties[zone.PropHeightM].(float64); ok {
-		fp.HeightM = h
-	}
-	if as, ok := site.Properties[zone.PropActivities].([]any); ok {
-		for _, a := range as {
-			if s, ok := a.(string); ok {
-				fp.Activities = append(fp.Activities, s)
-			}
-		}
-	}
-	fp.Sector, _ = site.Properties[zone.PropSector].(string)
 	start := time.Now()
-	views := s.Rules.Engine().Record(s.Index.Snapshot(), fp)
+	rec, views, err := s.Rules.Engine().StoredCheck(s.Index.Snapshot(), site, appraisalID, owner(p))
 	s.Metrics.ObserveCheck(time.Since(start), len(views[zone.Secret].Findings))
-	full := views[zone.Secret]
-	rec := zone.CheckRecord{
-		ID: uuid.New(), AppraisalID: appraisalID, CreatedAt: time.Now().UTC(), CreatedBy: owner(p),
-		RulesetVersion: full.RulesetVersion, DataVersion: full.DataVersion,
-	}
-	for cl, v := range views {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return zone.CheckRecord{}, full, zone.InternalError(err, "encode check result")
-		}
-		rec.Views[cl] = zone.CheckView{Verdict: string(v.Verdict), Result: raw}
-	}
-	rec.Verdict, rec.Result = rec.Views[zone.Secret].Verdict, rec.Views[zone.Secret].Result
-	return rec, views[level(p.Clearance)], nil
+	return rec, views[level(p.Clearance)], err
 }
 
 // level is cl as an index of a by-clearance array (an invalid one as public).
@@ -380,6 +355,16 @@ func (s *server) handleAppraisalList() func(http.ResponseWriter, *http.Request, 
 		}
 		if aq.Verdict != "" && !oneOf(aq.Verdict, "clear", "incomplete", "review", "conflict") {
 			s.fail(w, r, zone.Errorf(zone.CodeInvalid, "verdict %q: want clear, incomplete, review or conflict", aq.Verdict))
+			return
+		}
+		// stale=true: only those a change made stale (for this reader);
+		// worse=true: approved ones a re-check made worse first.
+		if aq.Stale, err = boolParam(q.Get("stale"), "stale"); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if aq.WorseFirst, err = boolParam(q.Get("worse"), "worse"); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		if !p.Can(zone.PermReadAllAppr) {
@@ -712,6 +697,17 @@ func oneOf(s string, options ...string) bool {
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].
+// boolParam parses a true/false query parameter ("" is false).
+func boolParam(raw, name string) (bool, error) {
+	switch raw {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, zone.Errorf(zone.CodeInvalid, "%s %q: want true or false", name, raw)
+}
+
 func intParam(raw string, def, lo, hi int, name string) (int, error) {
 	if raw == "" {
 		return def, nil

@@ -62,7 +62,7 @@ func viewEntry(e zone.AuditEntry, reader zone.Principal) auditEntryView {
 // auditActions are the actions a filter may name: each, and each family
 // as "family.*".
 func auditActions() []string {
-	return []string{zone.AuditCheck, zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalDecided,
+	return []string{zone.AuditCheck, zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalDecided, zone.AuditAppraisalWorse,
 		zone.AuditAppraisalPublished, zone.AuditReportRead, zone.AuditComponentCreated, zone.AuditComponentUpdated, zone.AuditComponentDeleted,
 		zone.AuditComponentsImported, zone.AuditFeatureRead, zone.AuditExport, zone.AuditTokenCreated, zone.AuditTokenRevoked,
 		zone.AuditTokenRefused, zone.AuditRuleSetLoaded, zone.AuditProbing, zone.AuditSuspensionLifted}

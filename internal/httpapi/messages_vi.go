@@ -212,6 +212,7 @@ var catalogueVI = []phraseVI{
 	phrase(`verdict "([^"]*)": want clear, incomplete, review or conflict`,
 		"kết luận \"$1\": chỉ có clear (không vướng), incomplete (thiếu dữ liệu), review (cần xem xét) hoặc conflict (xung đột)",
 		`verdict "ok": want clear, incomplete, review or conflict`),
+	phrase(`(stale|worse) "([^"]*)": want true or false`, "$1 \"$2\": chỉ nhận true hoặc false", `stale "có": want true or false`),
 	// Access and the server.
 	phrase(`internal error \(request `, "lỗi nội bộ (yêu cầu ", "internal error (request "),
 	phrase(`no such resource: `, "không có tài nguyên: ", "no such resource: "),

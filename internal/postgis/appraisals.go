@@ -19,7 +19,7 @@ import (
 // it: the verdict is the reader's (verdicts is indexed from 1).
 func appraisalColumns(cl zone.Classification) string {
 	return `id, site_id, name, status, ` + verdictFor(cl) + `, created_by, created_at, updated_at,
-	decision_outcome, decision_note, decision_by, decision_at`
+	decision_outcome, decision_note, decision_by, decision_at, ` + staleColumns(cl)
 }
 
 // verdictFor is the SQL of an appraisal's verdict as a reader of clearance
@@ -51,11 +51,14 @@ func scanAppraisal(row pgx.Row) (*zone.Appraisal, error) {
 	var a zone.Appraisal
 	var outcome, note, by *string
 	var at *time.Time
-	var verdict *string
+	var verdict, staleReason *string
+	var staleSince *time.Time
+	var rechecked, worse *bool
 	if err := row.Scan(&a.ID, &a.SiteID, &a.Name, &a.Status, &verdict, &a.CreatedBy, &a.CreatedAt, &a.UpdatedAt,
-		&outcome, &note, &by, &at); err != nil {
+		&outcome, &note, &by, &at, &staleReason, &staleSince, &rechecked, &worse); err != nil {
 		return nil, err
 	}
+	a.Stale = scanStale(staleReason, staleSince, rechecked, worse)
 	a.Verdict = deref(verdict)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
 	if outcome != nil && at != nil {
@@ -165,7 +168,7 @@ func (s *Store) CreateAppraisal(ctx context.Context, a *zone.Appraisal, site *zo
 			verdictArray(first.Views), out.CreatedBy); err != nil {
 			return err
 		}
-		if err := insertCheck(ctx, tx, first); err != nil {
+		if err := insertCheck(ctx, tx, first, nil); err != nil {
 			return err
 		}
 		var err error
@@ -207,9 +210,10 @@ func verdictArray(views [zone.Levels]zone.CheckView) []string {
 	return out
 }
 
-// insertCheck writes one check record with its views; its id and time
-// default to new ones.
-func insertCheck(ctx context.Context, tx pgx.Tx, rec zone.CheckRecord) error {
+// insertCheck writes one check record with its views, and a background
+// re-check's plan (nil for a record people made); its id and time default
+// to new ones.
+func insertCheck(ctx context.Context, tx pgx.Tx, rec zone.CheckRecord, plan *zone.Recheck) error {
 	if rec.ID == uuid.Nil {
 		rec.ID = uuid.New()
 	}
@@ -218,12 +222,18 @@ func insertCheck(ctx context.Context, tx pgx.Tx, rec zone.CheckRecord) error {
 		at = &rec.CreatedAt
 	}
 	v := rec.Views
-	_, err := tx.Exec(ctx, `INSERT INTO check_records
+	shown, reasons, diffs, err := recheckColumns(plan)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO check_records
 		(id, appraisal_id, created_at, created_by, verdict, ruleset_version, data_version, result,
-		 verdicts, view_public, view_internal, view_restricted)
-		VALUES ($1, $2, coalesce($3, now()), $4, $5, $6, $7, $8::json, $9, $10::json, $11::json, $12::json)`,
+		 verdicts, view_public, view_internal, view_restricted, recheck, shown, reasons, diffs)
+		VALUES ($1, $2, coalesce($3, now()), $4, $5, $6, $7, $8::json, $9, $10::json, $11::json, $12::json,
+		 $13, $14, $15, $16::json[])`,
 		rec.ID, rec.AppraisalID, at, rec.CreatedBy, rec.Verdict, rec.RulesetVersion, rec.DataVersion, string(rec.Result),
-		verdictArray(v), string(v[zone.Public].Result), string(v[zone.Internal].Result), string(v[zone.Restricted].Result))
+		verdictArray(v), string(v[zone.Public].Result), string(v[zone.Internal].Result), string(v[zone.Restricted].Result),
+		plan != nil, shown, reasons, diffs)
 	return err
 }
 
@@ -238,12 +248,14 @@ func getAppraisal(ctx context.Context, q pgx.Tx, id uuid.UUID, cl zone.Classific
 		return nil, err
 	}
 	lv := level(cl)
+	n := strconv.Itoa(lv + 1)
 	// A record without views (written before they were kept) gives its
-	// full result, marked so, for the caller to redact.
+	// full result, marked so, for the caller to redact. A background
+	// re-check's record exists only for the readers it was shown to.
 	rows, err := q.Query(ctx, `SELECT id, appraisal_id, created_at, created_by, ruleset_version, data_version,
-			coalesce(verdicts[`+strconv.Itoa(lv+1)+`], verdict), (verdicts IS NOT NULL),
-			coalesce(`+viewColumns[lv]+`, result)::text
-		FROM check_records WHERE appraisal_id = $1 ORDER BY seq DESC`, id)
+			coalesce(verdicts[`+n+`], verdict), (verdicts IS NOT NULL),
+			coalesce(`+viewColumns[lv]+`, result)::text, recheck, reasons[`+n+`], diffs[`+n+`]::text
+		FROM check_records WHERE appraisal_id = $1 AND (shown IS NULL OR shown[`+n+`]) ORDER BY seq DESC`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -252,8 +264,17 @@ func getAppraisal(ctx context.Context, q pgx.Tx, id uuid.UUID, cl zone.Classific
 		var c zone.CheckRecord
 		var result string
 		var viewed bool
-		if err := rows.Scan(&c.ID, &c.AppraisalID, &c.CreatedAt, &c.CreatedBy, &c.RulesetVersion, &c.DataVersion, &c.Verdict, &viewed, &result); err != nil {
+		var reason, diff *string
+		if err := rows.Scan(&c.ID, &c.AppraisalID, &c.CreatedAt, &c.CreatedBy, &c.RulesetVersion, &c.DataVersion, &c.Verdict, &viewed, &result,
+			&c.Recheck, &reason, &diff); err != nil {
 			return nil, err
+		}
+		c.Reason = deref(reason)
+		if diff != nil {
+			c.Diff = new(zone.CheckDiff)
+			if err := json.Unmarshal([]byte(*diff), c.Diff); err != nil {
+				return nil, err
+			}
 		}
 		c.CreatedAt = c.CreatedAt.UTC()
 		c.Result = []byte(result)
@@ -327,7 +348,15 @@ func (s *Store) AddCheck(ctx context.Context, rec zone.CheckRecord, cl zone.Clas
 		if err != nil {
 			return err
 		}
-		if err := insertCheck(ctx, tx, rec); err != nil {
+		if err := insertCheck(ctx, tx, rec, nil); err != nil {
+			return err
+		}
+		m, _, err := lockMarks(ctx, tx, rec.AppraisalID)
+		if err != nil {
+			return err
+		}
+		m.clear(true)
+		if err := m.write(ctx, tx, rec.AppraisalID, false); err != nil {
 			return err
 		}
 		props := map[string]any{zone.PropVerdict: rec.Views[zone.Public].Verdict, zone.PropVerdicts: zone.SiteVerdicts(rec.Views)}
@@ -375,6 +404,14 @@ func (s *Store) DecideAppraisal(ctx context.Context, id uuid.UUID, d zone.Decisi
 		if err := setSiteProperties(ctx, tx, siteID, map[string]any{zone.PropStatus: d.Outcome}, d.By); err != nil {
 			return err
 		}
+		m, _, err := lockMarks(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		m.clear(false)
+		if err := m.write(ctx, tx, id, false); err != nil {
+			return err
+		}
 		a, err = getAppraisal(ctx, tx, id, cl)
 		return err
 	})
@@ -407,6 +444,9 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) (_ []
 	if q.Verdict != "" {
 		conds = append(conds, verdictFor(q.Clearance)+" = "+param(q.Verdict))
 	}
+	if q.Stale {
+		conds = append(conds, "stale_reasons["+strconv.Itoa(level(q.Clearance)+1)+"] IS NOT NULL")
+	}
 	if q.Text != "" {
 		// Folded in Go on both sides: Unicode case folding whatever the
 		// database's locale; strpos needs no escaping of % and _.
@@ -422,7 +462,12 @@ func (s *Store) ListAppraisals(ctx context.Context, q zone.AppraisalQuery) (_ []
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM appraisals`+where, args...).Scan(&total); err != nil {
 			return err
 		}
-		sql := `SELECT ` + appraisalColumns(q.Clearance) + ` FROM appraisals` + where + ` ORDER BY created_at DESC, seq DESC`
+		order := ` ORDER BY created_at DESC, seq DESC`
+		if q.WorseFirst {
+			order = ` ORDER BY (coalesce(stale_worse[` + strconv.Itoa(level(q.Clearance)+1) + `], false)
+				AND status IN ('approved', 'approved_with_conditions')) DESC, created_at DESC, seq DESC`
+		}
+		sql := `SELECT ` + appraisalColumns(q.Clearance) + ` FROM appraisals` + where + order
 		pageArgs := args
 		if q.Limit > 0 {
 			pageArgs = append(pageArgs, q.Limit)

@@ -15,6 +15,7 @@ const (
 	AuditAppraisalCreated   = "appraisal.created" // an appraisal and its first check
 	AuditAppraisalRechecked = "appraisal.rechecked"
 	AuditAppraisalDecided   = "appraisal.decided"
+	AuditAppraisalWorse     = "appraisal.worse"     // a background re-check after a change made an approved appraisal's verdict worse
 	AuditAppraisalPublished = "appraisal.published" // its project site made visible to every reader
 	AuditReportRead         = "report.read"         // an appraisal's report read (HTML or PDF); not one of its steps
 	AuditComponentCreated   = "component.created"

@@ -160,6 +160,9 @@ type Appraisal struct {
 	UpdatedAt time.Time     `json:"updated_at"`
 	Decision  *Decision     `json:"decision,omitempty"`
 	Checks    []CheckRecord `json:"checks,omitempty"` // newest first; filled by GetAppraisal
+	// Stale is the change-impact mark as the reader sees it (impact.go);
+	// nil when the reader is told of no change since the latest check.
+	Stale *StaleMark `json:"stale,omitempty"`
 }
 
 // Levels is the number of clearances, the length of every by-clearance array.
@@ -197,6 +200,12 @@ type CheckRecord struct {
 	ViewOf      Classification  `json:"-"`
 	// Views, by clearance, when writing; Views[Secret] is the full check.
 	Views [Levels]CheckView `json:"-"`
+	// Recheck marks a record the background re-check wrote after a change
+	// (impact.go); Reason and Diff are then the reader's: why, and what
+	// changed since the record before.
+	Recheck bool       `json:"recheck,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	Diff    *CheckDiff `json:"diff,omitempty"`
 }
 
 // CheckView is a check's verdict and result as one clearance sees it.
@@ -240,6 +249,11 @@ type AppraisalQuery struct {
 	// Clearance is the reader's: verdicts are listed and filtered as a
 	// caller of that clearance sees them.
 	Clearance Classification
+	// Stale keeps the appraisals with a change-impact mark the reader sees.
+	Stale bool
+	// WorseFirst lists first the approved ones (with or without
+	// conditions) whose re-check made the verdict worse for the reader.
+	WorseFirst bool
 }
 
 // AppraisalStore keeps appraisals and their check records. Every read takes
@@ -257,10 +271,13 @@ type AppraisalStore interface {
 	ListAppraisals(ctx context.Context, q AppraisalQuery) ([]Appraisal, int, error)
 	// AddCheck appends a check record and makes its verdicts the
 	// appraisal's (and its site's) latest; the appraisal comes back as a
-	// reader of clearance cl sees it.
+	// reader of clearance cl sees it. It clears the stale marks, except
+	// those whose re-check made the verdict worse (kept for the reviewer).
 	AddCheck(ctx context.Context, rec CheckRecord, cl Classification) (*Appraisal, error)
-	// DecideAppraisal records a decision and sets the status (and the site's).
+	// DecideAppraisal records a decision and sets the status (and the
+	// site's); it clears every stale mark.
 	DecideAppraisal(ctx context.Context, id uuid.UUID, d Decision, cl Classification) (*Appraisal, error)
+	AppraisalImpact
 }
 
 // SiteVerdicts is the PropVerdicts value of a check's views: the verdict

@@ -4,6 +4,7 @@
 
 import { el, meta, verdictChip } from './ui.js';
 import { renderResult } from './check.js';
+import { staleReason } from './serverwords.js';
 
 const STATUSES = ['pending', 'approved', 'approved_with_conditions', 'rejected'];
 const VERDICTS = ['clear', 'incomplete', 'review', 'conflict'];
@@ -39,7 +40,7 @@ export class Appraisals {
       this.offset = 0;
       this.load();
     });
-    for (const id of ['appr-status', 'appr-verdict']) {
+    for (const id of ['appr-status', 'appr-verdict', 'appr-stale']) {
       $(id).addEventListener('change', () => {
         this.offset = 0;
         this.load();
@@ -78,6 +79,7 @@ export class Appraisals {
   relabel() {
     this.fillFilters();
     if (this.items) this.renderList();
+    if (this.worse) this.renderWorse();
     if (this.current) this.renderRecord();
   }
 
@@ -107,8 +109,10 @@ export class Appraisals {
       limit: PAGE,
       offset: this.offset,
     };
+    // Changed data only: the stale ones, approved ones made worse first.
+    if (f.elements.stale.checked) Object.assign(query, { stale: 'true', worse: 'true' });
     try {
-      const page = await this.app.api.get('api/appraisals', query);
+      const [page] = await Promise.all([this.app.api.get('api/appraisals', query), this.loadWorse()]);
       this.items = page.items || [];
       this.total = page.total ?? this.items.length;
       this.stale = false;
@@ -116,6 +120,33 @@ export class Appraisals {
     } catch (err) {
       this.app.notices.apiError(err);
     }
+  }
+
+  /**
+   * loadWorse finds, for a reviewer, the approved appraisals a re-check
+   * after a change of the data or the rules made worse (the server lists
+   * them first with worse=true), for the notice above the list.
+   */
+  async loadWorse() {
+    this.worse = [];
+    if (this.app.can('decide')) {
+      const page = await this.app.api.get('api/appraisals', { stale: 'true', worse: 'true', limit: 50 });
+      this.worse = (page.items || []).filter((a) => a.stale && a.stale.worse
+        && (a.status === 'approved' || a.status === 'approved_with_conditions'));
+    }
+    this.renderWorse();
+  }
+
+  renderWorse() {
+    const box = document.getElementById('appr-worse-notice');
+    const worse = this.worse || [];
+    box.hidden = worse.length === 0;
+    box.replaceChildren(...(worse.length ? [
+      el('p', {}, this.t('appr.worseNotice', { n: this.app.i18n.number(worse.length) })),
+      el('ul', {}, worse.map((a) => el('li', { 'data-id': a.id },
+        el('button', { type: 'button', className: 'link', onclick: () => this.open(a.id) }, a.name || a.id), ' ',
+        verdictChip(a.verdict, this.app.i18n)))),
+    ] : []));
   }
 
   renderList() {
@@ -126,6 +157,8 @@ export class Appraisals {
       el('button', { type: 'button', onclick: () => this.open(a.id) },
         el('strong', {}, a.name || a.id), ' ',
         a.verdict ? verdictChip(a.verdict, i18n) : null,
+        a.stale ? el('span', { className: 'chip stale', title: staleReason(a.stale.reason, i18n.lang) },
+          this.t(a.stale.worse ? 'appr.worseChip' : 'appr.staleChip')) : null,
         el('span', { className: 'sub' }, [
           this.t('status.' + a.status),
           personName(a.created_by),
@@ -215,6 +248,10 @@ export class Appraisals {
 
     box.replaceChildren(el('div', { className: 'record', 'data-id': a.id },
       el('h2', {}, a.name || a.id),
+      a.stale ? el('p', { className: 'stale-notice', id: 'appr-stale-mark' },
+        t('appr.stale', { at: i18n.date(a.stale.since), reason: staleReason(a.stale.reason, i18n.lang) }),
+        a.stale.rechecked ? ' ' + t('appr.staleRechecked') : '',
+        a.stale.worse ? ' ' + t('appr.staleWorse') : '') : null,
       meta([
         [t('field.status'), t('status.' + a.status)],
         [t('field.verdict'), a.verdict ? verdictChip(a.verdict, i18n) : ''],
@@ -234,7 +271,11 @@ export class Appraisals {
       latest && latest.result ? renderResult(latest.result, this.app, this.overlaps) : null,
       checks.length > 1 ? el('h3', {}, t('appr.checks')) : null,
       checks.length > 1 ? el('ol', { className: 'checks-history' }, checks.map((c) => el('li', {},
-        verdictChip(c.verdict, i18n), ' ', i18n.date(c.created_at)))) : null));
+        verdictChip(c.verdict, i18n), ' ', i18n.date(c.created_at),
+        c.recheck && c.diff ? el('span', { className: 'sub diff' }, ' — ', t('appr.diff', {
+          from: t('verdict.' + c.diff.verdict_from), to: t('verdict.' + c.diff.verdict_to),
+          added: i18n.number((c.diff.added || []).length), removed: i18n.number((c.diff.removed || []).length),
+        }), c.reason ? ` (${staleReason(c.reason, i18n.lang)})` : '') : null))) : null));
   }
 
   decisionForm(a) {

@@ -176,6 +176,32 @@ export function localizePointer(pointer, lang) {
   return pointer;
 }
 
+/**
+ * STALE_REASONS word the reasons of a stale mark (internal/impact), each
+ * part of a reason ("; " between them).
+ */
+const STALE_REASONS = [
+  [/^component (\S+) \((\S+)\) changed to version (\d+)$/, (m) => `đối tượng ${m[1]} (${m[2]}) đã thay đổi, phiên bản ${m[3]}`],
+  [/^component (\S+) \((\S+)\) created, version (\d+)$/, (m) => `đối tượng ${m[1]} (${m[2]}) được thêm, phiên bản ${m[3]}`],
+  [/^component (\S+) \((\S+)\) deleted at version (\d+)$/, (m) => `đối tượng ${m[1]} (${m[2]}) bị xoá ở phiên bản ${m[3]}`],
+  [/^rule set (\S+) replaced (\S+)$/, (m) => `bộ quy tắc ${m[1]} thay cho ${m[2]}`],
+  [/^the consultation areas changed$/, () => 'vùng tham vấn quốc phòng đã thay đổi'],
+  [/^the data changed$/, () => 'dữ liệu đã thay đổi'],
+  [/^and (\d+) more changes$/, (m) => `và ${m[1]} thay đổi khác`],
+];
+
+/** staleReason words a stale mark's reason in the language (English as the server wrote it). */
+export function staleReason(text, lang) {
+  if (lang !== 'vi') return String(text || '');
+  return String(text || '').split('; ').map((part) => {
+    for (const [re, fn] of STALE_REASONS) {
+      const m = re.exec(part);
+      if (m) return fn(m);
+    }
+    return part;
+  }).join('; ');
+}
+
 /** serverReason words one reason of a problem in Vietnamese, or null when the page does not know it. */
 export function serverReason(text) {
   for (const [re, fn] of REASONS) {
