@@ -11,11 +11,21 @@ import (
 	"time"
 
 	"github.com/zoneplan/zoneplan/internal/rules"
+	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// BenchmarkCheck measures one check of a 200-vertex polygon (about 1 km
-// across) against 10,000 and 100,000 synthetic components spread over a
-// 300 km square of northern Vietnam, and 1,000,000 with ZONEPLAN_BENCH_1M=1:
+// BenchmarkCheck measures one check against synthetic components, for two
+// kinds of footprint:
+//
+//   - sparse: a 200-vertex polygon (about 1 km across) at 200 random places
+//     in a 300 km square of northern Vietnam holding 10,000 and 100,000
+//     components (1,000,000 with ZONEPLAN_BENCH_1M=1) of every layer;
+//   - dense: the first 200 project sites of `zoneplan gen`'s data at
+//     100,000 components (1,000,000 with ZONEPLAN_BENCH_1M=1), which it
+//     places in the clusters of the works (the footprints of make
+//     bench-load: polygons, roads and points, tens of findings each).
+//
+// For each, as the server checks (with the zone outline cache):
 //
 //	engine   per-check latency, p50-µs and p99-µs over every check run
 //	         (the engine shares a check's candidates out among the cores)
@@ -31,11 +41,12 @@ import (
 //	go test -run '^$' -bench BenchmarkCheck -benchtime 400x -timeout 60m ./internal/check
 func BenchmarkCheck(b *testing.B) {
 	sizes := []int{10_000, 100_000}
+	dense := []int{100_000}
 	if os.Getenv("ZONEPLAN_BENCH_1M") != "" {
 		sizes = append(sizes, 1_000_000)
+		dense = append(dense, 1_000_000)
 	}
 	rs := rules.Default()
-	e := New(rs).WithOutlines(NewOutlines(DefaultOutlineBytes)) // as the server checks
 	box := worldBox(300)
 	rng := rand.New(rand.NewPCG(42, 42))
 	fps := make([]Footprint, 200)
@@ -43,65 +54,88 @@ func BenchmarkCheck(b *testing.B) {
 		fps[i] = polygon200(uint64(i), randomIn(rng, box))
 	}
 	for _, n := range sizes {
-		label := fmt.Sprintf("components=%dk", n/1000)
-		if n >= 1_000_000 {
-			label = fmt.Sprintf("components=%dM", n/1_000_000)
-		}
+		label := "components=" + countLabel(n)
 		start := time.Now()
 		cs := genWorld(1, n, box)
-		src := newTreeSource(cs...)
-		b.Logf("%s: world and R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
-
-		latency := func(b *testing.B) { checkLatency(b, e, src, fps) }
-		b.Run(label+"/engine", latency)
-		b.Run(label+"/engine-1cpu", func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			latency(b)
-		})
-		b.Run(label+"/batch", func(b *testing.B) {
-			var next atomic.Int64
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					e.Check(src, fps[int(next.Add(1))%len(fps)], cleared)
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
-		})
-
-		// Loaded on first use, once per size: b.Run calls a sub-benchmark
-		// more than once. The database lives until the whole benchmark ends.
-		var o *oracle
-		parent := b
-		b.Run(label+"/postgis", func(b *testing.B) {
-			if o == nil {
-				start := time.Now()
-				o = newOracle(parent, cs, rs, src.MaxZoneWidthM())
-				b.Logf("%s: PostGIS loaded and indexed in %v", label, time.Since(start).Round(time.Millisecond))
-			}
-			for i, fp := range fps {
-				if diff := compareFindings(e.Check(src, fp, cleared), o.check(b, fp)); diff != "" {
-					b.Fatalf("footprint %d: engine and PostGIS differ: %s", i, diff)
-				}
-			}
-			durs := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				o.check(b, fps[i%len(fps)])
-				durs = append(durs, time.Since(t0))
-			}
-			b.StopTimer()
-			reportLatency(b, durs)
-		})
+		b.Logf("%s: world built in %v", label, time.Since(start).Round(time.Millisecond))
+		benchmarkCheckWorld(b, label, rs, cs, fps)
+	}
+	for _, n := range dense {
+		label := "dense/components=" + countLabel(n)
+		start := time.Now()
+		cs, sites := denseComponents(b, n, 200)
+		b.Logf("%s: gen's data built in %v", label, time.Since(start).Round(time.Millisecond))
+		benchmarkCheckWorld(b, label, rs, cs, sites)
 	}
 }
 
+// countLabel writes n as 10k or 1M.
+func countLabel(n int) string {
+	if n >= 1_000_000 {
+		return fmt.Sprintf("%dM", n/1_000_000)
+	}
+	return fmt.Sprintf("%dk", n/1000)
+}
+
+// benchmarkCheckWorld runs BenchmarkCheck's four measures of footprints
+// fps against components cs, with a fresh outline cache (its first pass
+// builds, as a server's does after a start).
+func benchmarkCheckWorld(b *testing.B, label string, rs *rules.RuleSet, cs []*zone.Component, fps []Footprint) {
+	e := New(rs).WithOutlines(NewOutlines(DefaultOutlineBytes)) // as the server checks
+	start := time.Now()
+	src := newTreeSource(cs...)
+	b.Logf("%s: R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
+
+	latency := func(b *testing.B) { checkLatency(b, e, src, fps) }
+	b.Run(label+"/engine", latency)
+	b.Run(label+"/engine-1cpu", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		latency(b)
+	})
+	b.Run(label+"/batch", func(b *testing.B) {
+		var next atomic.Int64
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.Check(src, fps[int(next.Add(1))%len(fps)], cleared)
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
+	})
+
+	// Loaded on first use: b.Run calls a sub-benchmark more than once. The
+	// database lives until the whole benchmark ends.
+	var o *oracle
+	parent := b
+	b.Run(label+"/postgis", func(b *testing.B) {
+		if o == nil {
+			start := time.Now()
+			o = newOracle(parent, cs, rs, src.MaxZoneWidthM())
+			b.Logf("%s: PostGIS loaded and indexed in %v", label, time.Since(start).Round(time.Millisecond))
+		}
+		for i, fp := range fps {
+			if diff := compareFindings(e.Check(src, fp, cleared), o.check(b, fp)); diff != "" {
+				b.Fatalf("footprint %d: engine and PostGIS differ: %s", i, diff)
+			}
+		}
+		durs := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			o.check(b, fps[i%len(fps)])
+			durs = append(durs, time.Since(t0))
+		}
+		b.StopTimer()
+		reportLatency(b, durs)
+	})
+}
+
 // checkLatency runs b.N checks of fps in turn, one at a time, and reports
-// their latency percentiles and findings per check.
+// their latency percentiles, findings per check and the bytes of an answer
+// (each footprint's first, written as the server writes it).
 func checkLatency(b *testing.B, e *Engine, src Source, fps []Footprint) {
 	durs := make([]time.Duration, 0, b.N)
-	findings := 0
+	findings, bytes := 0, 0
 	runtime.GC() // not the world's building garbage: a server's steady state
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -109,10 +143,16 @@ func checkLatency(b *testing.B, e *Engine, src Source, fps []Footprint) {
 		res := e.Check(src, fps[i%len(fps)], cleared)
 		durs = append(durs, time.Since(t0))
 		findings += len(res.Findings)
+		if i < len(fps) { // each footprint's answer once, outside the timing
+			b.StopTimer()
+			bytes += len(res.AppendJSON(nil))
+			b.StartTimer()
+		}
 	}
 	b.StopTimer()
 	reportLatency(b, durs)
 	b.ReportMetric(float64(findings)/float64(b.N), "findings/check")
+	b.ReportMetric(float64(bytes)/float64(min(b.N, len(fps))), "answer-B/check")
 }
 
 func reportLatency(b *testing.B, durs []time.Duration) {
