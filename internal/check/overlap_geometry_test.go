@@ -2,6 +2,7 @@ package check
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
 
 	"github.com/zoneplan/zoneplan/internal/rules"
@@ -13,7 +14,8 @@ import (
 // (null); overlap areas stay, to the same rounding. Gen's dense footprints
 // (tens of findings each, polygons, roads and points), every clearance.
 func TestWithoutOverlapGeometryKeepsEverythingElse(t *testing.T) {
-	src, fps := denseWorld(t, 60_000, 60)
+	src, fps := sharedDenseWorld(t)
+	fps = fps[:30]
 	with := New(rules.Default()).WithOutlines(NewOutlines(DefaultOutlineBytes))
 	without := with.WithoutOverlapGeometry()
 	if with.areasOnly {
@@ -48,12 +50,24 @@ func TestWithoutOverlapGeometryKeepsEverythingElse(t *testing.T) {
 	}
 }
 
+// sharedDenseWorld is denseWorld(60,000 components, 100 footprints), built
+// once for the tests that read it (the engine never changes its source).
+var sharedDenseWorld = func() func(testing.TB) (*treeSource, []Footprint) {
+	var once sync.Once
+	var src *treeSource
+	var fps []Footprint
+	return func(t testing.TB) (*treeSource, []Footprint) {
+		once.Do(func() { src, fps = denseWorld(t, 60_000, 100) })
+		return src, fps
+	}
+}()
+
 // A check names each rule of each component once, and each zone of each
 // component once: no two findings share a component and a rule, or a
 // component and the zone they test (its own geometry, an approved or
 // provisional zone of one kind, the belt, a distance) with the same width.
 func TestFindingsNeverRepeatAZone(t *testing.T) {
-	src, fps := denseWorld(t, 100_000, 200)
+	src, fps := sharedDenseWorld(t)
 	e := New(rules.Default()).WithOutlines(NewOutlines(DefaultOutlineBytes))
 	findings := 0
 	for i, fp := range fps {
