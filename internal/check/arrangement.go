@@ -126,6 +126,9 @@ func (p *preparedFootprint) overlap(parts []orb.Polygon) (area float64, out orb.
 		return 0, nil, false
 	}
 	if a.lineal {
+		if a.areaOnly {
+			return 0, nil, true
+		}
 		return 0, a.lines(pieces), true
 	}
 	return a.polygons(pieces)
@@ -136,6 +139,7 @@ func (p *preparedFootprint) overlap(parts []orb.Polygon) (area float64, out orb.
 // left: outer rings counter-clockwise, holes clockwise.
 type arrangement struct {
 	lineal   bool
+	areaOnly bool // the overlap's area is wanted, not its geometry
 	edges    []arrEdge
 	cuts     []arrCut // every crossing, twice (once per edge); sorted by edge, then t
 	cutsFrom []int32  // edge k's cuts are cuts[cutsFrom[k]:cutsFrom[k+1]]
@@ -297,7 +301,11 @@ func (a *arrangement) cut(grid *edgeGrid) bool {
 			}
 		}
 	}
-	if !a.lineal { // a line's overlap needs no zone-zone crossings
+	// A line's overlap needs no zone-zone crossings, and a zone of one part
+	// has none: a valid polygon's rings never cross. (Pairing the edges of
+	// a one-part zone only to find them all of one owner was a tenth of a
+	// dense check.)
+	if !a.lineal && len(a.parts) > 1 {
 		box := func(i int) *orb.Bound { return &a.edges[i].box }
 		ok := a.pairs.pairs(zoneOrder, box, func(i, j int) bool {
 			// a valid polygon's rings never cross
@@ -519,26 +527,38 @@ func (a *arrangement) polygons(pieces []piece) (float64, orb.Geometry, bool) {
 		return 0, nil, false
 	}
 	rings := make([]orb.Ring, len(chains))
-	ringsLL := make([]orb.Ring, len(chains))
 	for i, chain := range chains {
-		first := pieces[chain[0]]
 		ring := make(orb.Ring, 1, len(chain)+1)
-		ringLL := make(orb.Ring, 1, len(chain)+1)
-		ring[0], ringLL[0] = first.a, a.ll(first.from, first.a)
+		ring[0] = pieces[chain[0]].a
 		for _, k := range chain {
 			ring = append(ring, pieces[k].b)
-			ringLL = append(ringLL, a.ll(pieces[k].to, pieces[k].b))
 		}
-		rings[i], ringsLL[i] = ring, ringLL
+		rings[i] = ring
 	}
 	nested, area, ok := nestRings(rings)
 	if !ok || (len(nested) > 0 && area <= 0) {
 		return 0, nil, false
 	}
+	if len(nested) == 0 {
+		return 0, nil, true
+	}
+	if a.areaOnly {
+		return area, nil, true
+	}
+	// back to lon/lat: a footprint vertex as given, any other through toLL
+	ringLL := func(chain []int32) orb.Ring {
+		first := pieces[chain[0]]
+		out := make(orb.Ring, 1, len(chain)+1)
+		out[0] = a.ll(first.from, first.a)
+		for _, k := range chain {
+			out = append(out, a.ll(pieces[k].to, pieces[k].b))
+		}
+		return out
+	}
 	polys := make(orb.MultiPolygon, len(nested))
 	for i, members := range nested {
 		for _, k := range members {
-			polys[i] = append(polys[i], ringsLL[k])
+			polys[i] = append(polys[i], ringLL(chains[k]))
 		}
 	}
 	switch len(polys) {

@@ -17,9 +17,18 @@ import (
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
-// BenchmarkCheck measures one check of a 200-vertex polygon (about 1 km
-// across) against 10,000 and 100,000 synthetic components spread over a
-// 300 km square of northern Vietnam, and 1,000,000 with ZONEPLAN_BENCH_1M=1:
+// BenchmarkCheck measures one check against synthetic components, for two
+// kinds of footprint:
+//
+//   - sparse: a 200-vertex polygon (about 1 km across) at 200 random places
+//     in a 300 km square of northern Vietnam holding 10,000 and 100,000
+//     components (1,000,000 with ZONEPLAN_BENCH_1M=1) of every layer;
+//   - dense: the first 200 project sites of `zoneplan gen`'s data at
+//     100,000 components (1,000,000 with ZONEPLAN_BENCH_1M=1), which it
+//     places in the clusters of the works (the footprints of make
+//     bench-load: polygons, roads and points, tens of findings each).
+//
+// For each, as the server checks (with the zone outline cache):
 //
 //	engine   per-check latency, p50-µs and p99-µs over every check run
 //	         (the engine shares a check's candidates out among the cores)
@@ -35,11 +44,12 @@ import (
 //	go test -run '^$' -bench BenchmarkCheck -benchtime 400x -timeout 60m ./internal/check
 func BenchmarkCheck(b *testing.B) {
 	sizes := []int{10_000, 100_000}
+	dense := []int{100_000}
 	if os.Getenv("ZONEPLAN_BENCH_1M") != "" {
 		sizes = append(sizes, 1_000_000)
+		dense = append(dense, 1_000_000)
 	}
 	rs := rules.Default()
-	e := New(rs).WithOutlines(NewOutlines(DefaultOutlineBytes)) // as the server checks
 	box := worldBox(300)
 	rng := rand.New(rand.NewPCG(42, 42))
 	fps := make([]Footprint, 200)
@@ -47,73 +57,107 @@ func BenchmarkCheck(b *testing.B) {
 		fps[i] = polygon200(uint64(i), randomIn(rng, box))
 	}
 	for _, n := range sizes {
-		label := fmt.Sprintf("components=%dk", n/1000)
-		if n >= 1_000_000 {
-			label = fmt.Sprintf("components=%dM", n/1_000_000)
-		}
+		label := "components=" + countLabel(n)
 		start := time.Now()
 		cs := genWorld(1, n, box)
-		src := newTreeSource(cs...)
-		b.Logf("%s: world and R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
-
-		latency := func(b *testing.B) { checkLatency(b, e, src, fps) }
-		// The same checks with every rule layer's coverage declared over
-		// the whole box as 9 provinces of 2,000 vertices each (the checks
-		// then test each footprint against their merged outline), run
-		// after each baseline in the same process.
-		covered := coveredSource{src, benchCoverage(rs, box)}
-		withCoverage := func(b *testing.B) { checkLatency(b, e, covered, fps) }
-		b.Run(label+"/engine", latency)
-		b.Run(label+"/engine+coverage", withCoverage)
-		b.Run(label+"/engine-1cpu", func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			latency(b)
-		})
-		b.Run(label+"/engine-1cpu+coverage", func(b *testing.B) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-			withCoverage(b)
-		})
-		b.Run(label+"/batch", func(b *testing.B) {
-			var next atomic.Int64
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					e.Check(src, fps[int(next.Add(1))%len(fps)], cleared)
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
-		})
-
-		// Loaded on first use, once per size: b.Run calls a sub-benchmark
-		// more than once. The database lives until the whole benchmark ends.
-		var o *oracle
-		parent := b
-		b.Run(label+"/postgis", func(b *testing.B) {
-			if o == nil {
-				start := time.Now()
-				o = newOracle(parent, cs, rs, src.MaxZoneWidthM())
-				b.Logf("%s: PostGIS loaded and indexed in %v", label, time.Since(start).Round(time.Millisecond))
-			}
-			for i, fp := range fps {
-				if diff := compareFindings(e.Check(src, fp, cleared), o.check(b, fp)); diff != "" {
-					b.Fatalf("footprint %d: engine and PostGIS differ: %s", i, diff)
-				}
-			}
-			durs := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				o.check(b, fps[i%len(fps)])
-				durs = append(durs, time.Since(t0))
-			}
-			b.StopTimer()
-			reportLatency(b, durs)
-		})
+		b.Logf("%s: world built in %v", label, time.Since(start).Round(time.Millisecond))
+		benchmarkCheckWorld(b, label, rs, cs, fps, box)
+	}
+	for _, n := range dense {
+		label := "dense/components=" + countLabel(n)
+		start := time.Now()
+		cs, sites := denseComponents(b, n, 200)
+		b.Logf("%s: gen's data built in %v", label, time.Since(start).Round(time.Millisecond))
+		benchmarkCheckWorld(b, label, rs, cs, sites, componentsBound(cs))
 	}
 }
 
+// componentsBound is the box around cs.
+func componentsBound(cs []*zone.Component) orb.Bound {
+	b := cs[0].Geometry.Bound()
+	for _, c := range cs[1:] {
+		b = b.Union(c.Geometry.Bound())
+	}
+	return b
+}
+
+// countLabel writes n as 10k or 1M.
+func countLabel(n int) string {
+	if n >= 1_000_000 {
+		return fmt.Sprintf("%dM", n/1_000_000)
+	}
+	return fmt.Sprintf("%dk", n/1000)
+}
+
+// benchmarkCheckWorld runs BenchmarkCheck's four measures of footprints
+// fps against components cs, with a fresh outline cache (its first pass
+// builds, as a server's does after a start).
+func benchmarkCheckWorld(b *testing.B, label string, rs *rules.RuleSet, cs []*zone.Component, fps []Footprint, box orb.Bound) {
+	e := New(rs).WithOutlines(NewOutlines(DefaultOutlineBytes)) // as the server checks
+	start := time.Now()
+	src := newTreeSource(cs...)
+	b.Logf("%s: R-tree built in %v", label, time.Since(start).Round(time.Millisecond))
+
+	latency := func(b *testing.B) { checkLatency(b, e, src, fps) }
+	// The same checks with every rule layer's coverage declared over
+	// the whole box as 9 provinces of 2,000 vertices each (the checks
+	// then test each footprint against their merged outline), run
+	// after each baseline in the same process.
+	covered := coveredSource{src, benchCoverage(rs, box)}
+	withCoverage := func(b *testing.B) { checkLatency(b, e, covered, fps) }
+	b.Run(label+"/engine", latency)
+	b.Run(label+"/engine+coverage", withCoverage)
+	b.Run(label+"/engine-1cpu", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		latency(b)
+	})
+	b.Run(label+"/engine-1cpu+coverage", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		withCoverage(b)
+	})
+	b.Run(label+"/batch", func(b *testing.B) {
+		var next atomic.Int64
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				e.Check(src, fps[int(next.Add(1))%len(fps)], cleared)
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checks/s")
+	})
+
+	// Loaded on first use: b.Run calls a sub-benchmark more than once. The
+	// database lives until the whole benchmark ends.
+	var o *oracle
+	parent := b
+	b.Run(label+"/postgis", func(b *testing.B) {
+		if o == nil {
+			start := time.Now()
+			o = newOracle(parent, cs, rs, src.MaxZoneWidthM())
+			b.Logf("%s: PostGIS loaded and indexed in %v", label, time.Since(start).Round(time.Millisecond))
+		}
+		for i, fp := range fps {
+			if diff := compareFindings(e.Check(src, fp, cleared), o.check(b, fp)); diff != "" {
+				b.Fatalf("footprint %d: engine and PostGIS differ: %s", i, diff)
+			}
+		}
+		durs := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			o.check(b, fps[i%len(fps)])
+			durs = append(durs, time.Since(t0))
+		}
+		b.StopTimer()
+		reportLatency(b, durs)
+	})
+}
+
 // checkLatency runs b.N checks of fps in turn, one at a time, and reports
-// their latency percentiles and findings per check.
+// their latency percentiles, the process's CPU time a check (every core,
+// the collector's included: the steadier figure on a shared machine),
+// findings per check and the bytes of an answer (each footprint's, written
+// as the server writes it, after the timing).
 func checkLatency(b *testing.B, e *Engine, src Source, fps []Footprint) {
 	durs := make([]time.Duration, 0, b.N)
 	findings := 0
@@ -133,6 +177,12 @@ func checkLatency(b *testing.B, e *Engine, src Source, fps []Footprint) {
 	// others load, steadier than the latencies.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/check")
 	b.ReportMetric(float64(findings)/float64(b.N), "findings/check")
+	bytes := 0
+	for _, fp := range fps {
+		res := e.Check(src, fp, cleared)
+		bytes += len(res.AppendJSON(nil))
+	}
+	b.ReportMetric(float64(bytes)/float64(len(fps)), "answer-B/check")
 }
 
 func reportLatency(b *testing.B, durs []time.Duration) {

@@ -86,6 +86,9 @@ type Engine struct {
 	outlines *Outlines
 	land     *territory // where border belts lie; nil: Vietnam's (territory.go)
 	layers   []string   // the layers some rule tests: those whose coverage a check needs
+	// areasOnly: findings carry overlap areas but no overlap geometry
+	// (WithoutOverlapGeometry)
+	areasOnly bool
 }
 
 // New returns an engine for rule set rs (validated by rules.Parse), which
@@ -113,6 +116,17 @@ func New(rs *rules.RuleSet) *Engine {
 func (e *Engine) WithOutlines(o *Outlines) *Engine {
 	c := *e
 	c.outlines = o
+	return &c
+}
+
+// WithoutOverlapGeometry returns a copy of the engine whose findings carry
+// their overlap areas but no overlap geometry (Finding.Overlap nil): the
+// answer to a caller who asked for none (?geometry=none), spared the
+// rings' way back to lon/lat and their bytes. Verdicts, distances and
+// areas are those of the engine with geometry.
+func (e *Engine) WithoutOverlapGeometry() *Engine {
+	c := *e
+	c.areasOnly = true
 	return &c
 }
 
@@ -537,6 +551,9 @@ func (r *footprintRun) apply(c *zone.Component, rule *rules.Rule, dist0 func() f
 		}
 	}
 	f.overlapM2, f.overlap = overlap()
+	if r.e.areasOnly {
+		f.overlap = nil
+	}
 	return f
 }
 
@@ -643,6 +660,7 @@ func (r *footprintRun) overlapParts(zone []orb.Polygon, general func() (sf.Geome
 		r.prepared = r.work.prepared.prepare(r.xy, r.fp.Geometry, r.proj.Inverse)
 	}
 	if len(zone) > 0 && r.prepared != nil {
+		r.prepared.a.areaOnly = r.e.areasOnly
 		if area, g, ok := r.prepared.overlap(zone); ok {
 			return area, g
 		}

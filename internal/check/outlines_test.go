@@ -49,19 +49,26 @@ func TestPlaneMapAgreesWithExactProjection(t *testing.T) {
 // denseWorld is `zoneplan gen`'s data (n components) and its first m
 // project sites as footprints.
 func denseWorld(t testing.TB, n, m int) (*treeSource, []Footprint) {
-	src := newTreeSource()
+	cs, fps := denseComponents(t, n, m)
+	return newTreeSource(cs...), fps
+}
+
+// denseComponents is denseWorld's components and footprints, the
+// components as a list (to load into PostGIS too).
+func denseComponents(t testing.TB, n, m int) ([]*zone.Component, []Footprint) {
+	cs := make([]*zone.Component, 0, n)
 	var fps []Footprint
 	if err := demo.Scale(3, n, m, func(c *zone.Component) error {
 		if c.Layer == zone.LayerProjectSites {
 			fps = append(fps, Footprint{Index: -1, Geometry: c.Geometry})
 		} else {
-			src.add(c)
+			cs = append(cs, c)
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return src, fps
+	return cs, fps
 }
 
 // A check's answer does not depend on the outline cache: the same with no

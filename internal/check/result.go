@@ -72,6 +72,33 @@ type Finding struct {
 	Contact       *rules.Text    `json:"contact,omitempty"` // referrals: whom to ask
 }
 
+// WithoutOverlapGeometry returns res with every finding's overlap geometry
+// left out (nil), its own and its features'; areas stay. res's findings
+// are not changed.
+func (res Result) WithoutOverlapGeometry() Result {
+	strip := func(fs []Finding) []Finding {
+		if fs == nil {
+			return nil
+		}
+		out := make([]Finding, len(fs))
+		for i, f := range fs {
+			f.Overlap = nil
+			out[i] = f
+		}
+		return out
+	}
+	res.Findings = strip(res.Findings)
+	if res.Features != nil {
+		fr := make([]FeatureResult, len(res.Features))
+		for i, f := range res.Features {
+			f.Findings = strip(f.Findings)
+			fr[i] = f
+		}
+		res.Features = fr
+	}
+	return res
+}
+
 // Referral reports whether the finding is a consultation referral.
 func (f *Finding) Referral() bool { return f.Rule == rules.RuleConsultation && f.Component.Redacted }
 

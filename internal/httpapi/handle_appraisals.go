@@ -76,6 +76,14 @@ type checkView struct {
 	Result check.Result `json:"result"`
 }
 
+// dropOverlapGeometry leaves the overlap geometries out of every check
+// of the view (?geometry=none); the stored records keep them.
+func (v *appraisalView) dropOverlapGeometry() {
+	for i := range v.Checks {
+		v.Checks[i].Result = v.Checks[i].Result.WithoutOverlapGeometry()
+	}
+}
+
 // view is an appraisal as read for p (the store gave each check as p's
 // clearance sees it); a check stored before views were kept comes as its
 // full result and is redacted here.
@@ -193,6 +201,10 @@ type appraisalRequest struct {
 // appraisal with its first check record, all in one store transaction.
 func (s *server) handleAppraisalCreate() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if _, err := overlapGeometry(r); err != nil { // before any work: a create or recheck is not done twice
+			s.fail(w, r, err)
+			return
+		}
 		start := time.Now()
 		// The project comes as a JSON body with a footprint member, or as
 		// form fields beside an uploaded file (readFootprintInput).
@@ -300,6 +312,9 @@ func (s *server) respondAppraisal(w http.ResponseWriter, r *http.Request, p zone
 		s.fail(w, r, err)
 		return
 	}
+	if withGeometry, _ := overlapGeometry(r); !withGeometry { // checked by the handler
+		v.dropOverlapGeometry()
+	}
 	if err := s.namePeople(r.Context(), &v); err != nil {
 		s.Log.Warn("appraisal answered without its people: the tokens could not be read", "request_id", requestID(r.Context()),
 			"appraisal", a.ID, "err", err)
@@ -384,12 +399,19 @@ func (s *server) handleAppraisalList() func(http.ResponseWriter, *http.Request, 
 
 func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if _, err := overlapGeometry(r); err != nil { // before any work: a create or recheck is not done twice
+			s.fail(w, r, err)
+			return
+		}
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		v, err := s.view(a, p)
+		if withGeometry, _ := overlapGeometry(r); !withGeometry {
+			v.dropOverlapGeometry()
+		}
 		if err == nil {
 			err = s.namePeople(r.Context(), &v)
 		}
@@ -408,6 +430,10 @@ func (s *server) handleAppraisalGet() func(http.ResponseWriter, *http.Request, z
 // in force now and appends a new record; earlier records are kept as they are.
 func (s *server) handleAppraisalRecheck() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if _, err := overlapGeometry(r); err != nil { // before any work: a create or recheck is not done twice
+			s.fail(w, r, err)
+			return
+		}
 		start := time.Now()
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
@@ -445,6 +471,10 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 		Note    string `json:"note"`
 	}
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if _, err := overlapGeometry(r); err != nil { // before any work: a create or recheck is not done twice
+			s.fail(w, r, err)
+			return
+		}
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
 			s.fail(w, r, err)
@@ -488,6 +518,10 @@ func (s *server) handleAppraisalDecision() func(http.ResponseWriter, *http.Reque
 // as their own check would give it.
 func (s *server) handleAppraisalPublish() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		if _, err := overlapGeometry(r); err != nil { // before any work: a create or recheck is not done twice
+			s.fail(w, r, err)
+			return
+		}
 		a, err := s.visibleAppraisal(r, p)
 		if err != nil {
 			s.fail(w, r, err)

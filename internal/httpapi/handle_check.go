@@ -14,9 +14,14 @@ import (
 // (readFootprintInput). A caller below secret is held to the quota (rate,
 // daily footprints, features per check) and may be suspended for probing;
 // every check is recorded in the audit trail (trail.go), never naming a
-// component.
+// component. ?geometry=none answers without overlap geometries.
 func (s *server) handleCheck() func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		withGeometry, err := overlapGeometry(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		in, err := readFootprintInput(r)
 		if err != nil {
 			s.fail(w, r, err)
@@ -40,7 +45,11 @@ func (s *server) handleCheck() func(http.ResponseWriter, *http.Request, zone.Pri
 			return
 		}
 		start := time.Now()
-		res := s.Rules.Engine().CheckAll(s.Index.Snapshot(), fps, p)
+		eng := s.Rules.Engine()
+		if !withGeometry {
+			eng = eng.WithoutOverlapGeometry()
+		}
+		res := eng.CheckAll(s.Index.Snapshot(), fps, p)
 		s.Metrics.ObserveCheck(time.Since(start), len(res.Findings))
 		s.recordCheck(r, p, zone.AuditCheck, "", fps, res, "")
 		buf := answerBuffers.Get().(*[]byte)
@@ -49,6 +58,20 @@ func (s *server) handleCheck() func(http.ResponseWriter, *http.Request, zone.Pri
 		if cap(*buf) <= maxPooledAnswer {
 			answerBuffers.Put(buf)
 		}
+	}
+}
+
+// overlapGeometry reads the geometry parameter of a request whose answer
+// holds checks: none leaves every finding's overlap geometry out (its area
+// stays), full (the default) keeps it.
+func overlapGeometry(r *http.Request) (bool, error) {
+	switch v := r.URL.Query().Get("geometry"); v {
+	case "", "full":
+		return true, nil
+	case "none":
+		return false, nil
+	default:
+		return false, fieldError("geometry", "geometry: want none (findings without their overlap geometry) or full (the default), not %q", v)
 	}
 }
 

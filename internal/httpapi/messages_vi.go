@@ -165,6 +165,10 @@ var catalogueVI = []phraseVI{
 		"cannot read from the archive (truncated or damaged?): "),
 	phrase(`feature (\d+): `, "đối tượng $1: ", "feature 3: "),
 	phrase(`(?:the )?CRS (\S+) is not supported; supported: `, "hệ tọa độ $1 không được hỗ trợ; hỗ trợ: ", "CRS EPSG:2000 is not supported; supported: "),
+	// Checks' answers (overlapGeometry).
+	phrase(`geometry: want none \(findings without their overlap geometry\) or full \(the default\), not "([^"]*)"`,
+		"chỉ nhận none (kết quả không kèm hình học vùng chồng lấn) hoặc full (mặc định), không nhận \"$1\"",
+		`geometry: want none (findings without their overlap geometry) or full (the default), not "no"`),
 	// Appraisals.
 	phrase(`the appraisal needs a project name`, "hồ sơ thẩm định cần tên dự án", "the appraisal needs a project name"),
 	phrase(`name is required`, "cần có tên", "name is required"),

@@ -782,6 +782,8 @@ func checks(c *client, in *scriptInput) {
 	}
 	c.post("check mixed collection", "/api/check", featureCollection(mixed))
 	c.post("check one-feature collection", "/api/check", featureCollection(mixed[:1]))
+	c.post("check mixed collection without geometry", "/api/check?geometry=none", featureCollection(mixed))
+	c.post("check error: unknown geometry", "/api/check?geometry=simple", featureCollection(mixed[:1]))
 	c.post("check in UTM 48N", "/api/check?crs=EPSG:3405", `{"type":"Point","coordinates":[631000,2378000]}`)
 	// An uploaded file with project attributes beside it.
 	body, ctype := multipartFile("du_an.geojson", []byte(featureCollection(mixed[:3])), map[string]string{"height_m": "40", "activities": "mining"})
@@ -823,6 +825,7 @@ func appraisalWrites(c *client, in *scriptInput) {
 		`{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[106.31,21.5]}}`})+`}`)
 	for i, id := range ids {
 		c.get(fmt.Sprintf("appraisal %d get", i), "/api/appraisals/"+id)
+		c.get(fmt.Sprintf("appraisal %d get without geometry", i), "/api/appraisals/"+id+"?geometry=none")
 		c.get(fmt.Sprintf("appraisal %d report", i), "/api/appraisals/"+id+"/report")
 		if i < 2 {
 			c.get(fmt.Sprintf("appraisal %d report pdf", i), "/api/appraisals/"+id+"/report.pdf")
