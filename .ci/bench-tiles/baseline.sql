@@ -53,3 +53,13 @@ WITH env AS (
 )
 SELECT COALESCE((SELECT ST_AsMVT(comps.*, tlayer, 4096, 'geom') FROM comps WHERE geom IS NOT NULL), ''::bytea)
 $$;
+
+-- The defence_works layer as pg_tileserv serves it (a table layer from a
+-- view): the same attributes as /tiles/defence_works/{z}/{x}/{y}.mvt, the
+-- classification by name, no zones. pg_tileserv writes its own ST_AsMVT
+-- query against it (ST_Intersects on the GiST index of components.geom).
+CREATE OR REPLACE VIEW zp_bench_defence_works AS
+SELECT c.id::text AS id, c.layer, c.name, c.kind, c.code,
+       (ARRAY['public', 'internal', 'restricted', 'secret'])[c.classification + 1] AS classification,
+       NULLIF(c."group", '') AS "group", c.geom
+FROM components c WHERE c.layer = 'defence_works';

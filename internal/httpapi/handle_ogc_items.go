@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"github.com/klauspost/compress/gzip"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 	"github.com/zoneplan/zoneplan/internal/cql"
@@ -327,9 +329,22 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		}
 		w.Header().Set("Content-Type", mediaGeoJSON)
 		w.Header().Set("Content-Crs", out.contentCRS())
+		w.Header().Add("Vary", "Accept-Encoding")
+		var body io.Writer = w
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := pageGzips.Get().(*gzip.Writer)
+			zw.Reset(w)
+			defer func() {
+				_ = zw.Close()
+				zw.Reset(io.Discard) // let go of the response
+				pageGzips.Put(zw)
+			}()
+			body = zw
+		}
 		// Writes to a client that went away may still succeed for a while
 		// (buffers): the writer stops when the request's context ends.
-		fw := geojsonl.NewWriterContext(r.Context(), w)
+		fw := geojsonl.NewWriterContext(r.Context(), body)
 		for _, m := range page {
 			var err error
 			// A project site's verdict is the reader's own (ForClearance,
@@ -356,6 +371,16 @@ func (s *server) handleOGCItems() func(http.ResponseWriter, *http.Request, zone.
 		})
 	}
 }
+
+// pageGzips are the gzip writers of items pages for clients that accept
+// gzip (browsers, QGIS, GDAL): klauspost/compress at its fastest level,
+// which brings a page of 1,000 features to about a quarter of its bytes
+// (docs/performance.md, make bench-features) for a few milliseconds of CPU;
+// a client that does not ask gets the plain page at no cost.
+var pageGzips = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
 
 // withF is a copy of values with f set.
 func withF(values url.Values, f string) url.Values {
@@ -462,7 +487,7 @@ func (fc *featureCache) feature(c *zone.Component) []byte {
 	if e.json != nil {
 		return e.json
 	}
-	b, err := json.Marshal(c.Feature())
+	b, err := json.Marshal(crs84Feature(c))
 	if err != nil {
 		// Components in the index were validated on the way in; a
 		// feature that will not encode is a bug, shown as JSON null.

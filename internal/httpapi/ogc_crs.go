@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"math"
 	"slices"
 
 	"github.com/paulmach/orb"
@@ -60,26 +61,50 @@ func (o ogcOutput) contentCRS() string { return "<" + o.uri + ">" }
 // feature returns c as a GeoJSON feature in the output CRS: its geometry
 // and approved zone polygons transformed, metres rounded to the
 // millimetre and degrees to 1e-9 (as package formats writes them), axes in
-// the CRS's authority order. A geometry that cannot be projected (more
+// the CRS's authority order; in CRS84, as stored but rounded to
+// crs84Decimals (crs84Feature). A geometry that cannot be projected (more
 // than 30 degrees of longitude from a TM zone's meridian; nothing in
 // Vietnam is) goes out as null rather than wrong.
 func (o ogcOutput) feature(c *zone.Component) *geojson.Feature {
-	f := c.Feature()
 	if o.stored() {
-		return f
+		return crs84Feature(c)
 	}
-	f.Geometry = o.geometry(c.Geometry)
+	return transformedFeature(c, o.geometry)
+}
+
+// transformedFeature is c's feature with its geometry and approved zone
+// polygons passed through tr (which returns new geometries: the
+// component's are the index's and never change).
+func transformedFeature(c *zone.Component, tr func(orb.Geometry) orb.Geometry) *geojson.Feature {
+	f := c.Feature()
+	f.Geometry = tr(c.Geometry)
 	if len(c.Zones) > 0 {
 		zs := make([]zone.ProtectionZone, len(c.Zones))
 		for i, z := range c.Zones {
 			if z.Geometry != nil {
-				z.Geometry = o.geometry(z.Geometry)
+				z.Geometry = tr(z.Geometry)
 			}
 			zs[i] = z
 		}
 		f.Properties[zone.FieldZones] = zs
 	}
 	return f
+}
+
+// crs84Decimals is the decimals of the degrees OGC pages and items write in
+// CRS84: 1e-7 degrees is at most 1.1 cm on the ground, well inside the
+// 25 cm the checker promises for zone outlines (README), and the
+// precision PostGIS tile and feature servers write. Stored coordinates
+// with more digits (converted from VN-2000, or drawn) would otherwise go
+// out with up to 17 significant digits, nearly doubling a page's bytes.
+const crs84Decimals = 7
+
+// crs84Feature is c's feature in CRS84, coordinates rounded to
+// crs84Decimals.
+func crs84Feature(c *zone.Component) *geojson.Feature {
+	return transformedFeature(c, func(g orb.Geometry) orb.Geometry {
+		return orb.Round(orb.Clone(g), int(math.Pow10(crs84Decimals)))
+	})
 }
 
 func (o ogcOutput) geometry(g orb.Geometry) orb.Geometry {
