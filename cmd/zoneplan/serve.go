@@ -248,9 +248,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	ready.Store(true)
 	e.log.Info("index loaded", "components", ix.Snapshot().Len(), "data_version", ix.Snapshot().Version(), "ms", time.Since(start).Milliseconds())
-	// The load leaves as much garbage as it kept (rows, listings, the
-	// build's scratch): give it back to the system now rather than carry
-	// it until the heap next doubles (at 1M components, 0.8 GB of RSS).
+	// The load leaves garbage (rows, listings, the build's scratch): give
+	// it back to the system now rather than carry it until the heap next
+	// doubles.
 	go debug.FreeOSMemory()
 	followCtx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
