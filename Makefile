@@ -43,12 +43,19 @@ bench-tiles:
 	@./.ci/bench-tiles/run
 
 # Mixed load: 64 connections for 60 s (half tiles z10-14, three tenths item
-# pages, one fifth checks) on PostGIS with 100,000 generated components,
+# pages, one fifth checks) on PostGIS with 100,000 generated components
+# (BENCH_LOAD_COMPONENTS=1000000 BENCH_LOAD_TEMPLATE=db for the 1M run),
 # against a baseline build and this one in the same run. Figures:
 # docs/performance.md.
 .PHONY: bench-load
 bench-load:
 	@./.ci/bench-load/run
+
+# Start-up time and memory of serve on an existing generated database:
+# BENCH_DATABASE_URL=postgres://.../zp_1m make bench-start
+.PHONY: bench-start
+bench-start:
+	@./.ci/bench-start/run
 
 # OGC API - Features benchmark (script .ci/bench-features/run):
 # items?bbox=...&limit=1000 pages from `zoneplan serve` (wrk, plain and

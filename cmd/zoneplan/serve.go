@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -256,6 +257,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	ready.Store(true)
 	e.log.Info("index loaded", "components", ix.Snapshot().Len(), "data_version", ix.Snapshot().Version(), "ms", time.Since(start).Milliseconds())
+	// The load leaves garbage (rows, listings, the build's scratch): give
+	// it back to the system now rather than carry it until the heap next
+	// doubles.
+	go debug.FreeOSMemory()
 	followCtx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
 	go func() {

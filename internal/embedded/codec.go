@@ -68,6 +68,12 @@ func encodeComponent(c *zone.Component) ([]byte, error) {
 }
 
 func decodeComponent(id uuid.UUID, b []byte) (*zone.Component, error) {
+	return decodeShared(id, b, nil)
+}
+
+// decodeShared is decodeComponent giving the component sh's shared
+// values (zone.Sharer) when sh is not nil.
+func decodeShared(id uuid.UUID, b []byte, sh *zone.Sharer) (*zone.Component, error) {
 	r := reader{b: b}
 	if f := r.byte(); f != recordFormat {
 		return nil, fmt.Errorf("component %s: record format %d, want %d", id, f, recordFormat)
@@ -81,10 +87,17 @@ func decodeComponent(id uuid.UUID, b []byte) (*zone.Component, error) {
 	c.Version = r.varint()
 	c.CreatedAt, c.UpdatedAt = r.time(), r.time()
 	g, props := r.bytes(), r.bytes()
-	c.Properties = map[string]any{}
-	if len(props) > 0 && r.err == nil {
-		if err := json.Unmarshal(props, &c.Properties); err != nil {
+	if sh != nil && r.err == nil {
+		var err error
+		if c.Properties, err = sh.Properties(props); err != nil {
 			return nil, fmt.Errorf("component %s properties: %w", id, err)
+		}
+	} else {
+		c.Properties = map[string]any{}
+		if len(props) > 0 && r.err == nil {
+			if err := json.Unmarshal(props, &c.Properties); err != nil {
+				return nil, fmt.Errorf("component %s properties: %w", id, err)
+			}
 		}
 	}
 	n := r.uvarint()
@@ -106,7 +119,11 @@ func decodeComponent(id uuid.UUID, b []byte) (*zone.Component, error) {
 	if c.Geometry, err = wkb.Unmarshal(g); err != nil {
 		return nil, fmt.Errorf("component %s geometry: %w", id, err)
 	}
-	c.ShareNames()
+	if sh != nil {
+		sh.Share(c)
+	} else {
+		c.ShareNames()
+	}
 	return c, nil
 }
 

@@ -206,6 +206,42 @@ func (s *Store) ListComponents(ctx context.Context, q zone.Query, fn func(*zone.
 	return nil
 }
 
+// ListAllComponents calls fn for every component, of every layer and
+// classification, in id order (index.BulkSource): one read transaction
+// over the components, no layer index, and equal properties and short
+// strings shared (zone.Sharer): treat the components as read-only.
+func (s *Store) ListAllComponents(ctx context.Context, fn func(*zone.Component) error) error {
+	var cs []*zone.Component
+	err := s.view(ctx, "list components", func(t *txn) error {
+		sh := zone.NewSharer()
+		cur := t.comps.Cursor()
+		for k, v := cur.First(); k != nil; k, v = cur.Next() {
+			if len(cs)%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if len(k) != len(uuid.UUID{}) {
+				return fmt.Errorf("component key of %d bytes", len(k))
+			}
+			c, err := decodeShared(uuid.UUID(k), v, sh)
+			if err != nil {
+				return err
+			}
+			cs = append(cs, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, c := range cs {
+		cs[i] = nil
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CountComponents counts what ListComponents would return without Limit
 // and Offset.
 func (s *Store) CountComponents(ctx context.Context, q zone.Query) (int, error) {

@@ -16,6 +16,14 @@ type LoadSource interface {
 	zone.ChangeFeed
 }
 
+// BulkSource is a LoadSource that lists everything faster in no order
+// than ListComponents does in its order (both stores are): Load uses it.
+// Its components may share property maps and short strings
+// (zone.Sharer); the index treats every component as read-only anyway.
+type BulkSource interface {
+	ListAllComponents(ctx context.Context, fn func(*zone.Component) error) error
+}
+
 // pollInterval is how often Follow asks for changes without a signal, in
 // case a notification was lost (a dropped LISTEN connection, say).
 const pollInterval = 5 * time.Second
@@ -35,10 +43,15 @@ func (ix *Index) Load(ctx context.Context, s LoadSource) error {
 		return err
 	}
 	var cs []*zone.Component
-	err = s.ListComponents(ctx, zone.Query{Clearance: zone.Secret}, func(c *zone.Component) error {
+	collect := func(c *zone.Component) error {
 		cs = append(cs, c)
 		return nil
-	})
+	}
+	if b, ok := s.(BulkSource); ok {
+		err = b.ListAllComponents(ctx, collect)
+	} else {
+		err = s.ListComponents(ctx, zone.Query{Clearance: zone.Secret}, collect)
+	}
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/fnv"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -374,13 +375,20 @@ func contentHash(c *zone.Component) uint64 {
 // addCells adds (sign +1) or removes (-1) c's consultation cells. Public
 // components need none: no caller is below public.
 func (w *writerState) addCells(c *zone.Component, sign int32) {
+	w.countCells(c, cellsOf(w.consult, c).Keys(), sign)
+}
+
+// cellsOf lists the consultation cells of c (none for public components,
+// unpublished sites, or with no consultation). It only reads, so a
+// bulk build computes it for many components at once.
+func cellsOf(cons Consultation, c *zone.Component) consult.Area {
 	t := tierOf(c)
-	if w.consult == nil || t == int(zone.Public) || t == unpublishedTier {
-		return
+	if cons == nil || t == int(zone.Public) || t == unpublishedTier {
+		return nil
 	}
-	reach, ok := w.consult.Reach(c)
+	reach, ok := cons.Reach(c)
 	if !ok {
-		return
+		return nil
 	}
 	geoms := []orb.Geometry{c.Geometry}
 	for _, z := range c.Zones {
@@ -388,8 +396,16 @@ func (w *writerState) addCells(c *zone.Component, sign int32) {
 			geoms = append(geoms, z.Geometry)
 		}
 	}
-	tree := w.cells[t]
-	for key := range w.consult.Grid().Covering(reach, geoms...) {
+	return cons.Grid().Covering(reach, geoms...)
+}
+
+// countCells adds sign to the count of each of c's cells.
+func (w *writerState) countCells(c *zone.Component, cells []uint64, sign int32) {
+	if len(cells) == 0 {
+		return
+	}
+	tree := w.cells[tierOf(c)]
+	for _, key := range cells {
 		n, _ := tree.Get(key)
 		if n += sign; n > 0 {
 			tree.Set(key, n)
@@ -404,14 +420,25 @@ func (w *writerState) addCells(c *zone.Component, sign int32) {
 // several times faster than one upsert at a time and packs its nodes full.
 func buildWriterState(cs []*zone.Component, c Consultation) *writerState {
 	w := newWriterState(c)
-	// Boxes are computed in listing order, which is allocation order and
-	// so kinder to the CPU cache than id order.
-	entries := make([]entry, 0, len(cs))
+	// Boxes (a walk over every vertex) and consultation cells are what a
+	// build spends most on, and depend on one component each: they are
+	// computed on every CPU at once, in listing order (allocation order,
+	// kinder to the CPU cache than id order). The trees are then built by
+	// one goroutine.
+	withGeometry := make([]*zone.Component, 0, len(cs))
 	for _, c := range cs {
 		if c.Geometry != nil {
-			entries = append(entries, entry{key: keyOf(c.ID), c: c, box: outward(c.Bound())})
+			withGeometry = append(withGeometry, c)
 		}
 	}
+	entries := make([]entry, len(withGeometry))
+	parallel(len(withGeometry), func(from, to int) {
+		for i := from; i < to; i++ {
+			c := withGeometry[i]
+			entries[i] = entry{key: keyOf(c.ID), c: c, box: outward(c.Bound())}
+		}
+	})
+	withGeometry = nil
 	slices.SortFunc(entries, func(a, b entry) int { return cmpKey(a.key, b.key) })
 	var last map[idKey]*zone.Component // made only when an id repeats
 	kept := make([]entry, 0, len(entries))
@@ -428,6 +455,12 @@ func buildWriterState(cs []*zone.Component, c Consultation) *writerState {
 		kept = append(kept, e)
 	}
 	entries = nil
+	cells := make([][]uint64, len(kept))
+	parallel(len(kept), func(from, to int) {
+		for i := from; i < to; i++ {
+			cells[i] = cellsOf(w.consult, kept[i].c).Keys()
+		}
+	})
 	for _, e := range kept {
 		w.byID.Load(e)
 	}
@@ -443,9 +476,26 @@ func buildWriterState(cs []*zone.Component, c Consultation) *writerState {
 	}
 	slices.SortFunc(order, func(a, b ordered) int { return cmp.Compare(a.h, b.h) })
 	for _, o := range order {
-		w.link(kept[o.i], nil)
+		w.linkWithCells(kept[o.i], nil, cells[o.i])
+		cells[o.i] = nil
 	}
 	return w
+}
+
+// parallel calls fn on GOMAXPROCS consecutive parts of [0, n) at once and
+// waits for them.
+func parallel(n int, fn func(from, to int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	var wg sync.WaitGroup
+	for k := range workers {
+		from, to := n*k/workers, n*(k+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(from, to)
+		}()
+	}
+	wg.Wait()
 }
 
 // lastByID maps each id to the last component of cs with that id.
@@ -484,6 +534,11 @@ func (w *writerState) upsert(c *zone.Component, dirty dirtySet) {
 // the cells (not to the id map). dirty may be nil when no snapshot shares
 // the trees.
 func (w *writerState) link(e entry, dirty dirtySet) {
+	w.linkWithCells(e, dirty, cellsOf(w.consult, e.c).Keys())
+}
+
+// linkWithCells is link with e's consultation cells computed already.
+func (w *writerState) linkWithCells(e entry, dirty dirtySet, cells []uint64) {
 	t := tierOf(e.c)
 	w.layer(e.c.Layer)[t].Insert(e.box.min, e.box.max, e.c)
 	if dirty != nil {
@@ -496,7 +551,7 @@ func (w *writerState) link(e entry, dirty dirtySet) {
 	d := w.digests[e.c.Layer]
 	d[t] ^= contentHash(e.c)
 	w.digests[e.c.Layer] = d
-	w.addCells(e.c, +1)
+	w.countCells(e.c, cells, +1)
 }
 
 func (w *writerState) remove(id uuid.UUID, dirty dirtySet) {

@@ -128,13 +128,9 @@ func (r *componentRow) component() (*zone.Component, error) {
 		for i := range n {
 			z := zone.ProtectionZone{Kind: zone.ZoneKind(r.zoneKinds[i]), Decision: r.zoneDecisions[i], DecisionDate: r.zoneDates[i], WidthM: r.zoneWidths[i]}
 			if r.zoneGeoms[i] != nil {
-				zg, err := wkb.Unmarshal(r.zoneGeoms[i])
+				zg, err := zoneGeometry(r.zoneGeoms[i], r.zoneSingle[i])
 				if err != nil {
 					return nil, zone.InternalError(err, "cannot decode zone %s of component %s", z.Kind, c.ID)
-				}
-				// A Polygon is stored as a MultiPolygon of one; give it back as given.
-				if mp, ok := zg.(orb.MultiPolygon); ok && r.zoneSingle[i] && len(mp) == 1 {
-					zg = mp[0]
 				}
 				z.Geometry = zg
 			}

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) zone.Store) {
 		}
 	})
 	t.Run("Components", func(t *testing.T) { runComponents(t, open) })
+	t.Run("ListAll", func(t *testing.T) { runListAll(t, open) })
 	t.Run("Validation", func(t *testing.T) { runValidation(t, open) })
 	t.Run("Versions", func(t *testing.T) { runVersions(t, open) })
 	t.Run("Clearance", func(t *testing.T) { runClearance(t, open) })
