@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) zone.Store) {
 	t.Run("Tokens", func(t *testing.T) { runTokens(t, open) })
 	t.Run("WatchRevocations", func(t *testing.T) { runWatchRevocations(t, open) })
 	t.Run("Appraisals", func(t *testing.T) { runAppraisals(t, open) })
+	t.Run("Plans", func(t *testing.T) { runPlans(t, open) })
 	t.Run("RuleSets", func(t *testing.T) { runRuleSets(t, open) })
 	t.Run("Audit", func(t *testing.T) { runAudit(t, open) })
 }
