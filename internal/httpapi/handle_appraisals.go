@@ -110,18 +110,7 @@ func (s *server) view(a *zone.Appraisal, p zone.Principal) (appraisalView, error
 // returns the record to store, with the check as every clearance sees it
 // (check.Record), and the view of p's clearance.
 func (s *server) runStoredCheck(site *zone.Component, appraisalID uuid.UUID, p zone.Principal) (zone.CheckRecord, check.Result, error) {
-	fp := check.Footprint{Index: -1, Geometry: site.Geometry, Properties: site.Properties}
-	if h, ok := site.Properties[zone.PropHeightM].(float64); ok {
-		fp.HeightM = h
-	}
-	if as, ok := site.Properties[zone.PropActivities].([]any); ok {
-		for _, a := range as {
-			if s, ok := a.(string); ok {
-				fp.Activities = append(fp.Activities, s)
-			}
-		}
-	}
-	fp.Sector, _ = site.Properties[zone.PropSector].(string)
+	fp := check.SiteFootprint(site.Geometry, site.Properties)
 	start := time.Now()
 	views := s.Rules.Engine().Record(s.Index.Snapshot(), fp)
 	s.Metrics.ObserveCheck(time.Since(start), len(views[zone.Secret].Findings))
