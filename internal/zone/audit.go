@@ -27,8 +27,8 @@ const (
 	AuditTokenRevoked       = "token.revoked"
 	AuditTokenRefused       = "token.refused" // a revoked or expired token was presented
 	AuditRuleSetLoaded      = "ruleset.loaded"
-	AuditProbing            = "alert.probing" // a token's checks touched consultation areas unusually often
-	AuditSuspensionLifted   = "alert.lifted"  // an administrator lifted a token's suspension
+	AuditProbing            = "alert.probing"  // a token's checks touched consultation areas unusually often
+	AuditSuspensionLifted   = "alert.lifted"   // an administrator lifted a token's suspension
 	AuditPlanCreated        = "plan.created"   // a master-plan job submitted
 	AuditPlanCancelled      = "plan.cancelled" // a master-plan job cancelled
 	AuditPlanRead           = "plan.read"      // a master-plan job's results read (parcels, summary, download, report)
