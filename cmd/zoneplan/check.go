@@ -11,7 +11,6 @@ import (
 
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
-	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -75,13 +74,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	} else if err := printCheck(e.stdout, res); err != nil {
 		return err
 	}
-	switch res.Verdict {
-	case rules.Conflict:
-		return exitError{code: exitConflict}
-	case rules.Review:
-		return exitError{code: exitReview}
-	}
-	return nil
+	return exitForVerdict(res.Verdict)
 }
 
 // printCheck writes a result as a table: one line per feature for a

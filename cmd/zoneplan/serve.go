@@ -20,6 +20,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
+	"github.com/zoneplan/zoneplan/internal/plan"
 	"github.com/zoneplan/zoneplan/internal/metrics"
 	"github.com/zoneplan/zoneplan/internal/postgis"
 	"github.com/zoneplan/zoneplan/internal/probing"
@@ -227,6 +228,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		defer stopProbe()
 		go basemapProbe.Run(probeCtx, 10*time.Minute)
 	}
+	// Master-plan jobs run on write instances, a batch at a time under a
+	// slot of the check class; started once the index is loaded, stopped
+	// before the store closes (unfinished jobs resume at the next start).
+	var plans *plan.Manager
+	if !ro.on {
+		plans = httpapi.NewPlanManager(st, ix, active, gates.Checks, e.log)
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: authn,
@@ -239,6 +247,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
 		Replica: replica, Positions: positions, PositionKey: positionKey, Primary: primaryDB, AuditLog: auditLog,
+		Plans: plans,
 	})
 
 	start := time.Now()
@@ -254,6 +263,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			e.log.Error("index stopped following the store", "err", err)
 		}
 	}()
+	if plans != nil {
+		if err := plans.Start(followCtx); err != nil {
+			return err
+		}
+		defer plans.Close()
+	}
 	// Rule sets loaded through another instance take effect here within this interval.
 	go active.Follow(followCtx, 10*time.Second, e.log)
 	// Tokens revoked through any instance are refused here at once.

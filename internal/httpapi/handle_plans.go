@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -209,22 +208,8 @@ type parcelView struct {
 	Findings   []check.Finding `json:"findings"`
 }
 
-// parcelResult decodes a parcel's stored view for the reader (the
-// store filled only the reader's clearance).
-func parcelResult(pc *zone.PlanParcel, cl zone.Classification) (check.Result, error) {
-	var res check.Result
-	v := pc.Views[cl]
-	if !pc.Checked || len(v.Result) == 0 {
-		return res, nil
-	}
-	if err := json.Unmarshal(v.Result, &res); err != nil {
-		return res, zone.InternalError(err, "stored check of parcel %d does not decode", pc.Seq)
-	}
-	return res, nil
-}
-
 func toParcelView(pc *zone.PlanParcel, cl zone.Classification) (parcelView, error) {
-	res, err := parcelResult(pc, cl)
+	res, err := plan.Result(pc, cl)
 	if err != nil {
 		return parcelView{}, err
 	}
@@ -323,85 +308,11 @@ func (s *server) handlePlanParcel() func(http.ResponseWriter, *http.Request, zon
 	}
 }
 
-// planSummary counts a job's checked parcels as the reader sees them:
-// by verdict, by rule and by zone kind (parcels with at least one finding
-// of it), and by component (only the components the reader is cleared
-// for; a referral names none).
+// planSummary is a job's summary (plan.Summarize) for one reader, with
+// the job as the reader sees it.
 type planSummary struct {
-	Plan        planView            `json:"plan"`
-	ByVerdict   map[string]int      `json:"by_verdict"`
-	ByRule      map[string]int      `json:"by_rule"`
-	ByZone      map[string]int      `json:"by_zone"`
-	ByComponent []componentCount    `json:"by_component"`
-	Rules       map[string]ruleName `json:"rules"`
-	components  map[string]*componentCount
-}
-
-type componentCount struct {
-	ID      string `json:"id"`
-	Layer   string `json:"layer"`
-	Kind    string `json:"kind"`
-	Name    string `json:"name"`
-	Parcels int    `json:"parcels"`
-}
-
-type ruleName struct {
-	Message   string `json:"message"`
-	MessageVI string `json:"message_vi"`
-}
-
-func (s *server) summarize(r *http.Request, pl *zone.Plan, p zone.Principal) (*planSummary, error) {
-	cl := level(p.Clearance)
-	sum := &planSummary{Plan: s.planView(pl, p), ByVerdict: map[string]int{}, ByRule: map[string]int{}, ByZone: map[string]int{},
-		ByComponent: []componentCount{}, Rules: map[string]ruleName{}, components: map[string]*componentCount{}}
-	err := s.Store.ListParcels(r.Context(), pl.ID, zone.ParcelQuery{Clearance: cl}, func(pc *zone.PlanParcel) error {
-		if !pc.Checked {
-			return nil
-		}
-		res, err := parcelResult(pc, cl)
-		if err != nil {
-			return err
-		}
-		sum.ByVerdict[pc.Views[cl].Verdict]++
-		rulesSeen, zonesSeen, compsSeen := map[string]bool{}, map[string]bool{}, map[string]bool{}
-		for _, f := range res.Findings {
-			if !rulesSeen[f.Rule] {
-				rulesSeen[f.Rule] = true
-				sum.ByRule[f.Rule]++
-				sum.Rules[f.Rule] = ruleName{Message: f.Message, MessageVI: f.MessageVI}
-			}
-			if z := string(f.Zone); !zonesSeen[z] {
-				zonesSeen[z] = true
-				sum.ByZone[z]++
-			}
-			c := f.Component
-			if c.Redacted || c.ID == "" || c.Classification == nil || !p.Clearance.Allows(*c.Classification) || compsSeen[c.ID] {
-				continue
-			}
-			compsSeen[c.ID] = true
-			cc := sum.components[c.ID]
-			if cc == nil {
-				cc = &componentCount{ID: c.ID, Layer: c.Layer, Kind: c.Kind, Name: c.Name}
-				sum.components[c.ID] = cc
-			}
-			cc.Parcels++
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, cc := range sum.components {
-		sum.ByComponent = append(sum.ByComponent, *cc)
-	}
-	sort.Slice(sum.ByComponent, func(i, j int) bool {
-		a, b := sum.ByComponent[i], sum.ByComponent[j]
-		if a.Parcels != b.Parcels {
-			return a.Parcels > b.Parcels
-		}
-		return a.ID < b.ID
-	})
-	return sum, nil
+	Plan planView `json:"plan"`
+	*plan.Summary
 }
 
 // handlePlanSummary gives the job's summary.
@@ -411,13 +322,13 @@ func (s *server) handlePlanSummary() func(http.ResponseWriter, *http.Request, zo
 		if !ok {
 			return
 		}
-		sum, err := s.summarize(r, pl, p)
+		sum, err := plan.Summarize(r.Context(), s.Store, pl.ID, level(p.Clearance))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.record(entry(p, zone.AuditPlanRead, pl.ID.String(), "", zone.Public, map[string]any{"what": "summary"}))
-		encode(w, http.StatusOK, sum)
+		encode(w, http.StatusOK, planSummary{Plan: s.planView(pl, p), Summary: sum})
 	}
 }
 
@@ -445,7 +356,7 @@ func verdictColour(v string) string {
 // parcelRow is what the downloads give of a parcel: its verdict, the
 // rules and zone kinds of its findings, the number of findings.
 func parcelRow(pc *zone.PlanParcel, cl zone.Classification) (verdict, ruleList, zoneList string, findings int, err error) {
-	res, err := parcelResult(pc, cl)
+	res, err := plan.Result(pc, cl)
 	if err != nil {
 		return "", "", "", 0, err
 	}
