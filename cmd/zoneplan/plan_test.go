@@ -37,7 +37,9 @@ func TestPlanCheckCommand(t *testing.T) {
 			ftoa(lon) + `,` + ftoa(lat) + `],[` + ftoa(lon+0.001) + `,` + ftoa(lat) + `],[` + ftoa(lon+0.001) + `,` + ftoa(lat+0.001) + `],[` +
 			ftoa(lon) + `,` + ftoa(lat+0.001) + `],[` + ftoa(lon) + `,` + ftoa(lat) + `]]]}}`
 	}
-	fc := func(ps ...string) string { return `{"type":"FeatureCollection","features":[` + strings.Join(ps, ",") + `]}` }
+	fc := func(ps ...string) string {
+		return `{"type":"FeatureCollection","features":[` + strings.Join(ps, ",") + `]}`
+	}
 	cases := []struct {
 		name, file string
 		code       int
