@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -38,10 +39,16 @@ type Options struct {
 	Gate Gate
 	// Workers is how many jobs run at once (default 1).
 	Workers int
-	// Batch is how many parcels are checked under one slot and stored in
-	// one transaction (default 64).
+	// Batch is how many parcels are checked under one slot of the gate
+	// (default 32): normal checks wait at most one batch for a slot.
 	Batch int
-	Log   *slog.Logger
+	// Page is how many parcels are stored in one transaction (default
+	// 1024): a commit's fsync is paid once a page, not once a batch.
+	Page int
+	// Parallel is how many batches of one job are checked at once, each
+	// under its own slot (default GOMAXPROCS).
+	Parallel int
+	Log      *slog.Logger
 }
 
 // Manager queues, runs, cancels and re-checks master-plan jobs.
@@ -72,7 +79,14 @@ func New(opt Options) *Manager {
 		opt.Workers = 1
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 64
+		opt.Batch = 32
+	}
+	if opt.Page <= 0 {
+		opt.Page = 1024
+	}
+	opt.Page = max(opt.Page, opt.Batch)
+	if opt.Parallel <= 0 {
+		opt.Parallel = runtime.GOMAXPROCS(0)
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -255,7 +269,7 @@ func (m *Manager) runJob(ctx context.Context, id uuid.UUID) {
 			return
 		}
 		var batch []*zone.PlanParcel
-		err := m.opt.Store.ListParcels(jctx, id, zone.ParcelQuery{Clearance: zone.Secret, Unchecked: true, FromSeq: from, Limit: m.opt.Batch},
+		err := m.opt.Store.ListParcels(jctx, id, zone.ParcelQuery{Clearance: zone.Secret, Unchecked: true, FromSeq: from, Limit: m.opt.Page},
 			func(pc *zone.PlanParcel) error { batch = append(batch, pc); return nil })
 		if err == nil && len(batch) == 0 {
 			if _, err := m.opt.Store.SetPlanState(jctx, id, zone.PlanDone, ""); err != nil && jctx.Err() == nil && zone.ErrorCode(err) != zone.CodeConflict {
@@ -312,50 +326,79 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// checkBatch checks parcels under one slot of the gate and stores their
-// results, with reason for a re-check.
-func (m *Manager) checkBatch(ctx context.Context, id uuid.UUID, batch []*zone.PlanParcel, reason string) error {
-	var release func()
-	if m.opt.Gate != nil {
-		for {
-			rel, err := m.opt.Gate.Acquire(ctx)
-			if err == nil {
-				release = rel
-				break
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			// The class is busy with normal requests: give way.
-			if !sleep(ctx, 50*time.Millisecond) {
-				return ctx.Err()
-			}
-		}
-	}
+// checkBatch checks parcels, Batch at a time under a slot of the gate
+// and up to Parallel batches at once, and stores all their results in one
+// transaction, with reason for a re-check.
+func (m *Manager) checkBatch(ctx context.Context, id uuid.UUID, parcels []*zone.PlanParcel, reason string) error {
 	eng, src := m.opt.Engine(), m.opt.Source()
-	results := make([]zone.ParcelResult, 0, len(batch))
-	var encErr error
-	for _, pc := range batch {
-		views := eng.Record(src, check.SiteFootprint(pc.Geometry, pc.Properties))
-		res := zone.ParcelResult{Seq: pc.Seq, Reason: reason, At: time.Now().UTC()}
-		for cl, v := range views {
-			v.Consulted = nil
-			raw, err := json.Marshal(v)
-			if err != nil {
-				encErr = err
-				break
-			}
-			res.Views[cl] = zone.CheckView{Verdict: string(v.Verdict), Result: raw}
+	results := make([]zone.ParcelResult, len(parcels))
+	chunks := make(chan []int, (len(parcels)+m.opt.Batch-1)/m.opt.Batch)
+	for start := 0; start < len(parcels); start += m.opt.Batch {
+		idx := make([]int, 0, m.opt.Batch)
+		for i := start; i < min(start+m.opt.Batch, len(parcels)); i++ {
+			idx = append(idx, i)
 		}
-		results = append(results, res)
+		chunks <- idx
 	}
-	if release != nil {
-		release()
+	close(chunks)
+	var wg sync.WaitGroup
+	errs := make(chan error, m.opt.Parallel)
+	for range min(m.opt.Parallel, cap(chunks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for idx := range chunks {
+				release, err := m.acquire(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, i := range idx {
+					pc := parcels[i]
+					views := eng.Record(src, check.SiteFootprint(pc.Geometry, pc.Properties))
+					res := zone.ParcelResult{Seq: pc.Seq, Reason: reason, At: time.Now().UTC()}
+					for cl, v := range views {
+						v.Consulted = nil
+						raw, err := json.Marshal(v)
+						if err != nil {
+							release()
+							errs <- zone.InternalError(err, "encode a parcel's check")
+							return
+						}
+						res.Views[cl] = zone.CheckView{Verdict: string(v.Verdict), Result: raw}
+					}
+					results[i] = res
+				}
+				release()
+			}
+		}()
 	}
-	if encErr != nil {
-		return zone.InternalError(encErr, "encode a parcel's check")
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
 	}
 	return m.opt.Store.SaveParcelResults(ctx, id, eng.RuleSet().Version, results)
+}
+
+// acquire takes a slot of the gate (none without one), giving way while
+// the class is full of normal requests.
+func (m *Manager) acquire(ctx context.Context) (func(), error) {
+	if m.opt.Gate == nil {
+		return func() {}, nil
+	}
+	for {
+		rel, err := m.opt.Gate.Acquire(ctx)
+		if err == nil {
+			return rel, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Recheck checks again, parcel by parcel, the parcels of finished (done)
@@ -398,8 +441,8 @@ func (m *Manager) Recheck(ctx context.Context, area []orb.Bound, all bool, reaso
 		if err != nil {
 			return n, err
 		}
-		for start := 0; start < len(parcels); start += m.opt.Batch {
-			batch := parcels[start:min(start+m.opt.Batch, len(parcels))]
+		for start := 0; start < len(parcels); start += m.opt.Page {
+			batch := parcels[start:min(start+m.opt.Page, len(parcels))]
 			if err := m.checkBatch(ctx, p.ID, batch, reason); err != nil {
 				if zone.ErrorCode(err) == zone.CodeNotFound {
 					break

@@ -119,7 +119,7 @@ func TestJobChecksEveryParcelAsEachClearanceSeesIt(t *testing.T) {
 	w := openWorld(t, filepath.Join(t.TempDir(), "z.db"))
 	secretDepot(t, w.store, 2)
 	w.sync(t)
-	m := w.manager(plan.Options{Batch: 3})
+	m := w.manager(plan.Options{Batch: 3, Page: 5})
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestJobResumesAfterRestart(t *testing.T) {
 	secretDepot(t, w.store, 7)
 	w.sync(t)
 	gate := &slowGate{open: make(chan struct{})}
-	m := w.manager(plan.Options{Batch: 4, Gate: gate})
+	m := w.manager(plan.Options{Batch: 4, Page: 4, Parallel: 1, Gate: gate})
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -190,8 +190,11 @@ func TestJobResumesAfterRestart(t *testing.T) {
 			if got.State != zone.PlanRunning {
 				t.Fatalf("state %s while running", got.State)
 			}
-			if _, ok := m.Remaining(got); !ok {
-				t.Fatal("no estimate of the time left after a batch")
+			for _, ok := m.Remaining(got); !ok; _, ok = m.Remaining(got) {
+				if time.Now().After(deadline) {
+					t.Fatal("no estimate of the time left after a batch")
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 			break
 		}
@@ -230,7 +233,7 @@ func TestJobResumesAfterRestart(t *testing.T) {
 func TestCancelStopsAJob(t *testing.T) {
 	w := openWorld(t, filepath.Join(t.TempDir(), "z.db"))
 	gate := &slowGate{open: make(chan struct{})}
-	m := w.manager(plan.Options{Batch: 2, Gate: gate})
+	m := w.manager(plan.Options{Batch: 2, Page: 2, Parallel: 1, Gate: gate})
 	if err := m.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
