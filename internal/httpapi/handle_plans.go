@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/zoneplan/zoneplan/internal/check"
@@ -378,7 +380,7 @@ func parcelRow(pc *zone.PlanParcel, cl zone.Classification) (verdict, ruleList, 
 // handlePlanDownload streams the job's results: GeoJSON (each parcel
 // with its verdict, colour, rules, zones and findings count, and the
 // file's attributes), CSV (the same without geometry, with a
-// representative point) or a zipped shapefile.
+// representative point) or a zipped shapefile (polygon parcels, WGS84).
 func (s *server) handlePlanDownload(format string) func(http.ResponseWriter, *http.Request, zone.Principal) {
 	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
 		pl, ok := s.planOf(w, r)
@@ -447,6 +449,37 @@ func (s *server) handlePlanDownload(format string) func(http.ResponseWriter, *ht
 				return
 			}
 			bw.Flush()
+		case "shapefile":
+			// The format needs its record count and sizes up front, so the
+			// archive is built whole before it is sent (a heavy page).
+			fields := []formats.ShapeField{{Name: "plan_seq", Width: 10, Numeric: true}, {Name: "plan_name", Width: 100},
+				{Name: "verdict", Width: 16}, {Name: "rules", Width: 254}, {Name: "zones", Width: 160}, {Name: "findings", Width: 6, Numeric: true}}
+			var recs []formats.ShapeRecord
+			err := s.Store.ListParcels(r.Context(), pl.ID, zone.ParcelQuery{Clearance: cl}, func(pc *zone.PlanParcel) error {
+				verdict, rs, zs, n, err := parcelRow(pc, cl)
+				if err != nil {
+					return err
+				}
+				switch pc.Geometry.(type) {
+				case orb.Polygon, orb.MultiPolygon:
+				default:
+					return nil // a polygon shapefile: points and lines are in the GeoJSON and CSV
+				}
+				recs = append(recs, formats.ShapeRecord{Geometry: pc.Geometry, Values: []any{pc.Seq, pc.Name, verdict, rs, zs, n}})
+				return nil
+			})
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			var buf bytes.Buffer
+			if err := formats.WriteShapefileZip(&buf, "plan", fields, recs); err != nil {
+				s.fail(w, r, zone.InternalError(err, "write the shapefile"))
+				return
+			}
+			w.Header().Set("Content-Type", "application/zip")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.zip"`)
+			_, _ = w.Write(buf.Bytes())
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/zoneplan/zoneplan/internal/formats"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
@@ -204,6 +205,16 @@ func TestPlanJobEndToEnd(t *testing.T) {
 	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))).ReadAll()
 	if status != http.StatusOK || err != nil || len(recs) != 31 || recs[0][2] != "verdict" || recs[6][2] != "review" || recs[21][2] != "conflict" {
 		t.Fatalf("CSV download: %d %v %.400s", status, err, body)
+	}
+
+	status, h, body = get(t, ts.URL+"/api/plans/"+id+"/results.zip", public)
+	if status != http.StatusOK || h.Get("Content-Type") != "application/zip" {
+		t.Fatalf("shapefile download: %d %.200s", status, body)
+	}
+	shp, err := formats.Decode("plan.zip", body, formats.Options{})
+	if err != nil || len(shp.Features.Features) != 30 || shp.Features.Features[20].Properties["verdict"] != "conflict" ||
+		shp.Features.Features[5].Properties["verdict"] != "review" || strings.Contains(string(body), "Kho mật") {
+		t.Fatalf("shapefile download read back: %v", err)
 	}
 
 	// A finished plan cannot be cancelled; nor can a missing one be read.

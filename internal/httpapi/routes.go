@@ -100,6 +100,7 @@ func (s *server) routes() http.Handler {
 	r.Method(http.MethodGet, "/api/plans/{id}/summary", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanSummary())))
 	r.Method(http.MethodGet, "/api/plans/{id}/results.geojson", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("geojson"))))
 	r.Method(http.MethodGet, "/api/plans/{id}/results.csv", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("csv"))))
+	r.Method(http.MethodGet, "/api/plans/{id}/results.zip", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("shapefile"))))
 
 	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
 	small.Method(http.MethodPost, "/api/tokens", write(s.authed(zone.PermManageTokens, s.handleTokenCreate())))
