@@ -483,3 +483,65 @@ func (s *server) handlePlanDownload(format string) func(http.ResponseWriter, *ht
 		}
 	}
 }
+
+// handlePlanItems is the job's plan collection as a GeoJSON page, the
+// way an OGC API - Features items page reads (bbox=minLon,minLat,maxLon,maxLat,
+// limit, offset, a next link while more may follow): each parcel with its
+// verdict and the colour the map draws it in. It is the documented
+// route of a plan's collection (/api/plans/{id}/items), beside the
+// downloads.
+func (s *server) handlePlanItems() func(http.ResponseWriter, *http.Request, zone.Principal) {
+	return func(w http.ResponseWriter, r *http.Request, p zone.Principal) {
+		pl, ok := s.planOf(w, r)
+		if !ok {
+			return
+		}
+		cl := level(p.Clearance)
+		q, err := parcelQuery(r, cl, 1000)
+		if err != nil {
+			s.failInput(w, r, err)
+			return
+		}
+		if b := r.URL.Query().Get("bbox"); b != "" {
+			parts := strings.Split(b, ",")
+			var v [4]float64
+			if len(parts) != 4 {
+				s.failInput(w, r, fieldError("bbox", "bbox must be minLon,minLat,maxLon,maxLat"))
+				return
+			}
+			for i, part := range parts {
+				if v[i], err = strconv.ParseFloat(strings.TrimSpace(part), 64); err != nil {
+					s.failInput(w, r, fieldError("bbox", "bbox must be minLon,minLat,maxLon,maxLat"))
+					return
+				}
+			}
+			q.Bound = &orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}
+		}
+		fc := geojson.NewFeatureCollection()
+		err = s.Store.ListParcels(r.Context(), pl.ID, q, func(pc *zone.PlanParcel) error {
+			verdict, rs, zs, n, err := parcelRow(pc, cl)
+			if err != nil {
+				return err
+			}
+			f := geojson.NewFeature(pc.Geometry)
+			f.ID = pc.Seq
+			f.Properties = geojson.Properties{"seq": pc.Seq, "name": pc.Name, "verdict": verdict, "colour": verdictColour(verdict),
+				"rules": rs, "zones": zs, "findings": n}
+			fc.Append(f)
+			return nil
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out := map[string]any{"type": "FeatureCollection", "features": fc.Features, "numberReturned": len(fc.Features)}
+		if len(fc.Features) == q.Limit {
+			next := *r.URL
+			v := next.Query()
+			v.Set("offset", strconv.Itoa(q.Offset+q.Limit))
+			next.RawQuery = v.Encode()
+			out["links"] = []map[string]string{{"rel": "next", "type": "application/geo+json", "href": next.RequestURI()}}
+		}
+		writeJSON(w, http.StatusOK, "application/geo+json", out)
+	}
+}

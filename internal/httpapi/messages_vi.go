@@ -218,6 +218,8 @@ var catalogueVI = []phraseVI{
 	phrase(`plan (\S+) was cancelled`, "quy hoạch $1 đã bị hủy", "plan 0190b2c4-0000-7000-8000-000000000000 was cancelled"),
 	phrase(`limit must be a whole number from 1 to 10000`, "số thửa mỗi trang phải là số nguyên từ 1 đến 10000", "limit must be a whole number from 1 to 10000"),
 	phrase(`offset must be a whole number, 0 or more`, "offset phải là số nguyên từ 0 trở lên", "offset must be a whole number, 0 or more"),
+	phrase(`bbox must be minLon,minLat,maxLon,maxLat`, "khung bao phải có dạng kinh độ nhỏ nhất,vĩ độ nhỏ nhất,kinh độ lớn nhất,vĩ độ lớn nhất",
+		"bbox must be minLon,minLat,maxLon,maxLat"),
 	phrase(`a plan needs a name`, "quy hoạch cần có tên", "a plan needs a name"),
 	phrase(`a plan needs at least one parcel`, "quy hoạch cần ít nhất một thửa", "a plan needs at least one parcel"),
 	// Access and the server.

@@ -45,7 +45,7 @@ func TestPlanResultsAreTheSameWithAndWithoutHiddenWorks(t *testing.T) {
 					got["counts"] = counts
 					for what, path := range map[string]string{
 						"parcels": "/parcels?limit=10000", "summary": "/summary", "geojson": "/results.geojson", "csv": "/results.csv",
-						"conflicts": "/parcels?verdict=conflict", "parcel": "/parcels/300", "shapefile": "/results.zip",
+						"conflicts": "/parcels?verdict=conflict", "parcel": "/parcels/300", "shapefile": "/results.zip", "items": "/items?limit=10000",
 					} {
 						status, _, body := get(t, w.url+"/api/plans/"+id+path, c.token)
 						if status != http.StatusOK {

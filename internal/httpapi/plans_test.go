@@ -217,6 +217,25 @@ func TestPlanJobEndToEnd(t *testing.T) {
 		t.Fatalf("shapefile download read back: %v", err)
 	}
 
+	// The plan collection, by box: parcels 19-21 (touching counts), coloured by verdict.
+	status, _, body = get(t, ts.URL+"/api/plans/"+id+"/items?bbox=106.7385,21.8,106.742,21.802&limit=2", public)
+	var items struct {
+		Features []struct {
+			ID         int            `json:"id"`
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+		Links []map[string]string `json:"links"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &items) != nil || len(items.Features) != 2 || items.Features[0].ID != 19 ||
+		items.Features[1].Properties["verdict"] != "conflict" || items.Features[1].Properties["colour"] != "#c62828" ||
+		len(items.Links) != 1 || !strings.Contains(items.Links[0]["href"], "offset=2") {
+		t.Fatalf("items: %d %s", status, body)
+	}
+	_, _, body = get(t, ts.URL+items.Links[0]["href"], public)
+	if json.Unmarshal(body, &items) != nil || len(items.Features) != 1 || items.Features[0].ID != 21 {
+		t.Fatalf("items, next page: %s", body)
+	}
+
 	// A finished plan cannot be cancelled; nor can a missing one be read.
 	if status, _, body := send(t, http.MethodDelete, ts.URL+"/api/plans/"+id, secret, nil); status != http.StatusConflict {
 		t.Fatalf("cancelling a finished plan: %d %s", status, body)

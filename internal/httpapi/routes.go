@@ -97,6 +97,7 @@ func (s *server) routes() http.Handler {
 	small.Method(http.MethodDelete, "/api/plans/{id}", write(s.authed(zone.PermAppraise, s.handlePlanCancel())))
 	r.Method(http.MethodGet, "/api/plans/{id}/parcels", s.authed(zone.PermCheck, s.handlePlanParcels()))
 	r.Method(http.MethodGet, "/api/plans/{id}/parcels/{seq}", s.authed(zone.PermCheck, s.handlePlanParcel()))
+	r.Method(http.MethodGet, "/api/plans/{id}/items", s.authed(zone.PermCheck, s.admit(s.itemsPage, s.handlePlanItems())))
 	r.Method(http.MethodGet, "/api/plans/{id}/summary", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanSummary())))
 	r.Method(http.MethodGet, "/api/plans/{id}/results.geojson", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("geojson"))))
 	r.Method(http.MethodGet, "/api/plans/{id}/results.csv", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("csv"))))
