@@ -12,7 +12,6 @@ import (
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/index"
-	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
@@ -86,15 +85,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	} else if err := printCheck(e.stdout, res); err != nil {
 		return err
 	}
-	switch res.Verdict {
-	case rules.Conflict:
-		return exitError{code: exitConflict}
-	case rules.Review:
-		return exitError{code: exitReview}
-	case rules.Incomplete:
-		return exitError{code: exitIncomplete}
-	}
-	return nil
+	return exitForVerdict(res.Verdict)
 }
 
 // printCheck writes a result as a table: one line per feature for a

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"gen":      {"generate synthetic data at scale (fixed seed)", cmdGen},
 		"token":    {"create, list and revoke API tokens", cmdToken},
 		"check":    {"check a footprint against the defence components (exit 0 clear, 4 incomplete, 2 review, 3 conflict)", cmdCheck},
+		"plan":     {"check every parcel of a master plan as a job (exit as check, for the worst parcel)", cmdPlan},
 		"rules":    {"show the rule set in force, or load a new version", cmdRules},
 		"coverage": {"list, set and delete where each layer's data is complete", cmdCoverage},
 		"audit":    {"verify the audit trail's hash chain, or export it as JSON lines", cmdAudit},

@@ -23,6 +23,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/httpapi"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/metrics"
+	"github.com/zoneplan/zoneplan/internal/plan"
 	"github.com/zoneplan/zoneplan/internal/postgis"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
@@ -230,6 +231,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		defer stopProbe()
 		go basemapProbe.Run(probeCtx, 10*time.Minute)
 	}
+	// Master-plan jobs run on write instances, a batch at a time under a
+	// slot of the check class; started once the index is loaded, stopped
+	// before the store closes (unfinished jobs resume at the next start).
+	var plans *plan.Manager
+	if !ro.on {
+		plans = httpapi.NewPlanManager(st, ix, active, gates.Checks, e.log)
+	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Store: st, Index: ix, Rules: active, Log: e.log, Ready: ready, Web: web.Handler(),
 		Auth: authn,
@@ -242,6 +250,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Admission: gates,
 		Audit:     trail, Quota: limiter, Probing: detector, Metrics: m,
 		Replica: replica, Positions: positions, PositionKey: positionKey, Primary: primaryDB, AuditLog: auditLog,
+		Plans: plans,
 	})
 
 	start := time.Now()
@@ -268,6 +277,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			e.log.Error("index stopped following the store", "err", err)
 		}
 	}()
+	if plans != nil {
+		if err := plans.Start(followCtx); err != nil {
+			return err
+		}
+		defer plans.Close()
+	}
 	// Coverage edits through any instance (or psql, QGIS) reach the
 	// checks here on the change feed's signal, or within a second on a
 	// read instance (a standby gets no signal).

@@ -216,3 +216,25 @@ func parseGeometry(index int, prefix string, raw []byte, typ string) (orb.Geomet
 	}
 	return g, probs
 }
+
+// SiteFootprint is the footprint of a stored geometry (an appraisal's
+// project site, a plan's parcel) with the project attributes its
+// properties hold (zone.PropHeightM, zone.PropActivities, zone.PropSector).
+func SiteFootprint(g orb.Geometry, props map[string]any) Footprint {
+	fp := Footprint{Index: -1, Geometry: g, Properties: props}
+	if h, ok := props[zone.PropHeightM].(float64); ok {
+		fp.HeightM = h
+	}
+	switch as := props[zone.PropActivities].(type) {
+	case []any:
+		for _, a := range as {
+			if s, ok := a.(string); ok {
+				fp.Activities = append(fp.Activities, s)
+			}
+		}
+	case []string:
+		fp.Activities = append(fp.Activities, as...)
+	}
+	fp.Sector, _ = props[zone.PropSector].(string)
+	return fp
+}

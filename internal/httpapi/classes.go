@@ -161,6 +161,9 @@ func (s *server) itemsPage(r *http.Request) *admission.Gate {
 // reportWork: an appraisal report is a heavy page.
 func (s *server) reportWork(*http.Request) *admission.Gate { return s.Admission.HeavyPages }
 
+// heavyWork: a plan's results read whole (summary, downloads) are heavy pages.
+func (s *server) heavyWork(*http.Request) *admission.Gate { return s.Admission.HeavyPages }
+
 // uploadWork: everything is parsing work (/api/convert).
 func (s *server) uploadWork(*http.Request) *admission.Gate { return s.Admission.Uploads }
 

@@ -65,7 +65,8 @@ func auditActions() []string {
 	return []string{zone.AuditCheck, zone.AuditAppraisalCreated, zone.AuditAppraisalRechecked, zone.AuditAppraisalDecided, zone.AuditAppraisalWorse,
 		zone.AuditAppraisalPublished, zone.AuditReportRead, zone.AuditComponentCreated, zone.AuditComponentUpdated, zone.AuditComponentDeleted,
 		zone.AuditComponentsImported, zone.AuditFeatureRead, zone.AuditExport, zone.AuditTokenCreated, zone.AuditTokenRevoked,
-		zone.AuditTokenRefused, zone.AuditRuleSetLoaded, zone.AuditProbing, zone.AuditSuspensionLifted}
+		zone.AuditTokenRefused, zone.AuditRuleSetLoaded, zone.AuditProbing, zone.AuditSuspensionLifted,
+		zone.AuditPlanCreated, zone.AuditPlanCancelled, zone.AuditPlanRead}
 }
 
 func validAction(a string) bool {

@@ -94,6 +94,20 @@ func (s *server) routes() http.Handler {
 	small.Method(http.MethodPost, "/api/appraisals/{id}/decision", write(s.authed(zone.PermDecide, s.handleAppraisalDecision())))
 	small.Method(http.MethodPost, "/api/appraisals/{id}/publish", write(s.authed(zone.PermPublish, s.handleAppraisalPublish())))
 
+	// Master-plan jobs: the upload is parsing work; reading a job's
+	// results whole (summary, downloads) is a heavy page.
+	r.Method(http.MethodPost, "/api/plans", write(s.authed(zone.PermAppraise, s.admit(s.uploadWork, s.handlePlanCreate()))))
+	r.Method(http.MethodGet, "/api/plans", s.authed(zone.PermCheck, s.handlePlanList()))
+	r.Method(http.MethodGet, "/api/plans/{id}", s.authed(zone.PermCheck, s.handlePlanGet()))
+	small.Method(http.MethodDelete, "/api/plans/{id}", write(s.authed(zone.PermAppraise, s.handlePlanCancel())))
+	r.Method(http.MethodGet, "/api/plans/{id}/parcels", s.authed(zone.PermCheck, s.handlePlanParcels()))
+	r.Method(http.MethodGet, "/api/plans/{id}/parcels/{seq}", s.authed(zone.PermCheck, s.handlePlanParcel()))
+	r.Method(http.MethodGet, "/api/plans/{id}/items", s.authed(zone.PermCheck, s.admit(s.itemsPage, s.handlePlanItems())))
+	r.Method(http.MethodGet, "/api/plans/{id}/summary", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanSummary())))
+	r.Method(http.MethodGet, "/api/plans/{id}/results.geojson", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("geojson"))))
+	r.Method(http.MethodGet, "/api/plans/{id}/results.csv", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("csv"))))
+	r.Method(http.MethodGet, "/api/plans/{id}/results.zip", s.authed(zone.PermCheck, s.admit(s.heavyWork, s.handlePlanDownload("shapefile"))))
+
 	r.Method(http.MethodGet, "/api/tokens", s.authed(zone.PermManageTokens, s.handleTokenList()))
 	small.Method(http.MethodPost, "/api/tokens", write(s.authed(zone.PermManageTokens, s.handleTokenCreate())))
 	small.Method(http.MethodDelete, "/api/tokens/{id}", write(s.authed(zone.PermManageTokens, s.handleTokenRevoke())))

@@ -10,12 +10,14 @@ import (
 
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
 	"github.com/zoneplan/zoneplan/internal/basemap"
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/metrics"
+	"github.com/zoneplan/zoneplan/internal/plan"
 	"github.com/zoneplan/zoneplan/internal/probing"
 	"github.com/zoneplan/zoneplan/internal/quota"
 	"github.com/zoneplan/zoneplan/internal/report"
@@ -161,6 +163,18 @@ type Deps struct {
 	// (positions.go). Needed with Positions or Replica: without it no
 	// position is given, and none is accepted.
 	PositionKey []byte
+	// Plans runs master-plan jobs (package plan); nil: NewServer makes
+	// one on Store, Index and Rules under the check class's gate and
+	// starts it, except on a read instance, which runs no jobs (it reads
+	// theirs from the store).
+	Plans *plan.Manager
+}
+
+// NewPlanManager is the job manager a server runs: jobs checked against
+// the index and the rule set in force, each batch under a slot of the
+// check class (gate), one job at a time.
+func NewPlanManager(st zone.PlanStore, ix *index.Index, rs *check.Active, gate *admission.Gate, log *slog.Logger) *plan.Manager {
+	return plan.New(plan.Options{Store: st, Engine: rs.Engine, Source: func() check.Source { return ix.Snapshot() }, Gate: gate, Log: log})
 }
 
 // Pinger is a database that can say whether it answers (zone.Store's
@@ -221,6 +235,12 @@ func NewServer(d Deps) http.Handler {
 		d.Rules.Watch(func(e *check.Engine) { d.Index.SetConsultation(e) })
 	}
 	d.Admission = d.Admission.withDefaults()
+	if d.Plans == nil && !d.Config.ReadOnly && d.Store != nil && d.Index != nil && d.Rules != nil {
+		d.Plans = NewPlanManager(d.Store, d.Index, d.Rules, d.Admission.Checks, d.Log)
+		if err := d.Plans.Start(context.Background()); err != nil {
+			d.Log.Error("plan jobs could not be resumed", "err", err)
+		}
+	}
 	s := &server{Deps: d, waiters: make(chan struct{}, d.Config.MaxPositionWaiters), basemap: sync.OnceValue(basemapLayers)}
 	if d.Positions != nil || d.Replica != nil {
 		sealer, err := newPositionSealer(d.PositionKey)

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) zone.Store) {
 	t.Run("WatchRevocations", func(t *testing.T) { runWatchRevocations(t, open) })
 	t.Run("Appraisals", func(t *testing.T) { runAppraisals(t, open) })
 	t.Run("Impact", func(t *testing.T) { runImpact(t, open) })
+	t.Run("Plans", func(t *testing.T) { runPlans(t, open) })
 	t.Run("RuleSets", func(t *testing.T) { runRuleSets(t, open) })
 	t.Run("Audit", func(t *testing.T) { runAudit(t, open) })
 	t.Run("Coverage", func(t *testing.T) { runCoverage(t, open) })

@@ -32,6 +32,9 @@ const (
 	AuditCoverageDeleted    = "coverage.deleted" // a layer's coverage removed
 	AuditProbing            = "alert.probing"    // a token's checks touched consultation areas unusually often
 	AuditSuspensionLifted   = "alert.lifted"     // an administrator lifted a token's suspension
+	AuditPlanCreated        = "plan.created"     // a master-plan job submitted
+	AuditPlanCancelled      = "plan.cancelled"   // a master-plan job cancelled
+	AuditPlanRead           = "plan.read"        // a master-plan job's results read (parcels, summary, download, report)
 )
 
 // AuditEntry is one entry of the audit trail: who did what, when, to what,

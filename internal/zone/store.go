@@ -29,6 +29,7 @@ type Store interface {
 	TokenStore
 	RevocationFeed
 	AppraisalStore
+	PlanStore
 	RuleSetStore
 	AuditStore
 	CoverageStore
