@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,8 +86,14 @@ func testMigrateIsIdempotent(t *testing.T, open func(*testing.T) (*Store, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before != after || after != int64(len(entries)) {
-		t.Errorf("schema version %d then %d, want %d (one per migration file)", before, after, len(entries))
+	// Numbers are handed out to branches ahead of their merge, so the
+	// files may skip some: the schema is at the last file's number.
+	last, err := strconv.ParseInt(strings.SplitN(entries[len(entries)-1], "_", 2)[0], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != after || after != last {
+		t.Errorf("schema version %d then %d, want %d (the last migration file's)", before, after, last)
 	}
 	if rows != int64(len(entries))+1 { // goose's own row for version 0
 		t.Errorf("goose_db_version has %d rows after migrating twice, want %d: a migration ran twice", rows, len(entries)+1)
