@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/zoneplan/zoneplan/internal/admission"
 	"github.com/zoneplan/zoneplan/internal/audit"
 	"github.com/zoneplan/zoneplan/internal/auth"
@@ -21,6 +23,7 @@ import (
 	"github.com/zoneplan/zoneplan/internal/connlimit"
 	"github.com/zoneplan/zoneplan/internal/coverage"
 	"github.com/zoneplan/zoneplan/internal/httpapi"
+	"github.com/zoneplan/zoneplan/internal/impact"
 	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/metrics"
 	"github.com/zoneplan/zoneplan/internal/plan"
@@ -302,8 +305,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	go active.Follow(followCtx, 2*time.Second, e.log)
 	// Stored appraisals a change reaches are marked stale and re-checked
 	// (by one write instance).
+	// Master-plan jobs' parcels are re-checked where a change reaches, by
+	// the same instance.
 	if !ro.on {
-		go followImpact(followCtx, e, st, active, ix, trail, !*recheckStale)
+		var subscribers []impact.Func
+		if plans != nil {
+			subscribers = append(subscribers, func(ctx context.Context, area []orb.Bound, all bool, reason string) error {
+				_, err := plans.Recheck(ctx, area, all, reason)
+				return err
+			})
+		}
+		go followImpact(followCtx, e, st, active, ix, trail, !*recheckStale, subscribers...)
 	}
 	// Tokens revoked through any instance are refused here at once.
 	go authn.FollowRevocations(followCtx, tokenFeed, e.log)

@@ -210,12 +210,24 @@ type parcelView struct {
 	Findings   []check.Finding `json:"findings"`
 }
 
+// recheckReason is why the parcel was checked again, for readers cleared
+// for everything only: the change impact watcher words it as such a reader
+// sees the change (a hidden work's id and layer), and which parcels carry
+// one would draw a hidden work's reach for anyone else. Other readers see
+// only what their own view of the parcel shows.
+func recheckReason(pc *zone.PlanParcel, cl zone.Classification) string {
+	if cl < zone.Secret {
+		return ""
+	}
+	return pc.Reason
+}
+
 func toParcelView(pc *zone.PlanParcel, cl zone.Classification) (parcelView, error) {
 	res, err := plan.Result(pc, cl)
 	if err != nil {
 		return parcelView{}, err
 	}
-	pv := parcelView{Seq: pc.Seq, Name: pc.Name, Verdict: pc.Views[cl].Verdict, Reason: pc.Reason, Properties: pc.Properties, Findings: res.Findings}
+	pv := parcelView{Seq: pc.Seq, Name: pc.Name, Verdict: pc.Views[cl].Verdict, Reason: recheckReason(pc, cl), Properties: pc.Properties, Findings: res.Findings}
 	if pv.Properties == nil {
 		pv.Properties = map[string]any{}
 	}
@@ -441,7 +453,7 @@ func (s *server) handlePlanDownload(format string) func(http.ResponseWriter, *ht
 				}
 				c := pc.Geometry.Bound().Center()
 				return cw.Write([]string{strconv.Itoa(pc.Seq), pc.Name, verdict, rs, zs, strconv.Itoa(n),
-					strconv.FormatFloat(c[0], 'f', 7, 64), strconv.FormatFloat(c[1], 'f', 7, 64), pc.Reason})
+					strconv.FormatFloat(c[0], 'f', 7, 64), strconv.FormatFloat(c[1], 'f', 7, 64), recheckReason(pc, cl)})
 			})
 			cw.Flush()
 			if err != nil {
