@@ -44,6 +44,47 @@ func TestOneInstanceRechecksADirectEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The data is declared complete around the site, so that its first
+	// check can be clear (without coverage it would be incomplete).
+	around := orb.MultiPolygon{{{{105.7, 20.9}, {105.95, 20.9}, {105.95, 21.1}, {105.7, 21.1}, {105.7, 20.9}}}}
+	for _, l := range zone.Layers() {
+		if l.Group == "projects" {
+			continue
+		}
+		c := &zone.Coverage{Layer: l.ID, Area: "Hà Nội (thử)", Status: zone.CoverageReviewed,
+			AsOf: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Geometry: around}
+		if _, err := st.PutCoverage(ctx, c, 0, zone.Secret, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	site := `{"type":"Polygon","coordinates":[[[105.8,21.0],[105.8004,21.0],[105.8004,21.0004],[105.8,21.0004],[105.8,21.0]]]}`
+	for deadline := time.Now().Add(10 * time.Second); ; { // both instances follow the coverage through the change feed
+		clear := true
+		for _, r := range []*running{a, b} {
+			req, _ := http.NewRequest(http.MethodPost, r.URL+"/api/check", strings.NewReader(site))
+			req.Header.Set("Authorization", "Bearer "+admin)
+			req.Header.Set("Content-Type", "application/geo+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res struct {
+				Verdict string `json:"verdict"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&res)
+			resp.Body.Close()
+			if err != nil || res.Verdict != "clear" {
+				clear = false
+			}
+		}
+		if clear {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the instances did not follow the coverage within 10 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	body := `{"name":"Nhà máy","footprint":{"type":"Polygon","coordinates":[[[105.8,21.0],[105.8004,21.0],[105.8004,21.0004],[105.8,21.0004],[105.8,21.0]]]}}`
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/appraisals", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+admin)
