@@ -42,6 +42,13 @@ func TestWorseAppraisalNotice(t *testing.T) {
 	d := 0.0004
 	footprint := fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]}`,
 		lon-d, lat-d, lon+d, lat-d, lon+d, lat+d, lon-d, lat+d, lon-d, lat-d)
+	// An admin declares the data complete around the site (the demo's
+	// coverage leaves Hà Nội out, where a check can only be incomplete).
+	for _, layer := range []string{"border_lines", "border_markers", "patrol_routes", "combat_bases", "commune_hqs", "defence_works"} {
+		api(http.MethodPost, "/api/coverage", srv.tokens["admin"], fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Polygon",
+			"coordinates":[[[%f,%f],[%f,%f],[%f,%f],[%f,%f],[%f,%f]]]},"properties":{"layer":%q,"area":"Hà Nội (thử)","status":"reviewed","as_of":"2026-12-01"}}`,
+			lon-0.1, lat-0.1, lon+0.1, lat-0.1, lon+0.1, lat+0.1, lon-0.1, lat+0.1, lon-0.1, lat-0.1, layer))
+	}
 	var a struct {
 		ID      string `json:"id"`
 		Verdict string `json:"verdict"`
