@@ -62,15 +62,10 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix := index.New()
-	if err := ix.Load(ctx, st); err != nil {
-		return err
-	}
-	cov, err := coverage.Load(ctx, st)
+	ix, err := loadIndex(ctx, st)
 	if err != nil {
 		return err
 	}
-	ix.SetCoverage(cov)
 	// Whoever can open the store sees everything in it: the local CLI runs
 	// at full clearance.
 	res := active.Engine().CheckAll(ix.Snapshot(), fps, zone.SystemPrincipal("cli:"+osUser(e)))
@@ -86,6 +81,22 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return exitForVerdict(res.Verdict)
+}
+
+// loadIndex loads the store's components and coverage into an index, as
+// serve holds them, for the CLI's checks: without the coverage every
+// footprint would be incomplete.
+func loadIndex(ctx context.Context, st zone.Store) (*index.Index, error) {
+	ix := index.New()
+	if err := ix.Load(ctx, st); err != nil {
+		return nil, err
+	}
+	cov, err := coverage.Load(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	ix.SetCoverage(cov)
+	return ix, nil
 }
 
 // printCheck writes a result as a table: one line per feature for a

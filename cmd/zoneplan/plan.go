@@ -13,7 +13,6 @@ import (
 
 	"github.com/zoneplan/zoneplan/internal/check"
 	"github.com/zoneplan/zoneplan/internal/formats"
-	"github.com/zoneplan/zoneplan/internal/index"
 	"github.com/zoneplan/zoneplan/internal/plan"
 	"github.com/zoneplan/zoneplan/internal/rules"
 	"github.com/zoneplan/zoneplan/internal/zone"
@@ -76,8 +75,8 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix := index.New()
-	if err := ix.Load(ctx, st); err != nil {
+	ix, err := loadIndex(ctx, st)
+	if err != nil {
 		return err
 	}
 	ix.SetConsultation(active.Engine())

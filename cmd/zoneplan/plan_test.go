@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/zoneplan/zoneplan/internal/zone"
 )
 
 func TestPlanCheckCommand(t *testing.T) {
@@ -32,6 +34,17 @@ func TestPlanCheckCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"import", "--no-demo", "defence_works", write("depot.geojson", depot)}, env, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(describe(err))
 	}
+	// The data is declared complete over the plan's area, as `check`
+	// needs for a clear verdict (plan check follows the coverage too).
+	area := write("area.geojson", `{"type":"Polygon","coordinates":[[[106.3,21.0],[107.1,21.0],[107.1,21.7],[106.3,21.7],[106.3,21.0]]]}`)
+	for _, l := range zone.Layers() {
+		if l.Group == "projects" {
+			continue
+		}
+		if err := run(context.Background(), []string{"coverage", "set", "--layer", l.ID, "--area", "Lạng Sơn", "--as-of", "2026-12-01", area}, env, nil, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+			t.Fatal(describe(err))
+		}
+	}
 	parcel := func(lon, lat float64, name string) string {
 		return `{"type":"Feature","properties":{"TEN":"` + name + `","LOAI_DAT":"ODT"},"geometry":{"type":"Polygon","coordinates":[[[` +
 			ftoa(lon) + `,` + ftoa(lat) + `],[` + ftoa(lon+0.001) + `,` + ftoa(lat) + `],[` + ftoa(lon+0.001) + `,` + ftoa(lat+0.001) + `],[` +
@@ -49,6 +62,7 @@ func TestPlanCheckCommand(t *testing.T) {
 			[]string{"CONFLICT 1", "REVIEW 1", "CLEAR 1", "Kho K5", "3 parcels"}},
 		{"review", fc(parcel(106.503, 21.5, "Lô C"), parcel(106.9, 21.1, "Lô B")), 2, []string{"REVIEW", "depot-safety-belt"}},
 		{"clear", fc(parcel(106.9, 21.1, "Lô B")), 0, []string{"CLEAR 1"}},
+		{"incomplete", fc(parcel(105.8, 21.0, "Lô D")), 4, []string{"INCOMPLETE 1", "data-coverage"}},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer
