@@ -310,9 +310,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if !ro.on {
 		var subscribers []impact.Func
 		if plans != nil {
-			subscribers = append(subscribers, func(ctx context.Context, area []orb.Bound, all bool, reason string) error {
-				_, err := plans.Recheck(ctx, area, all, reason)
-				return err
+			subscribers = append(subscribers, func(_ context.Context, area []orb.Bound, all bool, reason string) error {
+				plans.RecheckLater(area, all, reason) // in the manager's own goroutine: the watcher goes on marking
+				return nil
 			})
 		}
 		go followImpact(followCtx, e, st, active, ix, trail, !*recheckStale, subscribers...)

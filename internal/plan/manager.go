@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,7 +64,23 @@ type Manager struct {
 	started bool
 	wg      sync.WaitGroup
 	stop    context.CancelFunc
+
+	// rechecks waits for the recheck goroutine (RecheckLater), merged
+	// into one request; recheckWake tells it there is one.
+	rechecks    *recheckRequest
+	recheckWake chan struct{}
 }
+
+// recheckRequest is what RecheckLater asked for and Recheck has not done yet.
+type recheckRequest struct {
+	area    []orb.Bound
+	all     bool
+	reasons []string
+}
+
+// maxPendingBoxes is how many boxes waiting rechecks keep apart before
+// they are merged into a recheck of everything.
+const maxPendingBoxes = 1024
 
 // run is a job being worked on: its cancellation and its pace in this
 // process (for the estimate of time left).
@@ -91,7 +108,8 @@ func New(opt Options) *Manager {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{opt: opt, queued: map[uuid.UUID]bool{}, running: map[uuid.UUID]*run{}, wake: make(chan struct{}, 1)}
+	return &Manager{opt: opt, queued: map[uuid.UUID]bool{}, running: map[uuid.UUID]*run{}, wake: make(chan struct{}, 1),
+		recheckWake: make(chan struct{}, 1)}
 }
 
 // Start queues every job the store holds as queued or running (those a
@@ -118,7 +136,68 @@ func (m *Manager) Start(ctx context.Context) error {
 		m.wg.Add(1)
 		go m.worker(ctx)
 	}
+	m.wg.Go(func() { m.rechecker(ctx) })
 	return nil
+}
+
+// RecheckLater asks for Recheck in the background and returns at once:
+// a subscriber of the change impact watcher must not hold the watcher
+// (and the stale marking of appraisals behind it) for the minutes a
+// rule-set change takes over a large plan. Requests made meanwhile are
+// merged into one.
+func (m *Manager) RecheckLater(area []orb.Bound, all bool, reason string) {
+	if !all && len(area) == 0 {
+		return
+	}
+	m.mu.Lock()
+	r := m.rechecks
+	if r == nil {
+		r = &recheckRequest{}
+		m.rechecks = r
+	}
+	r.all = r.all || all || len(r.area)+len(area) > maxPendingBoxes
+	if r.all {
+		r.area = nil
+	} else {
+		r.area = append(r.area, area...)
+	}
+	if len(r.reasons) < 3 {
+		r.reasons = append(r.reasons, reason)
+	}
+	m.mu.Unlock()
+	select {
+	case m.recheckWake <- struct{}{}:
+	default:
+	}
+}
+
+// rechecker runs the rechecks RecheckLater asked for, one merged request
+// at a time; a failed one is asked for again after a second.
+func (m *Manager) rechecker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.recheckWake:
+		}
+		m.mu.Lock()
+		r := m.rechecks
+		m.rechecks = nil
+		m.mu.Unlock()
+		if r == nil {
+			continue
+		}
+		reason := strings.Join(r.reasons, "; ")
+		if _, err := m.Recheck(ctx, r.area, r.all, reason); err != nil && ctx.Err() == nil {
+			m.opt.Log.Warn("plan: re-check after a change failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			m.RecheckLater(r.area, r.all, reason)
+		}
+	}
 }
 
 // Close stops the workers and waits for them; jobs under way stay

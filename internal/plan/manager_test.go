@@ -321,3 +321,44 @@ func TestRecheckOnlyWhereTheChangeReaches(t *testing.T) {
 		t.Fatalf("Recheck(no area): %d, %v", n, err)
 	}
 }
+
+// RecheckLater (what serve subscribes to change impact) returns at once
+// and the manager's own goroutine re-checks the parcels the change reaches;
+// requests made meanwhile are merged.
+func TestRecheckLaterRunsInTheBackground(t *testing.T) {
+	w := openWorld(t, filepath.Join(t.TempDir(), "z.db"))
+	m := w.manager(plan.Options{Batch: 3})
+	if err := m.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p, err := m.Submit(t.Context(), &zone.Plan{Name: "P", CreatedBy: "alice"}, storetest.PlanParcels(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, w.store, p, zone.PlanDone)
+	secretDepot(t, w.store, 5)
+	w.sync(t)
+	box := orb.Bound{Min: orb.Point{106.7052, 21.8002}, Max: orb.Point{106.7062, 21.8008}}
+	m.RecheckLater(nil, false, "nothing") // no area: nothing to do
+	m.RecheckLater([]orb.Bound{box}, false, "component kho K created")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := w.store.GetPlan(t.Context(), p.ID)
+		if got.PlanCounts(zone.Secret)["conflict"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not re-checked in the background: counts %v", got.PlanCounts(zone.Secret))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	reasons := map[int]string{}
+	_ = w.store.ListParcels(t.Context(), p.ID, zone.ParcelQuery{Clearance: zone.Secret}, func(pc *zone.PlanParcel) error {
+		reasons[pc.Seq] = pc.Reason
+		return nil
+	})
+	if reasons[5] != "component kho K created" || reasons[4] != "" {
+		t.Fatalf("reasons %v", reasons)
+	}
+}
