@@ -264,6 +264,7 @@ func (s *Store) SaveParcelResults(ctx context.Context, id uuid.UUID, rulesetVers
 		if err != nil {
 			return err
 		}
+		doneBefore := p.Done
 		parcels := pb.Bucket(id[:])
 		var views [zone.Levels]*bolt.Bucket
 		for _, cl := range zone.Classifications() {
@@ -305,7 +306,9 @@ func (s *Store) SaveParcelResults(ctx context.Context, id uuid.UUID, rulesetVers
 		if rulesetVersion != "" {
 			p.RulesetVersion = rulesetVersion
 		}
-		p.UpdatedAt = s.now()
+		if p.Done != doneBefore { // a re-check leaves it: see zone.PlanStore.SaveParcelResults
+			p.UpdatedAt = s.now()
+		}
 		return putPlan(plans, p)
 	})
 }

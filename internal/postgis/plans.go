@@ -290,7 +290,8 @@ func (s *Store) SaveParcelResults(ctx context.Context, id uuid.UUID, rulesetVers
 			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE plans SET counts = $2::jsonb, done = $3,
-			ruleset_version = CASE WHEN $4 = '' THEN ruleset_version ELSE $4 END, updated_at = now() WHERE id = $1`,
+			ruleset_version = CASE WHEN $4 = '' THEN ruleset_version ELSE $4 END,
+			updated_at = CASE WHEN done = $3 THEN updated_at ELSE now() END WHERE id = $1`,
 			id, string(zone.PlanCountsJSON(counts)), done, rulesetVersion)
 		return err
 	})

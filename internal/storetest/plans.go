@@ -200,7 +200,10 @@ func runPlans(t *testing.T, open func(t *testing.T) zone.Store) {
 		if got := count(zone.ParcelQuery{Clearance: zone.Public, Bound: &b}); fmt.Sprint(got) != "[2 3]" {
 			t.Fatalf("in a box: %v (touching counts)", got)
 		}
-		// A recheck moves the counts, does not count twice, keeps its reason.
+		// A recheck moves the counts, does not count twice, keeps its
+		// reason, and leaves the job's time (every reader sees it).
+		before, _ := s.GetPlan(ctx, p.ID)
+		time.Sleep(10 * time.Millisecond)
 		if err := s.SaveParcelResults(ctx, p.ID, "rs-2", []zone.ParcelResult{
 			{Seq: 0, Views: ParcelViews("clear", "clear", zone.Public), Reason: "component moved", At: now},
 		}); err != nil {
@@ -209,6 +212,9 @@ func runPlans(t *testing.T, open func(t *testing.T) zone.Store) {
 		got, _ = s.GetPlan(ctx, p.ID)
 		if got.Done != 2 || got.PlanCounts(zone.Secret)["clear"] != 2 || got.PlanCounts(zone.Secret)["conflict"] != 0 || got.PlanCounts(zone.Public)["review"] != 0 {
 			t.Fatalf("after a recheck: done %d counts %v / %v", got.Done, got.PlanCounts(zone.Public), got.PlanCounts(zone.Secret))
+		}
+		if !got.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Fatalf("a recheck moved the job's updated_at from %v to %v", before.UpdatedAt, got.UpdatedAt)
 		}
 		var reason string
 		_ = s.ListParcels(ctx, p.ID, zone.ParcelQuery{Clearance: zone.Secret, Limit: 1}, func(pc *zone.PlanParcel) error { reason = pc.Reason; return nil })

@@ -114,7 +114,9 @@ type PlanStore interface {
 	// SaveParcelResults stores checks of parcels, counts a parcel's first
 	// check in Done, moves the counts by clearance from the parcel's old
 	// verdicts to its new ones, and sets the job's rule set version, all
-	// in one transaction.
+	// in one transaction. UpdatedAt moves with Done only: a re-check
+	// leaves it, for every reader sees it and a re-check may follow the
+	// edit of a work hidden from them.
 	SaveParcelResults(ctx context.Context, id uuid.UUID, rulesetVersion string, rs []ParcelResult) error
 	// ListParcels streams a job's parcels in Seq order, each with only the
 	// view of q.Clearance. Returning an error from fn stops and returns it.
